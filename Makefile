@@ -1,0 +1,18 @@
+# The two commands a new machine needs: `make serve` and `make test`.
+LISTEN ?= 127.0.0.1:8989
+DATA ?= ./gosc-data
+
+.PHONY: serve test bench setup
+
+setup:
+	@scripts/setup
+
+serve: setup
+	.venv/bin/gosc serve --listen $(LISTEN) --data-dir $(DATA) --demo
+
+test:
+	@scripts/setup --with-debs
+	.venv/bin/python -m pytest $(PYTEST_ARGS)
+
+bench: setup
+	.venv/bin/python -m bench

@@ -1,0 +1,1 @@
+"""gosc: vSphere guest OS customization, served and applied for real."""

@@ -1,0 +1,78 @@
+"""Root-filesystem guests: a guest is a directory holding a Linux (or Windows) tree.
+
+The tree lives at ``<data>/guests/<instanceUuid>/root``.  Powering on starts a tools
+agent in the server process, connected to the VM's tools channel through a socketpair
+so that every byte goes through the same agent protocol as a guest in namespaces.
+The backend plays the virtual hardware: it writes ``sys/class/net/<if>/address`` with
+the VM's MACs (what a guest kernel would show), and nothing else of the guest.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import socket
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ..guest.agent import ToolsAgent
+from ..guest.vmx import ToolsConnection
+
+if TYPE_CHECKING:
+    from ..inventory.virtual_machine import VirtualMachine
+
+# VMware's PCI slot order for vmxnet3 NICs as a modern Linux names them.
+NIC_NAMES = ("ens192", "ens224", "ens256", "ens161", "ens193", "ens225", "ens257", "ens162", "ens194", "ens226")
+
+
+class RootfsBackend:
+    name = "rootfs"
+
+    def __init__(self, guests_dir: Path) -> None:
+        self.guests_dir = guests_dir
+        self.agents: dict[str, ToolsAgent] = {}
+
+    def root_of(self, vm: VirtualMachine) -> Path:
+        return self.guests_dir / vm.instance_uuid / "root"
+
+    # ------------------------------------------------------------ trees
+
+    def create_from_skeleton(self, vm: VirtualMachine, family: str) -> None:
+        from ..guest.skeletons import copy_skeleton
+
+        copy_skeleton(family, self.root_of(vm), vm.macs())
+
+    def clone_tree(self, source: VirtualMachine, child: VirtualMachine) -> None:
+        dst = self.root_of(child)
+        shutil.copytree(self.root_of(source), dst, symlinks=True)
+        self.write_macs(child)
+
+    def write_macs(self, vm: VirtualMachine) -> None:
+        net = self.root_of(vm) / "sys/class/net"
+        existing = sorted(p.name for p in net.iterdir() if p.name != "lo") if net.is_dir() else []
+        names = existing if len(existing) >= len(vm.macs()) else list(NIC_NAMES)
+        for name, mac in zip(names, vm.macs(), strict=False):
+            (net / name).mkdir(parents=True, exist_ok=True)
+            (net / name / "address").write_text(mac + "\n")
+
+    def destroy_tree(self, vm: VirtualMachine) -> None:
+        shutil.rmtree(self.guests_dir / vm.instance_uuid, ignore_errors=True)
+
+    # ------------------------------------------------------------ power
+
+    async def power_on(self, vm: VirtualMachine, tools: ToolsConnection) -> None:
+        if not vm.tools_installed:
+            return
+        host_sock, guest_sock = socket.socketpair()
+        agent = ToolsAgent(self.root_of(vm))
+        g_reader, g_writer = await asyncio.open_unix_connection(sock=guest_sock)
+        h_reader, h_writer = await asyncio.open_unix_connection(sock=host_sock)
+        tools.attach(h_reader, h_writer, vm.name)
+        agent.attach(g_reader, g_writer)
+        self.agents[vm.moId] = agent
+
+    async def power_off(self, vm: VirtualMachine, tools: ToolsConnection) -> None:
+        agent = self.agents.pop(vm.moId, None)
+        if agent is not None:
+            await agent.stop()
+        await tools.close()

@@ -1,0 +1,77 @@
+"""The ``gosc`` command: the server, and the offline tools for operators."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import logging
+import sys
+from pathlib import Path
+
+
+def _listen(value: str) -> tuple[str, int]:
+    host, sep, port = value.rpartition(":")
+    if not sep or not port.isdigit():
+        raise argparse.ArgumentTypeError("expected HOST:PORT")
+    return host.strip("[]") or "127.0.0.1", int(port)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from .server.app import ServerConfig, create_app
+    from .server.tls import ensure_certificate
+
+    host, port = args.listen
+    data_dir = Path(args.data_dir).resolve()
+    config = ServerConfig(data_dir=data_dir, demo=args.demo, users_file=Path(args.users) if args.users else None)
+    app = create_app(config)
+    ssl = {}
+    if not args.http:
+        cert, key = ensure_certificate(data_dir, host)
+        ssl = {"ssl_certfile": str(cert), "ssl_keyfile": str(key)}
+    scheme = "http" if args.http else "https"
+    print(f"gosc: serving VI/JSON at {scheme}://{host}:{port}/sdk/vim25/... and SOAP at {scheme}://{host}:{port}/sdk",
+          file=sys.stderr, flush=True)  # fmt: skip
+    uvicorn.run(app, host=host, port=port, log_level=args.log_level, access_log=False, lifespan="on", **ssl)  # type: ignore[arg-type]
+    return 0
+
+
+def cmd_hash_password(args: argparse.Namespace) -> int:
+    from .inventory.authorization_manager import hash_password
+
+    password = sys.stdin.readline().rstrip("\n") if not sys.stdin.isatty() else getpass.getpass("password: ")
+    print(hash_password(password))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="gosc", description="vSphere guest OS customization, served and applied.")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    s = sub.add_parser("serve", help="run the vCenter API server (VI/JSON and SOAP)")
+    s.add_argument("--listen", type=_listen, default=("127.0.0.1", 8989), metavar="HOST:PORT")
+    s.add_argument("--data-dir", default="./gosc-data", help="store, TLS certificate and guest trees")
+    s.add_argument("--http", action="store_true", help="plain HTTP instead of HTTPS")
+    s.add_argument("--demo", action="store_true", help="create the demo inventory when the store is empty")
+    s.add_argument("--users", help="users and roles (TOML); default DATA_DIR/users.toml")
+    s.add_argument("--log-level", default="warning")
+    s.set_defaults(func=cmd_serve)
+
+    h = sub.add_parser("hash-password", help="print a password hash for users.toml (reads the password)")
+    h.set_defaults(func=cmd_hash_password)
+
+    from .offline import add_offline_commands
+
+    add_offline_commands(sub)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    args = build_parser().parse_args(argv)
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,232 @@
+"""CustomizationSpec checks: every problem as a vSphere fault naming its property path.
+
+``problems(spec, target)`` lists all problems (for ``gosc spec validate``);
+``validate(spec, target)`` raises the first, as vCenter does for a CustomizeGuest_Task.
+Structural problems (wrong types, missing required properties) were already caught by
+the codec; these are the value rules vCenter applies.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import zoneinfo
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import lru_cache
+
+from pyVmomi import vim, vmodl
+
+from ..vim.faults import fault, invalid_argument
+from ..vim.types import wsdl_name
+
+C = vim.vm.customization
+MAX_CLOUDINIT = 512 * 1024  # VMware's limit for metadata and for userdata
+_LABEL = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
+_NETBIOS_BAD = re.compile(r"[^A-Za-z0-9-]")
+
+
+@dataclass(frozen=True)
+class Target:
+    """What a spec is checked against: the VM's NICs and guest."""
+
+    macs: tuple[str, ...]
+    guest_family: str  # "linux" or "windows"
+    guest_id: str
+    vm_name: str
+
+
+def host_label_problem(name: str) -> str | None:
+    if not name:
+        return "a host name must not be empty"
+    if "." in name:
+        return f"'{name}' is not a single DNS label: the domain goes in 'domain'"
+    if "_" in name:
+        return f"'{name}' contains an underscore, which a host name may not"
+    if len(name) > 63:
+        return f"'{name}' is longer than 63 characters"
+    if not _LABEL.match(name):
+        return f"'{name}' must be letters, digits and inner hyphens"
+    return None
+
+
+def domain_problem(domain: str) -> str | None:
+    if not domain:
+        return None
+    if len(domain) > 253:
+        return "a domain name is at most 253 characters"
+    for label in domain.rstrip(".").split("."):
+        if not _LABEL.match(label):
+            return f"'{domain}' is not a valid DNS domain (label '{label}')"
+    return None
+
+
+@lru_cache(maxsize=1)
+def iana_zones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+def _ipv4(value: str | None) -> bool:
+    try:
+        return isinstance(ipaddress.ip_address(value or ""), ipaddress.IPv4Address)
+    except ValueError:
+        return False
+
+
+def _ipv6(value: str | None) -> bool:
+    try:
+        return isinstance(ipaddress.ip_address(value or ""), ipaddress.IPv6Address)
+    except ValueError:
+        return False
+
+
+def _netmask(value: str | None) -> bool:
+    if not _ipv4(value):
+        return False
+    bits = int(ipaddress.IPv4Address(value))
+    inverted = ~bits & 0xFFFFFFFF
+    return bits != 0 and (inverted & (inverted + 1)) == 0
+
+
+def problems(spec: vim.vm.customization.Specification, target: Target) -> Iterator[vmodl.MethodFault]:
+    yield from _identity(spec, target)
+    yield from _global_ip(spec)
+    yield from _nics(spec, target)
+    if spec.options is not None:
+        linux_ident = isinstance(spec.identity, C.LinuxPrep | C.CloudinitPrep)
+        if linux_ident and isinstance(spec.options, C.WinOptions):
+            yield invalid_argument("spec.options", "WinOptions go with a Sysprep identity, not a Linux one")
+        if not linux_ident and isinstance(spec.options, C.LinuxOptions):
+            yield invalid_argument("spec.options", "LinuxOptions go with a LinuxPrep or CloudinitPrep identity")
+
+
+def validate(spec: vim.vm.customization.Specification, target: Target) -> None:
+    for problem in problems(spec, target):
+        raise problem
+
+
+def _uncustomizable(target: Target, why: str) -> vmodl.MethodFault:
+    return fault(vim.fault.UncustomizableGuest, f"{why} (guest {target.guest_id})", uncustomizableGuestOS=target.guest_id)
+
+
+def _identity(spec: vim.vm.customization.Specification, target: Target) -> Iterator[vmodl.MethodFault]:
+    ident = spec.identity
+    windows = isinstance(ident, C.Sysprep | C.SysprepText)
+    if windows and target.guest_family != "windows":
+        yield _uncustomizable(target, f"a {wsdl_name(type(ident))} identity cannot customize a Linux guest")
+        return
+    if not windows and target.guest_family == "windows":
+        yield _uncustomizable(target, "a Linux identity cannot customize a Windows guest")
+        return
+    if isinstance(ident, C.LinuxPrep):
+        yield from _name_generator(ident.hostName, "spec.identity.hostName", windows=False)
+        problem = domain_problem(ident.domain or "")
+        if problem:
+            yield invalid_argument("spec.identity.domain", problem)
+        if ident.timeZone is not None and ident.timeZone not in iana_zones():
+            yield invalid_argument("spec.identity.timeZone", f"'{ident.timeZone}' is not a time zone of the IANA database")
+        if getattr(ident, "password", None) is not None:
+            yield from _password(ident.password, "spec.identity.password")
+    elif isinstance(ident, C.CloudinitPrep):
+        if len(ident.metadata.encode()) > MAX_CLOUDINIT:
+            yield invalid_argument("spec.identity.metadata", f"cloud-init metadata is larger than {MAX_CLOUDINIT} bytes")
+        if ident.userdata and len(ident.userdata.encode()) > MAX_CLOUDINIT:
+            yield invalid_argument("spec.identity.userdata", f"cloud-init userdata is larger than {MAX_CLOUDINIT} bytes")
+    elif isinstance(ident, C.Sysprep):
+        from .sysprep import problems as sysprep_problems
+
+        yield from sysprep_problems(ident)
+    elif isinstance(ident, C.SysprepText):
+        from .sysprep import text_problems
+
+        yield from text_problems(ident)
+    elif ident is None:
+        yield invalid_argument("spec.identity", "a customization spec needs an identity")
+
+
+def _name_generator(gen: object, path: str, *, windows: bool) -> Iterator[vmodl.MethodFault]:
+    if isinstance(gen, C.FixedName):
+        problem = host_label_problem(gen.name or "")
+        if problem:
+            yield invalid_argument(path, problem)
+    elif isinstance(gen, C.PrefixNameGenerator):
+        # the generated suffix is digits: the base must leave room for at least one
+        problem = host_label_problem((gen.base or "") + "0")
+        if problem:
+            yield invalid_argument(path, problem.replace("'" + (gen.base or "") + "0'", f"'{gen.base}'"))
+    elif isinstance(gen, C.UnknownNameGenerator):
+        yield fault(vim.fault.IpHostnameGeneratorError,
+                    f"{path} is CustomizationUnknownName: the name must be given at deployment, "
+                    "and CustomizeGuest_Task has no way to ask for it")  # fmt: skip
+    elif isinstance(gen, C.CustomNameGenerator):
+        yield fault(vim.fault.IpHostnameGeneratorError,
+                    f"{path} is CustomizationCustomName, which needs a name generator application; "
+                    "none is configured in gosc")  # fmt: skip
+
+
+def _password(pw: object, path: str) -> Iterator[vmodl.MethodFault]:
+    if not pw.plainText:  # type: ignore[attr-defined]
+        yield fault(vim.fault.CannotDecryptPasswords,
+                    f"{path} is encrypted; gosc accepts only plainText passwords (sent over TLS)")  # fmt: skip
+
+
+def _global_ip(spec: vim.vm.customization.Specification) -> Iterator[vmodl.MethodFault]:
+    g = spec.globalIPSettings
+    for i, server in enumerate(g.dnsServerList or []):
+        if not (_ipv4(server) or _ipv6(server)):
+            yield invalid_argument(f"spec.globalIPSettings.dnsServerList[{i}]", f"'{server}' is not an IP address")
+    for i, suffix in enumerate(g.dnsSuffixList or []):
+        problem = domain_problem(suffix) if suffix else "a DNS suffix must not be empty"
+        if problem:
+            yield invalid_argument(f"spec.globalIPSettings.dnsSuffixList[{i}]", problem)
+
+
+def _nics(spec: vim.vm.customization.Specification, target: Target) -> Iterator[vmodl.MethodFault]:
+    maps = list(spec.nicSettingMap or [])
+    cloudinit = isinstance(spec.identity, C.CloudinitPrep)
+    if not (cloudinit and not maps) and len(maps) != len(target.macs):
+        yield fault(
+            vim.fault.NicSettingMismatch,
+            f"The spec has {len(maps)} NIC setting(s) but the virtual machine has {len(target.macs)} NIC(s).",
+            numberOfNicsInSpec=len(maps),
+            numberOfNicsInVM=len(target.macs),
+        )
+        return
+    for i, m in enumerate(maps):
+        path = f"spec.nicSettingMap[{i}]"
+        if m.macAddress and m.macAddress.lower() not in target.macs:
+            yield invalid_argument(f"{path}.macAddress", f"'{m.macAddress}' is not the MAC of a NIC of {target.vm_name}")
+        yield from _adapter(m.adapter, f"{path}.adapter")
+
+
+def _adapter(a: object, path: str) -> Iterator[vmodl.MethodFault]:
+    ip = a.ip  # type: ignore[attr-defined]
+    if isinstance(ip, C.FixedIp):
+        if not _ipv4(ip.ipAddress):
+            yield invalid_argument(f"{path}.ip.ipAddress", f"'{ip.ipAddress}' is not an IPv4 address")
+        if not _netmask(a.subnetMask):  # type: ignore[attr-defined]
+            yield invalid_argument(f"{path}.subnetMask", f"'{a.subnetMask}' is not an IPv4 netmask")  # type: ignore[attr-defined]
+    elif isinstance(ip, C.UnknownIpGenerator | C.CustomIpGenerator):
+        yield fault(vim.fault.IpHostnameGeneratorError,
+                    f"{path}.ip is {wsdl_name(type(ip))}, which needs an address from outside the spec; "
+                    "CustomizeGuest_Task has no way to ask for it")  # fmt: skip
+    for i, gw in enumerate(a.gateway or []):  # type: ignore[attr-defined]
+        if not _ipv4(gw):
+            yield invalid_argument(f"{path}.gateway[{i}]", f"'{gw}' is not an IPv4 address")
+    for i, server in enumerate(a.dnsServerList or []):  # type: ignore[attr-defined]
+        if not (_ipv4(server) or _ipv6(server)):
+            yield invalid_argument(f"{path}.dnsServerList[{i}]", f"'{server}' is not an IP address")
+    v6 = a.ipV6Spec  # type: ignore[attr-defined]
+    if v6 is not None:
+        for i, gen in enumerate(v6.ip or []):
+            if isinstance(gen, C.FixedIpV6):
+                if not _ipv6(gen.ipAddress):
+                    yield invalid_argument(f"{path}.ipV6Spec.ip[{i}].ipAddress", f"'{gen.ipAddress}' is not an IPv6 address")
+                if not 1 <= gen.subnetMask <= 128:
+                    yield invalid_argument(f"{path}.ipV6Spec.ip[{i}].subnetMask", "an IPv6 prefix length is 1 to 128")
+            elif isinstance(gen, C.UnknownIpV6Generator | C.CustomIpV6Generator):
+                yield fault(vim.fault.IpHostnameGeneratorError,
+                            f"{path}.ipV6Spec.ip[{i}] needs an address from outside the spec")  # fmt: skip
+        for i, gw in enumerate(v6.gateway or []):
+            if not _ipv6(gw):
+                yield invalid_argument(f"{path}.ipV6Spec.gateway[{i}]", f"'{gw}' is not an IPv6 address")

@@ -1,0 +1,42 @@
+"""The demo inventory: one datacenter, one host, and guests to customize.
+
+``demo-ubuntu`` is a powered-on Ubuntu guest with tools running, one NIC, and the guest
+account root / ``VMware1!``; ``demo-notools`` is powered on without tools.  A guest of
+each other family is there, powered on, for trying every renderer.
+"""
+
+from __future__ import annotations
+
+from .inventory.datacenter import Datacenter
+from .inventory.service_instance import ServiceInstance
+
+DATACENTER = "DC0"
+HOST = "esx-01.gosc.local"
+
+# name, family, guestId, guestFullName, tools
+DEMO_VMS = (
+    ("demo-ubuntu", "ubuntu", "ubuntu64Guest", "Ubuntu Linux (64-bit)", True),
+    ("demo-notools", "ubuntu", "ubuntu64Guest", "Ubuntu Linux (64-bit)", False),
+    ("demo-debian", "debian", "debian12_64Guest", "Debian GNU/Linux 12 (64-bit)", True),
+    ("demo-centos7", "centos7", "centos7_64Guest", "CentOS 7 (64-bit)", True),
+    ("demo-rhel9", "rhel9", "rhel9_64Guest", "Red Hat Enterprise Linux 9 (64-bit)", True),
+    ("demo-sles15", "sles15", "sles15_64Guest", "SUSE Linux Enterprise 15 (64-bit)", True),
+    ("demo-photon", "photon5", "vmwarePhoton64Guest", "VMware Photon OS (64-bit)", True),
+    ("demo-windows", "windows", "windows2019srvNext_64Guest", "Microsoft Windows Server 2022 (64-bit)", True),
+)
+
+
+async def ensure_demo_inventory(si: ServiceInstance) -> None:
+    """Create the demo inventory unless the store already holds a datacenter."""
+    if any(isinstance(o, Datacenter) for o in si.objects.values()):
+        return
+    dc = si.create_datacenter(DATACENTER)
+    host = si.create_host(HOST, dc)
+    pool = host.parent_obj.pools()[0]  # type: ignore[union-attr]
+    for name, family, guest_id, full_name, tools in DEMO_VMS:
+        vm = si.create_vm(
+            name=name, folder=dc.folders["vm"], host=host, pool=pool, guest_id=guest_id,
+            guest_full_name=full_name, nic_count=1, backend="rootfs", tools_installed=tools, family=family,
+        )  # fmt: skip
+        si.backend("rootfs").create_from_skeleton(vm, family)
+        await vm.power_on()

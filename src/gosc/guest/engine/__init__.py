@@ -1,0 +1,187 @@
+"""The in-guest customization engine: cust.cfg -> one model -> the family's files.
+
+``apply(root, pkg_dir)`` customizes the guest tree at ``root`` (``/`` on a live guest)
+from an extracted deploy package in ``pkg_dir``.  Order, as VMware's engine runs it:
+
+1. parse cust.cfg; detect the family from /etc/os-release;
+2. cloud-init raw data, if any, is validated and handed to cloud-init (nothing else);
+3. refuse a custom script the guest has not enabled (error 6), before any change;
+4. precustomization script (unless the marker file says this already ran);
+5. stage network, hosts/hostname, DNS, time zone, password, marker file;
+6. commit all staged files atomically (temp files, fsync, renames) - or, for a dry
+   run, only compute the unified diff;
+7. postcustomization script.
+
+The log goes to <root>/var/log/vmware-imc/toolsDeployPkg.log (appended; secrets
+masked); a dry run writes nothing at all.  With ``POST-GC-STATUS = yes`` the optional
+``report(key, value)`` callback receives ``guestinfo.gc.status`` = "Started", then
+"Successful" or the error message.
+"""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from gosc.customization.custcfg import CustCfgError, parse
+from gosc.customization.custcfg_model import CustConfig
+
+from . import cloudinit, identity, interfaces, network, password, scripts, timezone
+from .distro import Distro, UnsupportedDistro, detect
+from .errors import CONFIG, IDENTITY, NETWORK, UNKNOWN, EngineError, ErrorCode
+from .files import ChangeSet
+from .log import LOG_PATH, EngineLog
+
+__all__ = ["apply", "apply_cfg", "EngineResult", "ErrorCode", "LOG_PATH"]
+
+Report = Callable[[str, str], None]
+
+
+@dataclass
+class EngineResult:
+    error_code: int  # VMware deployPkg error code, 0 = success
+    failure: str | None  # None | network | identity | script_disabled | script | metadata | ...
+    message: str
+    log_path: Path | None  # host path of the guest's log file; None for a dry run
+    changes: list[str] = field(default_factory=list)  # guest paths changed (or that would be)
+    diff: str = ""  # unified diff of the changes (dry run and real run alike)
+    family: str | None = None
+    log: str = ""  # the log text (secrets masked)
+
+    @property
+    def ok(self) -> bool:
+        return self.error_code == 0
+
+
+def apply(root: Path, pkg_dir: Path, *, dry_run: bool = False, report: Report | None = None,
+          script_timeout: float = 100, password_salt: str | None = None) -> EngineResult:
+    pkg_dir = Path(pkg_dir)
+    return _run(Path(root), pkg_dir, pkg_dir / "cust.cfg", dry_run, report, script_timeout, password_salt)
+
+
+def apply_cfg(root: Path, cust_cfg_path: Path, *, dry_run: bool = False, report: Report | None = None,
+              script_timeout: float = 100, password_salt: str | None = None) -> EngineResult:
+    """Like apply(), for a lone cust.cfg; files it names are looked up beside it."""
+    cust_cfg_path = Path(cust_cfg_path)
+    return _run(Path(root), cust_cfg_path.parent, cust_cfg_path, dry_run, report, script_timeout, password_salt)
+
+
+def _run(root: Path, pkg_dir: Path, cfg_path: Path, dry_run: bool, report: Report | None,
+         script_timeout: float, salt: str | None) -> EngineResult:
+    log = EngineLog()
+    log.info(f"gosc guest customization of {root} from {pkg_dir}{' (dry run)' if dry_run else ''}")
+    cfg: CustConfig | None = None
+    result = EngineResult(int(ErrorCode.SUCCESS), None, "customization succeeded", None)
+
+    def status(value: str) -> None:
+        if report and cfg is not None and cfg.post_gc_status and not dry_run:
+            report("guestinfo.gc.status", value)
+
+    try:
+        cfg = _load(cfg_path, log)
+        status("Started")
+        distro = _detect(root)
+        result.family = distro.family
+        log.info(f"guest is {distro.pretty_name} (family {distro.family})")
+        cs = ChangeSet(root)
+        _steps(cfg, distro, root, pkg_dir, cs, log, dry_run, script_timeout, salt, result)
+    except EngineError as exc:
+        result.error_code, result.failure, result.message = int(exc.code), exc.failure, log.mask(exc.message)
+        log.error(f"customization failed ({exc.failure}): {exc.message}")
+    except Exception as exc:  # a bug or an OS error: still report, never half-write
+        msg = log.mask(f"{exc.__class__.__name__}: {exc}")
+        result.error_code, result.failure, result.message = int(ErrorCode.DEPLOY_FAILED), UNKNOWN, msg
+        log.error(f"customization failed unexpectedly: {msg}")
+    if result.error_code == 0:
+        log.info("customization succeeded")
+    status("Successful" if result.error_code == 0 else result.message)
+    result.log = log.text()
+    if not dry_run:
+        try:
+            result.log_path = log.write(root)
+        except OSError:
+            result.log_path = None
+    return result
+
+
+def _load(cfg_path: Path, log: EngineLog) -> CustConfig:
+    try:
+        text = cfg_path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise EngineError(CONFIG, f"cannot read {cfg_path.name}: {exc.strerror}", ErrorCode.PKG_NOT_FOUND) from None
+    try:
+        cfg = parse(text)
+    except CustCfgError as exc:
+        raise EngineError(CONFIG, f"cust.cfg: {exc}") from None
+    if cfg.admin_password:
+        log.add_secret(cfg.admin_password)
+        log.add_secret(base64.b64encode(cfg.admin_password.encode()).decode())
+        log.add_secret(base64.b64encode((cfg.admin_password + "\n").encode()).decode())
+    return cfg
+
+
+def _detect(root: Path) -> Distro:
+    try:
+        return detect(root)
+    except UnsupportedDistro as exc:
+        raise EngineError(CONFIG, str(exc), ErrorCode.NOT_SUPPORT) from None
+
+
+def _steps(cfg: CustConfig, distro: Distro, root: Path, pkg_dir: Path, cs: ChangeSet, log: EngineLog,
+           dry_run: bool, script_timeout: float, salt: str | None, result: EngineResult) -> None:
+    if cfg.cloudinit_metadata:
+        cloudinit.apply(cfg, root, pkg_dir, cs, log)
+        _finish(cs, dry_run, result)
+        return
+
+    scripts.check_enabled(root, cfg, log)
+    first_run = not scripts.already_ran(root, cfg)
+    if not first_run:
+        log.info(f"marker /.markerfile-{cfg.marker_id}.txt exists: scripts and password are skipped")
+    run_script = bool(cfg.script_name) and first_run
+    if run_script:
+        scripts.script_path(pkg_dir, cfg)  # fail early when the script is missing
+        if dry_run:
+            log.info(f"dry run: would run {cfg.script_name} precustomization")
+        else:
+            scripts.run(root, pkg_dir, cfg, "precustomization", log, script_timeout)
+
+    if cfg.networking and cfg.nics:
+        try:
+            net = network.build(cfg, interfaces.scan(root))
+            network.render(distro, net, cs, log)
+        except EngineError:
+            raise
+        except Exception as exc:
+            raise EngineError(NETWORK, f"network configuration failed: {exc}") from exc
+        cloudinit.keep_network(root, cs, log)
+    else:
+        log.info("no NICs to configure (NETWORKING = no or no [NIC-CONFIG])")
+
+    try:
+        identity.apply(cfg, distro, cs, log)
+        timezone.apply(cfg, distro, cs, log)
+        password.apply(cfg, cs, log, allowed=first_run, salt=salt)
+    except EngineError:
+        raise
+    except Exception as exc:
+        raise EngineError(IDENTITY, f"identity configuration failed: {exc}") from exc
+
+    if cfg.marker_id and first_run:
+        cs.write(scripts.marker_path(cfg.marker_id), "", 0o644)
+    _finish(cs, dry_run, result)
+
+    if run_script:
+        if dry_run:
+            log.info(f"dry run: would run {cfg.script_name} postcustomization")
+        else:
+            scripts.run(root, pkg_dir, cfg, "postcustomization", log, script_timeout)
+
+
+def _finish(cs: ChangeSet, dry_run: bool, result: EngineResult) -> None:
+    result.diff = cs.diff()
+    result.changes = cs.paths()
+    if not dry_run:
+        cs.commit()

@@ -1,0 +1,93 @@
+"""Which Linux family a guest tree is, from its /etc/os-release.
+
+The family decides the network renderer and the small per-distribution conventions
+(time zone files, hostname files).  Families:
+
+``ubuntu`` (netplan), ``debian`` (ifupdown /etc/network/interfaces),
+``sysconfig`` (RHEL/CentOS/Rocky/Alma/Oracle 7 and 8: ifcfg files),
+``networkmanager`` (RHEL-likes 9+ and Fedora 33+: NetworkManager keyfiles),
+``suse`` (SLES/openSUSE: wicked ifcfg), ``photon`` (systemd-networkd).
+"""
+
+from __future__ import annotations
+
+import shlex
+from dataclasses import dataclass
+from pathlib import Path
+
+FAMILIES = ("ubuntu", "debian", "sysconfig", "networkmanager", "suse", "photon")
+_RHEL_LIKE = {"rhel", "centos", "rocky", "almalinux", "ol", "fedora", "scientific", "amzn"}
+
+
+class UnsupportedDistro(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class Distro:
+    family: str
+    id: str
+    version_id: str
+    pretty_name: str
+
+    @property
+    def major(self) -> int:
+        head = self.version_id.split(".", 1)[0]
+        return int(head) if head.isdigit() else 0
+
+    # Conventions --------------------------------------------------------------------
+    @property
+    def localtime_relative(self) -> bool:
+        """Debian's tzdata writes an absolute /etc/localtime link; systemd-era RHEL,
+        SUSE and Photon write ../usr/share/zoneinfo/<tz>."""
+        return self.family not in ("ubuntu", "debian")
+
+    @property
+    def debian_like(self) -> bool:
+        return self.family in ("ubuntu", "debian")
+
+    @property
+    def rhel_like(self) -> bool:
+        return self.family in ("sysconfig", "networkmanager")
+
+
+def parse_os_release(text: str) -> dict[str, str]:
+    values: dict[str, str] = {}
+    for line in text.splitlines():
+        line = line.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        key, raw = line.split("=", 1)
+        try:
+            parts = shlex.split(raw)
+        except ValueError:
+            parts = [raw.strip("\"'")]
+        values[key.strip()] = parts[0] if parts else ""
+    return values
+
+
+def detect(root: Path) -> Distro:
+    path = next((p for p in (root / "etc/os-release", root / "usr/lib/os-release") if p.is_file()), None)
+    if path is None:
+        raise UnsupportedDistro("the guest has no /etc/os-release")
+    info = parse_os_release(path.read_text(encoding="utf-8", errors="replace"))
+    ident = info.get("ID", "").lower()
+    like = set(info.get("ID_LIKE", "").lower().split())
+    version = info.get("VERSION_ID", "")
+    pretty = info.get("PRETTY_NAME", ident)
+    major = int(version.split(".")[0]) if version.split(".")[0].isdigit() else 0
+    if ident == "ubuntu" or "ubuntu" in like:
+        family = "ubuntu"
+    elif ident == "debian" or "debian" in like:
+        family = "debian"
+    elif ident == "photon":
+        family = "photon"
+    elif ident in ("sles", "sled", "opensuse", "opensuse-leap", "opensuse-tumbleweed") or "suse" in like:
+        family = "suse"
+    elif ident == "fedora":
+        family = "networkmanager" if major >= 33 or major == 0 else "sysconfig"
+    elif ident in _RHEL_LIKE or like & {"rhel", "fedora", "centos"}:
+        family = "networkmanager" if major >= 9 else "sysconfig"
+    else:
+        raise UnsupportedDistro(f"unsupported Linux distribution {pretty!r} (ID={ident})")
+    return Distro(family, ident, version, pretty)

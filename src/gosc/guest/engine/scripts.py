@@ -1,0 +1,104 @@
+"""Custom scripts (``[CUSTOM-SCRIPT] SCRIPT-NAME``) and the marker file.
+
+Scripts are off unless the guest opts in: ``[deployPkg] enable-custom-scripts = true``
+in <root>/etc/vmware-tools/tools.conf; when tools.conf does not say, cust.cfg's
+``DEFAULT-RUN-POST-CUST-SCRIPT = yes`` decides.  A script sent to a guest that has
+them off fails the customization with error 6 (CUST_SCRIPT_DISABLED) before anything
+changes.
+
+Execution: ``/bin/sh <script> precustomization`` before the engine changes files and
+``/bin/sh <script> postcustomization`` after they are written, cwd = the package
+directory, environment ``GOSC_GUEST_ROOT=<root>``.  Scripts are *not* chrooted: for a
+rootfs guest they run on the host that runs the engine and must use
+$GOSC_GUEST_ROOT to reach the guest's files (on a live guest the root is "/").
+
+Marker: with ``MARKER-ID = X``, /.markerfile-X.txt existing means this customization
+already ran (a clone of a customized VM): scripts and the password step are skipped;
+otherwise they run and the marker is created.  Network, hosts, DNS and time always run.
+"""
+
+from __future__ import annotations
+
+import configparser
+import os
+import re
+import subprocess
+from pathlib import Path
+
+from gosc.customization.custcfg_model import CustConfig
+
+from .errors import CONFIG, SCRIPT, SCRIPT_DISABLED, EngineError, ErrorCode
+from .log import EngineLog
+
+TOOLS_CONF = "etc/vmware-tools/tools.conf"
+_MARKER_ID = re.compile(r"^[A-Za-z0-9._-]+$")
+
+
+def tools_conf_setting(root: Path, log: EngineLog | None = None) -> bool | None:
+    """``[deployPkg] enable-custom-scripts`` from the guest's tools.conf, None if unset."""
+    path = root / TOOLS_CONF
+    if not path.is_file():
+        return None
+    parser = configparser.ConfigParser(interpolation=None, strict=False)
+    try:
+        parser.read_string(path.read_text(encoding="utf-8", errors="replace"))
+    except configparser.Error as exc:
+        if log:
+            log.warn(f"tools.conf is unreadable ({exc.__class__.__name__}); treating scripts as not enabled there")
+        return None
+    value = parser.get("deployPkg", "enable-custom-scripts", fallback=None)
+    if value is None:
+        return None
+    return value.strip().lower() in ("true", "yes", "1", "on")
+
+
+def scripts_enabled(root: Path, cfg: CustConfig, log: EngineLog | None = None) -> bool:
+    setting = tools_conf_setting(root, log)
+    return cfg.default_run_post_script if setting is None else setting
+
+
+def check_enabled(root: Path, cfg: CustConfig, log: EngineLog) -> None:
+    if cfg.script_name and not scripts_enabled(root, cfg, log):
+        raise EngineError(
+            SCRIPT_DISABLED,
+            "custom scripts are disabled in this guest: set [deployPkg] enable-custom-scripts = true "
+            "in /etc/vmware-tools/tools.conf",
+            ErrorCode.CUST_SCRIPT_DISABLED,
+        )
+
+
+def marker_path(marker_id: str) -> str:
+    if not _MARKER_ID.match(marker_id):
+        raise EngineError(CONFIG, f"[MISC] MARKER-ID: unusable marker id {marker_id!r}")
+    return f"/.markerfile-{marker_id}.txt"
+
+
+def already_ran(root: Path, cfg: CustConfig) -> bool:
+    return bool(cfg.marker_id) and os.path.lexists(root / marker_path(cfg.marker_id).lstrip("/"))
+
+
+def script_path(pkg_dir: Path, cfg: CustConfig) -> Path:
+    assert cfg.script_name
+    name = cfg.script_name
+    if "/" in name or name in ("", ".", ".."):
+        raise EngineError(CONFIG, f"[CUSTOM-SCRIPT] SCRIPT-NAME: unusable name {name!r}")
+    path = pkg_dir / name
+    if not path.is_file():
+        raise EngineError(CONFIG, f"[CUSTOM-SCRIPT] SCRIPT-NAME: {name} is not in the package")
+    return path
+
+
+def run(root: Path, pkg_dir: Path, cfg: CustConfig, phase: str, log: EngineLog, timeout: float = 100) -> None:
+    script = script_path(pkg_dir, cfg)
+    env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "GOSC_GUEST_ROOT": str(root), "LANG": "C"}
+    log.info(f"running {script.name} {phase}")
+    try:
+        proc = subprocess.run(["/bin/sh", str(script), phase], cwd=pkg_dir, env=env, capture_output=True,
+                              text=True, timeout=timeout, stdin=subprocess.DEVNULL)
+    except subprocess.TimeoutExpired:
+        raise EngineError(SCRIPT, f"{phase} script did not finish within {timeout:g} s") from None
+    for stream, text in (("stdout", proc.stdout), ("stderr", proc.stderr)):
+        if text.strip():
+            log.info(f"{phase} {stream}:\n{text.rstrip()}")
+    if proc.returncode != 0:
+        raise EngineError(SCRIPT, f"{phase} script exited with status {proc.returncode}")

@@ -1,0 +1,106 @@
+"""What every managed object shares, and the context a call runs in.
+
+A managed object here is a plain Python object that knows its moId and its pyVmomi
+managed type.  Its API methods are named exactly as the wsdl names them
+(``CustomizeGuest_Task``) and take the caller's ``CallContext`` first; its properties
+are read through ``get_property`` so that both protocols see one object model.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from ..vim import types as T
+from ..vim.faults import fault
+
+if TYPE_CHECKING:
+    from .service_instance import ServiceInstance
+    from .session_manager import Session
+
+
+def now() -> datetime.datetime:
+    return datetime.datetime.now(datetime.timezone.utc)
+
+
+@dataclass
+class CallContext:
+    """Who calls, with which release, against which vCenter."""
+
+    si: ServiceInstance
+    version: str  # pyVmomi version name of the request's release
+    session: Session | None = None
+    client_ip: str = ""
+    user_agent: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def user(self) -> str:
+        return self.session.userName if self.session else ""
+
+    def check(self, entity: ManagedObject, privilege: str) -> None:
+        """Raise NoPermission unless the caller holds ``privilege`` on ``entity``."""
+        self.si.authorization_manager.check(self, entity, privilege)
+
+
+class ManagedObject:
+    vim_type: ClassVar[type]
+    # Properties that a session may read without being logged in (ServiceInstance.content).
+    anonymous_properties: ClassVar[frozenset[str]] = frozenset()
+
+    def __init__(self, si: ServiceInstance, moId: str) -> None:
+        self.si = si
+        self.moId = moId
+
+    @property
+    def ref(self) -> Any:
+        return self.vim_type(self.moId)
+
+    @property
+    def type_name(self) -> str:
+        return T.wsdl_name(self.vim_type)
+
+    def get_property(self, ctx: CallContext, name: str) -> Any:
+        """The value of a top-level property; subclasses provide attributes or override."""
+        getter = getattr(self, f"prop_{name}", None)
+        if getter is not None:
+            return getter(ctx)
+        return getattr(self, name, None)
+
+    def __repr__(self) -> str:
+        return f"<{self.type_name} {self.moId}>"
+
+
+class ManagedEntity(ManagedObject):
+    """Folder, Datacenter, host, VM: named objects with a parent in the inventory tree."""
+
+    def __init__(self, si: ServiceInstance, moId: str, name: str, parent: ManagedEntity | None) -> None:
+        super().__init__(si, moId)
+        self.name = name
+        self.parent_obj = parent
+
+    def prop_parent(self, ctx: CallContext) -> Any:
+        return self.parent_obj.ref if self.parent_obj else None
+
+    def prop_overallStatus(self, ctx: CallContext) -> str:
+        return "green"
+
+    def ancestors(self) -> list[ManagedEntity]:
+        out: list[ManagedEntity] = []
+        node = self.parent_obj
+        while node is not None:
+            out.append(node)
+            node = node.parent_obj
+        return out
+
+    def datacenter(self) -> ManagedEntity | None:
+        from .datacenter import Datacenter
+
+        return next((a for a in [self, *self.ancestors()] if isinstance(a, Datacenter)), None)
+
+
+def not_supported(what: str) -> Exception:
+    from pyVmomi import vmodl
+
+    return fault(vmodl.fault.NotSupported, f"{what} is not supported by gosc")

@@ -1,0 +1,128 @@
+"""CustomizationSpecManager: the named customization specs of this vCenter.
+
+Specs are stored with every secret property (passwords) encrypted by a key kept in the
+data directory (``secrets.key``, mode 0600): the store never holds them in plaintext.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from cryptography.fernet import Fernet
+from pyVmomi import vim
+
+from ..vim import json_codec
+from ..vim import types as T
+from ..vim.faults import fault, invalid_argument
+from .base import CallContext, ManagedObject, now
+
+if TYPE_CHECKING:
+    from .service_instance import ServiceInstance
+
+_LINUX_FAMILIES = ("linux", "ubuntu", "debian", "rhel", "centos", "sles", "photon", "fedora", "other")
+
+
+def secret_box(data_dir: Path) -> Fernet:
+    path = data_dir / "secrets.key"
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as f:
+            f.write(Fernet.generate_key())
+    return Fernet(path.read_bytes())
+
+
+class CustomizationSpecManager(ManagedObject):
+    vim_type = vim.CustomizationSpecManager
+
+    def __init__(self, si: ServiceInstance) -> None:
+        super().__init__(si, "CustomizationSpecManager")
+        self.items: dict[str, Any] = {}
+        self._box = secret_box(si.data_dir)
+
+    def _seal(self, value: Any) -> str:
+        return self._box.encrypt(str(value).encode()).decode()
+
+    def _open(self, value: Any) -> str:
+        return self._box.decrypt(str(value).encode()).decode()
+
+    def load(self) -> None:
+        for name, doc in self.si.store.load("custspec"):
+            self.items[name] = json_codec.from_store(doc, vim.CustomizationSpecItem, secrets=self._open)
+
+    def _save(self, item: Any) -> None:
+        self.items[item.info.name] = item
+        self.si.store.put("custspec", item.info.name, json_codec.to_store(item, secrets=self._seal))
+
+    def _get(self, name: str) -> Any:
+        item = self.items.get(name)
+        if item is None:
+            raise fault(vim.fault.NotFound, f"The customization specification '{name}' does not exist.")
+        return item
+
+    def _stamp(self, item: Any) -> Any:
+        if not item.info.name:
+            raise invalid_argument("item.info.name", "a customization specification needs a name")
+        item.info.lastUpdateTime = now()
+        item.info.changeVersion = str(int(item.info.changeVersion or 0) + 1)
+        item.info.type = "Windows" if isinstance(item.spec.identity, vim.vm.customization.Sysprep | vim.vm.customization.SysprepText) else "Linux"
+        return item
+
+    # ------------------------------------------------------------ API
+
+    def prop_info(self, ctx: CallContext) -> list[Any]:
+        return vim.CustomizationSpecInfo.Array([i.info for i in self.items.values()])
+
+    def prop_encryptionKey(self, ctx: CallContext) -> list[int]:
+        return []
+
+    def DoesCustomizationSpecExist(self, ctx: CallContext, name: str) -> bool:
+        return name in self.items
+
+    def GetCustomizationSpec(self, ctx: CallContext, name: str) -> Any:
+        return self._get(name)
+
+    def CreateCustomizationSpec(self, ctx: CallContext, item: Any) -> None:
+        if item.info.name in self.items:
+            raise fault(vim.fault.AlreadyExists, f"The customization specification '{item.info.name}' already exists.", name=item.info.name)
+        item.info.changeVersion = None
+        self._save(self._stamp(item))
+
+    def OverwriteCustomizationSpec(self, ctx: CallContext, item: Any) -> None:
+        current = self._get(item.info.name)
+        if item.info.changeVersion is not None and item.info.changeVersion != current.info.changeVersion:
+            raise fault(vim.fault.ConcurrentAccess, f"The customization specification '{item.info.name}' was changed by someone else.")
+        item.info.changeVersion = current.info.changeVersion
+        self._save(self._stamp(item))
+
+    def DeleteCustomizationSpec(self, ctx: CallContext, name: str) -> None:
+        self._get(name)
+        del self.items[name]
+        self.si.store.delete("custspec", name)
+
+    def DuplicateCustomizationSpec(self, ctx: CallContext, name: str, newName: str) -> None:
+        source = self._get(name)
+        if newName in self.items:
+            raise fault(vim.fault.AlreadyExists, f"The customization specification '{newName}' already exists.", name=newName)
+        doc = json_codec.to_store(source)
+        copy = json_codec.from_store(doc, vim.CustomizationSpecItem)
+        copy.info.name, copy.info.changeVersion = newName, None
+        self._save(self._stamp(copy))
+
+    def RenameCustomizationSpec(self, ctx: CallContext, name: str, newName: str) -> None:
+        item = self._get(name)
+        if newName in self.items:
+            raise fault(vim.fault.AlreadyExists, f"The customization specification '{newName}' already exists.", name=newName)
+        self.DeleteCustomizationSpec(ctx, name)
+        item.info.name = newName
+        self._save(self._stamp(item))
+
+    def IsGuestOsCustomizable(self, ctx: CallContext, guestId: str) -> bool:
+        gid = guestId.lower()
+        return gid.startswith("windows") or gid.startswith("win") or any(f in gid for f in _LINUX_FAMILIES)
+
+    def CheckCustomizationResources(self, ctx: CallContext, guestOs: str) -> None:
+        if not self.IsGuestOsCustomizable(ctx, guestOs):
+            raise fault(vim.fault.UncustomizableGuest, f"Guest OS {guestOs} cannot be customized.", uncustomizableGuestOS=guestOs)

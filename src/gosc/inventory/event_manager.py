@@ -1,0 +1,134 @@
+"""EventManager: the event log (PostEvent from inside gosc, QueryEvents for users)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from pyVmomi import vim
+
+from ..vim import json_codec
+from ..vim import types as T
+from ..vim.faults import invalid_argument
+from .base import CallContext, ManagedEntity, ManagedObject, now
+
+if TYPE_CHECKING:
+    from .service_instance import ServiceInstance
+    from .virtual_machine import VirtualMachine
+
+MAX_EVENTS = 100_000  # the newest kept in memory and answered by QueryEvents
+
+
+class EventManager(ManagedObject):
+    vim_type = vim.event.EventManager
+
+    def __init__(self, si: ServiceInstance) -> None:
+        super().__init__(si, "EventManager")
+        self.events: list[Any] = []
+
+    def load(self) -> None:
+        for _, doc in self.si.store.load("event"):
+            self.events.append(json_codec.from_store(doc, vim.event.Event))
+        self.events.sort(key=lambda e: e.key)
+        del self.events[:-MAX_EVENTS]
+
+    def new_chain_id(self) -> int:
+        return self.si.store.next_id("eventChain")
+
+    def post(self, event: Any, vm: VirtualMachine | None = None, chain_id: int | None = None) -> Any:
+        """Stamp and record an event; ``vm`` fills the VM, host and datacenter arguments."""
+        event.key = self.si.store.next_id("event")
+        event.chainId = chain_id if chain_id is not None else event.key
+        event.createdTime = now()
+        if event.userName is None:
+            event.userName = ""
+        if vm is not None:
+            event.vm = vim.event.VmEventArgument(name=vm.name, vm=vm.ref)
+            host = vm.host
+            if host is not None:
+                event.host = vim.event.HostEventArgument(name=host.name, host=host.ref)
+            dc = vm.datacenter()
+            if dc is not None:
+                event.datacenter = vim.event.DatacenterEventArgument(name=dc.name, datacenter=dc.ref)
+        self.events.append(event)
+        if len(self.events) > MAX_EVENTS:
+            del self.events[: len(self.events) - MAX_EVENTS]
+        self.si.store.put("event", str(event.key), json_codec.to_store(event))
+        self.si.notify(self, "latestEvent")
+        return event
+
+    # ------------------------------------------------------------ API
+
+    def prop_latestEvent(self, ctx: CallContext) -> Any:
+        return self.events[-1] if self.events else None
+
+    def prop_maxCollector(self, ctx: CallContext) -> int:
+        return 32
+
+    def QueryEvents(self, ctx: CallContext, filter: Any, eventViewSpec: Any = None) -> list[Any]:
+        match = _Filter(ctx, filter)
+        found = [e for e in self.events if match(e)]
+        if filter.maxCount:
+            found = found[-filter.maxCount :]
+        return vim.event.Event.Array(found)
+
+
+class _Filter:
+    """EventFilterSpec as a predicate."""
+
+    def __init__(self, ctx: CallContext, spec: Any) -> None:
+        self.spec = spec
+        self.entities: set[str] | None = None
+        if spec.entity is not None:
+            self.entities = _entity_scope(ctx, spec.entity)
+        types = list(spec.type or []) + list(spec.eventTypeId or [])
+        self.types: tuple[type, ...] | None = None
+        if types:
+            classes = []
+            for i, t in enumerate(types):
+                cls = t if isinstance(t, type) else T.lookup_type(t) or getattr(vim.event, str(t), None)
+                if not (isinstance(cls, type) and issubclass(cls, vim.event.Event)):
+                    raise invalid_argument(f"filter.eventTypeId[{i}]", f"'{t}' is not an event type")
+                classes.append(cls)
+            self.types = tuple(classes)
+        self.users: set[str] | None = None
+        if spec.userName is not None and spec.userName.userList:
+            self.users = set(spec.userName.userList)
+
+    def __call__(self, e: Any) -> bool:
+        s = self.spec
+        if self.types is not None and not isinstance(e, self.types):
+            return False
+        if self.entities is not None and not (_entity_ids(e) & self.entities):
+            return False
+        if s.eventChainId is not None and e.chainId != s.eventChainId:
+            return False
+        if s.time is not None:
+            if s.time.beginTime is not None and e.createdTime < s.time.beginTime:
+                return False
+            if s.time.endTime is not None and e.createdTime > s.time.endTime:
+                return False
+        if self.users is not None and e.userName not in self.users:
+            return False
+        return True
+
+
+def _entity_ids(e: Any) -> set[str]:
+    ids = set()
+    for arg, attr in (("vm", "vm"), ("host", "host"), ("datacenter", "datacenter"), ("computeResource", "computeResource")):
+        a = getattr(e, arg, None)
+        if a is not None and getattr(a, attr, None) is not None:
+            ids.add(getattr(a, attr)._moId)
+    return ids
+
+
+def _entity_scope(ctx: CallContext, by_entity: Any) -> set[str]:
+    root = ctx.si.objects.get(by_entity.entity._moId)
+    if not isinstance(root, ManagedEntity):
+        return {by_entity.entity._moId}
+    recursion = by_entity.recursion or "self"
+    if recursion == "self":
+        return {root.moId}
+    below = {o.moId for o in ctx.si.objects.values() if isinstance(o, ManagedEntity) and root in o.ancestors()}
+    if recursion == "children":
+        below = {m for m in below if ctx.si.objects[m].parent_obj is root}
+    return below | ({root.moId} if recursion in ("all", "self") else set())

@@ -1,0 +1,214 @@
+"""VirtualMachineGuestCustomizationManager: CustomizeGuest_Task, StartGuestNetwork_Task,
+AbortCustomization_Task on running VMs.
+
+Preconditions (power, tools, task lock) fail the call itself; everything after the task
+exists (spec checks, guest login, the guest's own result) fails the task, with the
+customization status and the event log telling the same story.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING, Any
+
+from pyVmomi import vim
+
+from ..customization import package, validation
+from ..guest import rpc
+from ..guest.states import DeployError, DeployState
+from ..guest.vmx import DeployReport
+from ..vim.faults import fault, invalid_argument, not_found
+from ..vim.types import wsdl_name
+from .base import CallContext, ManagedObject
+from .virtual_machine import VirtualMachine, invalid_power_state
+
+if TYPE_CHECKING:
+    from .service_instance import ServiceInstance
+    from .task import Task
+
+log = logging.getLogger(__name__)
+
+DEPLOY_TIMEOUT = 100 + 30  # the package's processing timeout plus the agent's own margin
+
+_REASON = {
+    DeployError.CUST_SCRIPT_DISABLED: "userDefinedScriptDisabled",
+    DeployError.CUST_DISABLED: "customizationDisabled",
+    DeployError.CLOUDINIT_NOT_SUPPORT_RAWDATA: "rawDataIsNotSupported",
+    DeployError.CLOUDINIT_WRONG_META_FORMAT: "wrongMetadataFormat",
+}
+
+
+def failure_event(report: DeployReport) -> Any:
+    """The CustomizationFailed subtype vCenter posts for a guest's report."""
+    kind, _, text = report.message.partition(": ")
+    if report.code in _REASON:
+        return vim.event.CustomizationFailed(reason=_REASON[report.code])
+    if kind == "network":
+        return vim.event.CustomizationNetworkSetupFailed(reason=text or None)
+    if kind == "identity":
+        return vim.event.CustomizationLinuxIdentityFailed(reason=text or None)
+    if kind == "sysprep":
+        return vim.event.CustomizationSysprepFailed(reason=text or None)
+    return vim.event.CustomizationUnknownFailure(reason=report.message or None)
+
+
+class GuestCustomizationManager(ManagedObject):
+    vim_type = vim.vm.GuestCustomizationManager
+
+    def __init__(self, si: ServiceInstance) -> None:
+        super().__init__(si, "GuestCustomizationManager")
+        self.running: dict[str, Task] = {}  # VM moId -> customization task
+
+    # ------------------------------------------------------------ checks
+
+    def _vm(self, ref: Any) -> VirtualMachine:
+        vm = self.si.objects.get(ref._moId)
+        if not isinstance(vm, VirtualMachine):
+            raise not_found(ref)
+        return vm
+
+    def _check_running(self, vm: VirtualMachine) -> None:
+        if vm.power_state != "poweredOn":
+            raise invalid_power_state(vm, "poweredOn")
+        if not vm.tools_running:
+            raise fault(vim.fault.InvalidState,
+                        f"The operation is not allowed in the current state: VMware Tools is not running in {vm.name}.")  # fmt: skip
+
+    def _check_auth(self, auth: Any) -> None:
+        if not isinstance(auth, vim.vm.guest.NamePasswordAuthentication):
+            raise invalid_argument("auth", f"gosc accepts NamePasswordAuthentication, not {wsdl_name(type(auth))}")
+
+    async def _login(self, vm: VirtualMachine, auth: Any) -> None:
+        uid = await vm.tools.authenticate(auth.username, auth.password)
+        if uid is None:
+            raise fault(vim.fault.InvalidGuestLogin, f"Failed to authenticate with the guest operating system of {vm.name} using the supplied credentials.")
+        if uid != 0:
+            raise fault(vim.fault.GuestPermissionDenied,
+                        f"Insufficient permissions in the guest operating system of {vm.name}: "
+                        f"customization needs a uid 0 account, '{auth.username}' has uid {uid}.")  # fmt: skip
+
+    def _target(self, vm: VirtualMachine) -> validation.Target:
+        return validation.Target(
+            macs=tuple(m.lower() for m in vm.macs()),
+            guest_family="windows" if vm.family == "windows" else "linux",
+            guest_id=vm.config.guestId,
+            vm_name=vm.name,
+        )
+
+    def _name_taken(self, vm: VirtualMachine) -> Any:
+        def taken(name: str) -> bool:
+            return any(o is not vm and o.guest_report.get("hostName", "").lower() == name.lower() for o in self.si.vms())
+
+        return taken
+
+    # ------------------------------------------------------------ CustomizeGuest_Task
+
+    def CustomizeGuest_Task(self, ctx: CallContext, vm: Any, auth: Any, spec: Any, configParams: Any = None) -> Any:
+        machine = self._vm(vm)
+        self._check_running(machine)
+        self._check_auth(auth)
+        self.si.task_manager.check_free(machine)
+        return self.si.task_manager.submit(
+            ctx, machine, "CustomizeGuest_Task",
+            lambda task: self._customize(ctx, task, machine, auth, spec, list(configParams or [])), owner=self,
+        )  # fmt: skip
+
+    async def _customize(self, ctx: CallContext, task: Task, vm: VirtualMachine, auth: Any, spec: Any, params: list[Any]) -> None:
+        validation.validate(spec, self._target(vm))
+        facts = package.VmFacts(vm.name, tuple(m.lower() for m in vm.macs()), vm.instance_uuid)
+        host_name = package.host_name_for(spec, facts, self._name_taken(vm))
+        pkg = package.build_package(spec, facts, host_name, params)
+        await self._login(vm, auth)
+        for o in params:
+            key = o.key if o.key.startswith("guestinfo.") else f"guestinfo.{o.key}"
+            vm.set_extra_config(key, "" if o.value is None else str(o.value))
+        chain = task.info.eventChainId
+        vm.set_customization_status("TOOLSDEPLOYPKG_PENDING")
+        self.si.event_manager.post(
+            vim.event.CustomizationStartedEvent(userName=ctx.user, template=False,
+                                                fullFormattedMessage=f"Started customization of VM {vm.name}."),
+            vm=vm, chain_id=chain)  # fmt: skip
+        task.set_progress(10)
+        self.running[vm.moId] = task
+        try:
+            report = await self._deploy(task, vm, pkg)
+        except (rpc.RpcError, TimeoutError) as e:
+            report = DeployReport(f"{int(DeployState.DONE)} {int(DeployError.DEPLOY_FAILED)} @unknown: tools channel: {e}")
+        finally:
+            self.running.pop(vm.moId, None)
+        self._finish(ctx, task, vm, report)
+
+    async def _deploy(self, task: Task, vm: VirtualMachine, pkg: bytes) -> DeployReport:
+        tools = vm.tools
+        while not tools.deploy_reports.empty():  # stale reports of an earlier, aborted run
+            tools.deploy_reports.get_nowait()
+        guest_dir = (await tools.call("deployPkg.begin")).decode()
+        pkg_path = f"{guest_dir}/pkg.cab" if vm.family == "windows" else f"{guest_dir}/pkg.zip"
+        await tools.call("file.put", pkg_path.encode() + b"\0" + pkg)
+        task.set_progress(30)
+        await tools.call("deployPkg.deploy", pkg_path)
+        async with asyncio.timeout(DEPLOY_TIMEOUT):
+            while True:
+                report = await tools.deploy_reports.get()
+                if report.state == DeployState.RUNNING:
+                    vm.set_customization_status("TOOLSDEPLOYPKG_RUNNING")
+                    task.set_progress(50)
+                elif report.state == DeployState.DONE:
+                    return report
+
+    def _finish(self, ctx: CallContext, task: Task, vm: VirtualMachine, report: DeployReport) -> None:
+        chain = task.info.eventChainId
+        log_location = report.log_path
+        if report.code == DeployError.SUCCESS:
+            for dev in vm.nics():
+                if dev.connectable is not None and dev.connectable.startConnected:
+                    dev.connectable.connected = True
+            vm.set_customization_status("TOOLSDEPLOYPKG_SUCCEEDED")
+            self.si.event_manager.post(
+                vim.event.CustomizationSucceeded(userName=ctx.user, template=False, logLocation=log_location,
+                                                 fullFormattedMessage=f"Customization of VM {vm.name} succeeded."),
+                vm=vm, chain_id=chain)  # fmt: skip
+            return
+        event = failure_event(report)
+        message = report.message or f"deployPkg error {int(report.code)}"
+        event.userName, event.template, event.logLocation = ctx.user, False, log_location
+        event.fullFormattedMessage = f"Customization of VM {vm.name} failed: {message}"
+        vm.set_customization_status("TOOLSDEPLOYPKG_FAILED", message)
+        self.si.event_manager.post(event, vm=vm, chain_id=chain)
+        where = f" See {log_location} in the guest." if log_location else ""
+        raise fault(vim.fault.CustomizationFault, f"Customization of {vm.name} failed: {message}.{where}")
+
+    # ------------------------------------------------------------ the other two methods
+
+    def StartGuestNetwork_Task(self, ctx: CallContext, vm: Any, auth: Any) -> Any:
+        machine = self._vm(vm)
+        self._check_running(machine)
+        self._check_auth(auth)
+
+        async def work(task: Task) -> None:
+            await self._login(machine, auth)
+            try:
+                await machine.tools.call("network.start", timeout=60)
+            except rpc.RpcError as e:
+                raise fault(vim.fault.CustomizationFault, f"Starting the guest network of {machine.name} failed: {e}") from None
+
+        return self.si.task_manager.submit(ctx, machine, "StartGuestNetwork_Task", work, owner=self)
+
+    def AbortCustomization_Task(self, ctx: CallContext, vm: Any, auth: Any) -> Any:
+        machine = self._vm(vm)
+        self._check_running(machine)
+        self._check_auth(auth)
+        if machine.moId not in self.running:
+            raise fault(vim.fault.InvalidState, f"No customization is running in {machine.name}.")
+
+        async def work(task: Task) -> None:
+            await self._login(machine, auth)
+            try:
+                await machine.tools.call("deployPkg.abort")
+            except rpc.RpcError as e:
+                raise fault(vim.fault.CustomizationFault, f"Aborting the customization of {machine.name} failed: {e}") from None
+
+        # The customization task holds the VM: the abort must not wait for that lock.
+        return self.si.task_manager.submit(ctx, machine, "AbortCustomization_Task", work, lock=False, owner=self)
+

@@ -1,0 +1,107 @@
+"""SearchIndex: find entities by inventory path, name, UUID, DNS name or IP address."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from pyVmomi import vim
+
+from .base import CallContext, ManagedEntity, ManagedObject
+from .datacenter import Datacenter
+from .folder import Folder
+from .host_system import ComputeResource
+
+if TYPE_CHECKING:
+    from .service_instance import ServiceInstance
+    from .virtual_machine import VirtualMachine
+
+
+def children_of(entity: ManagedEntity) -> list[ManagedEntity]:
+    """What an inventory path can step into from ``entity``."""
+    if isinstance(entity, Datacenter):
+        return list(entity.folders.values())
+    if isinstance(entity, Folder):
+        return entity.children()
+    if isinstance(entity, ComputeResource):
+        return [*entity.hosts(), *entity.pools()]
+    return []
+
+
+def _unescape(name: str) -> str:
+    # vCenter escapes '/' in names as %2f (and '%' as %25) inside inventory paths.
+    return name.replace("%2f", "/").replace("%2F", "/").replace("%5c", "\\").replace("%25", "%")
+
+
+class SearchIndex(ManagedObject):
+    vim_type = vim.SearchIndex
+
+    def __init__(self, si: ServiceInstance) -> None:
+        super().__init__(si, "SearchIndex")
+
+    def resolve_path(self, path: str) -> ManagedEntity | None:
+        node: ManagedEntity = self.si.root_folder
+        for part in [p for p in path.strip("/").split("/") if p]:
+            name = _unescape(part)
+            nxt = next((c for c in children_of(node) if c.name == name), None)
+            if nxt is None:
+                return None
+            node = nxt
+        return node
+
+    def _vms(self, datacenter: Any) -> list[VirtualMachine]:
+        vms = self.si.vms()
+        if datacenter is not None:
+            vms = [v for v in vms if v.datacenter() is not None and v.datacenter().moId == datacenter._moId]
+        return vms
+
+    # ------------------------------------------------------------ API
+
+    def FindByInventoryPath(self, ctx: CallContext, inventoryPath: str) -> Any:
+        found = self.resolve_path(inventoryPath)
+        return found.ref if found is not None else None
+
+    def FindChild(self, ctx: CallContext, entity: Any, name: str) -> Any:
+        parent = self.si.objects.get(entity._moId)
+        if not isinstance(parent, ManagedEntity):
+            from ..vim.faults import not_found
+
+            raise not_found(entity)
+        found = next((c for c in children_of(parent) if c.name == name), None)
+        return found.ref if found is not None else None
+
+    def FindAllByUuid(self, ctx: CallContext, uuid: str, vmSearch: bool, datacenter: Any = None,
+                      instanceUuid: bool | None = None) -> list[Any]:  # fmt: skip
+        if not vmSearch:
+            return vim.ManagedEntity.Array()
+        key = (lambda v: v.config.instanceUuid) if instanceUuid else (lambda v: v.config.uuid)
+        return vim.ManagedEntity.Array([v.ref for v in self._vms(datacenter) if key(v).lower() == uuid.lower()])
+
+    def FindByUuid(self, ctx: CallContext, uuid: str, vmSearch: bool, datacenter: Any = None,
+                   instanceUuid: bool | None = None) -> Any:  # fmt: skip
+        found = self.FindAllByUuid(ctx, uuid, vmSearch, datacenter, instanceUuid)
+        return found[0] if found else None
+
+    def FindAllByDnsName(self, ctx: CallContext, dnsName: str, vmSearch: bool, datacenter: Any = None) -> list[Any]:
+        if not vmSearch:
+            return vim.ManagedEntity.Array()
+        want = dnsName.lower()
+        return vim.ManagedEntity.Array([
+            v.ref for v in self._vms(datacenter)
+            if v.tools_running and v.guest_report.get("hostName", "").lower() in (want, want.split(".")[0])
+        ])  # fmt: skip
+
+    def FindByDnsName(self, ctx: CallContext, dnsName: str, vmSearch: bool, datacenter: Any = None) -> Any:
+        found = self.FindAllByDnsName(ctx, dnsName, vmSearch, datacenter)
+        return found[0] if found else None
+
+    def FindAllByIp(self, ctx: CallContext, ip: str, vmSearch: bool, datacenter: Any = None) -> list[Any]:
+        if not vmSearch:
+            return vim.ManagedEntity.Array()
+        return vim.ManagedEntity.Array([
+            v.ref for v in self._vms(datacenter)
+            if v.tools_running and any(ip in n.ipAddress for n in v.guest_nics())
+        ])  # fmt: skip
+
+    def FindByIp(self, ctx: CallContext, ip: str, vmSearch: bool, datacenter: Any = None) -> Any:
+        found = self.FindAllByIp(ctx, ip, vmSearch, datacenter)
+        return found[0] if found else None

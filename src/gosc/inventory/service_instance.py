@@ -1,0 +1,275 @@
+"""ServiceInstance: the root of the API, and the registry from moId to managed object.
+
+Everything a call needs hangs off this one object (store, managers, backends), passed
+explicitly in each CallContext: there is no module-level state.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from pyVmomi import vim
+
+from ..store import Store
+from ..vim import json_codec
+from ..vim import types as T
+from .authorization_manager import AuthorizationManager
+from .base import CallContext, ManagedEntity, ManagedObject, now
+from .datacenter import Datacenter
+from .event_manager import EventManager
+from .folder import Folder
+from .host_system import ComputeResource, HostSystem, ResourcePool
+from .session_manager import SessionManager
+from .task_manager import TaskManager
+from .virtual_machine import VirtualMachine, make_config
+
+ABOUT = {
+    "name": "VMware vCenter Server", "fullName": "VMware vCenter Server 9.1.0 build-0 (gosc)",
+    "vendor": "VMware, Inc.", "version": "9.1.0", "build": "0", "localeVersion": "INTL", "localeBuild": "000",
+    "osType": "linux-x64", "productLineId": "vpx", "apiType": "VirtualCenter", "apiVersion": "9.1.0.0",
+    "licenseProductName": "VMware VirtualCenter Server", "licenseProductVersion": "9.0",
+}  # fmt: skip
+
+# Entity kinds in the store, in the order they must be recreated (parents first).
+_ENTITY_KINDS = ("folder", "datacenter", "compute", "pool", "host", "vm")
+
+
+class ServiceInstance(ManagedObject):
+    vim_type = vim.ServiceInstance
+    anonymous_properties = frozenset({"content", "serverClock"})
+
+    def __init__(self, store: Store, data_dir: Path, backends: dict[str, Any]) -> None:
+        self.objects: dict[str, ManagedObject] = {}
+        super().__init__(self, "ServiceInstance")
+        self.store = store
+        self.data_dir = data_dir
+        self.backends = backends
+        self.instance_uuid = self._meta_uuid()
+        self._listeners: list[Callable[[ManagedObject, str | None], None]] = []
+        self.register(self)
+        self.authorization_manager = self.register(AuthorizationManager(self))
+        self.session_manager = self.register(SessionManager(self))
+        self.task_manager = self.register(TaskManager(self))
+        self.event_manager = self.register(EventManager(self))
+        from .customization_spec_manager import CustomizationSpecManager
+        from .guest_customization_manager import GuestCustomizationManager
+        from .property_collector import PropertyCollector
+        from .search_index import SearchIndex
+        from .view_manager import ViewManager
+
+        self.search_index = self.register(SearchIndex(self))
+        self.guest_customization_manager = self.register(GuestCustomizationManager(self))
+        self.customization_spec_manager = self.register(CustomizationSpecManager(self))
+        self.property_collector = self.register(PropertyCollector(self))
+        self.view_manager = self.register(ViewManager(self))
+        self.root_folder: Folder = self.register(
+            Folder(self, "group-d1", "Datacenters", None, ["Folder", "Datacenter"])
+        )  # fmt: skip
+
+    def _meta_uuid(self) -> str:
+        for _, doc in self.store.load("meta"):
+            if "instanceUuid" in doc:
+                return str(doc["instanceUuid"])
+        value = str(uuid.uuid4())
+        self.store.put("meta", "instance", {"instanceUuid": value})
+        return value
+
+    # ------------------------------------------------------------ registry
+
+    def register(self, obj: Any) -> Any:
+        self.objects[obj.moId] = obj
+        return obj
+
+    def unregister(self, obj: ManagedObject) -> None:
+        self.objects.pop(obj.moId, None)
+        kind = _kind_of(obj)
+        if kind:
+            self.store.delete(kind, obj.moId)
+        self.notify(obj, None)
+
+    def new_moid(self, prefix: str) -> str:
+        return f"{prefix}-{self.store.next_id(prefix)}"
+
+    def vms(self) -> list[VirtualMachine]:
+        return [o for o in self.objects.values() if isinstance(o, VirtualMachine)]
+
+    def backend(self, name: str) -> Any:
+        return self.backends[name]
+
+    def save(self, obj: ManagedEntity) -> None:
+        doc = obj.to_doc()  # type: ignore[attr-defined]
+        doc["parent"] = obj.parent_obj.moId if obj.parent_obj else None
+        self.store.put(_kind_of(obj), obj.moId, doc)
+
+    # ------------------------------------------------------------ change notification
+
+    def subscribe(self, listener: Callable[[ManagedObject, str | None], None]) -> None:
+        """``listener(obj, property or None for "anything")`` after each change."""
+        self._listeners.append(listener)
+
+    def unsubscribe(self, listener: Callable[[ManagedObject, str | None], None]) -> None:
+        self._listeners.remove(listener)
+
+    def notify(self, obj: ManagedObject, prop: str | None) -> None:
+        for listener in list(self._listeners):
+            listener(obj, prop)
+
+    # ------------------------------------------------------------ building the inventory
+
+    def create_folder(self, name: str, parent: Folder | None, child_type: list[str]) -> Folder:
+        f = self.register(Folder(self, self.new_moid("group-v" if "VirtualMachine" in child_type else "group-h"),
+                                 name, parent or self.root_folder, child_type))  # fmt: skip
+        self.save(f)
+        return f
+
+    def create_datacenter(self, name: str, parent: Folder | None = None) -> Datacenter:
+        dc = Datacenter(self, self.new_moid("datacenter"), name, parent or self.root_folder)
+        self.register(dc)
+        dc.folders = {}
+        for kind, child_type in (("vm", ["Folder", "VirtualMachine", "VirtualApp"]),
+                                 ("host", ["Folder", "ComputeResource"]), ("datastore", ["Folder", "Datastore"]),
+                                 ("network", ["Folder", "Network"])):  # fmt: skip
+            f = Folder(self, self.new_moid("group-" + kind[0]), kind, dc, child_type)
+            dc.folders[kind] = self.register(f)
+        self.save(dc)
+        for f in dc.folders.values():
+            self.save(f)
+        return dc
+
+    def create_host(self, name: str, dc: Datacenter) -> HostSystem:
+        cr = self.register(ComputeResource(self, self.new_moid("domain-s"), name, dc.folders["host"]))
+        self.save(cr)
+        pool = self.register(ResourcePool(self, self.new_moid("resgroup"), "Resources", cr))
+        self.save(pool)
+        host = self.register(HostSystem(self, self.new_moid("host"), name, cr))
+        self.save(host)
+        return host
+
+    def new_mac(self) -> str:
+        """A vCenter-assigned MAC (00:50:56:80:00:00 - 00:50:56:bf:ff:ff), unique here."""
+        used = {m for vm in self.vms() for m in vm.macs()}
+        while True:
+            n = self.store.next_id("mac") + (int(self.instance_uuid[:4], 16) << 8)
+            mac = "00:50:56:%02x:%02x:%02x" % (0x80 | ((n >> 16) & 0x3F), (n >> 8) & 0xFF, n & 0xFF)
+            if mac not in used:
+                return mac
+
+    def create_vm(self, *, name: str, folder: Folder, host: HostSystem, pool: ResourcePool | None, guest_id: str,
+                  guest_full_name: str, nic_count: int, backend: str, tools_installed: bool, family: str,
+                  bios_uuid: str | None = None, extra: list[Any] | None = None) -> VirtualMachine:  # fmt: skip
+        macs = [self.new_mac() for _ in range(nic_count)]
+        config = make_config(name, guest_id, guest_full_name, macs, bios_uuid=bios_uuid, extra=extra)
+        vm = VirtualMachine(self, self.new_moid("vm"), name, folder, config=config, host=host, pool=pool,
+                            backend=backend, tools_installed=tools_installed, family=family)  # fmt: skip
+        self.register(vm)
+        vm.save()
+        return vm
+
+    # ------------------------------------------------------------ restart
+
+    async def load(self) -> None:
+        """Recreate the inventory from the store and power on what was on."""
+        self.authorization_manager.load()
+        self.event_manager.load()
+        self.customization_spec_manager.load()
+        parents: dict[str, str | None] = {}
+        for kind in _ENTITY_KINDS:
+            for moid, doc in self.store.load(kind):
+                if moid != self.root_folder.moId:
+                    self.register(self._entity_from_doc(kind, moid, doc))
+                    parents[moid] = doc.get("parent")
+        # Parents link after everything exists: a datacenter's folders are stored before it.
+        for moid, parent in parents.items():
+            self.objects[moid].parent_obj = self.objects.get(parent) if parent else None  # type: ignore[attr-defined]
+        for obj in self.objects.values():
+            if isinstance(obj, Datacenter):
+                obj.folders = {k: self.objects[v] for k, v in obj._folder_ids.items()}  # type: ignore[attr-defined]
+        self.task_manager.load()
+        for vm in self.vms():
+            status = vm.customization_info.customizationStatus if vm.customization_info else None
+            if status in ("TOOLSDEPLOYPKG_PENDING", "TOOLSDEPLOYPKG_RUNNING"):
+                vm.set_customization_status("TOOLSDEPLOYPKG_FAILED", "interrupted: the server restarted during customization")
+            if vm.power_state == "poweredOn":
+                await vm.power_on()
+
+    def _entity_from_doc(self, kind: str, moid: str, doc: dict[str, Any]) -> ManagedEntity:
+        parent = None  # linked by load() once every entity exists
+        if kind == "folder":
+            return Folder(self, moid, doc["name"], parent, doc["childType"])  # type: ignore[arg-type]
+        if kind == "datacenter":
+            dc = Datacenter(self, moid, doc["name"], parent)  # type: ignore[arg-type]
+            dc._folder_ids = doc["folders"]  # type: ignore[attr-defined]
+            return dc
+        if kind == "compute":
+            return ComputeResource(self, moid, doc["name"], parent)  # type: ignore[arg-type]
+        if kind == "pool":
+            return ResourcePool(self, moid, doc["name"], parent)  # type: ignore[arg-type]
+        if kind == "host":
+            return HostSystem(self, moid, doc["name"], parent)  # type: ignore[arg-type]
+        vm = VirtualMachine(
+            self, moid, doc["name"], parent,  # type: ignore[arg-type]
+            config=json_codec.from_store(doc["config"], vim.vm.ConfigInfo),
+            host=self.objects[doc["host"]], pool=self.objects.get(doc["pool"] or ""),  # type: ignore[arg-type]
+            backend=doc["backend"], tools_installed=doc["toolsInstalled"], family=doc["family"],
+        )  # fmt: skip
+        vm.power_state = doc["powerState"]
+        vm.guest_report = doc.get("guestReport") or {"hostName": "", "nics": []}
+        if doc.get("customizationInfo"):
+            vm.customization_info = json_codec.from_store(doc["customizationInfo"], vim.vm.GuestInfo.CustomizationInfo)
+        return vm
+
+    async def shutdown(self) -> None:
+        """Stop agents; leave power states as they are so that a restart resumes them."""
+        for vm in self.vms():
+            if vm.power_state == "poweredOn":
+                await self.backend(vm.backend).power_off(vm, vm.tools)
+        for task in list(self.task_manager.recent):
+            if task.runner is not None and not task.runner.done():
+                task.runner.cancel()
+                with contextlib.suppress(BaseException):
+                    await task.runner
+
+    # ------------------------------------------------------------ API
+
+    def content(self) -> Any:
+        return vim.ServiceInstanceContent(
+            rootFolder=self.root_folder.ref,
+            propertyCollector=self.property_collector.ref,
+            viewManager=self.view_manager.ref,
+            about=vim.AboutInfo(instanceUuid=self.instance_uuid, **ABOUT),
+            sessionManager=self.session_manager.ref,
+            authorizationManager=self.authorization_manager.ref,
+            taskManager=self.task_manager.ref,
+            eventManager=self.event_manager.ref,
+            searchIndex=self.search_index.ref,
+            customizationSpecManager=self.customization_spec_manager.ref,
+            guestCustomizationManager=self.guest_customization_manager.ref,
+        )
+
+    def prop_content(self, ctx: CallContext) -> Any:
+        return self.content()
+
+    def prop_serverClock(self, ctx: CallContext) -> Any:
+        return now()
+
+    def prop_capability(self, ctx: CallContext) -> Any:
+        return vim.Capability(provisioningSupported=True, multiHostSupported=True, userShellAccessSupported=False)
+
+    def RetrieveServiceContent(self, ctx: CallContext) -> Any:
+        return self.content()
+
+    def CurrentTime(self, ctx: CallContext) -> Any:
+        return now()
+
+
+def _kind_of(obj: ManagedObject) -> str:
+    for cls, kind in ((VirtualMachine, "vm"), (Folder, "folder"), (Datacenter, "datacenter"),
+                      (ComputeResource, "compute"), (ResourcePool, "pool"), (HostSystem, "host")):  # fmt: skip
+        if isinstance(obj, cls):
+            return kind
+    return ""
+

@@ -1,0 +1,76 @@
+"""Task: a TaskInfo state machine (queued -> running -> success | error), persisted at
+every transition so that a restart can end what was running."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING, Any
+
+from pyVmomi import vim, vmodl
+
+from ..vim import json_codec
+from ..vim import types as T
+from ..vim.faults import fault
+from .base import CallContext, ManagedObject, now
+
+if TYPE_CHECKING:
+    from .service_instance import ServiceInstance
+
+
+class Task(ManagedObject):
+    vim_type = vim.Task
+
+    def __init__(self, si: ServiceInstance, moId: str, info: Any) -> None:
+        super().__init__(si, moId)
+        self.info = info
+        self.runner: asyncio.Task[Any] | None = None
+        self.cancel_hook: Any = None  # called by CancelTask while cancelable
+
+    def prop_info(self, ctx: CallContext) -> Any:
+        return self.info
+
+    # ------------------------------------------------------------ transitions
+
+    def save(self) -> None:
+        self.si.store.put("task", self.moId, json_codec.to_store(self.info))
+        self.si.notify(self, "info")
+
+    def start(self) -> None:
+        self.info.state = "running"
+        self.info.startTime = now()
+        self.info.progress = 0
+        self.save()
+
+    def set_progress(self, percent: int) -> None:
+        if self.info.state == "running" and percent != self.info.progress:
+            self.info.progress = percent
+            self.si.notify(self, "info")  # not persisted: progress is advisory
+
+    def succeed(self, result: Any = None) -> None:
+        self._finish("success", result=result)
+
+    def fail(self, error: vmodl.MethodFault) -> None:
+        self._finish("error", error=error)
+
+    def _finish(self, state: str, result: Any = None, error: Any = None) -> None:
+        self.info.state = state
+        self.info.result = result
+        self.info.error = error
+        self.info.cancelable = False
+        self.info.progress = None
+        self.info.completeTime = now()
+        self.save()
+
+    @property
+    def done(self) -> bool:
+        return self.info.state in ("success", "error")
+
+    # ------------------------------------------------------------ API
+
+    def CancelTask(self, ctx: CallContext) -> None:
+        if self.done:
+            raise fault(vim.fault.InvalidState, f"Task {self.moId} has already completed.")
+        if not self.info.cancelable or self.cancel_hook is None:
+            raise fault(vmodl.fault.NotSupported, f"Task {self.moId} ({self.info.descriptionId}) cannot be cancelled.")
+        self.info.cancelled = True
+        self.cancel_hook()

@@ -1,0 +1,139 @@
+"""TaskManager: creates tasks, runs their work, keeps recentTask, holds VM locks.
+
+A task method checks its preconditions, then calls ``submit`` with the work to do; the
+caller gets the Task reference at once and the work runs on the event loop.  A VM held
+by a running task answers other task methods with TaskInProgress.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+from pyVmomi import vim, vmodl
+
+from ..vim import json_codec
+from ..vim import types as T
+from ..vim.faults import fault, system_error
+from .base import CallContext, ManagedEntity, ManagedObject, now
+from .task import Task
+
+if TYPE_CHECKING:
+    from .service_instance import ServiceInstance
+
+log = logging.getLogger(__name__)
+
+RECENT_TASKS = 200  # vCenter shows recent tasks of the last minutes; a count is enough here
+Work = Callable[[Task], Awaitable[Any]]
+
+
+def description_id(obj: ManagedObject, method: str) -> str:
+    """vCenter's ``<type>.<method>`` id, e.g. ``VirtualMachine.powerOn``, from pyVmomi's names."""
+    info = T.method_info(obj.vim_type, method)
+    name = info.name if info else method
+    return f"{obj.vim_type.__name__.removeprefix('vim.')}.{name[0].lower()}{name[1:]}"
+
+
+def task_in_progress(entity: ManagedEntity, holder: Task) -> vmodl.MethodFault:
+    return fault(
+        vim.fault.TaskInProgress,
+        f"The operation is not allowed in the current state: {entity.name} is busy with {holder.info.descriptionId} ({holder.moId}).",
+        task=holder.ref,
+    )
+
+
+class TaskManager(ManagedObject):
+    vim_type = vim.TaskManager
+
+    def __init__(self, si: ServiceInstance) -> None:
+        super().__init__(si, "TaskManager")
+        self.recent: deque[Task] = deque(maxlen=RECENT_TASKS)
+        self.locks: dict[str, Task] = {}  # entity moId -> task holding it
+
+    # ------------------------------------------------------------ restart
+
+    def load(self) -> None:
+        """Recreate persisted tasks; a task that was queued or running when the server
+        died ends in error now, and its entity is free again."""
+        for moid, doc in self.si.store.load("task"):
+            info = json_codec.from_store(doc, vim.TaskInfo)
+            task = Task(self.si, moid, info)
+            self.si.register(task)
+            self.recent.append(task)
+            if info.state in ("queued", "running"):
+                if info.state == "queued":
+                    info.startTime = now()
+                task.fail(fault(vmodl.fault.SystemError,
+                                "The task was interrupted: the server restarted while it was running.",
+                                reason="server restart"))  # fmt: skip
+
+    # ------------------------------------------------------------ running work
+
+    def holder(self, entity: ManagedEntity) -> Task | None:
+        return self.locks.get(entity.moId)
+
+    def check_free(self, entity: ManagedEntity) -> None:
+        task = self.holder(entity)
+        if task is not None:
+            raise task_in_progress(entity, task)
+
+    def submit(
+        self,
+        ctx: CallContext,
+        entity: ManagedEntity,
+        method: str,
+        work: Work,
+        *,
+        lock: bool = True,
+        cancelable: bool = False,
+        owner: ManagedObject | None = None,
+    ) -> Any:
+        """Start ``work`` as a task on ``entity``; ``owner`` is the object whose method
+        this is when that is not the entity (a manager acting on a VM)."""
+        if lock:
+            self.check_free(entity)
+        moid = self.si.new_moid("task")
+        info = vim.TaskInfo(
+            key=moid, task=vim.Task(moid), descriptionId=description_id(owner or entity, method),
+            entity=entity.ref, entityName=entity.name, state="queued", cancelled=False, cancelable=cancelable,
+            reason=vim.TaskReasonUser(userName=ctx.user), queueTime=now(),
+            eventChainId=self.si.event_manager.new_chain_id(),
+        )  # fmt: skip
+        task = Task(self.si, moid, info)
+        self.si.register(task)
+        self.recent.append(task)
+        task.save()
+        if lock:
+            self.locks[entity.moId] = task
+        task.runner = asyncio.get_running_loop().create_task(self._run(task, entity, work, lock))
+        return task.ref
+
+    async def _run(self, task: Task, entity: ManagedEntity, work: Work, lock: bool) -> None:
+        task.start()
+        try:
+            result = await work(task)
+        except vmodl.MethodFault as f:
+            task.fail(f)
+        except asyncio.CancelledError:
+            task.fail(fault(vim.fault.RequestCanceled, "The task was canceled by a user.") if task.info.cancelled
+                      else system_error("server shutting down"))  # fmt: skip
+            raise
+        except Exception as e:  # a bug must still end the task, never leave it running
+            log.exception("task %s (%s) failed", task.moId, task.info.descriptionId)
+            task.fail(system_error(f"{type(e).__name__} in {task.info.descriptionId}"))
+        else:
+            task.succeed(result)
+        finally:
+            if lock and self.locks.get(entity.moId) is task:
+                del self.locks[entity.moId]
+
+    # ------------------------------------------------------------ API
+
+    def prop_recentTask(self, ctx: CallContext) -> list[Any]:
+        return [t.ref for t in self.recent]
+
+    def prop_maxCollector(self, ctx: CallContext) -> int:
+        return 32

@@ -1,0 +1,80 @@
+"""The ASGI application: VI/JSON and SOAP in front of one ServiceInstance."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import sys
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.routing import Route
+
+from ..backends.rootfs import RootfsBackend
+from ..inventory.service_instance import ServiceInstance
+from ..store import open_store
+from .vijson import ViJson, hello
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ServerConfig:
+    data_dir: Path
+    demo: bool = False
+    users_file: Path | None = None
+    store_url: str | None = None  # default: sqlite in the data directory
+
+
+def build_service_instance(config: ServerConfig) -> ServiceInstance:
+    config.data_dir.mkdir(parents=True, exist_ok=True)
+    store = open_store(config.store_url or str(config.data_dir / "gosc.db"))
+    backends = {"rootfs": RootfsBackend(config.data_dir / "guests")}
+    return ServiceInstance(store, config.data_dir, backends)
+
+
+async def start(si: ServiceInstance, config: ServerConfig) -> None:
+    """Load the inventory (ending interrupted tasks), then users and the demo inventory."""
+    await si.load()
+    if config.demo:
+        from ..demo import ensure_demo_inventory
+
+        await ensure_demo_inventory(si)
+    users = config.users_file or (config.data_dir / "users.toml")
+    if users.exists():
+        si.authorization_manager.apply_config(users)
+    generated = si.authorization_manager.ensure_admin(os.environ.get("GOSC_ADMIN_PASSWORD"))
+    if generated:
+        # Printed once, to the operator's terminal only: the store keeps just its hash.
+        print(f"gosc: created administrator@vsphere.local with password {generated}", file=sys.stderr, flush=True)
+
+
+def create_app(config: ServerConfig, si: ServiceInstance | None = None) -> Starlette:
+    si = si or build_service_instance(config)
+    vi_json = ViJson(si)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await start(si, config)
+        try:
+            yield
+        finally:
+            await si.shutdown()
+            si.store.close()
+
+    routes = [
+        Route("/sdk/vim25/{release}/{type}/{moid}/{name}", vi_json.handle, methods=["GET", "POST"]),
+        Route("/api/vcenter/system", hello, methods=["POST"]),
+    ]
+    try:
+        from .soap import soap_routes
+    except ImportError:
+        soap_routes = None
+    if soap_routes is not None:
+        routes.extend(soap_routes(si))
+    app = Starlette(routes=routes, lifespan=lifespan)
+    app.state.si = si
+    return app

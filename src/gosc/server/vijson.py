@@ -1,0 +1,124 @@
+"""VI/JSON at /sdk/vim25/{release}/{type}/{moId}/{method|property}.
+
+GET reads a property; POST calls a method with a JSON object of its parameters.
+Answers: 200 with a JSON value, 204 for void methods and unset properties, 500 with the
+fault object for a vSphere fault, 404 with a fault for an unknown release.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from pyVmomi import vmodl
+from starlette.requests import Request
+from starlette.responses import Response
+
+from ..inventory import dispatch
+from ..inventory.base import CallContext
+from ..inventory.service_instance import ServiceInstance
+from ..vim import json_codec
+from ..vim import types as T
+from ..vim.faults import fault, invalid_request, invalid_type, system_error
+
+log = logging.getLogger(__name__)
+
+SESSION_HEADER = "vmware-api-session-id"
+MAX_BODY = 16 * 1024 * 1024
+_JSON = "application/json"
+
+
+def json_response(value: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    body = json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
+    return Response(body, status_code=status, media_type=_JSON, headers=headers)
+
+
+def fault_response(f: vmodl.MethodFault, version: str, status: int = 500) -> Response:
+    return json_response(json_codec.encode(f, version), status)
+
+
+def _request_type_names(method: str) -> set[str]:
+    """Root ``_typeName`` values clients put on a request body (govmomi: the method name;
+    generated clients: ``<Method>RequestType``, with or without ``_Task``)."""
+    base = method.removesuffix("_Task")
+    return {method, f"{method}RequestType", f"{base}RequestType"}
+
+
+def decode_arguments(body: bytes, info: T.MethodInfo, version: str) -> dict[str, Any]:
+    if len(body.strip()) == 0:
+        raw: Any = {}
+    else:
+        try:
+            raw = json.loads(body)
+        except (ValueError, UnicodeDecodeError) as e:
+            raise invalid_request(f"The request body is not valid JSON: {e}") from None
+    if not isinstance(raw, dict):
+        raise invalid_request(f"The body of {info.wsdl_name} must be a JSON object of its parameters")
+    type_name = raw.pop("_typeName", None)
+    if type_name is not None and type_name not in _request_type_names(info.wsdl_name):
+        raise invalid_type("_typeName", f"'{type_name}' is not the request type of {info.wsdl_name}")
+    params = {p.name: p for p in info.params}
+    args = {}
+    for name, value in raw.items():
+        p = params.get(name)
+        if p is None or not T.defined_in(version, p.version):
+            raise fault(vmodl.fault.InvalidArgument, f"{info.wsdl_name} has no parameter '{name}' ({name})", invalidProperty=name)
+        args[name] = json_codec.decode(value, p.type, version, name)
+    return args
+
+
+class ViJson:
+    def __init__(self, si: ServiceInstance) -> None:
+        self.si = si
+
+    def context(self, request: Request, version: str) -> CallContext:
+        session = self.si.session_manager.session(request.headers.get(SESSION_HEADER))
+        client = request.client.host if request.client else ""
+        return CallContext(self.si, version, session, client, request.headers.get("user-agent", ""))
+
+    async def handle(self, request: Request) -> Response:
+        p = request.path_params
+        try:
+            version = T.version_of_release(p["release"])
+        except T.UnknownRelease:
+            f = invalid_request(f"Unknown release '{p['release']}'; this server speaks {', '.join(T.RELEASES)}")
+            return fault_response(f, T.NEWEST_VERSION, 404)
+        try:
+            ctx = self.context(request, version)
+            if request.method == "GET":
+                return self._read(ctx, p["type"], p["moid"], p["name"])
+            body = await request.body()
+            if len(body) > MAX_BODY:
+                raise invalid_request(f"The request body is larger than {MAX_BODY} bytes")
+            return await self._call(ctx, p["type"], p["moid"], p["name"], body)
+        except vmodl.MethodFault as f:
+            return fault_response(f, version)
+        except Exception:  # a bug answers as vCenter does, with a fault; the trace goes to the log
+            log.exception("%s %s failed", request.method, request.url.path)
+            return fault_response(system_error("internal error; see the server log"), version)
+
+    def _read(self, ctx: CallContext, type_name: str, moid: str, name: str) -> Response:
+        value, declared = dispatch.read_property(ctx, type_name, moid, name)
+        if value is None:
+            return Response(status_code=204)
+        return json_response(json_codec.encode(value, ctx.version, declared))
+
+    async def _call(self, ctx: CallContext, type_name: str, moid: str, method: str, body: bytes) -> Response:
+        obj, info = dispatch.prepare(ctx, type_name, moid, method)
+        args = decode_arguments(body, info, ctx.version)
+        result = await dispatch.invoke(ctx, obj, info, args)
+        headers = {SESSION_HEADER: ctx.session.token} if method == "Login" and ctx.session else None
+        if info.result is None or result is None:
+            return Response(status_code=204, headers=headers)
+        return json_response(json_codec.encode(result, ctx.version, info.result), headers=headers)
+
+
+async def hello(request: Request) -> Response:
+    """POST /api/vcenter/system?action=hello: pick the newest release both sides speak."""
+    try:
+        wanted = (json.loads(await request.body() or b"{}") or {}).get("api_releases", [])
+    except ValueError:
+        wanted = []
+    chosen = next((r for r in T.RELEASES if r in wanted), "")
+    return json_response({"api_release": chosen})

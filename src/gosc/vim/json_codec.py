@@ -1,0 +1,288 @@
+"""VI/JSON codec: pyVmomi values <-> the JSON that vCenter's /sdk/vim25/{release} speaks.
+
+Rules (vCenter's VI/JSON):
+- every data object carries ``_typeName``; a request body may name a subtype there;
+- a managed object travels as ``{"_typeName": "ManagedObjectReference", "type", "value"}``;
+- in ``anyType`` slots primitives and arrays are boxed as ``{"_typeName", "_value"}``;
+- dateTime is RFC 3339, base64Binary a base64 string, ``byte[]`` an array of numbers;
+- a type or property that the request's release does not define is rejected on input
+  and left out on output.
+
+Decoding errors raise vSphere faults naming the property path, never Python errors.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime
+from collections.abc import Callable
+from typing import Any
+
+from pyVmomi import VmomiSupport
+
+from . import types as T
+from .faults import invalid_argument, invalid_type
+
+MOREF = "ManagedObjectReference"
+SECRET_MASK = "(secret)"
+
+# MethodFault.msg is pyVmomi's SOAP faultstring; VI/JSON carries the text in faultMessage.
+_JSON_HIDDEN = frozenset({"dynamicType", "msg"})
+
+
+# ---------------------------------------------------------------- encoding
+
+
+SecretFilter = Callable[[Any], Any]
+
+
+def redact(_: Any) -> str:
+    return SECRET_MASK
+
+
+def encode(value: Any, version: str, declared: type | None = None, *, secrets: SecretFilter | None = None) -> Any:
+    """A pyVmomi value as VI/JSON for ``version``.  ``declared`` is the slot's type:
+    values in ``anyType`` (``object``) slots are boxed.  ``secrets`` replaces the value of
+    every secret property (``redact`` for logs, encryption for the store)."""
+    if value is None:
+        return None
+    boxed = declared is object
+    if isinstance(value, T.ManagedObject):
+        return {"_typeName": MOREF, "type": T.wsdl_name(type(value)), "value": value._moId}
+    if isinstance(value, T.DataObject):
+        return _encode_data(value, version, secrets)
+    if isinstance(value, list):
+        item_decl = getattr(declared, "Item", None) if declared not in (None, object) else None
+        items = [encode(v, version, item_decl, secrets=secrets) for v in value]
+        if boxed or declared is None:
+            return {"_typeName": _array_name(value), "_value": items}
+        return items
+    if isinstance(value, T.Enum):
+        return str(value)
+    prim = _encode_primitive(value)
+    if boxed:
+        return {"_typeName": _primitive_name(value), "_value": prim}
+    return prim
+
+
+def _encode_data(obj: Any, version: str, secrets: SecretFilter | None) -> dict[str, Any]:
+    out: dict[str, Any] = {"_typeName": T.wsdl_name(type(obj))}
+    for p in T.properties(type(obj)):
+        name = p.name
+        if name in _JSON_HIDDEN or not T.defined_in(version, p.version):
+            continue
+        v = getattr(obj, name)
+        if v is None or (isinstance(v, list) and not v):
+            continue
+        if secrets is not None and p.flags & T.F_SECRET:
+            out[name] = secrets(v)
+            continue
+        out[name] = encode(v, version, p.type, secrets=secrets)
+    return out
+
+
+def _encode_primitive(value: Any) -> Any:
+    if isinstance(value, datetime.datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=datetime.timezone.utc)
+        return value.isoformat().replace("+00:00", "Z")
+    if isinstance(value, VmomiSupport.binary):
+        return base64.b64encode(value).decode("ascii")
+    if isinstance(value, type):
+        return T.wsdl_name(value)
+    if isinstance(value, VmomiSupport.ManagedMethod):
+        return value.info.wsdlName if hasattr(value, "info") else str(value)
+    return value
+
+
+def _primitive_name(value: Any) -> str:
+    for t in type(value).__mro__:
+        if t in T.PRIMITIVE_NAMES:
+            return T.PRIMITIVE_NAMES[t]
+    return "string"
+
+
+def _array_name(value: list[Any]) -> str:
+    item = getattr(type(value), "Item", None)
+    if item is not None and item is not object:
+        if T.is_managed(item):
+            return "ArrayOfManagedObjectReference"
+        return T.wsdl_name(type(value))
+    if value:
+        first = value[0]
+        if isinstance(first, T.ManagedObject):
+            return "ArrayOfManagedObjectReference"
+        if isinstance(first, T.DataObject):
+            return "ArrayOf" + T.wsdl_name(type(first))
+        return "ArrayOf" + _primitive_name(first)[0].upper() + _primitive_name(first)[1:]
+    return "ArrayOfAnyType"
+
+
+# ---------------------------------------------------------------- decoding
+
+
+def decode(data: Any, declared: type, version: str, path: str, *, secrets: SecretFilter | None = None,
+           strict: bool = True) -> Any:  # fmt: skip
+    """A VI/JSON value in a slot of type ``declared`` as a pyVmomi value for ``version``.
+    ``secrets`` turns a stored secret back into its value (the inverse of encode's);
+    ``strict=False`` (for gosc's own store) lets required properties be absent."""
+    if data is None:
+        return None
+    if declared is object:
+        return _decode_any(data, version, path, secrets, strict)
+    if T.is_array(declared):
+        if isinstance(data, dict) and "_value" in data:  # tolerate a boxed array in a typed slot
+            data = data["_value"]
+        if not isinstance(data, list):
+            raise invalid_argument(path, "expected an array")
+        item = declared.Item
+        return declared([decode(v, item, version, f"{path}[{i}]", secrets=secrets, strict=strict) for i, v in enumerate(data)])
+    if T.is_managed(declared):
+        return _decode_moref(data, declared, path)
+    if T.is_data(declared):
+        return _decode_data(data, declared, version, path, secrets, strict)
+    if T.is_enum(declared):
+        if not isinstance(data, str) or data not in declared.values:
+            raise invalid_argument(path, f"'{data}' is not a value of {T.wsdl_name(declared)}")
+        return getattr(declared, data)
+    return _decode_primitive(data, declared, path)
+
+
+def _decode_data(data: Any, declared: type, version: str, path: str, secrets: SecretFilter | None, strict: bool) -> Any:
+    if not isinstance(data, dict):
+        raise invalid_argument(path, f"expected an object of type {T.wsdl_name(declared)}")
+    cls = declared
+    type_name = data.get("_typeName")
+    if type_name is not None:
+        cls = _resolve_subtype(type_name, declared, version, path)
+    values: dict[str, Any] = {}
+    known = {p.name: p for p in T.properties(cls)}
+    for key, raw in data.items():
+        if key == "_typeName":
+            continue
+        p = known.get(key)
+        if p is None or key == "dynamicType" or not T.defined_in(version, p.version):
+            raise invalid_argument(
+                f"{path}.{key}",
+                f"{T.wsdl_name(cls)} has no property '{key}' in release {T.release_of_version(version)}",
+            )
+        if raw is None:
+            continue
+        if secrets is not None and p.flags & T.F_SECRET:
+            raw = secrets(raw)
+        values[key] = decode(raw, p.type, version, f"{path}.{key}", secrets=secrets, strict=strict)
+    for p in T.properties(cls) if strict else ():
+        if not p.flags & T.F_OPTIONAL and p.name not in values and T.defined_in(version, p.version):
+            raise invalid_argument(f"{path}.{p.name}", f"required property '{p.name}' is missing")
+    try:
+        return cls(**values)
+    except (TypeError, ValueError) as e:  # pyVmomi's own type checks
+        raise invalid_argument(path, str(e)) from None
+
+
+def _resolve_subtype(type_name: Any, declared: type, version: str, path: str) -> type:
+    cls = T.lookup_type(type_name) if isinstance(type_name, str) else None
+    if cls is None or not T.type_defined_in(version, cls):
+        raise invalid_type(path, f"unknown type '{type_name}' at {path}")
+    if not T.is_subtype(cls, declared):
+        raise invalid_type(path, f"type '{type_name}' at {path} is not a {T.wsdl_name(declared)}")
+    return cls
+
+
+def _decode_moref(data: Any, declared: type, path: str) -> Any:
+    if not isinstance(data, dict) or not isinstance(data.get("value"), str) or not isinstance(data.get("type"), str):
+        raise invalid_argument(path, "expected a ManagedObjectReference with 'type' and 'value'")
+    if data.get("_typeName", MOREF) != MOREF:
+        raise invalid_type(path, f"'{data['_typeName']}' at {path} is not a ManagedObjectReference")
+    cls = T.lookup_managed_type(data["type"])
+    if cls is None or not issubclass(cls, declared):
+        raise invalid_type(path, f"'{data['type']}' at {path} is not a {T.wsdl_name(declared)}")
+    return cls(data["value"])
+
+
+def _decode_any(data: Any, version: str, path: str, secrets: SecretFilter | None = None, strict: bool = True) -> Any:
+    if isinstance(data, dict):
+        type_name = data.get("_typeName")
+        if type_name is None:
+            raise invalid_type(path, f"a value of type anyType at {path} needs a _typeName")
+        if type_name == MOREF:
+            return _decode_moref(data, T.ManagedObject, path)
+        if "_value" in data:
+            if type_name == "ArrayOfManagedObjectReference":
+                return [_decode_moref(v, T.ManagedObject, f"{path}[{i}]") for i, v in enumerate(data["_value"] or [])]
+            cls = T.lookup_type(type_name)
+            if cls is None or T.is_data(cls) or not T.type_defined_in(version, cls):
+                raise invalid_type(path, f"unknown type '{type_name}' at {path}")
+            return decode(data["_value"], cls, version, path)
+        return decode(data, T.DataObject, version, path, secrets=secrets, strict=strict)
+    # Unboxed JSON scalars in anyType slots: take them as their natural types.
+    if isinstance(data, bool | str):
+        return data
+    if isinstance(data, int):
+        return VmomiSupport.long(data)
+    if isinstance(data, float):
+        return VmomiSupport.double(data)
+    raise invalid_type(path, f"a value of type anyType at {path} needs a _typeName")
+
+
+_INT_RANGES = {
+    VmomiSupport.byte: (-(2**7), 2**7 - 1),
+    VmomiSupport.short: (-(2**15), 2**15 - 1),
+    int: (-(2**31), 2**31 - 1),
+    VmomiSupport.long: (-(2**63), 2**63 - 1),
+}
+
+
+def _decode_primitive(data: Any, declared: type, path: str) -> Any:
+    name = T.PRIMITIVE_NAMES.get(declared, T.wsdl_name(declared))
+    if declared is bool:
+        if isinstance(data, bool):
+            return data
+    elif declared in _INT_RANGES:
+        if isinstance(data, int) and not isinstance(data, bool):
+            lo, hi = _INT_RANGES[declared]
+            if lo <= data <= hi:
+                return declared(data)
+            raise invalid_argument(path, f"{data} is out of range for {name}")
+    elif declared in (float, VmomiSupport.double):
+        if isinstance(data, int | float) and not isinstance(data, bool):
+            return declared(data)
+    elif declared is datetime.datetime:
+        if isinstance(data, str):
+            return _parse_datetime(data, path)
+    elif declared is VmomiSupport.binary:
+        if isinstance(data, str):
+            try:
+                return VmomiSupport.binary(base64.b64decode(data, validate=True))
+            except binascii.Error:
+                raise invalid_argument(path, "expected base64 data") from None
+    elif declared is type:
+        if isinstance(data, str) and T.lookup_type(data) is not None:
+            return T.lookup_type(data)
+        raise invalid_argument(path, f"unknown type name '{data}'")
+    elif issubclass(declared, str):
+        if isinstance(data, str):
+            return declared(data)
+    raise invalid_argument(path, f"expected a value of type {name}")
+
+
+def _parse_datetime(text: str, path: str) -> datetime.datetime:
+    try:
+        value = datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise invalid_argument(path, f"'{text}' is not an RFC 3339 date-time") from None
+    return value if value.tzinfo else value.replace(tzinfo=datetime.timezone.utc)
+
+
+# ---------------------------------------------------------------- gosc's own store
+
+
+def to_store(value: Any, *, secrets: SecretFilter | None = None) -> Any:
+    """How gosc persists a vim25 value: VI/JSON of the newest release."""
+    return encode(value, T.NEWEST_VERSION, secrets=secrets)
+
+
+def from_store(doc: Any, declared: type, *, secrets: SecretFilter | None = None) -> Any:
+    """The inverse of ``to_store``; lenient about required properties gosc leaves unset."""
+    return decode(doc, declared, T.NEWEST_VERSION, T.wsdl_name(declared), secrets=secrets, strict=False)

@@ -1,0 +1,426 @@
+"""vim25 SOAP codec: request envelopes -> pyVmomi values, pyVmomi values -> responses.
+
+Reading a request takes two passes over the same bytes:
+
+1. ``parse_request``: a guarded expat pass (no DOCTYPE, hence no entity declarations,
+   external entities or expansion bombs; a size and a depth limit) that finds the
+   method element, its ``_this`` and the names of its parameters.  Anything malformed
+   is an ``InvalidRequest`` fault.
+2. ``decode_params``: once the caller has resolved ``_this`` and the method (and with
+   it the parameter types), a second expat pass hands each parameter element to
+   pyVmomi's own ``SoapDeserializer`` for its declared type, exactly as pyVmomi reads a
+   response.  Each decoded value is then checked with the VI/JSON codec's rules for the
+   negotiated version (required properties, types and properties newer than the
+   release, subtype checks), so both protocols reject the same requests with the same
+   faults and property paths.
+
+Responses are written with pyVmomi's ``SoapSerializer`` for the negotiated version,
+which leaves out every property newer than it and writes the nearest known ancestor
+type for a subtype the client cannot know.
+"""
+
+from __future__ import annotations
+
+import copy
+import io
+from dataclasses import dataclass, field
+from typing import Any
+from xml.parsers import expat
+
+from pyVmomi import SoapAdapter, VmomiSupport, vmodl
+
+from . import json_codec
+from . import types as T
+from .faults import fault, invalid_argument, invalid_request, invalid_type, message_of
+
+SOAPENV_NS = "http://schemas.xmlsoap.org/soap/envelope/"
+XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
+XSD_NS = "http://www.w3.org/2001/XMLSchema"
+SOAPENC_NS = "http://schemas.xmlsoap.org/soap/encoding/"
+VIM_NS = "urn:vim25"
+
+MAX_BODY = 16 * 1024 * 1024
+MAX_DEPTH = 64
+MAX_ELEMENTS = 500_000
+
+_SEP = SoapAdapter.NS_SEP  # expat namespace separator pyVmomi's deserializer expects
+_ENV = f"{SOAPENV_NS}{_SEP}Envelope"
+_HEADER = f"{SOAPENV_NS}{_SEP}Header"
+_BODY = f"{SOAPENV_NS}{_SEP}Body"
+
+XML_HEADER = '<?xml version="1.0" encoding="UTF-8"?>\n'
+ENVELOPE_START = (
+    f'<soapenv:Envelope xmlns:soapenc="{SOAPENC_NS}" xmlns:soapenv="{SOAPENV_NS}" '
+    f'xmlns:xsd="{XSD_NS}" xmlns:xsi="{XSI_NS}">\n<soapenv:Body>'
+)
+ENVELOPE_END = "</soapenv:Body>\n</soapenv:Envelope>"
+_NSMAP = {SOAPENV_NS: "soapenv", XSI_NS: "xsi", XSD_NS: "xsd", SOAPENC_NS: "soapenc", VIM_NS: ""}
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit(_SEP, 1)[-1]
+
+
+@dataclass
+class SoapRequest:
+    body: bytes
+    method: str
+    this_type: str
+    this_id: str
+    version_id: str | None  # the versionId attribute of _this, if any
+    params: list[str] = field(default_factory=list)  # parameter element names, in order
+
+
+# ---------------------------------------------------------------- pass 1: the envelope
+
+
+class _Reject(Exception):
+    pass
+
+
+def _new_parser() -> Any:
+    parser = expat.ParserCreate(namespace_separator=_SEP)
+    parser.buffer_text = True
+
+    def no_doctype(*_: Any) -> None:
+        raise _Reject("a DOCTYPE is not allowed in a SOAP request")
+
+    def no_entities(*_: Any) -> None:
+        raise _Reject("entity declarations are not allowed in a SOAP request")
+
+    parser.StartDoctypeDeclHandler = no_doctype
+    parser.EntityDeclHandler = no_entities
+    parser.UnparsedEntityDeclHandler = no_entities
+    parser.ExternalEntityRefHandler = no_entities
+    parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
+    return parser
+
+
+def parse_request(body: bytes) -> SoapRequest:
+    """The method, ``_this`` and parameter names of a SOAP request; ``InvalidRequest`` for
+    anything that is not a well-formed, entity-free vim25 SOAP envelope."""
+    if len(body) > MAX_BODY:
+        raise invalid_request(f"The SOAP request is larger than {MAX_BODY} bytes")
+    if not body.strip():
+        raise invalid_request("The SOAP request is empty")
+    stack: list[str] = []
+    count = 0
+    state: dict[str, Any] = {"method": None, "this": None, "this_text": [], "params": [], "in_this": False}
+
+    def start(tag: str, attrs: dict[str, str]) -> None:
+        nonlocal count
+        count += 1
+        if count > MAX_ELEMENTS or len(stack) >= MAX_DEPTH:
+            raise _Reject("the SOAP request is nested too deeply or has too many elements")
+        depth = len(stack)
+        if depth == 0 and tag != _ENV:
+            raise _Reject(f"the root element must be soapenv:Envelope, not {_local(tag)}")
+        if depth == 1 and tag not in (_HEADER, _BODY):
+            raise _Reject(f"unexpected element {_local(tag)} in soapenv:Envelope")
+        in_body = depth >= 2 and stack[1] == _BODY
+        if depth == 2 and in_body:
+            if state["method"] is not None:
+                raise _Reject("soapenv:Body must hold exactly one method element")
+            state["method"] = _local(tag)
+        elif depth == 3 and in_body:
+            name = _local(tag)
+            if name == "_this":
+                if state["this"] is not None or state["params"]:
+                    raise _Reject("_this must come first, once")
+                state["this"] = dict(attrs)
+                state["in_this"] = True
+            else:
+                if state["this"] is None:
+                    raise _Reject("_this must come first, once")
+                state["params"].append(name)
+        stack.append(tag)
+
+    def end(tag: str) -> None:
+        stack.pop()
+        if len(stack) == 3:
+            state["in_this"] = False
+
+    def text(data: str) -> None:
+        if state["in_this"] and len(stack) == 4:
+            state["this_text"].append(data)
+
+    parser = _new_parser()
+    parser.StartElementHandler = start
+    parser.EndElementHandler = end
+    parser.CharacterDataHandler = text
+    try:
+        parser.Parse(body, True)
+    except _Reject as e:
+        raise invalid_request(f"Malformed SOAP request: {e}") from None
+    except expat.ExpatError as e:
+        raise invalid_request(f"Malformed SOAP request: {expat.errors.messages.get(e.code, str(e))} "
+                              f"at line {e.lineno}, column {e.offset}") from None  # fmt: skip
+    if state["method"] is None:
+        raise invalid_request("Malformed SOAP request: soapenv:Body has no method element")
+    this = state["this"]
+    if this is None:
+        raise invalid_request(f"Malformed SOAP request: {state['method']} has no _this")
+    this_type = this.get("type")
+    this_id = "".join(state["this_text"]).strip()
+    if not this_type or not this_id:
+        raise invalid_request("Malformed SOAP request: _this needs a type attribute and a value")
+    return SoapRequest(body, state["method"], this_type, this_id, this.get("versionId"), state["params"])
+
+
+# ---------------------------------------------------------------- version negotiation
+
+
+def version_of(soap_action: str | None, version_id: str | None) -> str:
+    """The pyVmomi version a request speaks: SOAPAction ``"urn:vim25/8.0.3.0"``, else the
+    ``versionId`` attribute, else the newest release."""
+    candidates = []
+    if soap_action:
+        action = soap_action.strip().strip('"').strip()
+        if action:
+            candidates.append(action.removeprefix("urn:"))
+    if version_id:
+        candidates.append(f"vim25/{version_id.strip()}")
+    for ns in candidates:
+        if ns == "vim25":
+            return T.NEWEST_VERSION
+        version = VmomiSupport.versionMap.get(ns)
+        if version is not None and ns.startswith("vim25/") and T.defined_in(T.NEWEST_VERSION, version):
+            return version
+        raise invalid_request(f"Unsupported API version '{ns}'; this server speaks vim25/{', vim25/'.join(T.RELEASES)}")
+    return T.NEWEST_VERSION
+
+
+# ---------------------------------------------------------------- pass 2: parameters
+
+
+class _BadParam(Exception):
+    def __init__(self, f: vmodl.MethodFault) -> None:
+        super().__init__(str(f))
+        self.fault = f
+
+
+class _CheckedDeserializer(SoapAdapter.SoapDeserializer):
+    """pyVmomi's deserializer, plus what a server must check and a client need not:
+    an ``xsi:type`` must name a known type of the release that fits its slot, a property
+    must exist in the release, a required property must be present.  Faults name the
+    property path as VI/JSON does (``spec.nicSettingMap[0].adapter.ip``)."""
+
+    def __init__(self, root: str, version: str) -> None:
+        super().__init__()
+        self.root = root
+        self.check_version = version
+        self.paths: list[str] = []
+        self.seen: list[dict[str, int]] = []
+        self.current = root
+
+    def StartElementHandler(self, tag: str, attr: dict[str, str]) -> None:  # noqa: N802 (expat's names)
+        name = _local(tag)
+        version = self.check_version
+        static: Any = None
+        if not self.stack:
+            path, static = self.root, self.resultType
+        else:
+            parent = self.stack[-1]
+            if isinstance(parent, list):
+                path, static = f"{self.paths[-1]}[{len(parent)}]", parent.Item
+            elif isinstance(parent, T.DataObject):
+                prop = T.property_info(type(parent), name)
+                if prop is None or not T.defined_in(version, prop.version):
+                    where = f"{self.paths[-1]}.{name}"
+                    raise _BadParam(invalid_argument(where, f"{T.wsdl_name(type(parent))} has no property '{name}' "
+                                                            f"in release {T.release_of_version(version)}"))  # fmt: skip
+                n = self.seen[-1].get(name, 0)
+                self.seen[-1][name] = n + 1
+                static = prop.type
+                path = f"{self.paths[-1]}.{name}" + (f"[{n}]" if T.is_array(static) else "")
+                if n and not T.is_array(static):
+                    raise _BadParam(invalid_argument(path, f"property '{name}' is given more than once"))
+            else:
+                raise _BadParam(invalid_argument(self.paths[-1], "unexpected element inside a simple value"))
+        self.current = path
+        xsi = attr.get(SoapAdapter.XSI_TYPE)
+        if xsi and not SoapAdapter.isDynamicType(static):
+            ns, type_name = self.GetNSAndWsdlname(xsi)
+            try:
+                dyn = self.LookupWsdlType(ns, type_name, allowManagedObjectReference=True)
+            except KeyError:
+                raise _BadParam(invalid_type(path, f"unknown type '{type_name}' at {path}")) from None
+            if not T.type_defined_in(version, dyn) and not T.is_array(dyn):
+                raise _BadParam(invalid_type(path, f"unknown type '{type_name}' at {path} in release "
+                                                   f"{T.release_of_version(version)}"))  # fmt: skip
+            fits = (
+                static is object
+                or dyn is T.ManagedObject
+                or (T.is_array(static) and T.is_array(dyn))
+                or (isinstance(dyn, type) and isinstance(static, type) and issubclass(dyn, static))
+                or (T.is_array(static) and isinstance(dyn, type) and issubclass(dyn, static.Item))
+            )
+            if not fits:
+                raise _BadParam(invalid_type(path, f"type '{type_name}' at {path} is not a {T.wsdl_name(static)}"))
+        super().StartElementHandler(tag, attr)
+        self.paths.append(path)
+        self.seen.append({})
+
+    def EndElementHandler(self, tag: str) -> None:  # noqa: N802
+        if self.stack:
+            obj = self.stack[-1]
+            path = self.paths.pop()
+            seen = self.seen.pop()
+            self.current = path
+            if isinstance(obj, T.DataObject) and not isinstance(obj, SoapAdapter.LocalizedMethodFault):
+                for p in T.properties(type(obj)):
+                    if (not p.flags & T.F_OPTIONAL and p.name not in seen and p.name not in _IMPLICIT
+                            and T.defined_in(self.check_version, p.version)):  # fmt: skip
+                        raise _BadParam(invalid_argument(f"{path}.{p.name}", f"required property '{p.name}' is missing"))
+        super().EndElementHandler(tag)
+
+
+_IMPLICIT = frozenset({"dynamicType", "dynamicProperty"})
+
+
+class _ParamReader(SoapAdapter.ExpatDeserializerNSHandlers):
+    """Walks the envelope again and hands every parameter element to pyVmomi's
+    deserializer, typed by the method's parameter."""
+
+    def __init__(self, params: dict[str, type], version: str) -> None:
+        super().__init__()
+        self.params = params
+        self.version = version
+        self.depth = 0
+        self.in_body = False
+        self.counts: dict[str, int] = {}
+        self.readers: list[tuple[str, _CheckedDeserializer]] = []
+        self.parser: Any = None
+
+    def StartElementHandler(self, tag: str, attrs: dict[str, str]) -> None:  # noqa: N802 (expat's names)
+        if self.depth == 1:
+            self.in_body = tag == _BODY
+        if self.depth == 3 and self.in_body:
+            name = _local(tag)
+            if name != "_this":
+                declared = self.params[name]
+                n = self.counts.get(name, 0)
+                self.counts[name] = n + 1
+                if T.is_array(declared):
+                    item, root = declared.Item, f"{name}[{n}]"
+                else:
+                    item, root = declared, name
+                ds = _CheckedDeserializer(root, self.version)
+                ds.Deserialize(self.parser, item, False, self.nsMap)
+                self.readers.append((name, ds))
+                ds.StartElementHandler(tag, attrs)  # the deserializer now owns this element
+                return
+        self.depth += 1
+
+    def EndElementHandler(self, tag: str) -> None:  # noqa: N802
+        self.depth -= 1
+
+    def CharacterDataHandler(self, data: str) -> None:  # noqa: N802
+        pass
+
+
+def decode_params(req: SoapRequest, info: T.MethodInfo, version: str) -> dict[str, Any]:
+    """The method's arguments as pyVmomi values, checked for ``version``."""
+    params = {p.name: p for p in info.params}
+    counts: dict[str, int] = {}
+    for name in req.params:
+        p = params.get(name)
+        if p is None or not T.defined_in(version, p.version):
+            raise invalid_argument(name, f"{info.wsdl_name} has no parameter '{name}' in release {T.release_of_version(version)}")
+        counts[name] = counts.get(name, 0) + 1
+        if counts[name] > 1 and not T.is_array(p.type):
+            raise invalid_argument(name, f"parameter '{name}' of {info.wsdl_name} is given more than once")
+    reader = _ParamReader({p.name: p.type for p in info.params}, version)
+    parser = _new_parser()
+    reader.parser = parser
+    SoapAdapter.SetHandlers(parser, SoapAdapter.GetHandlers(reader))
+    try:
+        parser.Parse(req.body, True)
+    except vmodl.MethodFault:
+        raise
+    except _BadParam as e:
+        raise e.fault from None
+    except _Reject as e:
+        raise invalid_request(f"Malformed SOAP request: {e}") from None
+    except Exception as e:  # pyVmomi's deserializer speaks in Python errors
+        raise _decoding_fault(e, reader) from None
+    raw: dict[str, Any] = {}
+    for name, ds in reader.readers:
+        value = ds.GetResult()
+        if T.is_array(params[name].type):
+            raw.setdefault(name, params[name].type()).append(value)
+        else:
+            raw[name] = value
+    args: dict[str, Any] = {}
+    for name, value in raw.items():
+        p = params[name]
+        # The VI/JSON rules decide what a release may send (one set of rules, one set of faults).
+        as_json = json_codec.encode(value, T.NEWEST_VERSION, p.type)
+        args[name] = json_codec.decode(as_json, p.type, version, name)
+    return args
+
+
+def _decoding_fault(e: Exception, reader: _ParamReader) -> vmodl.MethodFault:
+    where = reader.readers[-1][1].current if reader.readers else "body"
+    detail = str(e).strip("'\"") or type(e).__name__
+    if isinstance(e, KeyError):
+        if detail == "type":
+            return invalid_argument(where, "a managed object reference needs a type attribute")
+        return invalid_type(where, f"unknown type '{detail}' in parameter '{where}'")
+    if isinstance(e, TypeError) and "expected type" in detail:
+        return invalid_type(where, f"wrong xsi:type in parameter '{where}': {detail}")
+    if isinstance(e, AttributeError):
+        return invalid_argument(where, f"unknown property '{detail}' in parameter '{where}'")
+    if isinstance(e, expat.ExpatError):
+        return invalid_request(f"Malformed SOAP request: {e}")
+    return invalid_argument(where, f"cannot read parameter '{where}': {detail}")
+
+
+# ---------------------------------------------------------------- responses
+
+
+def _serializer(writer: io.StringIO, version: str) -> Any:
+    s = SoapAdapter.SoapSerializer(writer, version, _NSMAP)
+    s.outermostAttrs = ""  # no versionId on returnval; namespaces are on the envelope
+    return s
+
+
+def serialize_value(value: Any, declared: type, version: str, name: str = "returnval") -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list) and not value and declared is not object:
+        return ""
+    writer = io.StringIO()
+    info = VmomiSupport.Object(name=name, type=declared, version=version, flags=T.F_OPTIONAL)
+    _serializer(writer, version).Serialize(value, info)
+    return writer.getvalue()
+
+
+def response(method: str, value: Any, declared: type | None, version: str) -> bytes:
+    inner = "" if declared is None else serialize_value(value, declared, version)
+    return (f'{XML_HEADER}{ENVELOPE_START}<{method}Response xmlns="{VIM_NS}">{inner}'
+            f"</{method}Response>{ENVELOPE_END}").encode()  # fmt: skip
+
+
+def fault_detail(f: vmodl.MethodFault, version: str) -> str:
+    cls = VmomiSupport.GetCompatibleType(type(f), version)
+    tag = f"{T.wsdl_name(cls)}Fault"
+    value = copy.copy(f)
+    value.msg = None  # the message travels as faultstring
+    writer = io.StringIO()
+    info = VmomiSupport.Object(name=tag, type=vmodl.MethodFault, version=version, flags=0)
+    _serializer(writer, version).SerializeFaultDetail(value, info)
+    xml = writer.getvalue()
+    # The detail element is unqualified; the fault inside it lives in urn:vim25.
+    return xml.replace(f"<{tag}", f'<{tag} xmlns="{VIM_NS}"', 1)
+
+
+def fault_response(f: vmodl.MethodFault, version: str) -> bytes:
+    message = SoapAdapter.XmlEscape(message_of(f))
+    try:
+        detail = fault_detail(f, version)
+    except Exception:  # never let a fault that cannot be written become a traceback
+        detail = fault_detail(fault(vmodl.fault.SystemError, message_of(f), reason=message_of(f)), version)
+    return (f"{XML_HEADER}{ENVELOPE_START}<soapenv:Fault><faultcode>ServerFaultCode</faultcode>"
+            f"<faultstring>{message}</faultstring><detail>{detail}</detail></soapenv:Fault>"
+            f"{ENVELOPE_END}").encode()  # fmt: skip

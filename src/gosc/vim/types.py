@@ -1,0 +1,197 @@
+"""vim25 type information, read from pyVmomi: the single source of truth for types.
+
+Nothing here restates a vim25 type.  Releases map to pyVmomi version names, and every
+"is this type/property/method part of release R" question goes through `defined_in`.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from pyVmomi import VmomiSupport, vim, vmodl  # noqa: F401  (vim/vmodl load the type tables)
+
+VIM_NS = "urn:vim25"
+XSD_NS = "http://www.w3.org/2001/XMLSchema"
+
+# The VI/JSON releases a vCenter 9.1 serves, newest first (the spec's `release` enum).
+RELEASES: tuple[str, ...] = (
+    "9.1.0.0", "9.0.0.0",
+    "8.0.3.1", "8.0.3.0", "8.0.2.0", "8.0.1.0", "8.0.0.2", "8.0.0.1", "8.0.0.0",
+    "7.0.3.2", "7.0.3.1", "7.0.3.0", "7.0.2.1", "7.0.2.0", "7.0.1.1", "7.0.1.0",
+    "7.0.0.2", "7.0.0.1", "7.0.0.0",
+)  # fmt: skip
+NEWEST_RELEASE = RELEASES[0]
+
+DataObject = VmomiSupport.DataObject
+ManagedObject = VmomiSupport.ManagedObject
+Enum = VmomiSupport.Enum
+MethodFault = vmodl.MethodFault
+F_OPTIONAL = VmomiSupport.F_OPTIONAL
+F_SECRET = VmomiSupport.F_SECRET
+
+# Primitive Python types pyVmomi uses, with their XSD names (for boxing in anyType slots).
+PRIMITIVE_NAMES: dict[type, str] = {
+    bool: "boolean",
+    VmomiSupport.byte: "byte",
+    VmomiSupport.short: "short",
+    int: "int",
+    VmomiSupport.long: "long",
+    float: "float",
+    VmomiSupport.double: "double",
+    str: "string",
+    datetime.datetime: "dateTime",
+    VmomiSupport.binary: "base64Binary",
+    VmomiSupport.URI: "anyURI",
+    VmomiSupport.PropertyPath: "PropertyPath",
+    type: "TypeName",
+    VmomiSupport.ManagedMethod: "MethodName",
+}
+
+
+class UnknownRelease(LookupError):
+    pass
+
+
+@lru_cache(maxsize=None)
+def version_of_release(release: str) -> str:
+    """pyVmomi version name (e.g. ``vim.version.v8_0_3_0``) for a VI/JSON release."""
+    if release not in RELEASES:
+        raise UnknownRelease(release)
+    return VmomiSupport.versionMap[f"vim25/{release}"]
+
+
+@lru_cache(maxsize=None)
+def release_of_version(version: str) -> str:
+    return VmomiSupport.versionIdMap[version]
+
+
+NEWEST_VERSION = version_of_release(NEWEST_RELEASE)
+
+
+@lru_cache(maxsize=65536)
+def defined_in(version: str, item_version: str) -> bool:
+    """True when something introduced in ``item_version`` exists in ``version``."""
+    return VmomiSupport.IsChildVersion(version, item_version)
+
+
+def type_version(t: type) -> str | None:
+    return getattr(t, "_version", None)
+
+
+def type_defined_in(version: str, t: type) -> bool:
+    v = type_version(t)
+    return v is None or defined_in(version, v)
+
+
+def wsdl_name(t: type) -> str:
+    return VmomiSupport.GetWsdlName(t)
+
+
+@lru_cache(maxsize=4096)
+def lookup_type(name: str) -> type | None:
+    """A vim25 type by its wsdl name (``CustomizationLinuxPrep``, ``ArrayOfString``, ``int``)."""
+    for ns in (VIM_NS, XSD_NS):
+        try:
+            return VmomiSupport.GetWsdlType(ns, name)
+        except KeyError:
+            continue
+    if name == "ManagedObjectReference":
+        return ManagedObject
+    return None
+
+
+def lookup_managed_type(name: str) -> type | None:
+    t = lookup_type(name)
+    if t is not None and isinstance(t, type) and issubclass(t, ManagedObject):
+        return t
+    return None
+
+
+def is_array(t: type) -> bool:
+    return isinstance(t, type) and issubclass(t, list)
+
+
+def is_data(t: type) -> bool:
+    return isinstance(t, type) and issubclass(t, DataObject)
+
+
+def is_managed(t: type) -> bool:
+    return isinstance(t, type) and issubclass(t, ManagedObject)
+
+
+def is_enum(t: type) -> bool:
+    return isinstance(t, type) and issubclass(t, Enum)
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    type: type
+    optional: bool
+    secret: bool
+    version: str
+
+
+@dataclass(frozen=True)
+class MethodInfo:
+    wsdl_name: str  # CustomizeGuest_Task
+    name: str  # Customize (pyVmomi's name)
+    owner: type  # vim.vm.GuestCustomizationManager
+    params: tuple[Param, ...]
+    result: type | None
+    is_task: bool
+    priv_id: str | None
+    version: str
+    faults: tuple[str, ...]
+
+
+@lru_cache(maxsize=4096)
+def method_info(managed: type, wsdl_method: str) -> MethodInfo | None:
+    """The method that ``managed`` (or an ancestor) exposes under ``wsdl_method``."""
+    for cls in managed.__mro__:
+        for info in getattr(cls, "_methodInfo", {}).values():
+            if info.wsdlName == wsdl_method:
+                params = tuple(
+                    Param(
+                        p.name,
+                        VmomiSupport.GetVmodlType(p.typeName) if hasattr(p, "typeName") else p.type,
+                        bool(p.flags & F_OPTIONAL),
+                        bool(p.flags & F_SECRET),
+                        p.version,
+                    )
+                    for p in info.params
+                )
+                result = None if info.resultName == "void" else VmomiSupport.GetVmodlType(info.resultName)
+                return MethodInfo(
+                    wsdl_name=info.wsdlName,
+                    name=info.name,
+                    owner=cls,
+                    params=params,
+                    result=result,
+                    is_task=bool(info.isTask),
+                    priv_id=info.privId,
+                    version=info.version,
+                    faults=tuple(info.faults or ()),
+                )
+    return None
+
+
+@lru_cache(maxsize=4096)
+def properties(t: type) -> tuple[Any, ...]:
+    """Property infos of a data or managed type, inherited ones first (pyVmomi's order)."""
+    return tuple(t._GetPropertyList())
+
+
+@lru_cache(maxsize=4096)
+def property_info(t: type, name: str) -> Any | None:
+    for p in properties(t):
+        if p.name == name:
+            return p
+    return None
+
+
+def is_subtype(t: type, base: type) -> bool:
+    return isinstance(t, type) and issubclass(t, base)

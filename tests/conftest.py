@@ -1,0 +1,76 @@
+"""Shared fixtures: a real gosc server (HTTPS on 127.0.0.1) with the demo inventory."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from gosc.inventory.authorization_manager import hash_password
+from tests.support.server import ADMIN, ADMIN_PASSWORD, GoscServer
+from tests.support.vijson import ViClient
+
+LIMITED_USER = "viewer@vsphere.local"
+LIMITED_PASSWORD = "Viewer-1!"
+CLONER_USER = "cloner@vsphere.local"
+
+
+def write_users(data_dir: Path) -> None:
+    data_dir.mkdir(parents=True, exist_ok=True)
+    h = hash_password(LIMITED_PASSWORD)
+    (data_dir / "users.toml").write_text(f"""
+[roles.Viewer]
+privileges = ["System.View", "System.Read"]
+
+[roles.Cloner]
+privileges = ["System.View", "VirtualMachine.Provisioning.Clone", "VirtualMachine.Inventory.CreateFromExisting"]
+
+[[users]]
+name = "{LIMITED_USER}"
+password_hash = "{h}"
+role = "Viewer"
+
+[[users]]
+name = "{CLONER_USER}"
+password_hash = "{h}"
+role = "Cloner"
+""")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GoscServer]:
+    data = tmp_path_factory.mktemp("gosc") / "data"
+    write_users(data)
+    srv = GoscServer(data).start()
+    try:
+        yield srv
+    finally:
+        srv.stop()
+
+
+@pytest.fixture(scope="module")
+def vi(server: GoscServer) -> ViClient:
+    client = ViClient(server.url)
+    client.login(ADMIN, ADMIN_PASSWORD)
+    return client
+
+
+_names = itertools.count(1)
+
+
+@pytest.fixture
+def clone(vi: ViClient) -> dict[str, str]:
+    """A fresh instant clone of demo-ubuntu, powered on with tools running."""
+    from tests.support.specs import instant_clone_body
+
+    src = vi.find("DC0/vm/demo-ubuntu")
+    info = vi.wait_task(vi.call("VirtualMachine", src["value"], "InstantClone_Task", instant_clone_body(f"clone-{next(_names)}")))
+    assert info["state"] == "success", info
+    return info["result"]
+
+
+def guest_root(server: GoscServer, vi: ViClient, vm: dict[str, str]) -> Path:
+    uuid = vi.get("VirtualMachine", vm["value"], "config")["instanceUuid"]
+    return server.data_dir / "guests" / uuid / "root"

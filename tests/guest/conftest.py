@@ -1,0 +1,26 @@
+"""Fixtures for the guest-side tests."""
+
+from __future__ import annotations
+
+import pytest
+
+from gosc.customization import custcfg
+from gosc.customization.custcfg_model import CustConfig
+from gosc.guest.skeletons import copy_skeleton
+
+
+@pytest.fixture
+def guest(tmp_path):
+    """guest(family, macs, cfg, extra files) -> (root, pkg_dir) ready for engine.apply."""
+
+    def make(family: str, macs: list[str], cfg: CustConfig | str, extra: dict[str, bytes] | None = None):
+        root = copy_skeleton(family, tmp_path / f"root-{family}", macs)
+        pkg = tmp_path / f"pkg-{family}"
+        pkg.mkdir()
+        text = cfg if isinstance(cfg, str) else custcfg.render(cfg)
+        (pkg / "cust.cfg").write_text(text)
+        for name, data in (extra or {}).items():
+            (pkg / name).write_bytes(data)
+        return root, pkg
+
+    return make
