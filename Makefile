@@ -14,5 +14,6 @@ test:
 	@scripts/setup --with-debs
 	.venv/bin/python -m pytest $(PYTEST_ARGS)
 
-bench: setup
+bench:
+	@scripts/setup --with-debs
 	.venv/bin/python -m bench

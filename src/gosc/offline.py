@@ -1,10 +1,137 @@
-"""Offline operator commands: check a spec, build a package, apply one to a guest tree."""
+"""Offline operator commands: check a spec, build a package, apply one to a guest tree.
+
+    gosc spec validate SPEC.json [--mac MAC ...] [--guest linux|windows] [--release R]
+    gosc package SPEC.json --mac MAC [--mac MAC ...] [--vm-name NAME] -o PKG
+    gosc apply PKG_OR_CUST_CFG --root DIR [--dry-run]
+
+SPEC.json is a CustomizationSpec (or a CustomizationSpecItem) in VI/JSON, as the API
+takes it.  Problems print as ``<property path>: <message>`` with the fault's type.
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
+import sys
+import tempfile
+from pathlib import Path
 from typing import Any
+
+from pyVmomi import vim, vmodl
+
+from .vim import json_codec
+from .vim import types as T
+from .vim.faults import message_of
+
+
+def _load_spec(path: str, release: str) -> Any:
+    version = T.version_of_release(release)
+    data = json.loads(Path(path).read_text())
+    if isinstance(data, dict) and data.get("_typeName") == "CustomizationSpecItem":
+        data = data.get("spec")
+    return json_codec.decode(data, vim.vm.customization.Specification, version, "spec")
+
+
+def _describe(f: vmodl.MethodFault) -> str:
+    path = getattr(f, "invalidProperty", None)
+    text = message_of(f).removesuffix(f" ({path})")
+    return f"{path}: {text} [{T.wsdl_name(type(f))}]" if path else f"{text} [{T.wsdl_name(type(f))}]"
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from .customization import validation
+
+    try:
+        spec = _load_spec(args.spec, args.release)
+    except vmodl.MethodFault as f:
+        print(_describe(f))
+        return 1
+    macs = tuple(m.lower() for m in args.mac) or tuple(f"00:50:56:80:00:{i:02x}" for i in range(1, len(spec.nicSettingMap or []) + 1))
+    target = validation.Target(macs=macs, guest_family=args.guest, guest_id=args.guest + "Guest", vm_name=args.vm_name)
+    problems = list(validation.problems(spec, target))
+    for f in problems:
+        print(_describe(f))
+    if not problems:
+        print("OK: no problems found")
+    return 1 if problems else 0
+
+
+def cmd_package(args: argparse.Namespace) -> int:
+    from .customization import package, validation
+
+    try:
+        spec = _load_spec(args.spec, args.release)
+        target = validation.Target(tuple(m.lower() for m in args.mac), args.guest, args.guest + "Guest", args.vm_name)
+        validation.validate(spec, target)
+    except vmodl.MethodFault as f:
+        print(_describe(f), file=sys.stderr)
+        return 1
+    facts = package.VmFacts(args.vm_name, target.macs, args.instance_uuid)
+    host = package.host_name_for(spec, facts, lambda _name: False)
+    data = package.build_package(spec, facts, host)
+    out = Path(args.output)
+    out.write_bytes(data)
+    out.chmod(0o600)  # it carries the spec's passwords
+    print(f"wrote {out} ({len(data)} bytes)")
+    return 0
+
+
+def cmd_apply(args: argparse.Namespace) -> int:
+    from .customization import deploypkg
+    from .guest import engine
+
+    source = Path(args.package)
+    root = Path(args.root)
+    data = source.read_bytes()
+    with tempfile.TemporaryDirectory(prefix="gosc-apply-") as tmp:
+        if data.startswith(deploypkg.SIGNATURE):
+            try:
+                deploypkg.extract(data, Path(tmp))
+            except deploypkg.DeployPkgError as e:
+                print(f"bad package: {e}", file=sys.stderr)
+                return 5
+            if (Path(tmp) / "sysprep.xml").is_file():
+                from .guest.windows import apply_sysprep
+
+                result: Any = apply_sysprep(root, Path(tmp), dry_run=args.dry_run)
+            else:
+                result = engine.apply(root, Path(tmp), dry_run=args.dry_run)
+        else:
+            result = engine.apply_cfg(root, source, dry_run=args.dry_run)
+    if args.dry_run:
+        sys.stdout.write(result.diff)
+    status = "would change" if args.dry_run else "changed"
+    changes = [str(c) for c in result.changes]
+    print(f"{status} {len(changes)} file(s): {' '.join(changes)}", file=sys.stderr)
+    if result.error_code:
+        print(f"error {result.error_code} ({result.failure}): {result.message}", file=sys.stderr)
+    return int(result.error_code)
 
 
 def add_offline_commands(sub: Any) -> None:
-    """Filled in with issue 3's offline tools (spec validate, package, apply)."""
+    spec = sub.add_parser("spec", help="customization spec tools")
+    spec_sub = spec.add_subparsers(dest="spec_command", required=True)
+    v = spec_sub.add_parser("validate", help="print every problem of a VI/JSON CustomizationSpec")
+    v.add_argument("spec")
+    _target_args(v)
+    v.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("package", help="build VMware's deploy package for a spec and a VM's NICs")
+    p.add_argument("spec")
+    _target_args(p)
+    p.add_argument("--instance-uuid", default="00000000-0000-0000-0000-000000000000")
+    p.add_argument("-o", "--output", required=True)
+    p.set_defaults(func=cmd_package)
+
+    a = sub.add_parser("apply", help="apply a deploy package or cust.cfg to a guest tree")
+    a.add_argument("package", help="a deploy package (VMWAREDEPLOYPKG_) or a cust.cfg")
+    a.add_argument("--root", required=True, help="the guest's root directory")
+    a.add_argument("--dry-run", action="store_true", help="print the unified diff; change nothing")
+    a.set_defaults(func=cmd_apply)
+
+
+def _target_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--mac", action="append", default=[], help="a NIC's MAC, in the VM's order (repeat)")
+    p.add_argument("--guest", choices=["linux", "windows"], default="linux")
+    p.add_argument("--vm-name", default="vm")
+    p.add_argument("--release", default=T.NEWEST_RELEASE, choices=T.RELEASES)

@@ -7,7 +7,8 @@ import os
 import stat
 from pathlib import Path
 
-CONFORMANCE = Path("/work/shared/conformance/cust-cfg")
+from tests.support.paths import CONFORMANCE
+
 HERE = Path(__file__).parent
 STATIC_2NIC = CONFORMANCE / "cust-static-2nic.cfg"
 DHCP_2NIC = CONFORMANCE / "cust-dhcp-2nic.cfg"

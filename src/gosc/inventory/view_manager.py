@@ -1,15 +1,148 @@
-"""ViewManager (placeholder until SOAP lands)."""
+"""ViewManager and its views: ContainerView (what a folder, datacenter, host or pool
+holds, optionally recursively, filtered by type) and ListView (a list the client keeps).
+
+A view belongs to the session that made it; its ``view`` property is computed when read,
+so a PropertyCollector filter over a view follows the inventory as it changes.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import uuid
+from typing import TYPE_CHECKING, Any
 
-from pyVmomi import vim
+from pyVmomi import vim, vmodl
 
-from .base import ManagedObject
+from ..vim import types as T
+from ..vim.faults import fault, invalid_argument, not_found
+from .base import CallContext, ManagedEntity, ManagedObject
 
 if TYPE_CHECKING:
     from .service_instance import ServiceInstance
+
+
+def contents(si: ServiceInstance, container: ManagedEntity) -> list[ManagedEntity]:
+    """The entities directly inside ``container``: its inventory children, and for a
+    host or resource pool the VMs that run in it."""
+    from .host_system import HostSystem, ResourcePool
+    from .virtual_machine import VirtualMachine
+
+    out = [o for o in si.objects.values() if isinstance(o, ManagedEntity) and o.parent_obj is container]
+    if isinstance(container, HostSystem):
+        out += [v for v in si.vms() if v.host is container and v not in out]
+    elif isinstance(container, ResourcePool):
+        out += [v for v in si.vms() if v.pool is container and v not in out]
+    return [o for o in out if not isinstance(o, VirtualMachine) or o.moId in si.objects]
+
+
+class View(ManagedObject):
+    vim_type = vim.view.View
+
+    def __init__(self, si: ServiceInstance, moId: str, owner: str) -> None:
+        super().__init__(si, moId)
+        self.owner = owner
+
+    def _own(self, ctx: CallContext) -> None:
+        if ctx.session is None or ctx.session.key != self.owner:
+            raise not_found(self.ref)
+
+    def DestroyView(self, ctx: CallContext) -> None:
+        self._own(ctx)
+        self.si.objects.pop(self.moId, None)
+        self.si.notify(self, None)
+
+
+class ContainerView(View):
+    vim_type = vim.view.ContainerView
+
+    def __init__(self, si: ServiceInstance, moId: str, owner: str, container: ManagedEntity,
+                 types: list[type], recursive: bool) -> None:  # fmt: skip
+        super().__init__(si, moId, owner)
+        self.container_obj = container
+        self.types = types
+        self.recursive = recursive
+
+    def members(self) -> list[ManagedEntity]:
+        out: list[ManagedEntity] = []
+        seen: set[str] = set()
+        todo = [self.container_obj]
+        while todo:
+            node = todo.pop(0)
+            for child in contents(self.si, node):
+                if child.moId in seen:
+                    continue
+                seen.add(child.moId)
+                if not self.types or any(issubclass(child.vim_type, t) for t in self.types):
+                    out.append(child)
+                if self.recursive:
+                    todo.append(child)
+        return out
+
+    def prop_view(self, ctx: CallContext) -> list[Any]:
+        return T.ManagedObject.Array([m.ref for m in self.members() if _may_read(ctx, m)])
+
+    def prop_container(self, ctx: CallContext) -> Any:
+        return self.container_obj.ref
+
+    def prop_type(self, ctx: CallContext) -> list[Any]:
+        return self.types
+
+    def prop_recursive(self, ctx: CallContext) -> bool:
+        return self.recursive
+
+
+class ListView(View):
+    vim_type = vim.view.ListView
+
+    def __init__(self, si: ServiceInstance, moId: str, owner: str, refs: list[Any]) -> None:
+        super().__init__(si, moId, owner)
+        self.refs: list[Any] = []
+        self._add(refs)
+
+    def _add(self, refs: list[Any]) -> list[Any]:
+        """Add what exists; answer the references that do not."""
+        unresolved = []
+        for ref in refs or []:
+            if ref._moId not in self.si.objects:
+                unresolved.append(ref)
+            elif all(r._moId != ref._moId for r in self.refs):
+                self.refs.append(self.si.objects[ref._moId].ref)
+        return unresolved
+
+    def prop_view(self, ctx: CallContext) -> list[Any]:
+        return T.ManagedObject.Array([r for r in self.refs if r._moId in self.si.objects])
+
+    def ModifyListView(self, ctx: CallContext, add: list[Any] | None = None, remove: list[Any] | None = None) -> list[Any]:
+        self._own(ctx)
+        unresolved = self._add(add or [])
+        gone = {r._moId for r in remove or []}
+        self.refs = [r for r in self.refs if r._moId not in gone]
+        self.si.notify(self, "view")
+        return T.ManagedObject.Array(unresolved)
+
+    def ResetListView(self, ctx: CallContext, obj: list[Any] | None = None) -> list[Any]:
+        self._own(ctx)
+        self.refs = []
+        unresolved = self._add(obj or [])
+        self.si.notify(self, "view")
+        return T.ManagedObject.Array(unresolved)
+
+    def ResetListViewFromView(self, ctx: CallContext, view: Any) -> None:
+        self._own(ctx)
+        source = self.si.objects.get(view._moId)
+        if not isinstance(source, View):
+            raise not_found(view)
+        self.refs = list(source.prop_view(ctx))
+        self.si.notify(self, "view")
+
+
+def _may_read(ctx: CallContext, obj: ManagedEntity) -> bool:
+    if ctx.session is None:
+        return False
+    try:
+        ctx.check(obj, "System.Read")
+    except vmodl.MethodFault:
+        return False
+    return True
 
 
 class ViewManager(ManagedObject):
@@ -17,3 +150,49 @@ class ViewManager(ManagedObject):
 
     def __init__(self, si: ServiceInstance) -> None:
         super().__init__(si, "ViewManager")
+
+    def _new_id(self, ctx: CallContext) -> str:
+        assert ctx.session is not None
+        self._sweep()
+        return f"session[{ctx.session.key}]{uuid.uuid4().hex[:12]}"
+
+    def _sweep(self) -> None:
+        """Views die with their session."""
+        live = {s.key for s in self.si.session_manager.sessions.values()}
+        for moid in [m for m, o in self.si.objects.items() if isinstance(o, View) and o.owner not in live]:
+            del self.si.objects[moid]
+
+    def prop_viewList(self, ctx: CallContext) -> list[Any]:
+        key = ctx.session.key if ctx.session else None
+        return vim.view.View.Array([o.ref for o in list(self.si.objects.values()) if isinstance(o, View) and o.owner == key])
+
+    def CreateContainerView(self, ctx: CallContext, container: Any, recursive: bool, type: list[Any] | None = None) -> Any:
+        target = self.si.objects.get(container._moId)
+        if target is None:
+            raise not_found(container)
+        if not isinstance(target, ManagedEntity):
+            raise invalid_argument("container", f"'{container._moId}' is not a container")
+        types = []
+        for i, t in enumerate(type or []):
+            if not isinstance(t, builtins_type) or not T.is_managed(t):
+                raise fault(vmodl.fault.InvalidType, f"type[{i}] is not a managed object type", argument=f"type[{i}]")
+            types.append(t)
+        view = ContainerView(self.si, self._new_id(ctx), ctx.session.key, target, types, bool(recursive))  # type: ignore[union-attr]
+        self.si.register(view)
+        return view.ref
+
+    def CreateListView(self, ctx: CallContext, obj: list[Any] | None = None) -> Any:
+        view = ListView(self.si, self._new_id(ctx), ctx.session.key, obj or [])  # type: ignore[union-attr]
+        self.si.register(view)
+        return view.ref
+
+    def CreateListViewFromView(self, ctx: CallContext, view: Any) -> Any:
+        source = self.si.objects.get(view._moId)
+        if not isinstance(source, View):
+            raise not_found(view)
+        new = ListView(self.si, self._new_id(ctx), ctx.session.key, list(source.prop_view(ctx)))  # type: ignore[union-attr,attr-defined]
+        self.si.register(new)
+        return new.ref
+
+
+builtins_type = type

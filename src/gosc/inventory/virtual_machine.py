@@ -335,7 +335,9 @@ class VirtualMachine(ManagedEntity):
                 vm=child, chain_id=task.info.eventChainId)  # fmt: skip
             return child.ref
 
-        return self.si.task_manager.submit(ctx, self, "InstantClone_Task", work)
+        # Many instant clones of one running source may run at once, as on vSphere: the
+        # source is read, never changed, so the task does not hold it.
+        return self.si.task_manager.submit(ctx, self, "InstantClone_Task", work, lock=False)
 
     def _clone_placement(self, ctx: CallContext, spec: Any) -> tuple[Folder, ResourcePool | None, HostSystem]:
         from .folder import Folder

@@ -379,8 +379,20 @@ def _decoding_fault(e: Exception, reader: _ParamReader) -> vmodl.MethodFault:
 # ---------------------------------------------------------------- responses
 
 
+class _Serializer(SoapAdapter.SoapSerializer):
+    """pyVmomi's serializer, lenient where a server's object model is: a required
+    property left unset is left out (as VI/JSON does) rather than failing the call."""
+
+    def _Serialize(self, val: Any, info: Any, defNS: str) -> None:  # noqa: N802,N803 (pyVmomi's names)
+        if val is None:
+            return
+        if isinstance(val, list) and not val and (info.type is not object or not isinstance(val, VmomiSupport.Array)):
+            return
+        super()._Serialize(val, info, defNS)
+
+
 def _serializer(writer: io.StringIO, version: str) -> Any:
-    s = SoapAdapter.SoapSerializer(writer, version, _NSMAP)
+    s = _Serializer(writer, version, _NSMAP)
     s.outermostAttrs = ""  # no versionId on returnval; namespaces are on the envelope
     return s
 

@@ -1,0 +1,194 @@
+"""vim25 SOAP at /sdk: the protocol pyVmomi, govmomi and their users speak.
+
+POST /sdk carries one method call in a SOAP envelope; the session travels in the
+``vmware_soap_session`` cookie set by Login.  Answers are HTTP 200 with the
+``<Method>Response`` or HTTP 500 with a ``soapenv:Fault`` and the typed fault in its
+detail, never anything else.  Below the codec the call takes the same path as VI/JSON
+(``inventory.dispatch``).
+
+``Fetch(_this, prop)`` (undocumented, what pyVmomi >= 8.0.0.1 sends for every property
+read) is not in pyVmomi's type tables: it is served here as a property read, with nested
+paths (``guest.hostName``) allowed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+from typing import Any
+
+from pyVmomi import vim, vmodl
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from ..inventory import dispatch
+from ..inventory.base import CallContext
+from ..inventory.property_collector import read_path
+from ..inventory.service_instance import ServiceInstance
+from ..vim import soap_codec
+from ..vim import types as T
+from ..vim.faults import invalid_argument, invalid_request, system_error
+
+log = logging.getLogger(__name__)
+
+COOKIE = "vmware_soap_session"
+_COOKIE_RE = re.compile(r'(?:^|[;,]\s*)' + COOKIE + r'\s*=\s*"?([^";,\s]*)"?')
+_XML = "text/xml; charset=utf-8"
+# Methods that may block for a long time: they end early if the client goes away.
+_LONG_POLLS = frozenset({"WaitForUpdates", "WaitForUpdatesEx"})
+
+
+def session_token(request: Request) -> str | None:
+    m = _COOKIE_RE.search(request.headers.get("cookie", ""))
+    return m.group(1) if m and m.group(1) else None
+
+
+def soap_response(body: bytes, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(body, status_code=status, media_type=_XML, headers=headers)
+
+
+def versions_xml() -> str:
+    newest, *prior = T.RELEASES
+    prior_xml = "".join(f"<version>{r}</version>" for r in prior)
+    return (
+        '<?xml version="1.0" encoding="UTF-8" ?>\n<namespaces version="1.0">\n'
+        f" <namespace>\n  <name>urn:vim25</name>\n  <version>{newest}</version>\n"
+        f"  <priorVersions>{prior_xml}</priorVersions>\n </namespace>\n</namespaces>\n"
+    )
+
+
+def service_wsdl(base: str) -> str:
+    """A minimal vimService.wsdl: the service and its endpoint (clients that look for it
+    only want to know that vim25 lives at /sdk)."""
+    return f"""<?xml version="1.0" encoding="UTF-8" ?>
+<definitions targetNamespace="urn:vimService" xmlns="http://schemas.xmlsoap.org/wsdl/"
+   xmlns:soap="http://schemas.xmlsoap.org/wsdl/soap/" xmlns:interface="urn:vim25">
+   <import location="vim.wsdl" namespace="urn:vim25" />
+   <service name="VimService">
+      <port binding="interface:VimBinding" name="VimPort">
+         <soap:address location="{base}/sdk" />
+      </port>
+   </service>
+</definitions>
+"""
+
+
+class Soap:
+    def __init__(self, si: ServiceInstance) -> None:
+        self.si = si
+
+    async def versions(self, request: Request) -> Response:
+        return Response(versions_xml(), media_type=_XML)
+
+    async def wsdl(self, request: Request) -> Response:
+        base = f"{request.url.scheme}://{request.url.netloc}"
+        return Response(service_wsdl(base), media_type=_XML)
+
+    async def handle(self, request: Request) -> Response:
+        version = T.NEWEST_VERSION
+        try:
+            body = await _read_body(request)
+            req = soap_codec.parse_request(body)
+            version = soap_codec.version_of(request.headers.get("soapaction"), req.version_id)
+            ctx = CallContext(
+                self.si, version, self.si.session_manager.session(session_token(request)),
+                request.client.host if request.client else "", request.headers.get("user-agent", ""),
+            )  # fmt: skip
+            token_before = ctx.session.token if ctx.session else None
+            if req.method == "Fetch":
+                out = soap_codec.response("Fetch", *self.fetch(ctx, req), version)
+            else:
+                obj, info = dispatch.prepare(ctx, req.this_type, req.this_id, req.method)
+                args = soap_codec.decode_params(req, info, version)
+                if req.method in _LONG_POLLS:
+                    result = await _until_disconnected(request, dispatch.invoke(ctx, obj, info, args))
+                else:
+                    result = await dispatch.invoke(ctx, obj, info, args)
+                out = soap_codec.response(req.method, result, info.result, version)
+            headers = None
+            token_after = ctx.session.token if ctx.session else None
+            if token_after and token_after != token_before:
+                headers = {"set-cookie": f'{COOKIE}="{token_after}"; Path=/; HttpOnly; Secure'}
+            return soap_response(out, headers=headers)
+        except vmodl.MethodFault as f:
+            return soap_response(soap_codec.fault_response(f, version), 500)
+        except Exception:  # a bug answers as vCenter does, with a fault; the trace goes to the log
+            log.exception("SOAP %s failed", request.url.path)
+            return soap_response(soap_codec.fault_response(system_error("internal error; see the server log"), version), 500)
+
+    def fetch(self, ctx: CallContext, req: soap_codec.SoapRequest) -> tuple[Any, type]:
+        """``Fetch(_this, prop)``: one property (a path is allowed) of one object."""
+        if req.params != ["prop"]:
+            raise invalid_argument("prop", "Fetch takes exactly one parameter, prop")
+        prop = soap_codec.decode_params(req, _FETCH_INFO, ctx.version)["prop"]
+        if req.this_type == "SessionManager" and prop == "currentSession" and ctx.session is None:
+            # Readable without a session (null), as on vCenter: pyVmomi's re-login asks it first.
+            dispatch.lookup(ctx, req.this_type, req.this_id)
+            return None, vim.UserSession
+        first = prop.split(".", 1)[0]
+        value, declared = dispatch.read_property(ctx, req.this_type, req.this_id, first)
+        if first != prop:
+            obj = dispatch.lookup(ctx, req.this_type, req.this_id)
+            value, declared = read_path(ctx, obj, prop)
+        return value, declared
+
+
+_FETCH_INFO = T.MethodInfo(
+    wsdl_name="Fetch", name="Fetch", owner=T.ManagedObject,
+    params=(T.Param("prop", str, False, False, "vmodl.version.version0"),),
+    result=object, is_task=False, priv_id="System.Anonymous", version="vmodl.version.version0", faults=(),
+)  # fmt: skip
+
+
+async def _read_body(request: Request) -> bytes:
+    length = request.headers.get("content-length")
+    if length and length.isdigit() and int(length) > soap_codec.MAX_BODY:
+        raise invalid_request(f"The SOAP request is larger than {soap_codec.MAX_BODY} bytes")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > soap_codec.MAX_BODY:
+            raise invalid_request(f"The SOAP request is larger than {soap_codec.MAX_BODY} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def _until_disconnected(request: Request, work: Any) -> Any:
+    """Run a long poll, abandoning it when the client hangs up (the ASGI server then has
+    nothing to wait for at shutdown)."""
+    job = asyncio.ensure_future(work)
+
+    async def watch() -> None:
+        while True:
+            message = await request.receive()
+            if message["type"] == "http.disconnect":
+                return
+
+    watcher = asyncio.ensure_future(watch())
+    try:
+        await asyncio.wait({job, watcher}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        watcher.cancel()
+        with contextlib.suppress(BaseException):
+            await watcher
+    if not job.done():
+        job.cancel()
+        with contextlib.suppress(BaseException):
+            await job
+        raise vmodl.fault.RequestCanceled(msg="The client disconnected.")
+    return job.result()
+
+
+def soap_routes(si: ServiceInstance) -> list[Route]:
+    soap = Soap(si)
+    return [
+        Route("/sdk", soap.handle, methods=["POST"]),
+        Route("/sdk/", soap.handle, methods=["POST"]),
+        Route("/sdk/vimServiceVersions.xml", soap.versions, methods=["GET"]),
+        Route("/sdk/vimService.wsdl", soap.wsdl, methods=["GET"]),
+        Route("/sdk/vimService", soap.wsdl, methods=["GET"]),
+    ]
