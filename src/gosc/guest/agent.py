@@ -108,7 +108,7 @@ class ToolsAgent:
         return rpc.ok()
 
     async def _auth(self, args: bytes) -> bytes:
-        from . import shadow
+        from . import accounts
 
         try:
             user_b64, pw_b64 = args.split(b" ", 1)
@@ -116,10 +116,8 @@ class ToolsAgent:
             password = base64.b64decode(pw_b64).decode()
         except ValueError:
             return rpc.error("malformed guest.auth")
-        account = await asyncio.to_thread(shadow.read_account, self.root, user)
-        if account is None or not account.hash or not shadow.verify(password, account.hash):
-            return rpc.error("invalid login")
-        return rpc.ok(str(account.uid))
+        uid = await asyncio.to_thread(accounts.authenticate, self.root, user, password)
+        return rpc.error("invalid login") if uid is None else rpc.ok(str(uid))
 
     async def _begin(self, args: bytes) -> bytes:
         if self._deploy is not None and not self._deploy.done():

@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import datetime
 import json
+import logging
 import threading
 import uuid
 from dataclasses import dataclass, field
@@ -32,12 +33,13 @@ from pyVmomi import VmomiSupport, vim, vmodl
 
 from ..vim import json_codec
 from ..vim import types as T
-from ..vim.faults import fault, invalid_argument, not_found
+from ..vim.faults import fault, invalid_argument, no_permission, not_found
 from .base import CallContext, ManagedEntity, ManagedObject
 
 if TYPE_CHECKING:
     from .service_instance import ServiceInstance
 
+log = logging.getLogger(__name__)
 PC = vmodl.query.PropertyCollector
 _PRIMITIVES = (str, bool, int, float, datetime.datetime, bytes, VmomiSupport.Enum, type)
 
@@ -168,13 +170,15 @@ def _all_traversals(spec: Any) -> list[Any]:
     return out
 
 
-def select_objects(ctx: CallContext, spec: Any, *, strict: bool) -> list[ManagedObject]:
-    """The objects a filter spec names, in a stable order.  ``strict``: an ObjectSpec
-    naming an object that does not exist is ManagedObjectNotFound (Retrieve*); a filter
-    simply sees nothing."""
+def select_objects(ctx: CallContext, spec: Any, *, strict: bool) -> list[tuple[ManagedObject, bool]]:
+    """The objects a filter spec names, in a stable order, each with whether the caller
+    may read it.  An object reached by traversal that the caller may not read is left
+    out; one named in an ObjectSpec is kept (its properties go to ``missingSet``).
+    ``strict``: an ObjectSpec naming an object that does not exist is
+    ManagedObjectNotFound (Retrieve*); a filter simply sees nothing."""
     si = ctx.si
     names = _spec_names(spec)
-    found: dict[str, ManagedObject] = {}
+    found: dict[str, tuple[ManagedObject, bool]] = {}
     visited: set[tuple[str, int]] = set()
 
     def follow(obj: ManagedObject, select_set: list[Any]) -> None:
@@ -195,10 +199,10 @@ def select_objects(ctx: CallContext, spec: Any, *, strict: bool) -> list[Managed
                 if not isinstance(ref, T.ManagedObject):
                     continue
                 target = si.objects.get(ref._moId)
-                if target is None:
+                if target is None or not _may_read(ctx, target):
                     continue
                 if not ts.skip:
-                    found.setdefault(target.moId, target)
+                    found.setdefault(target.moId, (target, True))
                 follow(target, ts.selectSet)
 
     for os_ in spec.objectSet or []:
@@ -207,10 +211,12 @@ def select_objects(ctx: CallContext, spec: Any, *, strict: bool) -> list[Managed
             if strict:
                 raise not_found(os_.obj)
             continue
+        readable = _may_read(ctx, start)
         if not os_.skip:
-            found.setdefault(start.moId, start)
-        follow(start, os_.selectSet)
-    return [o for o in found.values() if _may_read(ctx, o)]
+            found.setdefault(start.moId, (start, readable))
+        if readable:
+            follow(start, os_.selectSet)
+    return list(found.values())
 
 
 def _may_read(ctx: CallContext, obj: ManagedObject) -> bool:
@@ -248,9 +254,12 @@ class Snapshot:
     missing: dict[str, vmodl.MethodFault] = field(default_factory=dict)
 
 
-def snapshot(ctx: CallContext, obj: ManagedObject, paths: list[str]) -> Snapshot:
+def snapshot(ctx: CallContext, obj: ManagedObject, paths: list[str], readable: bool = True) -> Snapshot:
     snap = Snapshot(obj.ref)
     for path in paths:
+        if not readable:
+            snap.missing[path] = no_permission(obj.ref, "System.Read")
+            continue
         try:
             value, declared = read_path(ctx, obj, path)
         except vmodl.query.InvalidProperty:
@@ -266,10 +275,10 @@ def snapshot(ctx: CallContext, obj: ManagedObject, paths: list[str]) -> Snapshot
 
 def collect(ctx: CallContext, spec: Any, *, strict: bool) -> list[Snapshot]:
     out = []
-    for obj in select_objects(ctx, spec, strict=strict):
+    for obj, readable in select_objects(ctx, spec, strict=strict):
         paths = paths_for(obj, spec, ctx.version)
         if paths is not None:
-            out.append(snapshot(ctx, obj, paths))
+            out.append(snapshot(ctx, obj, paths, readable))
     return out
 
 
@@ -325,11 +334,35 @@ class SessionState:
 
     filters: dict[str, PropertyFilter] = field(default_factory=dict)
     version: int = 0
-    reported: dict[str, dict[str, _Reported]] = field(default_factory=dict)  # filter -> obj -> last told
+    reported: dict[str, dict[str, _Reported]] = field(default_factory=dict)  # filter -> obj -> last seen
+    pending: list[tuple[Any, Any]] = field(default_factory=list)  # (filter ref, ObjectUpdate) not yet answered
     changed: asyncio.Event | None = None
     cancelled: bool = False
+    ctx: CallContext | None = None  # the session's latest call: its version and rights read for updates
     tokens: dict[str, tuple[int, list[Any]]] = field(default_factory=dict)  # paging: token -> (page, rest)
 
+
+MAX_PENDING = 256  # object updates kept one by one; beyond, they are merged per object
+
+
+def _merge(a: Any, b: Any) -> Any:
+    """Two successive updates of one object as one (the later value of a property wins)."""
+    if b.kind == "leave":
+        return b
+    kind = "enter" if a.kind in ("enter", "leave") else b.kind
+    changes = {c.name: c for c in a.changeSet or []} if a.kind != "leave" else {}
+    changes.update({c.name: c for c in b.changeSet or []})
+    missing = {m.path: m for m in a.missingSet or []} if a.kind != "leave" else {}
+    missing.update({m.path: m for m in b.missingSet or []})
+    return PC.ObjectUpdate(kind=kind, obj=b.obj, changeSet=list(changes.values()), missingSet=list(missing.values()))
+
+
+def coalesce(pending: list[tuple[Any, Any]]) -> list[tuple[Any, Any]]:
+    merged: dict[tuple[str, str], tuple[Any, Any]] = {}
+    for fref, upd in pending:
+        key = (fref._moId, upd.obj._moId)
+        merged[key] = (fref, _merge(merged[key][1], upd) if key in merged else upd)
+    return list(merged.values())
 
 
 
@@ -368,18 +401,15 @@ class PropertyCollector(ManagedObject):
             del self.states[key]
 
     def _on_change(self, obj: ManagedObject, prop: str | None) -> None:
+        if not any(s.filters for s in self.states.values()):
+            return
         loop = self._loop
         if loop is None or loop.is_closed():
             return
         if threading.get_ident() == self._loop_thread:
-            self._wake()
+            self._refresh_all()
         else:
-            loop.call_soon_threadsafe(self._wake)
-
-    def _wake(self) -> None:
-        for state in self.states.values():
-            if state.changed is not None:
-                state.changed.set()
+            loop.call_soon_threadsafe(self._refresh_all)
 
     def remove_filter(self, f: PropertyFilter) -> None:
         state = self.states.get(f.owner)
@@ -450,19 +480,25 @@ class PropertyCollector(ManagedObject):
         f = PropertyFilter(self, moid, ctx.session.key, spec, bool(partialUpdates))
         self.si.register(f)
         state.filters[moid] = f
-        if state.changed is not None:
-            state.changed.set()
+        state.ctx = CallContext(ctx.si, ctx.version, ctx.session, ctx.client_ip, ctx.user_agent)
+        if self._loop is None:
+            self._loop = asyncio.get_running_loop()
+            self._loop_thread = threading.get_ident()
+        self._refresh(state)
         return f.ref
 
     # ------------------------------------------------------------ updates
+    #
+    # Every change notification brings each session's filters up to date at once (so a
+    # client sees a task queued, then running, then done, even when it asks later); the
+    # object updates wait in ``pending`` until WaitForUpdates answers them.
 
-    def _diff(self, ctx: CallContext, state: SessionState) -> Any:
+    def _diff(self, ctx: CallContext, state: SessionState) -> list[tuple[Any, Any]]:
         version = ctx.version
-        filter_updates = []
+        out: list[tuple[Any, Any]] = []
         for f in list(state.filters.values()):
             before = state.reported.get(f.moId, {})
             now: dict[str, _Reported] = {}
-            updates = []
             for snap in collect(ctx, f.spec, strict=False):
                 moid = snap.ref._moId
                 rep = _Reported(snap.ref, {p: fingerprint(v, version) for p, (v, _) in snap.values.items()},
@@ -472,7 +508,7 @@ class PropertyCollector(ManagedObject):
                 if old is None:
                     changes = [PC.Change(name=p, op="assign", val=v) for p, (v, _) in snap.values.items()]
                     missing = [PC.MissingProperty(path=p, fault=e) for p, e in snap.missing.items()]
-                    updates.append(PC.ObjectUpdate(kind="enter", obj=snap.ref, changeSet=changes, missingSet=missing))
+                    out.append((f.ref, PC.ObjectUpdate(kind="enter", obj=snap.ref, changeSet=changes, missingSet=missing)))
                     continue
                 changes = [PC.Change(name=p, op="assign", val=snap.values[p][0])
                            for p, fp in rep.values.items() if old.values.get(p) != fp]  # fmt: skip
@@ -480,21 +516,49 @@ class PropertyCollector(ManagedObject):
                 missing = [PC.MissingProperty(path=p, fault=snap.missing[p])
                            for p, fp in rep.missing.items() if old.missing.get(p) != fp]  # fmt: skip
                 if changes or missing:
-                    updates.append(PC.ObjectUpdate(kind="modify", obj=snap.ref, changeSet=changes, missingSet=missing))
+                    out.append((f.ref, PC.ObjectUpdate(kind="modify", obj=snap.ref, changeSet=changes, missingSet=missing)))
             for moid, old in before.items():
                 if moid not in now:
-                    updates.append(PC.ObjectUpdate(kind="leave", obj=old.ref))
+                    out.append((f.ref, PC.ObjectUpdate(kind="leave", obj=old.ref)))
             state.reported[f.moId] = now
-            if updates:
-                filter_updates.append(PC.FilterUpdate(filter=f.ref, objectSet=updates))
-        if not filter_updates:
+        return out
+
+    def _refresh(self, state: SessionState) -> None:
+        if not state.filters or state.ctx is None:
+            return
+        state.pending.extend(self._diff(state.ctx, state))
+        if len(state.pending) > MAX_PENDING:
+            state.pending = coalesce(state.pending)
+        if state.pending and state.changed is not None:
+            state.changed.set()
+
+    def _refresh_all(self) -> None:
+        for key, state in list(self.states.items()):
+            try:
+                self._refresh(state)
+            except Exception:  # a notification must never fail the change that caused it
+                log.exception("property collector %s: updating session %s failed", self.moId, key[:8])
+
+    def _take(self, state: SessionState) -> Any:
+        if not state.pending:
+            return None
+        by_filter: dict[str, tuple[Any, list[Any]]] = {}
+        for fref, upd in state.pending:
+            if fref._moId in state.filters:
+                by_filter.setdefault(fref._moId, (fref, []))[1].append(upd)
+        state.pending = []
+        if not by_filter:
             return None
         state.version += 1
-        return PC.UpdateSet(version=str(state.version), filterSet=filter_updates, truncated=False)
+        return PC.UpdateSet(
+            version=str(state.version), truncated=False,
+            filterSet=[PC.FilterUpdate(filter=fref, objectSet=objs) for fref, objs in by_filter.values()],
+        )  # fmt: skip
 
     def _check_version(self, state: SessionState, version: str | None) -> None:
         if not version:
             state.reported.clear()  # from the start: everything enters again
+            state.pending.clear()
             return
         try:
             n = int(version)
@@ -506,6 +570,7 @@ class PropertyCollector(ManagedObject):
     async def _wait(self, ctx: CallContext, version: str | None, max_wait: float | None) -> Any:
         state = self._state(ctx)
         self._check_version(state, version)
+        state.ctx = CallContext(ctx.si, ctx.version, ctx.session, ctx.client_ip, ctx.user_agent)
         if self._loop is None:
             self._loop = asyncio.get_running_loop()
             self._loop_thread = threading.get_ident()
@@ -515,7 +580,8 @@ class PropertyCollector(ManagedObject):
         deadline = None if max_wait is None else self._loop.time() + max_wait
         while True:
             state.changed.clear()
-            update = self._diff(ctx, state)
+            self._refresh(state)
+            update = self._take(state)
             if update is not None:
                 return update
             remaining = None if deadline is None else deadline - self._loop.time()

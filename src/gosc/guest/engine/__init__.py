@@ -31,7 +31,7 @@ from gosc.customization.custcfg_model import CustConfig
 from . import cloudinit, identity, interfaces, network, password, scripts, timezone
 from .distro import Distro, UnsupportedDistro, detect
 from .errors import CONFIG, IDENTITY, NETWORK, UNKNOWN, EngineError, ErrorCode
-from .files import ChangeSet
+from .files import ChangeSet, CommitError
 from .log import LOG_PATH, EngineLog
 
 __all__ = ["apply", "apply_cfg", "EngineResult", "ErrorCode", "LOG_PATH"]
@@ -148,6 +148,7 @@ def _steps(cfg: CustConfig, distro: Distro, root: Path, pkg_dir: Path, cs: Chang
         else:
             scripts.run(root, pkg_dir, cfg, "precustomization", log, script_timeout)
 
+    cs.section = NETWORK
     if cfg.networking and cfg.nics:
         try:
             net = network.build(cfg, interfaces.scan(root))
@@ -160,6 +161,7 @@ def _steps(cfg: CustConfig, distro: Distro, root: Path, pkg_dir: Path, cs: Chang
     else:
         log.info("no NICs to configure (NETWORKING = no or no [NIC-CONFIG])")
 
+    cs.section = IDENTITY
     try:
         identity.apply(cfg, distro, cs, log)
         timezone.apply(cfg, distro, cs, log)
@@ -184,4 +186,7 @@ def _finish(cs: ChangeSet, dry_run: bool, result: EngineResult) -> None:
     result.diff = cs.diff()
     result.changes = cs.paths()
     if not dry_run:
-        cs.commit()
+        try:
+            cs.commit()
+        except CommitError as exc:
+            raise EngineError(exc.section, str(exc)) from exc

@@ -25,6 +25,15 @@ class UnsafePathError(Exception):
     pass
 
 
+class CommitError(Exception):
+    """A staged change could not be prepared; nothing was renamed into place.
+    ``section`` is the engine step that staged it ("network", "identity", ...)."""
+
+    def __init__(self, section: str, message: str) -> None:
+        super().__init__(message)
+        self.section = section
+
+
 @dataclass
 class Change:
     path: str  # guest path, "/etc/hosts"
@@ -33,6 +42,7 @@ class Change:
     mode: int | None = None
     target: str | None = None  # for symlinks
     secret: bool = False  # diff shows that it changed, not the content (/etc/shadow)
+    section: str = "unknown"  # the engine step that staged it, for error reports
 
 
 class ChangeSet:
@@ -40,6 +50,7 @@ class ChangeSet:
         self.root = Path(root)
         self._real_root = os.path.realpath(self.root)
         self._changes: dict[str, Change] = {}
+        self.section = "unknown"  # set by the engine before each step
 
     # -- paths ------------------------------------------------------------------------
     def host_path(self, guest_path: str) -> Path:
@@ -83,15 +94,15 @@ class ChangeSet:
                 mode = stat.S_IMODE(st.st_mode) if stat.S_ISREG(st.st_mode) else 0o644
             except FileNotFoundError:
                 mode = 0o644
-        self._changes[guest_path] = Change(guest_path, "write", data, mode, secret=secret)
+        self._changes[guest_path] = Change(guest_path, "write", data, mode, secret=secret, section=self.section)
 
     def symlink(self, guest_path: str, target: str) -> None:
         self.host_path(guest_path)
-        self._changes[guest_path] = Change(guest_path, "symlink", target=target)
+        self._changes[guest_path] = Change(guest_path, "symlink", target=target, section=self.section)
 
     def remove(self, guest_path: str) -> None:
         if self.exists(guest_path):
-            self._changes[guest_path] = Change(guest_path, "remove")
+            self._changes[guest_path] = Change(guest_path, "remove", section=self.section)
 
     # -- results ------------------------------------------------------------------------
     def _is_noop(self, change: Change) -> bool:
@@ -146,9 +157,13 @@ class ChangeSet:
         """Write everything: all temp files first, then the renames.  Returns the paths."""
         pending = self.pending()
         prepared: list[tuple[Change, Path, str | None]] = []
+        change: Change | None = None
         try:
             for change in pending:
                 host = self.host_path(change.path)
+                if host.is_dir() and not host.is_symlink():
+                    # os.replace would fail on it in the second phase, after other renames
+                    raise IsADirectoryError(f"{change.path} is a directory")
                 host.parent.mkdir(parents=True, exist_ok=True)
                 tmp: str | None = None
                 if change.kind == "write":
@@ -166,10 +181,12 @@ class ChangeSet:
                     assert change.target is not None
                     os.symlink(change.target, tmp)
                 prepared.append((change, host, tmp))
-        except BaseException:
+        except BaseException as exc:
             for _, _, tmp in prepared:
                 if tmp and os.path.lexists(tmp):
                     os.unlink(tmp)
+            if isinstance(exc, OSError) and change is not None:
+                raise CommitError(change.section, f"cannot write {change.path}: {exc.strerror or exc}") from exc
             raise
         dirs: set[Path] = set()
         for change, host, tmp in prepared:
