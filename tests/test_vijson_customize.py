@@ -9,7 +9,7 @@ import pytest
 
 from tests.conftest import guest_root
 from tests.support.server import GoscServer
-from tests.support.specs import customize_body, dhcp, fixed_ip, instant_clone_body, linux_spec
+from tests.support.specs import customize_body, dhcp, instant_clone_body, linux_spec
 from tests.support.vijson import ViClient
 
 GCM = ("VirtualMachineGuestCustomizationManager", "GuestCustomizationManager")

@@ -259,3 +259,20 @@ def test_concurrent_customizations_of_one_vm_never_overlap(vi: ViClient, clone: 
     assert tasks and all(r == "TaskInProgress" for r in results if not isinstance(r, dict))
     for t in tasks:
         assert vi.wait_task(t)["state"] == "success"
+
+
+def test_logout_is_void_and_ends_the_session(server: GoscServer) -> None:
+    from tests.support.server import ADMIN, ADMIN_PASSWORD
+
+    c = ViClient(server.url)
+    c.login(ADMIN, ADMIN_PASSWORD)
+    r = c.raw("POST", "SessionManager/SessionManager/Logout")
+    assert r.status_code == 204 and r.content == b""
+    assert call_fault(c, "SearchIndex", "SearchIndex", "FindByInventoryPath", {"inventoryPath": "DC0"})["_typeName"] == "NotAuthenticated"
+
+
+def test_release_negotiation(server: GoscServer) -> None:
+    r = httpx.post(f"{server.url}/api/vcenter/system?action=hello", json={"api_releases": ["9.9.9.9", "8.0.3.0", "7.0.0.0"]}, verify=False)
+    assert r.json() == {"api_release": "8.0.3.0"}
+    r = httpx.post(f"{server.url}/api/vcenter/system?action=hello", json={"api_releases": ["6.0"]}, verify=False)
+    assert r.json() == {"api_release": ""}

@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import ipaddress
 import re
-import zoneinfo
 from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import lru_cache
 
 from pyVmomi import vim, vmodl
 
+from ..guest.engine.timezone import host_zones
 from ..vim.faults import fault, invalid_argument
 from ..vim.types import wsdl_name
 
@@ -59,11 +58,6 @@ def domain_problem(domain: str) -> str | None:
         if not _LABEL.match(label):
             return f"'{domain}' is not a valid DNS domain (label '{label}')"
     return None
-
-
-@lru_cache(maxsize=1)
-def iana_zones() -> frozenset[str]:
-    return frozenset(zoneinfo.available_timezones())
 
 
 def _ipv4(value: str | None) -> bool:
@@ -123,7 +117,7 @@ def _identity(spec: vim.vm.customization.Specification, target: Target) -> Itera
         problem = domain_problem(ident.domain or "")
         if problem:
             yield invalid_argument("spec.identity.domain", problem)
-        if ident.timeZone is not None and ident.timeZone not in iana_zones():
+        if ident.timeZone is not None and ident.timeZone not in host_zones():
             yield invalid_argument("spec.identity.timeZone", f"'{ident.timeZone}' is not a time zone of the IANA database")
         if getattr(ident, "password", None) is not None:
             yield from _password(ident.password, "spec.identity.password")

@@ -8,6 +8,7 @@ It serves the host's TCLO commands over an rpc.Endpoint:
     file.put <guest path>\\0<bytes>          (the guest-operations file copy)
     deployPkg.deploy <guest package path>   -> "1", then deployPkg.update.state RPCIs
     deployPkg.abort                         stops a running deployment
+    network.start                           starts the guest network (DHCP; live guests only)
 
 and sends RPCIs to the host: ``tools.heartbeat``, ``guest.info <json>`` (host name and
 addresses as the guest sees them), ``deployPkg.update.state <state> <code> [<log>@<msg>]``
@@ -148,7 +149,18 @@ class ToolsAgent:
         if self._deploy is None or self._deploy.done():
             return rpc.error("no deployment is running")
         self._deploy.cancel()
+        if self.live is not None and hasattr(self.live, "abort"):
+            self.live.abort()  # a live guest also stops what the engine started (a script)
         return rpc.ok()
+
+    async def _network_start(self, args: bytes) -> bytes:
+        """StartGuestNetwork_Task: start the guest's network service (DHCP on a live guest)."""
+        if self.live is None or not hasattr(self.live, "network_start"):
+            return rpc.error("this guest has no network service to start")
+        result = await self.live.network_start()
+        with contextlib.suppress(rpc.RpcError):
+            await self.report_guest_info()
+        return rpc.ok(result)
 
     # ------------------------------------------------------------ deployment
 
@@ -228,6 +240,7 @@ _TCLO: dict[str, Callable[[ToolsAgent, bytes], Any]] = {
     "file.put": ToolsAgent._put,
     "deployPkg.deploy": ToolsAgent._deploy_cmd,
     "deployPkg.abort": ToolsAgent._abort,
+    "network.start": ToolsAgent._network_start,
 }
 
 

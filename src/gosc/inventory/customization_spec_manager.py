@@ -14,7 +14,6 @@ from cryptography.fernet import Fernet
 from pyVmomi import vim
 
 from ..vim import json_codec
-from ..vim import types as T
 from ..vim.faults import fault, invalid_argument
 from .base import CallContext, ManagedObject, now
 

@@ -16,7 +16,6 @@ from pyVmomi import vim
 
 from ..store import Store
 from ..vim import json_codec
-from ..vim import types as T
 from .authorization_manager import AuthorizationManager
 from .base import CallContext, ManagedEntity, ManagedObject, now
 from .datacenter import Datacenter

@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Any
 from pyVmomi import vim, vmodl
 
 from ..vim import json_codec
-from ..vim import types as T
 from ..vim.faults import fault
 from .base import CallContext, ManagedObject, now
 

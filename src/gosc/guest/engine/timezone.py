@@ -15,6 +15,7 @@ as the third line of /etc/adjtime.
 
 from __future__ import annotations
 
+import functools
 import re
 import zoneinfo
 
@@ -29,11 +30,13 @@ _NAME = re.compile(r"^[A-Za-z0-9_+\-]+(/[A-Za-z0-9_+\-]+)*$")
 _OFFSET = re.compile(r"^(?:GMT|UTC)\s*([+-])\s*(\d{1,2})(?::?00)?$", re.IGNORECASE)
 
 
-def host_zones() -> set[str]:
-    return zoneinfo.available_timezones()
+@functools.lru_cache(maxsize=1)
+def host_zones() -> frozenset[str]:
+    # Scanning the database costs ~10 ms; it does not change while a process runs.
+    return frozenset(zoneinfo.available_timezones())
 
 
-def resolve(tz: str, cs: ChangeSet, zones: set[str] | None = None) -> str:
+def resolve(tz: str, cs: ChangeSet, zones: frozenset[str] | set[str] | None = None) -> str:
     """The zone name to install for ``tz``; EngineError(identity) when none fits."""
     tz = tz.strip()
     if _NAME.match(tz) and ".." not in tz:

@@ -1,0 +1,75 @@
+"""The tools agent of a live guest, as its own process (``python -m gosc.guest.agent_process``).
+
+The netns backend starts it inside a guest's namespaces (network, UTS, mount), where
+``--root`` is the guest tree mounted as the guest sees it.  It talks to the server's
+ToolsConnection over a Unix stream socket with the framing of gosc.guest.rpc: either an
+inherited, already connected socket (``--fd N``, what the backend uses: no socket file to
+clean up) or a socket path to connect to (``--connect PATH``).
+
+It boots the guest's network from its files (gosc.guest.live), then serves TCLO until
+the channel closes, and re-reports guest info when the live namespace changes (a lease
+expiring, an address added by hand with ``ip netns exec``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import logging
+import socket
+import sys
+from pathlib import Path
+
+from . import rpc
+from .agent import ToolsAgent
+from .live import LiveGuest
+
+REPORT_SECONDS = 2.0
+
+
+async def run(root: Path, fd: int | None, path: str | None) -> int:
+    live = LiveGuest(root)
+    try:
+        await asyncio.to_thread(live.boot)
+    except Exception as e:  # a guest whose network does not come up still runs its tools
+        logging.getLogger(__name__).warning("boot: %s", e)
+    if fd is not None:
+        sock = socket.socket(fileno=fd)
+        reader, writer = await asyncio.open_unix_connection(sock=sock)
+    else:
+        assert path is not None
+        reader, writer = await asyncio.open_unix_connection(path)
+    agent = ToolsAgent(root, live=live)
+    endpoint = agent.attach(reader, writer)
+    last = None
+    while not endpoint.closed:
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(endpoint.wait_closed(), REPORT_SECONDS)
+        if endpoint.closed:
+            break
+        try:
+            info = await asyncio.to_thread(live.guest_info)
+            if info != last:
+                await endpoint.call("guest.info", json.dumps(info))
+                last = info
+        except (rpc.RpcError, OSError, ValueError):
+            pass
+    await agent.stop()
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="gosc-agent", description="gosc tools agent for a guest in namespaces")
+    p.add_argument("--root", required=True, help="the guest tree (its / as the guest sees it)")
+    g = p.add_mutually_exclusive_group(required=True)
+    g.add_argument("--fd", type=int, help="an inherited, connected Unix stream socket")
+    g.add_argument("--connect", help="a Unix socket path to connect to")
+    args = p.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s agent %(levelname)s %(name)s: %(message)s")
+    return asyncio.run(run(Path(args.root), args.fd, args.connect))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,374 @@
+"""The live side of a guest in Linux namespaces: what a booted Linux does with its files.
+
+The tools agent of a ``netns`` guest runs inside the guest's network, UTS and mount
+namespaces with the guest tree mounted at its root path; ``LiveGuest`` is its ``live``
+hook (see ToolsAgent):
+
+* ``boot()``: loopback up, host name from /etc/hostname, every NIC's static addresses
+  and routes from the network files the family uses (what the distro's network service
+  does at boot);
+* ``apply_network(root)``: the same after a customization has rewritten the files
+  (addresses flushed and re-added, routes replaced, host name set);
+* ``guest_info()``: host name and per-NIC addresses read from the LIVE namespace
+  (``ip -j addr``), never from the files: what VMware Tools reports;
+* ``network_start()``: the ``network.start`` TCLO of StartGuestNetwork_Task: bring the
+  NICs up and run DHCP on every NIC the files configure for DHCP.  The DHCP client is
+  the small RFC 2131 client below (DISCOVER/OFFER/REQUEST/ACK with the broadcast flag
+  over a UDP socket bound to the NIC), so a guest needs no dhclient or udhcpc: gosc's
+  virtual switch runs Debian's dnsmasq as the server;
+* ``abort()``: kill what the agent started (a customization script) on
+  ``deployPkg.abort``.
+
+Addresses and routes are applied with one ``ip -batch`` per change (iproute2).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import configparser
+import ipaddress
+import json
+import logging
+import os
+import random
+import re
+import select
+import signal
+import socket
+import struct
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from . import introspect
+
+log = logging.getLogger(__name__)
+
+IP = "ip"
+
+
+def _ip_json(*args: str) -> Any:
+    out = subprocess.run([IP, "-j", *args], capture_output=True, text=True, check=True).stdout
+    return json.loads(out or "[]")
+
+
+def _ip_batch(lines: list[str]) -> None:
+    if not lines:
+        return
+    proc = subprocess.run([IP, "-force", "-batch", "-"], input="\n".join(lines) + "\n", capture_output=True, text=True)
+    if proc.returncode != 0:
+        errors = " ".join(proc.stderr.split())
+        raise RuntimeError(f"ip: {errors or 'failed'}")
+
+
+def _set_sysctl(path: str, value: str) -> None:
+    try:
+        Path("/proc/sys", path).write_text(value)
+    except OSError:
+        pass
+
+
+class LiveGuest:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    # ------------------------------------------------------------ boot / customization
+
+    def boot(self) -> None:
+        # A DHCP client receives broadcasts on a NIC that has no address yet: no reverse
+        # path filter in the guest (a fresh netns inherits the machine's defaults).
+        for conf in ("all", "default"):
+            _set_sysctl(f"net/ipv4/conf/{conf}/rp_filter", "0")
+        _ip_batch(["link set lo up"])
+        self.apply_sync(boot=True)
+
+    async def apply_network(self, root: Path) -> None:
+        await asyncio.to_thread(self.apply_sync)
+
+    def apply_sync(self, boot: bool = False) -> None:
+        name = introspect.host_name(self.root)
+        if name:
+            socket.sethostname(name.split(".")[0])
+        links = self.links()
+        configured = introspect.guest_info(self.root)["nics"]
+        routes = read_routes(self.root)
+        lines: list[str] = []
+        default_seen: set[int] = set()
+        for nic in configured:
+            dev = _live_name(nic, links)
+            if dev is None:
+                continue
+            if not boot or nic["ipAddress"]:
+                lines.append(f"addr flush dev {dev} scope global")
+            for cidr in nic["ipAddress"]:
+                lines.append(f"addr add {_with_prefix(cidr)} dev {dev}" + (" nodad" if ":" in cidr else ""))
+            lines.append(f"link set {dev} up")
+            for to, via, metric in routes.get(nic["mac"], []) + routes.get(nic["name"], []):
+                version = ipaddress.ip_address(via).version
+                if to == "default":
+                    if version in default_seen and metric is None:
+                        continue
+                    default_seen.add(version)
+                fam = "-6 " if version == 6 else ""
+                lines.append(f"{fam}route replace {to} via {via} dev {dev}" + (f" metric {metric}" if metric else ""))
+        _ip_batch(lines)
+
+    def links(self) -> dict[str, str]:
+        """Live interface name -> MAC (lowercase), without lo."""
+        return {l["ifname"]: l.get("address", "").lower() for l in _ip_json("link", "show") if l["ifname"] != "lo"}
+
+    # ------------------------------------------------------------ what the tools report
+
+    def guest_info(self) -> dict[str, Any]:
+        nics = []
+        for link in _ip_json("addr", "show"):
+            if link["ifname"] == "lo" or link.get("link_type") != "ether":
+                continue
+            addrs, dhcp = [], False
+            for a in link.get("addr_info", []):
+                if a.get("scope") != "global" or a.get("tentative"):
+                    continue
+                addrs.append(f"{a['local']}/{a['prefixlen']}")
+                dhcp = dhcp or bool(a.get("dynamic"))
+            nics.append({"name": link["ifname"], "mac": link.get("address", "").lower(), "ipAddress": addrs, "dhcp": dhcp})
+        return {"hostName": socket.gethostname(), "nics": nics}
+
+    # ------------------------------------------------------------ network.start (DHCP)
+
+    async def network_start(self) -> str:
+        return await asyncio.to_thread(self.network_start_sync)
+
+    def network_start_sync(self, timeout: float = 10.0) -> str:
+        links = self.links()
+        self.apply_sync()  # static NICs as configured; DHCP NICs come up without an address
+        got = []
+        for nic in introspect.guest_info(self.root)["nics"]:
+            dev = _live_name(nic, links)
+            if dev is None or not nic["dhcp"]:
+                continue
+            lease = dhcp_lease(dev, links[dev], timeout=timeout)
+            lines = [f"addr flush dev {dev} scope global",
+                     f"addr add {lease.address}/{lease.prefix} dev {dev} valid_lft {lease.seconds} preferred_lft {lease.seconds}"]  # fmt: skip
+            if lease.router:
+                lines.append(f"route replace default via {lease.router} dev {dev}")
+            _ip_batch(lines)
+            got.append(f"{dev}={lease.address}/{lease.prefix}")
+        return " ".join(got)
+
+    # ------------------------------------------------------------ deployPkg.abort
+
+    def abort(self) -> None:
+        """Kill every process this agent started (a customization script and its children)."""
+        for pid in _descendants(os.getpid()):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+
+def _live_name(nic: dict[str, Any], links: dict[str, str]) -> str | None:
+    for name, mac in links.items():
+        if mac == nic["mac"]:
+            return name
+    return nic["name"] if nic["name"] in links else None
+
+
+def _with_prefix(cidr: str) -> str:
+    if "/" in cidr:
+        return cidr
+    return cidr + ("/128" if ":" in cidr else "/32")
+
+
+def _descendants(pid: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:
+            continue
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        children.setdefault(ppid, []).append(int(entry))
+    out, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            out.append(child)
+            todo.append(child)
+    return out
+
+
+# ---------------------------------------------------------------- routes from the files
+
+Route = tuple[str, str, "int | None"]  # (destination or "default", gateway, metric)
+
+
+def read_routes(root: Path) -> dict[str, list[Route]]:
+    """Routes per NIC (keyed by MAC or interface name) as the family's network files say."""
+    out: dict[str, list[Route]] = {}
+
+    def add(key: str, to: str, via: str, metric: Any = None) -> None:
+        try:
+            ipaddress.ip_address(via)
+        except ValueError:
+            return
+        if to in ("0.0.0.0/0", "::/0", ""):
+            to = "default"
+        out.setdefault(key.lower() if re.fullmatch(r"([0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2}", key) else key, []).append(
+            (to, via, int(metric) if metric not in (None, "") else None)
+        )
+
+    for f in sorted((root / "etc/netplan").glob("*.yaml")) if (root / "etc/netplan").is_dir() else []:
+        try:
+            doc = yaml.safe_load(f.read_text()) or {}
+        except yaml.YAMLError:
+            continue
+        for ident, eth in ((doc.get("network") or {}).get("ethernets") or {}).items():
+            eth = eth or {}
+            key = (eth.get("match") or {}).get("macaddress") or eth.get("set-name") or ident
+            for r in eth.get("routes") or []:
+                add(key, str(r.get("to", "")), str(r.get("via", "")), r.get("metric"))
+            for gw in ("gateway4", "gateway6"):
+                if eth.get(gw):
+                    add(key, "default", str(eth[gw]))
+    eni = root / "etc/network/interfaces"
+    if eni.is_file():
+        current = None
+        for line in eni.read_text(errors="replace").splitlines():
+            words = line.split()
+            if words[:1] == ["iface"] and len(words) >= 2:
+                current = words[1]
+            elif current and words[:1] == ["gateway"] and len(words) > 1:
+                add(current, "default", words[1])
+    for d in ("etc/sysconfig/network-scripts", "etc/sysconfig/network"):
+        base = root / d
+        for f in sorted(base.glob("ifcfg-*")) if base.is_dir() else []:
+            v = introspect._shell_vars(f)
+            key = v.get("HWADDR") or v.get("DEVICE") or f.name.removeprefix("ifcfg-")
+            if v.get("GATEWAY"):
+                add(key, "default", v["GATEWAY"])
+        routes = base / "routes"
+        if routes.is_file():  # SUSE: "default GW - IFACE"
+            for line in routes.read_text(errors="replace").splitlines():
+                w = line.split()
+                if len(w) >= 4 and w[0] == "default":
+                    add(w[3], "default", w[1])
+    nm = root / "etc/NetworkManager/system-connections"
+    for f in sorted(nm.glob("*.nmconnection")) if nm.is_dir() else []:
+        cp = configparser.ConfigParser(interpolation=None, strict=False)
+        try:
+            cp.read_string(f.read_text(errors="replace"))
+        except configparser.Error:
+            continue
+        key = cp.get("ethernet", "mac-address", fallback=None) or cp.get("connection", "interface-name", fallback="")
+        for fam in ("ipv4", "ipv6"):
+            if not cp.has_section(fam):
+                continue
+            if cp.get(fam, "gateway", fallback=""):
+                add(key, "default", cp.get(fam, "gateway"))
+            for k, val in cp.items(fam):
+                parts = [p.strip() for p in val.split(",")]
+                if re.fullmatch(r"address\d*", k) and len(parts) > 1:
+                    add(key, "default", parts[1])
+                elif re.fullmatch(r"route\d*", k) and len(parts) > 1:
+                    add(key, parts[0], parts[1], parts[2] if len(parts) > 2 else None)
+    nd = root / "etc/systemd/network"
+    for f in sorted(nd.glob("*.network")) if nd.is_dir() else []:
+        key, gws = "", []
+        for line in f.read_text(errors="replace").splitlines():
+            k, sep, val = (s.strip() for s in line.partition("="))
+            if not sep:
+                continue
+            if k == "MACAddress" or (k == "Name" and not key):
+                key = val
+            elif k == "Gateway":
+                gws.append(val)
+        for gw in gws:
+            if key:
+                add(key, "default", gw)
+    return out
+
+
+# ---------------------------------------------------------------- a small DHCP client
+
+class Lease:
+    def __init__(self, address: str, prefix: int, router: str | None, seconds: int, server: str) -> None:
+        self.address, self.prefix, self.router, self.seconds, self.server = address, prefix, router, seconds, server
+
+
+_MAGIC = b"\x63\x82\x53\x63"
+DISCOVER, OFFER, REQUEST, ACK, NAK = 1, 2, 3, 5, 6
+
+
+def _packet(xid: int, mac: bytes, msg_type: int, extra: list[tuple[int, bytes]]) -> bytes:
+    head = struct.pack("!BBBBIHH4s4s4s4s16s64s128s", 1, 1, 6, 0, xid, 0, 0x8000, b"\0" * 4, b"\0" * 4, b"\0" * 4,
+                       b"\0" * 4, mac.ljust(16, b"\0"), b"", b"")  # fmt: skip
+    opts = bytes([53, 1, msg_type]) + bytes([55, 4, 1, 3, 51, 54])  # ask: subnet, router, lease time, server id
+    for code, value in extra:
+        opts += bytes([code, len(value)]) + value
+    return head + _MAGIC + opts + b"\xff"
+
+
+def _parse(data: bytes) -> tuple[int, str, dict[int, bytes]] | None:
+    if len(data) < 240 or data[236:240] != _MAGIC or data[0] != 2:
+        return None
+    xid = struct.unpack("!I", data[4:8])[0]
+    yiaddr = socket.inet_ntoa(data[16:20])
+    opts: dict[int, bytes] = {}
+    i = 240
+    while i < len(data):
+        code = data[i]
+        if code == 255:
+            break
+        if code == 0:
+            i += 1
+            continue
+        if i + 1 >= len(data):
+            break
+        n = data[i + 1]
+        opts[code] = data[i + 2 : i + 2 + n]
+        i += 2 + n
+    return xid, yiaddr, opts
+
+
+def dhcp_lease(dev: str, mac: str, timeout: float = 10.0) -> Lease:
+    """DISCOVER -> OFFER -> REQUEST -> ACK on ``dev`` (which must be up); the lease."""
+    hw = bytes.fromhex(mac.replace(":", ""))
+    xid = random.getrandbits(32)
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, dev.encode())
+        s.bind(("0.0.0.0", 68))
+        deadline = time.monotonic() + timeout
+
+        def exchange(packet: bytes, want: int) -> tuple[str, dict[int, bytes]]:
+            while time.monotonic() < deadline:
+                s.sendto(packet, ("255.255.255.255", 67))
+                resend = time.monotonic() + 1.0
+                while time.monotonic() < min(resend, deadline):
+                    ready, _, _ = select.select([s], [], [], max(0.0, min(resend, deadline) - time.monotonic()))
+                    if not ready:
+                        continue
+                    parsed = _parse(s.recv(2048))
+                    if parsed is None or parsed[0] != xid or 53 not in parsed[2]:
+                        continue
+                    kind = parsed[2][53][0]
+                    if kind == NAK:
+                        raise RuntimeError(f"DHCP server refused the lease on {dev}")
+                    if kind == want:
+                        return parsed[1], parsed[2]
+            raise RuntimeError(f"no DHCP answer on {dev} within {timeout:g} s")
+
+        offered, opts = exchange(_packet(xid, hw, DISCOVER, []), OFFER)
+        server = opts.get(54, b"")
+        request = _packet(xid, hw, REQUEST, [(50, socket.inet_aton(offered)), (54, server)])
+        address, opts = exchange(request, ACK)
+    mask = socket.inet_ntoa(opts[1]) if 1 in opts else "255.255.255.0"
+    prefix = ipaddress.IPv4Network(f"0.0.0.0/{mask}").prefixlen
+    router = socket.inet_ntoa(opts[3][:4]) if len(opts.get(3, b"")) >= 4 else None
+    seconds = struct.unpack("!I", opts[51])[0] if len(opts.get(51, b"")) == 4 else 3600
+    return Lease(address, prefix, router, min(seconds, 0xFFFFFFFE), socket.inet_ntoa(server) if len(server) == 4 else "")

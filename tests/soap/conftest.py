@@ -1,0 +1,89 @@
+"""pyVmomi clients for the SOAP tests: 9.1.1.0 from the project's venv, 8.0.3.0.1 from a
+venv of its own (made once, in the repo's git-ignored .cache/)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import CLONER_USER, LIMITED_PASSWORD, LIMITED_USER
+from tests.support.server import ADMIN, ADMIN_PASSWORD, GoscServer
+
+REPO = Path(__file__).resolve().parents[2]
+DRIVER = Path(__file__).parent / "drivers" / "pyvmomi_driver.py"
+PYVMOMI8 = "8.0.3.0.1"
+VENV8 = REPO / ".cache" / "venv-pyvmomi8"
+
+
+def _venv_python(venv: Path) -> Path:
+    return venv / "bin" / "python"
+
+
+def _has_pyvmomi(python: Path, version: str) -> bool:
+    if not python.exists():
+        return False
+    r = subprocess.run([str(python), "-c", "import importlib.metadata as m; print(m.version('pyvmomi'))"],
+                       capture_output=True, text=True)  # fmt: skip
+    return r.returncode == 0 and r.stdout.strip() == version
+
+
+@pytest.fixture(scope="session")
+def pyvmomi8_python() -> Path:
+    python = _venv_python(VENV8)
+    if not _has_pyvmomi(python, PYVMOMI8):
+        VENV8.parent.mkdir(parents=True, exist_ok=True)
+        subprocess.run([sys.executable, "-m", "venv", "--clear", str(VENV8)], check=True)
+        subprocess.run([str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check",
+                        f"pyvmomi=={PYVMOMI8}", "httpx"], check=True)  # fmt: skip
+    assert _has_pyvmomi(python, PYVMOMI8)
+    return python
+
+
+CLIENTS = ["9.1.1.0", PYVMOMI8]
+
+
+@pytest.fixture(params=CLIENTS, scope="module")
+def client(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture(scope="module")
+def python_for(request: pytest.FixtureRequest) -> Any:
+    def pick(version: str) -> Path:
+        if version == PYVMOMI8:
+            return request.getfixturevalue("pyvmomi8_python")
+        return Path(sys.executable)
+
+    return pick
+
+
+class Driver:
+    def __init__(self, server: GoscServer, python: Path, version: str) -> None:
+        self.server = server
+        self.python = python
+        self.version = version
+
+    def args(self, **extra: Any) -> dict[str, Any]:
+        return {"host": "127.0.0.1", "port": self.server.port, "user": ADMIN, "password": ADMIN_PASSWORD,
+                "viewer": LIMITED_USER, "viewer_password": LIMITED_PASSWORD, "cloner": CLONER_USER,
+                "cloner_password": LIMITED_PASSWORD, "repo": str(REPO), **extra}  # fmt: skip
+
+    def __call__(self, scenario: str, timeout: float = 180, **extra: Any) -> Any:
+        env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+        r = subprocess.run([str(self.python), str(DRIVER), scenario, json.dumps(self.args(**extra))],
+                           capture_output=True, text=True, timeout=timeout, env=env, cwd="/")  # fmt: skip
+        if r.returncode != 0:
+            pytest.fail(f"pyVmomi {self.version} scenario {scenario} failed:\n{r.stderr[-6000:]}\n"
+                        f"--- server log ---\n{self.server.log()[-4000:]}")  # fmt: skip
+        return json.loads(r.stdout.strip().splitlines()[-1])
+
+
+@pytest.fixture(scope="module")
+def driver(server: GoscServer, client: str, python_for: Any) -> Driver:
+    return Driver(server, python_for(client), client)

@@ -1,0 +1,221 @@
+"""The SOAP wire itself, with raw HTTP: envelopes, faults, versions, cookies, and
+requests that must be refused without changing anything."""
+
+from __future__ import annotations
+
+import re
+
+
+import httpx
+import pytest
+
+from tests.conftest import guest_root
+from tests.support.server import ADMIN, ADMIN_PASSWORD, GoscServer
+from tests.support.vijson import ViClient
+
+ENV = ('<?xml version="1.0" encoding="UTF-8"?>\n<soapenv:Envelope xmlns:soapenc="http://schemas.xmlsoap.org/soap/encoding/" '
+       'xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
+       'xmlns:xsd="http://www.w3.org/2001/XMLSchema">\n<soapenv:Body>{}</soapenv:Body>\n</soapenv:Envelope>')  # fmt: skip
+GCM_THIS = '<_this type="VirtualMachineGuestCustomizationManager">GuestCustomizationManager</_this>'
+
+
+def envelope(method: str, this: str, params: str = "") -> str:
+    return ENV.format(f'<{method} xmlns="urn:vim25">{this}{params}</{method}>')
+
+
+def spec_xml(identity: str | None = None, extra_identity: str = "") -> str:
+    identity = identity or (
+        '<identity xsi:type="CustomizationLinuxPrep"><hostName xsi:type="CustomizationFixedName"><name>wire01</name>'
+        f"</hostName><domain>example.com</domain><timeZone>Etc/UTC</timeZone><hwClockUTC>true</hwClockUTC>{extra_identity}</identity>"
+    )  # fmt: skip
+    return (f"<spec>{identity}<globalIPSettings><dnsServerList>10.0.0.2</dnsServerList></globalIPSettings>"
+            '<nicSettingMap><adapter><ip xsi:type="CustomizationFixedIp"><ipAddress>10.0.0.5</ipAddress></ip>'
+            "<subnetMask>255.255.255.0</subnetMask></adapter></nicSettingMap></spec>")  # fmt: skip
+
+
+AUTH = ('<auth xsi:type="NamePasswordAuthentication"><interactiveSession>false</interactiveSession>'
+        "<username>root</username><password>VMware1!</password></auth>")  # fmt: skip
+
+
+class Soap:
+    def __init__(self, url: str, release: str = "9.1.0.0") -> None:
+        self.url = f"{url}/sdk"
+        self.http = httpx.Client(verify=False, timeout=60)
+        self.release = release
+        self.cookie = ""
+
+    def post(self, body: str | bytes, release: str | None = None, cookie: str | None = None) -> httpx.Response:
+        headers = {"SOAPAction": f'"urn:vim25/{release or self.release}"', "Content-Type": "text/xml; charset=UTF-8",
+                   "Cookie": self.cookie if cookie is None else cookie}  # fmt: skip
+        r = self.http.post(self.url, content=body, headers=headers)
+        assert r.status_code in (200, 500), r.text
+        assert "Traceback" not in r.text
+        return r
+
+    def login(self) -> httpx.Response:
+        r = self.post(envelope("Login", '<_this type="SessionManager">SessionManager</_this>',
+                               f"<userName>{ADMIN}</userName><password>{ADMIN_PASSWORD}</password>"))  # fmt: skip
+        assert r.status_code == 200, r.text
+        self.cookie = r.headers["set-cookie"]
+        return r
+
+    def fetch(self, type_name: str, moid: str, prop: str, release: str | None = None) -> httpx.Response:
+        return self.post(envelope("Fetch", f'<_this type="{type_name}">{moid}</_this>', f"<prop>{prop}</prop>"), release)
+
+
+def fault_of(r: httpx.Response) -> tuple[str, str]:
+    assert r.status_code == 500, r.text
+    assert "<faultcode>ServerFaultCode</faultcode>" in r.text
+    m = re.search(r'<detail><(\w+)Fault xmlns="urn:vim25" xsi:type="(\w+)"', r.text)
+    assert m, r.text
+    assert m.group(1) == m.group(2)
+    msg = re.search(r"<faultstring>(.*?)</faultstring>", r.text, re.S)
+    return m.group(2), msg.group(1) if msg else ""
+
+
+@pytest.fixture(scope="module")
+def soap(server: GoscServer) -> Soap:
+    s = Soap(server.url)
+    s.login()
+    return s
+
+
+def test_versions_and_wsdl(server: GoscServer) -> None:
+    r = httpx.get(f"{server.url}/sdk/vimServiceVersions.xml", verify=False)
+    assert r.status_code == 200
+    assert "<name>urn:vim25</name>" in r.text and "<version>9.1.0.0</version>" in r.text
+    assert "<version>8.0.3.0</version>" in r.text and '<namespaces version="1.0">' in r.text
+    r = httpx.get(f"{server.url}/sdk/vimService.wsdl", verify=False)
+    assert r.status_code == 200 and "VimService" in r.text and "/sdk" in r.text
+
+
+def test_login_sets_the_session_cookie(server: GoscServer) -> None:
+    s = Soap(server.url)
+    r = s.login()
+    cookie = r.headers["set-cookie"]
+    assert re.fullmatch(r'vmware_soap_session="[0-9a-f]{40}"; Path=/; HttpOnly; Secure', cookie), cookie
+    assert "<LoginResponse" in r.text and "<userName>administrator@vsphere.local</userName>" in r.text
+    # The echoed Set-Cookie string (as pyVmomi sends it) names the session.
+    r = s.post(envelope("SessionIsActive", '<_this type="SessionManager">SessionManager</_this>',
+                        "<sessionID>x</sessionID><userName>y</userName>"), cookie=cookie + ";")  # fmt: skip
+    assert r.status_code == 200 and "<returnval>false</returnval>" in r.text
+    r = s.post(envelope("CurrentTime", '<_this type="ServiceInstance">ServiceInstance</_this>'), cookie='vmware_soap_session="beef"')
+    assert fault_of(r)[0] == "NotAuthenticated"
+    assert fault_of(s.post(envelope("CurrentTime", '<_this type="ServiceInstance">ServiceInstance</_this>'), cookie=""))[0] == "NotAuthenticated"
+
+
+def test_fetch_nested_paths_and_invalid_property(soap: Soap, vi: ViClient) -> None:
+    vm = vi.find("DC0/vm/demo-ubuntu")["value"]
+    r = soap.fetch("VirtualMachine", vm, "summary.config.name")
+    assert r.status_code == 200 and "<returnval>demo-ubuntu</returnval>" in r.text
+    r = soap.fetch("VirtualMachine", vm, "runtime.powerState")
+    assert "<returnval>poweredOn</returnval>" in r.text
+    r = soap.fetch("VirtualMachine", vm, "guest")
+    assert 'xsi:type' not in r.text.split("<returnval>", 1)[0] and "<hostName>" in r.text
+    assert fault_of(soap.fetch("VirtualMachine", vm, "noSuchProperty"))[0] == "InvalidProperty"
+    assert fault_of(soap.fetch("VirtualMachine", vm, "guest.noSuch"))[0] == "InvalidProperty"
+    assert fault_of(soap.fetch("VirtualMachine", "vm-999999", "name"))[0] == "ManagedObjectNotFound"
+    r = soap.fetch("VirtualMachine", vm, "snapshot")
+    assert r.status_code == 200 and "<FetchResponse" in r.text and "<returnval" not in r.text
+
+
+def test_task_error_is_a_localized_method_fault(soap: Soap, vi: ViClient, clone: dict[str, str]) -> None:
+    params = (f'<vm type="VirtualMachine">{clone["value"]}</vm>'
+              + AUTH.replace("VMware1!", "wrong-password") + spec_xml())  # fmt: skip
+    r = soap.post(envelope("CustomizeGuest_Task", GCM_THIS, params))
+    assert r.status_code == 200, r.text
+    task = re.search(r'<returnval type="Task">([^<]+)</returnval>', r.text).group(1)  # type: ignore[union-attr]
+    info = vi.wait_task({"type": "Task", "value": task})
+    assert info["state"] == "error"
+    r = soap.fetch("Task", task, "info")
+    assert re.search(r'<error><fault xsi:type="InvalidGuestLogin">.*</fault><localizedMessage>[^<]+</localizedMessage></error>', r.text)
+    assert "wrong-password" not in r.text
+
+
+def test_each_release_gets_only_what_it_knows(soap: Soap, vi: ViClient) -> None:
+    name = "wire-versions"
+    soap.post(envelope("CreateCustomizationSpec", '<_this type="CustomizationSpecManager">CustomizationSpecManager</_this>',
+                       f'<item><info><name>{name}</name><description>d</description><type>Linux</type></info>'
+                       f'{spec_xml(extra_identity="<resetPassword>true</resetPassword>")}</item>'))  # fmt: skip
+    get = envelope("GetCustomizationSpec", '<_this type="CustomizationSpecManager">CustomizationSpecManager</_this>',
+                   f"<name>{name}</name>")  # fmt: skip
+    new = soap.post(get, "9.1.0.0")
+    old = soap.post(get, "8.0.3.0")
+    assert new.status_code == old.status_code == 200, (new.text, old.text)
+    assert "<resetPassword>true</resetPassword>" in new.text
+    assert "resetPassword" not in old.text and "<hostName" in old.text
+
+
+def _untouched(server: GoscServer, vi: ViClient, vm: dict[str, str]) -> bytes:
+    return (guest_root(server, vi, vm) / "etc/hostname").read_bytes()
+
+
+BOMB = ('<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
+        + "".join(f'<!ENTITY lol{i} "{("&lol" + (str(i - 1) if i > 1 else "") + ";") * 10}">' for i in range(1, 10))
+        + ']><soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"><soapenv:Body>'
+        '<CurrentTime xmlns="urn:vim25"><_this type="ServiceInstance">&lol9;</_this></CurrentTime></soapenv:Body></soapenv:Envelope>')  # fmt: skip
+XXE = ('<?xml version="1.0"?><!DOCTYPE x [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>'
+       '<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"><soapenv:Body>'
+       '<CurrentTime xmlns="urn:vim25"><_this type="ServiceInstance">&xxe;</_this></CurrentTime></soapenv:Body></soapenv:Envelope>')  # fmt: skip
+
+
+def test_bad_requests_are_soap_faults_and_change_nothing(server: GoscServer, soap: Soap, vi: ViClient,
+                                                         clone: dict[str, str]) -> None:  # fmt: skip
+    before = _untouched(server, vi, clone)
+    tasks_before = len(vi.get("TaskManager", "TaskManager", "recentTask") or [])
+    vm = f'<vm type="VirtualMachine">{clone["value"]}</vm>'
+    good = envelope("CustomizeGuest_Task", GCM_THIS, vm + AUTH + spec_xml())
+    cases: list[tuple[str | bytes, str, str | None]] = [
+        (good[:-40], "InvalidRequest", None),  # truncated
+        ("<not xml", "InvalidRequest", None),
+        (b"\xff\xfe\x00<", "InvalidRequest", None),
+        ("", "InvalidRequest", None),
+        (BOMB, "InvalidRequest", None),
+        (XXE, "InvalidRequest", None),
+        ("<a>" * 100 + "</a>" * 100, "InvalidRequest", None),
+        (envelope("CustomizeGuest_Taskx", GCM_THIS, vm + AUTH + spec_xml()), "MethodNotFound", None),
+        (envelope("NoSuchMethod", '<_this type="ServiceInstance">ServiceInstance</_this>'), "MethodNotFound", None),
+        (envelope("CustomizeGuest_Task", '<_this type="NoSuchManager">GuestCustomizationManager</_this>', vm + AUTH + spec_xml()), "InvalidType", None),
+        (good.replace('xsi:type="CustomizationLinuxPrep"', 'xsi:type="CustomizationNoSuchPrep"'), "InvalidType", "spec.identity"),
+        (good.replace('xsi:type="CustomizationLinuxPrep"', 'xsi:type="CustomizationFixedIp"'), "InvalidType", "spec.identity"),
+        (good.replace('xsi:type="NamePasswordAuthentication"', 'xsi:type="CustomizationSpec"'), "InvalidType", "auth"),
+        (good.replace('<vm type="VirtualMachine">', '<vm type="Folder">'), "InvalidType", "vm"),
+        (envelope("CustomizeGuest_Task", GCM_THIS, vm + spec_xml()), "InvalidArgument", "auth"),
+        (good.replace("<domain>example.com</domain>", ""), "InvalidArgument", "spec.identity.domain"),
+        (good.replace("<hwClockUTC>true", "<hwClockUTC>perhaps"), "InvalidArgument", "spec.identity.hwClockUTC"),
+        (good.replace("<domain>", "<bogus>1</bogus><domain>"), "InvalidArgument", "spec.identity.bogus"),
+        (good.replace(vm, vm + '<extra>1</extra>'), "InvalidArgument", "extra"),
+        (good.replace(clone["value"], "vm-999999"), "ManagedObjectNotFound", None),
+    ]  # fmt: skip
+    for body, expected, path in cases:
+        r = soap.post(body)
+        kind, _ = fault_of(r)
+        assert kind == expected, (body[:300], r.text)
+        if path:
+            assert (f"<invalidProperty>{path}</invalidProperty>" in r.text or f"<argument>{path}</argument>" in r.text), r.text
+    # Release rules: resetPassword is 9.1; CloudinitPrep is 7.0.3.
+    r = soap.post(good.replace("<hwClockUTC>true</hwClockUTC>", "<hwClockUTC>true</hwClockUTC><resetPassword>true</resetPassword>"), "8.0.3.0")
+    assert fault_of(r)[0] == "InvalidArgument" and "<invalidProperty>spec.identity.resetPassword</invalidProperty>" in r.text
+    cloudinit = good.replace(spec_xml(), spec_xml('<identity xsi:type="CustomizationCloudinitPrep"><metadata>{}</metadata></identity>'))
+    assert fault_of(soap.post(cloudinit, "7.0.2.0"))[0] == "InvalidType"
+    assert fault_of(soap.post(good, "6.0.0.0"))[0] == "InvalidRequest"
+    assert _untouched(server, vi, clone) == before
+    assert len(vi.get("TaskManager", "TaskManager", "recentTask") or []) == tasks_before
+
+
+def test_a_good_request_after_all_that(soap: Soap, vi: ViClient, clone: dict[str, str]) -> None:
+    vm = f'<vm type="VirtualMachine">{clone["value"]}</vm>'
+    r = soap.post(envelope("CustomizeGuest_Task", GCM_THIS, vm + AUTH + spec_xml()), "8.0.3.0")
+    task = re.search(r'<returnval type="Task">([^<]+)</returnval>', r.text)
+    assert task, r.text
+    assert vi.wait_task({"type": "Task", "value": task.group(1)})["state"] == "success"
+    assert vi.get("VirtualMachine", clone["value"], "guest")["hostName"] == "wire01"
+
+
+def test_large_request_is_refused(soap: Soap) -> None:
+    big = envelope("CurrentTime", '<_this type="ServiceInstance">ServiceInstance</_this>').replace(
+        "<soapenv:Body>", "<soapenv:Body><!--" + "x" * (17 * 1024 * 1024) + "-->")
+    kind, msg = fault_of(soap.post(big))
+    assert kind == "InvalidRequest" and "larger" in msg
+
+
