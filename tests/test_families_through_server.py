@@ -145,3 +145,14 @@ def test_broken_tree_identity(server: GoscServer, vi: ViClient) -> None:
     hostname.mkdir()
     info = customize(vi, vm, linux_spec())
     _assert_failure(server, vi, vm, info, "CustomizationLinuxIdentityFailed", None)
+
+
+def test_cloudinit_on_a_guest_without_cloud_init(server: GoscServer, vi: ViClient) -> None:
+    vm = clone_of(vi, "demo-debian")
+    assert not (guest_root(server, vi, vm) / "etc/cloud").exists()
+    spec = linux_spec()
+    spec["identity"] = {"_typeName": "CustomizationCloudinitPrep", "metadata": "instance-id: i-1\n"}
+    spec["nicSettingMap"] = []
+    info = customize(vi, vm, spec)
+    _assert_failure(server, vi, vm, info, "CustomizationFailed", "rawDataIsNotSupported")
+    assert "cloud-init" in vi.get("VirtualMachine", vm["value"], "guest")["customizationInfo"]["errorMsg"]

@@ -51,6 +51,7 @@ def test_login_find_clone_customize_and_see_the_guest_changed(server: GoscServer
     # configParams reach the guest's guestinfo.
     extra = {o["key"]: o["value"]["_value"] for o in vi.get("VirtualMachine", clone["value"], "config")["extraConfig"]}
     assert extra["guestinfo.app.role"] == "frontend"
+    assert extra["guestinfo.gc.status"] == "Successful"  # POST-GC-STATUS: the guest reports back
 
     events = vi.call("EventManager", "EventManager", "QueryEvents", {"filter": {
         "_typeName": "EventFilterSpec",
