@@ -254,28 +254,21 @@ class VirtualMachine(ManagedEntity):
     def PowerOnVM_Task(self, ctx: CallContext, host: Any = None) -> Any:
         if self.power_state == "poweredOn":
             raise invalid_power_state(self, "poweredOff")
-
-        async def work(task: Task) -> None:
-            await self.power_on()
-            self.si.event_manager.post(
-                vim.event.VmPoweredOnEvent(userName=ctx.user, template=False,
-                                           fullFormattedMessage=f"{self.name} on {self.host.name} is powered on"),
-                vm=self, chain_id=task.info.eventChainId)  # fmt: skip
-
-        return self.si.task_manager.submit(ctx, self, "PowerOnVM_Task", work)
+        return self._power_task(ctx, "PowerOnVM_Task", self.power_on, vim.event.VmPoweredOnEvent, "powered on")
 
     def PowerOffVM_Task(self, ctx: CallContext) -> Any:
         if self.power_state != "poweredOn":
             raise invalid_power_state(self, "poweredOn")
+        return self._power_task(ctx, "PowerOffVM_Task", self.power_off, vim.event.VmPoweredOffEvent, "powered off")
 
+    def _power_task(self, ctx: CallContext, method: str, action: Any, event: type, done: str) -> Any:
         async def work(task: Task) -> None:
-            await self.power_off()
+            await action()
             self.si.event_manager.post(
-                vim.event.VmPoweredOffEvent(userName=ctx.user, template=False,
-                                            fullFormattedMessage=f"{self.name} on {self.host.name} is powered off"),
+                event(userName=ctx.user, template=False, fullFormattedMessage=f"{self.name} on {self.host.name} is {done}"),
                 vm=self, chain_id=task.info.eventChainId)  # fmt: skip
 
-        return self.si.task_manager.submit(ctx, self, "PowerOffVM_Task", work)
+        return self.si.task_manager.submit(ctx, self, method, work)
 
     def Destroy_Task(self, ctx: CallContext) -> Any:
         ctx.check(self, "VirtualMachine.Inventory.Delete")

@@ -10,21 +10,7 @@ CustomizationUnknownFailure.
 
 from __future__ import annotations
 
-from enum import IntEnum
-
-
-class ErrorCode(IntEnum):
-    SUCCESS = 0
-    NOT_SUPPORT = 1
-    PKG_NOT_FOUND = 2
-    RPC_INVALID = 3
-    COPY_FAILED = 4
-    DEPLOY_FAILED = 5
-    CUST_SCRIPT_DISABLED = 6
-    CUST_DISABLED = 7
-    CLOUDINIT_NOT_SUPPORT_RAWDATA = 8
-    CLOUDINIT_WRONG_META_FORMAT = 9
-
+from ..states import DeployError as ErrorCode  # the codes deployPkg.update.state carries
 
 # Failure kinds (EngineResult.failure).
 NETWORK = "network"  # NIC mapping, addresses, routes, DNS
