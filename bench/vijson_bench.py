@@ -70,3 +70,21 @@ def run(vi: ViClient, seconds: float = 5.0) -> dict[str, Any]:
     out["customize_1_client"] = asyncio.run(customize_rate(vi, clones[:1], seconds))
     out["customize_32_clients"] = asyncio.run(customize_rate(vi, clones, seconds))
     return out
+
+
+def same_work_as_soap(vi: ViClient, seconds: float = 5.0) -> dict[str, float]:
+    """The work bench/soap_bench.py does through pyVmomi, done by one sequential VI/JSON
+    client (httpx): read a VM's ``guest``; customize and wait for the task."""
+    clone = make_clones(vi, 1, "bench-same")[0]
+    n, t0 = 0, time.perf_counter()
+    while time.perf_counter() - t0 < seconds:
+        vi.get("VirtualMachine", clone["value"], "guest")
+        n += 1
+    reads = n / (time.perf_counter() - t0)
+    n, t0 = 0, time.perf_counter()
+    while time.perf_counter() - t0 < seconds:
+        task = vi.call("VirtualMachineGuestCustomizationManager", "GuestCustomizationManager", "CustomizeGuest_Task",
+                       customize_body(clone, linux_spec(f"same{n}", nics=[dhcp()], tz=None)))  # fmt: skip
+        assert vi.wait_task(task)["state"] == "success"
+        n += 1
+    return {"GET guest calls/s": reads, "CustomizeGuest_Task + poll calls/s": n / (time.perf_counter() - t0)}

@@ -51,10 +51,11 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GoscServer]:
 
 
 @pytest.fixture(scope="module")
-def vi(server: GoscServer) -> ViClient:
+def vi(server: GoscServer) -> Iterator[ViClient]:
     client = ViClient(server.url)
     client.login(ADMIN, ADMIN_PASSWORD)
-    return client
+    yield client
+    client.http.close()  # an idle keep-alive connection would hold up the server's stop
 
 
 _names = itertools.count(1)

@@ -24,7 +24,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     host, port = args.listen
     data_dir = Path(args.data_dir).resolve()
-    config = ServerConfig(data_dir=data_dir, demo=args.demo, users_file=Path(args.users) if args.users else None)
+    networks = None
+    if args.netns_network:
+        from .backends.netns import parse_network
+
+        networks = dict(parse_network(v) for v in args.netns_network)
+    config = ServerConfig(data_dir=data_dir, demo=args.demo, users_file=Path(args.users) if args.users else None,
+                          guest_backend=args.guest_backend, netns_prefix=args.netns_prefix, netns_networks=networks)
     app = create_app(config)
     ssl = {}
     if not args.http:
@@ -33,7 +39,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     scheme = "http" if args.http else "https"
     print(f"gosc: serving VI/JSON at {scheme}://{host}:{port}/sdk/vim25/... and SOAP at {scheme}://{host}:{port}/sdk",
           file=sys.stderr, flush=True)  # fmt: skip
-    uvicorn.run(app, host=host, port=port, log_level=args.log_level, access_log=False, lifespan="on", **ssl)  # type: ignore[arg-type]
+    uvicorn.run(app, host=host, port=port, log_level=args.log_level, access_log=False, lifespan="on",
+                timeout_graceful_shutdown=5, **ssl)  # type: ignore[arg-type]
     return 0
 
 
@@ -56,6 +63,11 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--demo", action="store_true", help="create the demo inventory when the store is empty")
     s.add_argument("--users", help="users and roles (TOML); default DATA_DIR/users.toml")
     s.add_argument("--log-level", default="warning")
+    s.add_argument("--guest-backend", choices=("rootfs", "netns"), default="rootfs",
+                   help="guests of the demo VMs: directory trees (rootfs) or live Linux namespaces (netns, root only)")
+    s.add_argument("--netns-prefix", default="gosc", help="netns backend: prefix of its namespaces (PREFIX-host ...)")
+    s.add_argument("--netns-network", action="append", metavar="PORTGROUP=CIDR",
+                   help="netns backend: a port group's bridge address, DHCP on it (default 'VM Network=192.168.10.1/24')")
     s.set_defaults(func=cmd_serve)
 
     h = sub.add_parser("hash-password", help="print a password hash for users.toml (reads the password)")

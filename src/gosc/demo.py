@@ -26,17 +26,20 @@ DEMO_VMS = (
 )
 
 
-async def ensure_demo_inventory(si: ServiceInstance) -> None:
-    """Create the demo inventory unless the store already holds a datacenter."""
+async def ensure_demo_inventory(si: ServiceInstance, backend: str = "rootfs") -> None:
+    """Create the demo inventory unless the store already holds a datacenter.
+
+    ``backend`` holds the Linux guests (``netns``: live guests); Windows stays a tree."""
     if any(isinstance(o, Datacenter) for o in si.objects.values()):
         return
     dc = si.create_datacenter(DATACENTER)
     host = si.create_host(HOST, dc)
     pool = host.parent_obj.pools()[0]  # type: ignore[union-attr]
     for name, family, guest_id, full_name, tools in DEMO_VMS:
+        vm_backend = "rootfs" if family == "windows" else backend
         vm = si.create_vm(
             name=name, folder=dc.folders["vm"], host=host, pool=pool, guest_id=guest_id,
-            guest_full_name=full_name, nic_count=1, backend="rootfs", tools_installed=tools, family=family,
+            guest_full_name=full_name, nic_count=1, backend=vm_backend, tools_installed=tools, family=family,
         )  # fmt: skip
-        si.backend("rootfs").create_from_skeleton(vm, family)
+        si.backend(vm_backend).create_from_skeleton(vm, family)
         await vm.power_on()

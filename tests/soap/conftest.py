@@ -87,3 +87,11 @@ class Driver:
 @pytest.fixture(scope="module")
 def driver(server: GoscServer, client: str, python_for: Any) -> Driver:
     return Driver(server, python_for(client), client)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _close_idle_connections(vi: Any) -> Any:
+    """Close the module's VI/JSON client before its server stops: an idle keep-alive
+    connection holds uvicorn's graceful shutdown until GoscServer.stop kills it (15 s)."""
+    yield
+    vi.http.close()

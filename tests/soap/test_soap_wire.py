@@ -4,6 +4,7 @@ requests that must be refused without changing anything."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 
 import httpx
@@ -74,14 +75,15 @@ def fault_of(r: httpx.Response) -> tuple[str, str]:
 
 
 @pytest.fixture(scope="module")
-def soap(server: GoscServer) -> Soap:
+def soap(server: GoscServer) -> Iterator[Soap]:
     s = Soap(server.url)
     s.login()
-    return s
+    yield s
+    s.http.close()
 
 
 def test_versions_and_wsdl(server: GoscServer) -> None:
-    r = httpx.get(f"{server.url}/sdk/vimServiceVersions.xml", verify=False)
+    r = httpx.get(f"{server.url}/sdk/vimServiceVersions.xml", verify=False)  # one-shot: no idle connection
     assert r.status_code == 200
     assert "<name>urn:vim25</name>" in r.text and "<version>9.1.0.0</version>" in r.text
     assert "<version>8.0.3.0</version>" in r.text and '<namespaces version="1.0">' in r.text
@@ -92,6 +94,8 @@ def test_versions_and_wsdl(server: GoscServer) -> None:
 def test_login_sets_the_session_cookie(server: GoscServer) -> None:
     s = Soap(server.url)
     r = s.login()
+    s.http.close()
+    s.http = httpx.Client(verify=False, timeout=60, headers={"connection": "close"})
     cookie = r.headers["set-cookie"]
     assert re.fullmatch(r'vmware_soap_session="[0-9a-f]{40}"; Path=/; HttpOnly; Secure', cookie), cookie
     assert "<LoginResponse" in r.text and "<userName>administrator@vsphere.local</userName>" in r.text

@@ -109,6 +109,8 @@ class NetnsBackend:
         self._bridge_lock: asyncio.Lock | None = None
         self._started = False
         self._si: Any = None
+        self._pending: set[asyncio.Task[None]] = set()
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     # ------------------------------------------------------------ lifecycle of the switch
 
@@ -127,6 +129,7 @@ class NetnsBackend:
         self._started = True
         for name in self.networks:
             await self._bridge(name)
+        self._loop = asyncio.get_running_loop()
         if si is not None and self._si is None:
             self._si = si
             si.subscribe(self._on_change)
@@ -343,16 +346,18 @@ class NetnsBackend:
         await _run_async(["ip", "netns", "attach", guest.netns, str(pid)])
         names = await asyncio.to_thread(self._nic_names, await asyncio.to_thread(self.layers, vm), vm)
         num = vm.moId.rsplit("-", 1)[-1]
-        lines = []
+        lines, inside = [], ["link set lo up"]
         for i, (dev, name) in enumerate(zip(vm.nics(), names, strict=False)):
             host_end = f"v{num}-{i}"[:15]
             br = await self._bridge(dev.backing.deviceName if dev.backing and dev.backing.deviceName else "VM Network")
             up = bool(dev.connectable is None or dev.connectable.connected)
             lines += [f"link add {host_end} type veth peer name {name} address {dev.macAddress.lower()} netns {pid}",
                       f"link set {host_end} master {br}", f"link set {host_end} {'up' if up else 'down'}"]  # fmt: skip
+            inside.append(f"link set {name} up")  # the guest's side of the cable: up, as a booted OS has it
             guest.links.append(host_end)
             guest.link_up.append(up)
         await _ip_batch(lines, self.host_ns)
+        await _ip_batch(inside, guest.netns)
 
     async def _start_agent(self, guest: Guest, tools: ToolsConnection) -> None:
         vm = guest.vm
@@ -416,7 +421,13 @@ class NetnsBackend:
             changes = [f"link set {link} {'up' if up else 'down'}"
                        for link, up, was in zip(guest.links, wanted, guest.link_up, strict=False) if up != was]  # fmt: skip
             guest.link_up = wanted
-            asyncio.get_running_loop().create_task(_ip_batch(changes, self.host_ns, check=False))
+            if self._loop is not None:  # notifications may come from any thread: apply on the loop
+                self._loop.call_soon_threadsafe(self._spawn_link_change, changes)
+
+    def _spawn_link_change(self, changes: list[str]) -> None:
+        task = asyncio.get_running_loop().create_task(_ip_batch(changes, self.host_ns, check=False))
+        self._pending.add(task)
+        task.add_done_callback(self._pending.discard)
 
     # ------------------------------------------------------------ looking inside
 

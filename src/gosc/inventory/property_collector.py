@@ -399,6 +399,12 @@ class PropertyCollector(ManagedObject):
             for f in list(self.states[key].filters.values()):
                 self.si.objects.pop(f.moId, None)
             del self.states[key]
+        if self.owner is None:  # collectors made by sessions that have ended go too
+            for pc in [o for o in self.si.objects.values() if isinstance(o, PropertyCollector) and o.owner is not None]:
+                if pc.owner not in live:
+                    pc._sweep()
+                    self.si.objects.pop(pc.moId, None)
+                    self.si.unsubscribe(pc._on_change)
 
     def _on_change(self, obj: ManagedObject, prop: str | None) -> None:
         if not any(s.filters for s in self.states.values()):

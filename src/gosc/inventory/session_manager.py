@@ -45,6 +45,8 @@ class Session:
 
 class SessionManager(ManagedObject):
     vim_type = vim.SessionManager
+    # Readable without a session (then unset), as on vCenter: pyVmomi's re-login asks it first.
+    anonymous_properties = frozenset({"currentSession"})
 
     def __init__(self, si: ServiceInstance) -> None:
         super().__init__(si, "SessionManager")

@@ -9,6 +9,7 @@ import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.routing import Route
@@ -16,6 +17,7 @@ from starlette.routing import Route
 from ..backends.rootfs import RootfsBackend
 from ..inventory.service_instance import ServiceInstance
 from ..store import open_store
+from .soap import soap_routes
 from .vijson import ViJson, hello
 
 log = logging.getLogger(__name__)
@@ -27,22 +29,36 @@ class ServerConfig:
     demo: bool = False
     users_file: Path | None = None
     store_url: str | None = None  # default: sqlite in the data directory
+    guest_backend: str = "rootfs"  # the demo VMs' backend: rootfs | netns (live guests, root only)
+    netns_prefix: str = "gosc"  # names of the netns backend's namespaces (<prefix>-host, <prefix>-vm-N)
+    netns_networks: dict[str, str | None] | None = None  # port group -> bridge address (CIDR); None: default
 
 
 def build_service_instance(config: ServerConfig) -> ServiceInstance:
     config.data_dir.mkdir(parents=True, exist_ok=True)
     store = open_store(config.store_url or str(config.data_dir / "gosc.db"))
-    backends = {"rootfs": RootfsBackend(config.data_dir / "guests")}
+    backends: dict[str, Any] = {"rootfs": RootfsBackend(config.data_dir / "guests")}
+    if config.guest_backend == "netns":
+        from ..backends.netns import NetnsBackend
+
+        backends["netns"] = NetnsBackend(config.data_dir / "guests", config.data_dir / "netns",
+                                         prefix=config.netns_prefix, networks=config.netns_networks)  # fmt: skip
+    elif config.guest_backend != "rootfs":
+        raise ValueError(f"unknown guest backend {config.guest_backend!r}")
     return ServiceInstance(store, config.data_dir, backends)
 
 
 async def start(si: ServiceInstance, config: ServerConfig) -> None:
-    """Load the inventory (ending interrupted tasks), then users and the demo inventory."""
+    """Start the backends (sweeping what a crash left), load the inventory (ending
+    interrupted tasks), then users and the demo inventory."""
+    for backend in si.backends.values():
+        if hasattr(backend, "start"):
+            await backend.start(si)
     await si.load()
     if config.demo:
         from ..demo import ensure_demo_inventory
 
-        await ensure_demo_inventory(si)
+        await ensure_demo_inventory(si, config.guest_backend)
     users = config.users_file or (config.data_dir / "users.toml")
     if users.exists():
         si.authorization_manager.apply_config(users)
@@ -63,18 +79,16 @@ def create_app(config: ServerConfig, si: ServiceInstance | None = None) -> Starl
             yield
         finally:
             await si.shutdown()
+            for backend in si.backends.values():
+                if hasattr(backend, "close"):
+                    await backend.close()
             si.store.close()
 
     routes = [
         Route("/sdk/vim25/{release}/{type}/{moid}/{name}", vi_json.handle, methods=["GET", "POST"]),
         Route("/api/vcenter/system", hello, methods=["POST"]),
     ]
-    try:
-        from .soap import soap_routes
-    except ImportError:
-        soap_routes = None
-    if soap_routes is not None:
-        routes.extend(soap_routes(si))
+    routes.extend(soap_routes(si))
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.si = si
     return app

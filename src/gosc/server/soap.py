@@ -124,10 +124,6 @@ class Soap:
         if req.params != ["prop"]:
             raise invalid_argument("prop", "Fetch takes exactly one parameter, prop")
         prop = soap_codec.decode_params(req, _FETCH_INFO, ctx.version)["prop"]
-        if req.this_type == "SessionManager" and prop == "currentSession" and ctx.session is None:
-            # Readable without a session (null), as on vCenter: pyVmomi's re-login asks it first.
-            dispatch.lookup(ctx, req.this_type, req.this_id)
-            return None, vim.UserSession
         first = prop.split(".", 1)[0]
         value, declared = dispatch.read_property(ctx, req.this_type, req.this_id, first)
         if first != prop:

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import copy
 import io
+import logging
 from dataclasses import dataclass, field
 from typing import Any
 from xml.parsers import expat
@@ -32,6 +33,8 @@ from pyVmomi import SoapAdapter, VmomiSupport, vmodl
 from . import json_codec
 from . import types as T
 from .faults import fault, invalid_argument, invalid_request, invalid_type, message_of
+
+log = logging.getLogger(__name__)
 
 SOAPENV_NS = "http://schemas.xmlsoap.org/soap/envelope/"
 XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
@@ -343,6 +346,7 @@ def decode_params(req: SoapRequest, info: T.MethodInfo, version: str) -> dict[st
     except _Reject as e:
         raise invalid_request(f"Malformed SOAP request: {e}") from None
     except Exception as e:  # pyVmomi's deserializer speaks in Python errors
+        log.debug("SOAP parameter decoding failed", exc_info=True)
         raise _decoding_fault(e, reader) from None
     raw: dict[str, Any] = {}
     for name, ds in reader.readers:
