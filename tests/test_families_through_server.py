@@ -156,3 +156,29 @@ def test_cloudinit_on_a_guest_without_cloud_init(server: GoscServer, vi: ViClien
     info = customize(vi, vm, spec)
     _assert_failure(server, vi, vm, info, "CustomizationFailed", "rawDataIsNotSupported")
     assert "cloud-init" in vi.get("VirtualMachine", vm["value"], "guest")["customizationInfo"]["errorMsg"]
+
+
+def test_abort_a_running_customization_of_a_rootfs_guest(server: GoscServer, vi: ViClient) -> None:
+    import time
+
+    vm = clone_of(vi, "demo-ubuntu")
+    _enable_scripts(server, vi, vm)
+    hostname = (guest_root(server, vi, vm) / "etc/hostname").read_bytes()
+    task = vi.call(*GCM, "CustomizeGuest_Task", customize_body(vm, linux_spec("aborted01", script="#!/bin/sh\nsleep 30\n")))
+    for _ in range(500):
+        if (vi.get("VirtualMachine", vm["value"], "guest").get("customizationInfo") or {}).get("customizationStatus") == "TOOLSDEPLOYPKG_RUNNING":
+            break
+        time.sleep(0.01)
+    started = time.monotonic()
+    from tests.support.specs import auth
+
+    abort = vi.wait_task(vi.call(*GCM, "AbortCustomization_Task", {"vm": vm, "auth": auth()}))
+    assert abort["state"] == "success", abort.get("error")
+    assert abort["descriptionId"] == "vm.GuestCustomizationManager.abortCustomization"
+    info = vi.wait_task(task, timeout=10)
+    assert time.monotonic() - started < 5
+    _assert_failure(server, vi, vm, info, "CustomizationFailed", None)
+    assert "abort" in info["error"]["faultMessage"][0]["message"]
+    assert (guest_root(server, vi, vm) / "etc/hostname").read_bytes() == hostname  # nothing was written
+    again = customize(vi, vm, linux_spec("after01"))
+    assert again["state"] == "success", again.get("error")

@@ -26,6 +26,7 @@ import logging
 import os
 import secrets
 import shutil
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -49,6 +50,7 @@ class ToolsAgent:
         self._deploy: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._event_loop: asyncio.AbstractEventLoop | None = None
+        self._cancel = threading.Event()
 
     # ------------------------------------------------------------ lifecycle
 
@@ -142,15 +144,16 @@ class ToolsAgent:
         pkg = self.guest_path(args.decode())
         if not pkg.is_file():
             return rpc.error(f"package {args.decode()} not found")
-        self._deploy = asyncio.get_running_loop().create_task(self._run_deploy(pkg))
+        self._cancel = threading.Event()
+        self._deploy = asyncio.get_running_loop().create_task(self._run_deploy(pkg, self._cancel))
         return rpc.ok()
 
     async def _abort(self, args: bytes) -> bytes:
         if self._deploy is None or self._deploy.done():
             return rpc.error("no deployment is running")
-        self._deploy.cancel()
-        if self.live is not None and hasattr(self.live, "abort"):
-            self.live.abort()  # a live guest also stops what the engine started (a script)
+        # The engine runs in a thread: it stops at its next step (killing a running
+        # script), writes nothing, and the deployment reports the failure "aborted".
+        self._cancel.set()
         return rpc.ok()
 
     async def _network_start(self, args: bytes) -> bytes:
@@ -171,7 +174,7 @@ class ToolsAgent:
             text += f" {log_path}@{msg}"
         await self.endpoint.call("deployPkg.update.state", text)
 
-    async def _run_deploy(self, pkg: Path) -> None:
+    async def _run_deploy(self, pkg: Path, cancel: threading.Event) -> None:
         from ..customization import deploypkg
         from . import engine
 
@@ -189,7 +192,7 @@ class ToolsAgent:
 
                 result = await asyncio.to_thread(apply_sysprep, self.root, work)
             else:
-                result = await asyncio.to_thread(engine.apply, self.root, work, report=self._gc_status_sync)
+                result = await asyncio.to_thread(engine.apply, self.root, work, report=self._gc_status_sync, cancel=cancel)
             if result.error_code == 0 and self.live is not None:
                 try:
                     await self.live.apply_network(self.root)
@@ -200,9 +203,8 @@ class ToolsAgent:
             log_loc = "/" + str(result.log_path.relative_to(self.root)) if result.log_path else ""
             msg = f"{result.failure}: {result.message}" if result.error_code else ""
             await self._update_state(DeployState.DONE, DeployError(result.error_code), log_loc, msg)
-        except asyncio.CancelledError:
-            with contextlib.suppress(rpc.RpcError, Exception):
-                await self._update_state(DeployState.DONE, DeployError.DEPLOY_FAILED, "", "aborted: customization aborted")
+        except asyncio.CancelledError:  # the agent is stopping (power off)
+            cancel.set()
             raise
         except rpc.RpcError:
             pass

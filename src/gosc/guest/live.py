@@ -29,11 +29,9 @@ import configparser
 import ipaddress
 import json
 import logging
-import os
 import random
 import re
 import select
-import signal
 import socket
 import struct
 import subprocess
@@ -158,16 +156,6 @@ class LiveGuest:
             got.append(f"{dev}={lease.address}/{lease.prefix}")
         return " ".join(got)
 
-    # ------------------------------------------------------------ deployPkg.abort
-
-    def abort(self) -> None:
-        """Kill every process this agent started (a customization script and its children)."""
-        for pid in _descendants(os.getpid()):
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-
 
 def _live_name(nic: dict[str, Any], links: dict[str, str]) -> str | None:
     for name, mac in links.items():
@@ -180,25 +168,6 @@ def _with_prefix(cidr: str) -> str:
     if "/" in cidr:
         return cidr
     return cidr + ("/128" if ":" in cidr else "/32")
-
-
-def _descendants(pid: int) -> list[int]:
-    children: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            stat = Path(f"/proc/{entry}/stat").read_text()
-        except OSError:
-            continue
-        ppid = int(stat.rsplit(")", 1)[1].split()[1])
-        children.setdefault(ppid, []).append(int(entry))
-    out, todo = [], [pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            out.append(child)
-            todo.append(child)
-    return out
 
 
 # ---------------------------------------------------------------- routes from the files

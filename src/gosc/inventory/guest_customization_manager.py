@@ -48,7 +48,7 @@ def failure_event(report: DeployReport) -> Any:
         return vim.event.CustomizationNetworkSetupFailed(reason=text or None)
     if kind == "identity":
         return vim.event.CustomizationLinuxIdentityFailed(reason=text or None)
-    if kind == "script":  # the user's own script failed: no reason code fits, the text says which
+    if kind in ("script", "aborted"):  # no reason code fits: the message says what happened
         return vim.event.CustomizationFailed(reason=None)
     if kind == "sysprep":
         return vim.event.CustomizationSysprepFailed(reason=text or None)

@@ -21,6 +21,7 @@ masked); a dry run writes nothing at all.  With ``POST-GC-STATUS = yes`` the opt
 from __future__ import annotations
 
 import base64
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -30,7 +31,7 @@ from gosc.customization.custcfg_model import CustConfig
 
 from . import cloudinit, identity, interfaces, network, password, scripts, timezone
 from .distro import Distro, UnsupportedDistro, detect
-from .errors import CONFIG, IDENTITY, NETWORK, UNKNOWN, EngineError, ErrorCode
+from .errors import ABORTED, CONFIG, IDENTITY, NETWORK, UNKNOWN, EngineError, ErrorCode
 from .files import ChangeSet, CommitError
 from .log import LOG_PATH, EngineLog
 
@@ -56,20 +57,24 @@ class EngineResult:
 
 
 def apply(root: Path, pkg_dir: Path, *, dry_run: bool = False, report: Report | None = None,
-          script_timeout: float = 100, password_salt: str | None = None) -> EngineResult:
+          script_timeout: float = 100, password_salt: str | None = None,
+          cancel: threading.Event | None = None) -> EngineResult:
+    """``cancel`` (AbortCustomization_Task): once set, a running script is killed and
+    nothing is committed; the result is the failure ``aborted``."""
     pkg_dir = Path(pkg_dir)
-    return _run(Path(root), pkg_dir, pkg_dir / "cust.cfg", dry_run, report, script_timeout, password_salt)
+    return _run(Path(root), pkg_dir, pkg_dir / "cust.cfg", dry_run, report, script_timeout, password_salt, cancel)
 
 
 def apply_cfg(root: Path, cust_cfg_path: Path, *, dry_run: bool = False, report: Report | None = None,
-              script_timeout: float = 100, password_salt: str | None = None) -> EngineResult:
+              script_timeout: float = 100, password_salt: str | None = None,
+              cancel: threading.Event | None = None) -> EngineResult:
     """Like apply(), for a lone cust.cfg; files it names are looked up beside it."""
     cust_cfg_path = Path(cust_cfg_path)
-    return _run(Path(root), cust_cfg_path.parent, cust_cfg_path, dry_run, report, script_timeout, password_salt)
+    return _run(Path(root), cust_cfg_path.parent, cust_cfg_path, dry_run, report, script_timeout, password_salt, cancel)
 
 
 def _run(root: Path, pkg_dir: Path, cfg_path: Path, dry_run: bool, report: Report | None,
-         script_timeout: float, salt: str | None) -> EngineResult:
+         script_timeout: float, salt: str | None, cancel: threading.Event | None) -> EngineResult:
     log = EngineLog()
     log.info(f"gosc guest customization of {root} from {pkg_dir}{' (dry run)' if dry_run else ''}")
     cfg: CustConfig | None = None
@@ -86,7 +91,7 @@ def _run(root: Path, pkg_dir: Path, cfg_path: Path, dry_run: bool, report: Repor
         result.family = distro.family
         log.info(f"guest is {distro.pretty_name} (family {distro.family})")
         cs = ChangeSet(root)
-        _steps(cfg, distro, root, pkg_dir, cs, log, dry_run, script_timeout, salt, result)
+        _steps(cfg, distro, root, pkg_dir, cs, log, dry_run, script_timeout, salt, result, cancel or threading.Event())
     except EngineError as exc:
         result.error_code, result.failure, result.message = int(exc.code), exc.failure, log.mask(exc.message)
         log.error(f"customization failed ({exc.failure}): {exc.message}")
@@ -130,10 +135,11 @@ def _detect(root: Path) -> Distro:
 
 
 def _steps(cfg: CustConfig, distro: Distro, root: Path, pkg_dir: Path, cs: ChangeSet, log: EngineLog,
-           dry_run: bool, script_timeout: float, salt: str | None, result: EngineResult) -> None:
+           dry_run: bool, script_timeout: float, salt: str | None, result: EngineResult,
+           cancel: threading.Event) -> None:
     if cfg.cloudinit_metadata:
         cloudinit.apply(cfg, root, pkg_dir, cs, log)
-        _finish(cs, dry_run, result)
+        _finish(cs, dry_run, result, cancel)
         return
 
     scripts.check_enabled(root, cfg, log)
@@ -146,7 +152,7 @@ def _steps(cfg: CustConfig, distro: Distro, root: Path, pkg_dir: Path, cs: Chang
         if dry_run:
             log.info(f"dry run: would run {cfg.script_name} precustomization")
         else:
-            scripts.run(root, pkg_dir, cfg, "precustomization", log, script_timeout)
+            scripts.run(root, pkg_dir, cfg, "precustomization", log, script_timeout, cancel)
 
     cs.section = NETWORK
     if cfg.networking and cfg.nics:
@@ -173,18 +179,20 @@ def _steps(cfg: CustConfig, distro: Distro, root: Path, pkg_dir: Path, cs: Chang
 
     if cfg.marker_id and first_run:
         cs.write(scripts.marker_path(cfg.marker_id), "", 0o644)
-    _finish(cs, dry_run, result)
+    _finish(cs, dry_run, result, cancel)
 
     if run_script:
         if dry_run:
             log.info(f"dry run: would run {cfg.script_name} postcustomization")
         else:
-            scripts.run(root, pkg_dir, cfg, "postcustomization", log, script_timeout)
+            scripts.run(root, pkg_dir, cfg, "postcustomization", log, script_timeout, cancel)
 
 
-def _finish(cs: ChangeSet, dry_run: bool, result: EngineResult) -> None:
+def _finish(cs: ChangeSet, dry_run: bool, result: EngineResult, cancel: threading.Event) -> None:
     result.diff = cs.diff()
     result.changes = cs.paths()
+    if cancel.is_set():
+        raise EngineError(ABORTED, "customization aborted before its changes were written")
     if not dry_run:
         try:
             cs.commit()

@@ -20,6 +20,7 @@ SCRIPT = "script"  # the pre/post customization script failed
 METADATA = "metadata"  # cloud-init metadata malformed or too large
 CLOUDINIT_MISSING = "cloudinit_missing"  # raw cloud-init data sent, guest has no cloud-init
 CONFIG = "config"  # cust.cfg or the package itself is unusable
+ABORTED = "aborted"  # AbortCustomization_Task stopped it
 UNKNOWN = "unknown"
 
 

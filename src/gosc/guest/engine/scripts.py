@@ -20,14 +20,18 @@ otherwise they run and the marker is created.  Network, hosts, DNS and time alwa
 from __future__ import annotations
 
 import configparser
+import contextlib
 import os
 import re
+import signal
 import subprocess
+import threading
+import time
 from pathlib import Path
 
 from gosc.customization.custcfg_model import CustConfig
 
-from .errors import CONFIG, SCRIPT, SCRIPT_DISABLED, EngineError, ErrorCode
+from .errors import ABORTED, CONFIG, SCRIPT, SCRIPT_DISABLED, EngineError, ErrorCode
 from .log import EngineLog
 
 TOOLS_CONF = "etc/vmware-tools/tools.conf"
@@ -88,17 +92,34 @@ def script_path(pkg_dir: Path, cfg: CustConfig) -> Path:
     return path
 
 
-def run(root: Path, pkg_dir: Path, cfg: CustConfig, phase: str, log: EngineLog, timeout: float = 100) -> None:
+def run(root: Path, pkg_dir: Path, cfg: CustConfig, phase: str, log: EngineLog, timeout: float = 100,
+        cancel: threading.Event | None = None) -> None:
     script = script_path(pkg_dir, cfg)
     env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "GOSC_GUEST_ROOT": str(root), "LANG": "C"}
     log.info(f"running {script.name} {phase}")
-    try:
-        proc = subprocess.run(["/bin/sh", str(script), phase], cwd=pkg_dir, env=env, capture_output=True,
-                              text=True, timeout=timeout, stdin=subprocess.DEVNULL)
-    except subprocess.TimeoutExpired:
-        raise EngineError(SCRIPT, f"{phase} script did not finish within {timeout:g} s") from None
-    for stream, text in (("stdout", proc.stdout), ("stderr", proc.stderr)):
+    # Its own process group, so that a timeout or an abort ends the script's children too.
+    proc = subprocess.Popen(["/bin/sh", str(script), phase], cwd=pkg_dir, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True, start_new_session=True)
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            out, err = proc.communicate(timeout=0.1)
+            break
+        except subprocess.TimeoutExpired:
+            if cancel is not None and cancel.is_set():
+                _kill(proc)
+                raise EngineError(ABORTED, f"{phase} script killed: customization aborted") from None
+            if time.monotonic() > deadline:
+                _kill(proc)
+                raise EngineError(SCRIPT, f"{phase} script did not finish within {timeout:g} s") from None
+    for stream, text in (("stdout", out), ("stderr", err)):
         if text.strip():
             log.info(f"{phase} {stream}:\n{text.rstrip()}")
     if proc.returncode != 0:
         raise EngineError(SCRIPT, f"{phase} script exited with status {proc.returncode}")
+
+
+def _kill(proc: subprocess.Popen[str]) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    proc.communicate()
