@@ -9,7 +9,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from pyVmomi import vim
+from pyVmomi import vim, vmodl
+
+from ..vim.faults import fault
 
 C = vim.vm.customization
 
@@ -33,3 +35,18 @@ def generate(gen: object, vm_name: str, taken: Callable[[str], bool], *, limit: 
             n += 1
         return f"{gen.base}{n}"
     raise ValueError(f"{type(gen).__name__} yields no name by itself")
+
+
+def needs_outside_value(gen: object, path: str) -> vmodl.MethodFault | None:
+    """IpHostnameGeneratorError for UnknownName / CustomName: the name would have to come
+    from the user at deployment or from a generator application, and CustomizeGuest_Task
+    has neither."""
+    if isinstance(gen, C.UnknownNameGenerator):
+        return fault(vim.fault.IpHostnameGeneratorError,
+                     f"{path} is CustomizationUnknownName: the name must be given at deployment, "
+                     "and CustomizeGuest_Task has no way to ask for it")  # fmt: skip
+    if isinstance(gen, C.CustomNameGenerator):
+        return fault(vim.fault.IpHostnameGeneratorError,
+                     f"{path} is CustomizationCustomName, which needs a name generator application; "
+                     "none is configured in gosc")  # fmt: skip
+    return None

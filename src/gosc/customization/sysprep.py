@@ -35,6 +35,7 @@ from pyVmomi import vim, vmodl
 
 from ..vim.faults import fault, invalid_argument
 from ..vim.types import wsdl_name
+from . import names
 
 C = vim.vm.customization
 
@@ -204,14 +205,8 @@ def _computer_name(gen: object, path: str) -> Iterator[vmodl.MethodFault]:
         elif base.isdigit() or not base:
             yield invalid_argument(path, "the prefix needs a letter or a hyphen: a generated name "
                                                    "of digits only is not a valid computer name")  # fmt: skip
-    elif isinstance(gen, C.UnknownNameGenerator):
-        yield fault(vim.fault.IpHostnameGeneratorError,
-                    f"{path} is CustomizationUnknownName: the computer name must be given at deployment, "
-                    "and CustomizeGuest_Task has no way to ask for it")  # fmt: skip
-    elif isinstance(gen, C.CustomNameGenerator):
-        yield fault(vim.fault.IpHostnameGeneratorError,
-                    f"{path} is CustomizationCustomName, which needs a name generator application; "
-                    "none is configured in gosc")  # fmt: skip
+    elif (outside := names.needs_outside_value(gen, path)) is not None:
+        yield outside
     elif not isinstance(gen, C.VirtualMachineNameGenerator):
         yield invalid_argument(path, f"{wsdl_name(type(gen))} is not a name generator")
 

@@ -18,6 +18,7 @@ from pyVmomi import vim, vmodl
 from ..guest.engine.timezone import host_zones
 from ..vim.faults import fault, invalid_argument
 from ..vim.types import wsdl_name
+from . import names
 
 C = vim.vm.customization
 MAX_CLOUDINIT = 512 * 1024  # VMware's limit for metadata and for userdata
@@ -148,14 +149,8 @@ def _name_generator(gen: object, path: str, *, windows: bool) -> Iterator[vmodl.
         problem = host_label_problem((gen.base or "") + "0")
         if problem:
             yield invalid_argument(path, problem.replace("'" + (gen.base or "") + "0'", f"'{gen.base}'"))
-    elif isinstance(gen, C.UnknownNameGenerator):
-        yield fault(vim.fault.IpHostnameGeneratorError,
-                    f"{path} is CustomizationUnknownName: the name must be given at deployment, "
-                    "and CustomizeGuest_Task has no way to ask for it")  # fmt: skip
-    elif isinstance(gen, C.CustomNameGenerator):
-        yield fault(vim.fault.IpHostnameGeneratorError,
-                    f"{path} is CustomizationCustomName, which needs a name generator application; "
-                    "none is configured in gosc")  # fmt: skip
+    elif (outside := names.needs_outside_value(gen, path)) is not None:
+        yield outside
 
 
 def _password(pw: object, path: str) -> Iterator[vmodl.MethodFault]:

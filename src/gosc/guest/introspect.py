@@ -11,6 +11,7 @@ from __future__ import annotations
 import configparser
 import ipaddress
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -63,7 +64,8 @@ def _cidr(address: str, mask: str | int | None) -> str:
     return f"{address}/{prefix}"
 
 
-def _netplan(root: Path):  # type: ignore[no-untyped-def]
+def netplan_ethernets(root: Path) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(MAC or interface name, settings) of every ethernet in the guest's netplan files."""
     for f in sorted((root / "etc/netplan").glob("*.yaml")) if (root / "etc/netplan").is_dir() else []:
         try:
             doc = yaml.safe_load(f.read_text()) or {}
@@ -71,9 +73,12 @@ def _netplan(root: Path):  # type: ignore[no-untyped-def]
             continue
         for ident, eth in ((doc.get("network") or {}).get("ethernets") or {}).items():
             eth = eth or {}
-            key = (eth.get("match") or {}).get("macaddress") or eth.get("set-name") or ident
-            addrs = [str(a) for a in eth.get("addresses") or []]
-            yield key, addrs, bool(eth.get("dhcp4"))
+            yield (eth.get("match") or {}).get("macaddress") or eth.get("set-name") or ident, eth
+
+
+def _netplan(root: Path):  # type: ignore[no-untyped-def]
+    for key, eth in netplan_ethernets(root):
+        yield key, [str(a) for a in eth.get("addresses") or []], bool(eth.get("dhcp4"))
 
 
 def _eni(root: Path):  # type: ignore[no-untyped-def]

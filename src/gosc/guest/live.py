@@ -39,7 +39,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import yaml
 
 from . import introspect
 
@@ -190,19 +189,12 @@ def read_routes(root: Path) -> dict[str, list[Route]]:
             (to, via, int(metric) if metric not in (None, "") else None)
         )
 
-    for f in sorted((root / "etc/netplan").glob("*.yaml")) if (root / "etc/netplan").is_dir() else []:
-        try:
-            doc = yaml.safe_load(f.read_text()) or {}
-        except yaml.YAMLError:
-            continue
-        for ident, eth in ((doc.get("network") or {}).get("ethernets") or {}).items():
-            eth = eth or {}
-            key = (eth.get("match") or {}).get("macaddress") or eth.get("set-name") or ident
-            for r in eth.get("routes") or []:
-                add(key, str(r.get("to", "")), str(r.get("via", "")), r.get("metric"))
-            for gw in ("gateway4", "gateway6"):
-                if eth.get(gw):
-                    add(key, "default", str(eth[gw]))
+    for key, eth in introspect.netplan_ethernets(root):
+        for r in eth.get("routes") or []:
+            add(key, str(r.get("to", "")), str(r.get("via", "")), r.get("metric"))
+        for gw in ("gateway4", "gateway6"):
+            if eth.get(gw):
+                add(key, "default", str(eth[gw]))
     eni = root / "etc/network/interfaces"
     if eni.is_file():
         current = None

@@ -19,7 +19,7 @@ import logging
 import re
 from typing import Any
 
-from pyVmomi import vim, vmodl
+from pyVmomi import vmodl
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
