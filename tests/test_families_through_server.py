@@ -182,3 +182,27 @@ def test_abort_a_running_customization_of_a_rootfs_guest(server: GoscServer, vi:
     assert (guest_root(server, vi, vm) / "etc/hostname").read_bytes() == hostname  # nothing was written
     again = customize(vi, vm, linux_spec("after01"))
     assert again["state"] == "success", again.get("error")
+
+
+def test_cancel_task_of_a_running_customization(server: GoscServer, vi: ViClient) -> None:
+    import time
+
+    vm = clone_of(vi, "demo-ubuntu")
+    _enable_scripts(server, vi, vm)
+    task = vi.call(*GCM, "CustomizeGuest_Task", customize_body(vm, linux_spec("cancel01", script="#!/bin/sh\nsleep 30\n")))
+    assert vi.get("Task", task["value"], "info")["cancelable"] is True
+    for _ in range(500):
+        if (vi.get("VirtualMachine", vm["value"], "guest").get("customizationInfo") or {}).get("customizationStatus") == "TOOLSDEPLOYPKG_RUNNING":
+            break
+        time.sleep(0.01)
+    assert vi.call("Task", task["value"], "CancelTask") is None
+    info = vi.wait_task(task, timeout=10)
+    assert info["state"] == "error" and info["cancelled"] is True and info["cancelable"] is False
+    assert info["error"]["_typeName"] == "RequestCanceled"
+    f = vi.raw("POST", f"Task/{task['value']}/CancelTask").json()
+    assert f["_typeName"] == "InvalidState"
+    assert vi.get("VirtualMachine", vm["value"], "guest")["customizationInfo"]["customizationStatus"] == "TOOLSDEPLOYPKG_FAILED"
+    done = vi.wait_task(vi.call("VirtualMachine", vm["value"], "PowerOffVM_Task"))
+    assert done["cancelable"] is False
+    f = vi.raw("POST", f"Task/{done['task']['value']}/CancelTask").json()
+    assert f["_typeName"] == "InvalidState"

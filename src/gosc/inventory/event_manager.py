@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from .service_instance import ServiceInstance
     from .virtual_machine import VirtualMachine
 
-MAX_EVENTS = 100_000  # the newest kept in memory and answered by QueryEvents
+MAX_EVENTS = 100_000  # the newest kept (in memory and in the store) and answered by QueryEvents
 
 
 class EventManager(ManagedObject):
@@ -50,9 +50,11 @@ class EventManager(ManagedObject):
             if dc is not None:
                 event.datacenter = vim.event.DatacenterEventArgument(name=dc.name, datacenter=dc.ref)
         self.events.append(event)
-        if len(self.events) > MAX_EVENTS:
-            del self.events[: len(self.events) - MAX_EVENTS]
         self.si.store.put("event", str(event.key), json_codec.to_store(event))
+        if len(self.events) > MAX_EVENTS:
+            for old in self.events[: len(self.events) - MAX_EVENTS]:
+                self.si.store.delete("event", str(old.key))
+            del self.events[: len(self.events) - MAX_EVENTS]
         self.si.notify(self, "latestEvent")
         return event
 

@@ -12,7 +12,7 @@ import asyncio
 import logging
 from typing import TYPE_CHECKING, Any
 
-from pyVmomi import vim
+from pyVmomi import vim, vmodl
 
 from ..customization import package, validation
 from ..guest import rpc
@@ -53,6 +53,10 @@ def failure_event(report: DeployReport) -> Any:
     if kind == "sysprep":
         return vim.event.CustomizationSysprepFailed(reason=text or None)
     return vim.event.CustomizationUnknownFailure(reason=report.message or None)
+
+
+def _canceled() -> vmodl.MethodFault:
+    return fault(vmodl.fault.RequestCanceled, "The customization was canceled by a user (CancelTask).")
 
 
 class GuestCustomizationManager(ManagedObject):
@@ -114,14 +118,25 @@ class GuestCustomizationManager(ManagedObject):
         return self.si.task_manager.submit(
             ctx, machine, "CustomizeGuest_Task",
             lambda task: self._customize(ctx, task, machine, auth, spec, list(configParams or [])), owner=self,
+            cancelable=True,
         )  # fmt: skip
 
+    def _cancel(self, vm: VirtualMachine) -> None:
+        """CancelTask on a customization: before the guest has it, the task stops at its
+        next step; once the guest runs it, the guest is told to abort."""
+        if vm.moId in self.running:
+            t = asyncio.get_running_loop().create_task(vm.tools.call("deployPkg.abort"))
+            t.add_done_callback(lambda done: done.exception())  # an already finished deployment is fine
+
     async def _customize(self, ctx: CallContext, task: Task, vm: VirtualMachine, auth: Any, spec: Any, params: list[Any]) -> None:
+        task.cancel_hook = lambda: self._cancel(vm)
         validation.validate(spec, self._target(vm))
         facts = package.VmFacts(vm.name, tuple(m.lower() for m in vm.macs()), vm.instance_uuid)
         host_name = package.host_name_for(spec, facts, self._name_taken(vm))
         pkg = package.build_package(spec, facts, host_name, params)
         await self._login(vm, auth)
+        if task.info.cancelled:
+            raise _canceled()
         for o in params:
             key = o.key if o.key.startswith("guestinfo.") else f"guestinfo.{o.key}"
             vm.set_extra_config(key, "" if o.value is None else str(o.value))
@@ -146,7 +161,7 @@ class GuestCustomizationManager(ManagedObject):
         while not tools.deploy_reports.empty():  # stale reports of an earlier, aborted run
             tools.deploy_reports.get_nowait()
         guest_dir = (await tools.call("deployPkg.begin")).decode()
-        pkg_path = f"{guest_dir}/pkg.cab" if vm.family == "windows" else f"{guest_dir}/pkg.zip"
+        pkg_path = f"{guest_dir}/pkg.zip"
         await tools.call("file.put", pkg_path.encode() + b"\0" + pkg)
         task.set_progress(30)
         await tools.call("deployPkg.deploy", pkg_path)
@@ -178,6 +193,8 @@ class GuestCustomizationManager(ManagedObject):
         event.fullFormattedMessage = f"Customization of VM {vm.name} failed: {message}"
         vm.set_customization_status("TOOLSDEPLOYPKG_FAILED", message)
         self.si.event_manager.post(event, vm=vm, chain_id=chain)
+        if task.info.cancelled:
+            raise _canceled()
         where = f" See {log_location} in the guest." if log_location else ""
         raise fault(vim.fault.CustomizationFault, f"Customization of {vm.name} failed: {message}.{where}")
 

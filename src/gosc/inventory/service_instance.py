@@ -226,8 +226,8 @@ class ServiceInstance(ManagedObject):
         for vm in self.vms():
             if vm.power_state == "poweredOn":
                 await self.backend(vm.backend).power_off(vm, vm.tools)
-        for task in list(self.task_manager.recent):
-            if task.runner is not None and not task.runner.done():
+        for task in self.task_manager.running():
+            if task.runner is not None:
                 task.runner.cancel()
                 with contextlib.suppress(BaseException):
                     await task.runner

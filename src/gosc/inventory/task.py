@@ -67,6 +67,9 @@ class Task(ManagedObject):
     # ------------------------------------------------------------ API
 
     def CancelTask(self, ctx: CallContext) -> None:
+        # Who started a task may cancel it; anyone else needs Global.CancelTask, as on vCenter.
+        if ctx.user != getattr(self.info.reason, "userName", None):
+            ctx.check(self.si.root_folder, "Global.CancelTask")
         if self.done:
             raise fault(vim.fault.InvalidState, f"Task {self.moId} has already completed.")
         if not self.info.cancelable or self.cancel_hook is None:

@@ -8,6 +8,7 @@ by a running task answers other task methods with TaskInProgress.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 from collections import deque
 from collections.abc import Awaitable, Callable
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 RECENT_TASKS = 200  # vCenter shows recent tasks of the last minutes; a count is enough here
+RETAINED_TASKS = 10_000  # finished tasks kept (readable, persisted) before the oldest go
 Work = Callable[[Task], Awaitable[Any]]
 
 
@@ -50,7 +52,7 @@ class TaskManager(ManagedObject):
 
     def __init__(self, si: ServiceInstance) -> None:
         super().__init__(si, "TaskManager")
-        self.recent: deque[Task] = deque(maxlen=RECENT_TASKS)
+        self.tasks: deque[Task] = deque()  # every retained task, oldest first
         self.locks: dict[str, Task] = {}  # entity moId -> task holding it
 
     # ------------------------------------------------------------ restart
@@ -61,14 +63,24 @@ class TaskManager(ManagedObject):
         for moid, doc in self.si.store.load("task"):
             info = json_codec.from_store(doc, vim.TaskInfo)
             task = Task(self.si, moid, info)
-            self.si.register(task)
-            self.recent.append(task)
+            self._retain(task)
             if info.state in ("queued", "running"):
                 if info.state == "queued":
                     info.startTime = now()
                 task.fail(fault(vmodl.fault.SystemError,
                                 "The task was interrupted: the server restarted while it was running.",
                                 reason="server restart"))  # fmt: skip
+
+    def _retain(self, task: Task) -> None:
+        self.si.register(task)
+        self.tasks.append(task)
+        while len(self.tasks) > RETAINED_TASKS and self.tasks[0].done:
+            old = self.tasks.popleft()
+            self.si.objects.pop(old.moId, None)
+            self.si.store.delete("task", old.moId)
+
+    def running(self) -> list[Task]:
+        return [t for t in self.tasks if t.runner is not None and not t.runner.done()]
 
     # ------------------------------------------------------------ running work
 
@@ -103,8 +115,7 @@ class TaskManager(ManagedObject):
             eventChainId=self.si.event_manager.new_chain_id(),
         )  # fmt: skip
         task = Task(self.si, moid, info)
-        self.si.register(task)
-        self.recent.append(task)
+        self._retain(task)
         task.save()
         if lock:
             self.locks[entity.moId] = task
@@ -118,7 +129,7 @@ class TaskManager(ManagedObject):
         except vmodl.MethodFault as f:
             task.fail(f)
         except asyncio.CancelledError:
-            task.fail(fault(vim.fault.RequestCanceled, "The task was canceled by a user.") if task.info.cancelled
+            task.fail(fault(vmodl.fault.RequestCanceled, "The task was canceled by a user.") if task.info.cancelled
                       else system_error("server shutting down"))  # fmt: skip
             raise
         except Exception as e:  # a bug must still end the task, never leave it running
@@ -133,7 +144,7 @@ class TaskManager(ManagedObject):
     # ------------------------------------------------------------ API
 
     def prop_recentTask(self, ctx: CallContext) -> list[Any]:
-        return [t.ref for t in self.recent]
+        return [t.ref for t in list(itertools.islice(reversed(self.tasks), RECENT_TASKS))[::-1]]
 
     def prop_maxCollector(self, ctx: CallContext) -> int:
         return 32
