@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -52,6 +54,14 @@ def test_login_find_clone_customize_and_see_the_guest_changed(server: GoscServer
     extra = {o["key"]: o["value"]["_value"] for o in vi.get("VirtualMachine", clone["value"], "config")["extraConfig"]}
     assert extra["guestinfo.app.role"] == "frontend"
     assert extra["guestinfo.gc.status"] == "Successful"  # POST-GC-STATUS: the guest reports back
+    # ... and a program in the guest reads them through the tools agent, as with vmware-rpctool.
+    uuid = vi.get("VirtualMachine", clone["value"], "config")["instanceUuid"]
+    r = subprocess.run([sys.executable, "-m", "gosc.cli", "rpctool", "--vm-uuid", uuid, "info-get guestinfo.app.role"],
+                       capture_output=True, text=True, timeout=30)  # fmt: skip
+    assert (r.returncode, r.stdout.strip()) == (0, "frontend"), r.stderr
+    r = subprocess.run([sys.executable, "-m", "gosc.cli", "rpctool", "--vm-uuid", uuid, "info-get guestinfo.nope"],
+                       capture_output=True, text=True, timeout=30)  # fmt: skip
+    assert r.returncode == 1 and "No value" in r.stderr
 
     events = vi.call("EventManager", "EventManager", "QueryEvents", {"filter": {
         "_typeName": "EventFilterSpec",

@@ -52,6 +52,12 @@ def cmd_hash_password(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_rpctool(args: argparse.Namespace) -> int:
+    from .guest.rpctool import main as rpctool
+
+    return rpctool(args.vm_uuid, args.rpc_command)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="gosc", description="vSphere guest OS customization, served and applied.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -72,6 +78,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     h = sub.add_parser("hash-password", help="print a password hash for users.toml (reads the password)")
     h.set_defaults(func=cmd_hash_password)
+
+    r = sub.add_parser("rpctool", help="ask the host through a guest's tools agent, as vmware-rpctool does")
+    r.add_argument("--vm-uuid", required=True, help="the VM's instanceUuid")
+    r.add_argument("rpc_command", metavar="COMMAND", help='e.g. "info-get guestinfo.key"')
+    r.set_defaults(func=cmd_rpctool)
 
     from .offline import add_offline_commands
 

@@ -8,6 +8,8 @@ process is left.  ``test_crash_recovery`` runs a second server and SIGKILLs it.
 from __future__ import annotations
 
 import os
+import sys
+import subprocess
 import signal
 import time
 from collections.abc import Iterator
@@ -77,7 +79,17 @@ def test_a_powered_on_guest_is_namespaces_with_its_nic_and_agent(live: tuple[Gos
     # On the machine the guest's root is only an empty mount point.
     uuid = vi.get("VirtualMachine", vm["value"], "config")["instanceUuid"]
     assert not any((server.data_dir / "guests" / uuid / "root").iterdir())
-    assert f"br0" in sh("ip", "-n", HOST_NS, "-br", "link").stdout
+    assert "br0" in sh("ip", "-n", HOST_NS, "-br", "link").stdout
+    # A program inside the guest's network namespace reaches the host through the agent.
+    r = sh("ip", "netns", "exec", f"{PREFIX}-{vm['value']}", sys.executable, "-m", "gosc.cli", "rpctool",
+           "--vm-uuid", uuid, "info-set guestinfo.from.guest hello")  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    extra = {o["key"]: o["value"]["_value"] for o in vi.get("VirtualMachine", vm["value"], "config")["extraConfig"]}
+    assert extra["guestinfo.from.guest"] == "hello"
+    # ... and only there: the socket lives in the guest's network namespace.
+    outside = subprocess.run([sys.executable, "-m", "gosc.cli", "rpctool", "--vm-uuid", uuid, "info-get guestinfo.from.guest"],
+                             capture_output=True, text=True, timeout=30)  # fmt: skip
+    assert outside.returncode == 2
 
 
 def test_twenty_parallel_instant_clones_customized_and_pinged(live: tuple[GoscServer, ViClient]) -> None:

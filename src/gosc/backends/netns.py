@@ -365,7 +365,7 @@ class NetnsBackend:
         try:
             agent = await asyncio.create_subprocess_exec(
                 "setpriv", "--pdeathsig", "KILL", "nsenter", "-t", str(guest.holder.pid), "-n", "-u", "-m",
-                sys.executable, "-m", "gosc.guest.agent_process", "--root", str(self.root_of(vm)),
+                sys.executable, "-m", "gosc.guest.agent_process", "--root", str(self.root_of(vm)), "--vm-id", vm.instance_uuid,
                 "--fd", str(guest_sock.fileno()),
                 pass_fds=(guest_sock.fileno(),), env=self._env(), stdin=subprocess.DEVNULL,
             )  # fmt: skip

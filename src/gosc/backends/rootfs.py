@@ -64,7 +64,7 @@ class RootfsBackend:
         if not vm.tools_installed:
             return
         host_sock, guest_sock = socket.socketpair()
-        agent = ToolsAgent(self.root_of(vm))
+        agent = ToolsAgent(self.root_of(vm), vm_id=vm.instance_uuid)
         g_reader, g_writer = await asyncio.open_unix_connection(sock=guest_sock)
         h_reader, h_writer = await asyncio.open_unix_connection(sock=host_sock)
         tools.attach(h_reader, h_writer, vm.name)

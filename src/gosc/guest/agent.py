@@ -10,7 +10,12 @@ It serves the host's TCLO commands over an rpc.Endpoint:
     deployPkg.abort                         stops a running deployment
     network.start                           starts the guest network (DHCP; live guests only)
 
-and sends RPCIs to the host: ``tools.heartbeat``, ``guest.info <json>`` (host name and
+It also relays what programs in the guest ask the host, as ``vmware-rpctool`` does:
+``gosc rpctool --vm-uuid UUID "info-get guestinfo.key"`` connects to the agent's
+abstract Unix socket ``@gosc-rpctool-<instanceUuid>`` (in the guest's network namespace
+for live guests) and gets the host's answer.
+
+The agent sends RPCIs to the host: ``tools.heartbeat``, ``guest.info <json>`` (host name and
 addresses as the guest sees them), ``deployPkg.update.state <state> <code> [<log>@<msg>]``
 with VMware's state and error numbers, and ``info-get``/``info-set`` for guestinfo keys.
 The agent never trusts the host's paths: every guest path is resolved inside its root.
@@ -38,14 +43,24 @@ log = logging.getLogger(__name__)
 
 HEARTBEAT_SECONDS = 1.0
 IMC_DIR = "var/run/vmware-imc"
+# What guest programs may ask the host through the agent (vmware-rpctool's usual calls).
+RPCTOOL_COMMANDS = frozenset({"info-get", "info-set"})
+
+
+def rpctool_address(vm_id: str) -> str:
+    """The abstract socket (leading NUL) a guest's agent relays rpctool requests on."""
+    return f"\0gosc-rpctool-{vm_id}"
 
 
 class ToolsAgent:
-    def __init__(self, root: Path, live: Any = None) -> None:
+    def __init__(self, root: Path, live: Any = None, vm_id: str | None = None) -> None:
         """``root`` is the guest's tree; ``live`` (optional) applies results to a running
-        guest (namespaces) after the files are written."""
+        guest (namespaces) after the files are written; ``vm_id`` (the instanceUuid)
+        names the rpctool socket."""
         self.root = root
         self.live = live
+        self.vm_id = vm_id
+        self._rpctool: asyncio.Server | None = None
         self.endpoint: rpc.Endpoint | None = None
         self._deploy: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -63,6 +78,8 @@ class ToolsAgent:
         self.endpoint.start()
         self._spawn(self._announce())
         self._spawn(self._heartbeat())
+        if self.vm_id:
+            self._spawn(self._serve_rpctool())
         return self.endpoint
 
     def _spawn(self, coro: Any) -> None:
@@ -71,6 +88,8 @@ class ToolsAgent:
         t.add_done_callback(self._tasks.discard)
 
     async def stop(self) -> None:
+        if self._rpctool is not None:
+            self._rpctool.close()
         for t in list(self._tasks):
             t.cancel()
         if self._deploy is not None:
@@ -88,6 +107,28 @@ class ToolsAgent:
     async def _announce(self) -> None:
         with contextlib.suppress(rpc.RpcError):
             await self.report_guest_info()
+
+    async def _serve_rpctool(self) -> None:
+        assert self.vm_id is not None
+        self._rpctool = await asyncio.start_unix_server(self._rpctool_client, path=rpctool_address(self.vm_id))
+
+    async def _rpctool_client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        """One request line in, one reply line out: ``1 <result>`` or ``0 <error>``."""
+        try:
+            command, args = rpc.split((await reader.readline()).rstrip(b"\n"))
+            if command not in RPCTOOL_COMMANDS or self.endpoint is None:
+                reply = rpc.error(f"{command} is not allowed from the guest")
+            else:
+                try:
+                    reply = rpc.ok(await self.endpoint.call(command, args, timeout=10))
+                except rpc.RpcError as e:
+                    reply = rpc.error(str(e))
+            writer.write(reply + b"\n")
+            await writer.drain()
+        except (ConnectionError, OSError):
+            pass
+        finally:
+            writer.close()
 
     async def report_guest_info(self) -> None:
         assert self.endpoint is not None

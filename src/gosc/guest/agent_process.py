@@ -29,7 +29,7 @@ from .live import LiveGuest
 REPORT_SECONDS = 2.0
 
 
-async def run(root: Path, fd: int | None, path: str | None) -> int:
+async def run(root: Path, fd: int | None, path: str | None, vm_id: str | None = None) -> int:
     live = LiveGuest(root)
     try:
         await asyncio.to_thread(live.boot)
@@ -41,7 +41,7 @@ async def run(root: Path, fd: int | None, path: str | None) -> int:
     else:
         assert path is not None
         reader, writer = await asyncio.open_unix_connection(path)
-    agent = ToolsAgent(root, live=live)
+    agent = ToolsAgent(root, live=live, vm_id=vm_id)
     endpoint = agent.attach(reader, writer)
     last = None
     while not endpoint.closed:
@@ -63,12 +63,13 @@ async def run(root: Path, fd: int | None, path: str | None) -> int:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="gosc-agent", description="gosc tools agent for a guest in namespaces")
     p.add_argument("--root", required=True, help="the guest tree (its / as the guest sees it)")
+    p.add_argument("--vm-id", help="the VM's instanceUuid: names the rpctool socket")
     g = p.add_mutually_exclusive_group(required=True)
     g.add_argument("--fd", type=int, help="an inherited, connected Unix stream socket")
     g.add_argument("--connect", help="a Unix socket path to connect to")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s agent %(levelname)s %(name)s: %(message)s")
-    return asyncio.run(run(Path(args.root), args.fd, args.connect))
+    return asyncio.run(run(Path(args.root), args.fd, args.connect, args.vm_id))
 
 
 if __name__ == "__main__":
