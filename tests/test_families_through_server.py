@@ -75,6 +75,7 @@ def test_windows_sysprep_through_the_server(server: GoscServer, vi: ViClient) ->
     assert "Win-Pass-1!" not in str(vi.call("EventManager", "EventManager", "QueryEvents", {"filter": {"_typeName": "EventFilterSpec"}}))
     unattend = (guest_root(server, vi, vm) / "Windows/Panther/unattend.xml").read_text()
     assert "WIN01" in unattend and "urn:schemas-microsoft-com:unattend" in unattend
+    assert vi.get("VirtualMachine", vm["value"], "guest")["hostName"] == "WIN01"
 
 
 def _enable_scripts(server: GoscServer, vi: ViClient, vm: dict) -> None:  # type: ignore[type-arg]

@@ -32,6 +32,8 @@ def guest_info(root: Path) -> dict[str, Any]:
 
 
 def host_name(root: Path) -> str:
+    if (root / "Windows").is_dir():
+        return _windows_computer_name(root)
     for rel in ("etc/hostname", "etc/HOSTNAME"):
         p = root / rel
         if p.is_file():
@@ -39,6 +41,16 @@ def host_name(root: Path) -> str:
             if text:
                 return text.splitlines()[0].strip()
     return ""
+
+
+def _windows_computer_name(root: Path) -> str:
+    """The name Windows setup gives the machine: ComputerName of the answer file that a
+    customization left (setup applies it in the specialize pass)."""
+    answer = root / "Windows/Panther/unattend.xml"
+    if not answer.is_file():
+        return ""
+    m = re.search(r"<ComputerName>([^<]*)</ComputerName>", answer.read_text(errors="replace"))
+    return m.group(1).strip() if m else ""
 
 
 def interfaces(root: Path) -> list[dict[str, Any]]:
