@@ -30,7 +30,7 @@ async def ensure_demo_inventory(si: ServiceInstance, backend: str = "rootfs") ->
     """Create the demo inventory unless the store already holds a datacenter.
 
     ``backend`` holds the Linux guests (``netns``: live guests); Windows stays a tree."""
-    if any(isinstance(o, Datacenter) for o in si.objects.values()):
+    if any(isinstance(o, Datacenter) for o in si.entities.values()):
         return
     dc = si.create_datacenter(DATACENTER)
     host = si.create_host(HOST, dc)

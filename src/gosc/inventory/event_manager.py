@@ -130,7 +130,7 @@ def _entity_scope(ctx: CallContext, by_entity: Any) -> set[str]:
     recursion = by_entity.recursion or "self"
     if recursion == "self":
         return {root.moId}
-    below = {o.moId for o in ctx.si.objects.values() if isinstance(o, ManagedEntity) and root in o.ancestors()}
+    below = {o.moId for o in ctx.si.entities.values() if root in o.ancestors()}
     if recursion == "children":
         below = {m for m in below if ctx.si.objects[m].parent_obj is root}
     return below | ({root.moId} if recursion in ("all", "self") else set())

@@ -20,7 +20,7 @@ class Folder(ManagedEntity):
         self.child_type = child_type
 
     def children(self) -> list[ManagedEntity]:
-        return [o for o in self.si.objects.values() if isinstance(o, ManagedEntity) and o.parent_obj is self]
+        return [o for o in self.si.entities.values() if o.parent_obj is self]
 
     def prop_childEntity(self, ctx: CallContext) -> list[Any]:
         return vim.ManagedEntity.Array([c.ref for c in self.children()])

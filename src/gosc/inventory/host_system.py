@@ -16,10 +16,10 @@ class ComputeResource(ManagedEntity):
     vim_type = vim.ComputeResource
 
     def hosts(self) -> list[HostSystem]:
-        return [o for o in self.si.objects.values() if isinstance(o, HostSystem) and o.parent_obj is self]
+        return [o for o in self.si.entities.values() if isinstance(o, HostSystem) and o.parent_obj is self]
 
     def pools(self) -> list[ResourcePool]:
-        return [o for o in self.si.objects.values() if isinstance(o, ResourcePool) and o.parent_obj is self]
+        return [o for o in self.si.entities.values() if isinstance(o, ResourcePool) and o.parent_obj is self]
 
     def prop_host(self, ctx: CallContext) -> list[Any]:
         return vim.HostSystem.Array([h.ref for h in self.hosts()])

@@ -43,6 +43,8 @@ class ServiceInstance(ManagedObject):
 
     def __init__(self, store: Store, data_dir: Path, backends: dict[str, Any]) -> None:
         self.objects: dict[str, ManagedObject] = {}
+        # The inventory tree alone (no tasks, filters, views): what tree walks iterate.
+        self.entities: dict[str, ManagedEntity] = {}
         super().__init__(self, "ServiceInstance")
         self.store = store
         self.data_dir = data_dir
@@ -81,10 +83,13 @@ class ServiceInstance(ManagedObject):
 
     def register(self, obj: Any) -> Any:
         self.objects[obj.moId] = obj
+        if isinstance(obj, ManagedEntity):
+            self.entities[obj.moId] = obj
         return obj
 
     def unregister(self, obj: ManagedObject) -> None:
         self.objects.pop(obj.moId, None)
+        self.entities.pop(obj.moId, None)
         kind = _kind_of(obj)
         if kind:
             self.store.delete(kind, obj.moId)
@@ -94,7 +99,7 @@ class ServiceInstance(ManagedObject):
         return f"{prefix}-{self.store.next_id(prefix)}"
 
     def vms(self) -> list[VirtualMachine]:
-        return [o for o in self.objects.values() if isinstance(o, VirtualMachine)]
+        return [o for o in self.entities.values() if isinstance(o, VirtualMachine)]
 
     def backend(self, name: str) -> Any:
         return self.backends[name]
@@ -184,7 +189,7 @@ class ServiceInstance(ManagedObject):
         # Parents link after everything exists: a datacenter's folders are stored before it.
         for moid, parent in parents.items():
             self.objects[moid].parent_obj = self.objects.get(parent) if parent else None  # type: ignore[attr-defined]
-        for obj in self.objects.values():
+        for obj in self.entities.values():
             if isinstance(obj, Datacenter):
                 obj.folders = {k: self.objects[v] for k, v in obj._folder_ids.items()}  # type: ignore[attr-defined]
         self.task_manager.load()

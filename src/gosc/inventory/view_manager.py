@@ -26,7 +26,7 @@ def contents(si: ServiceInstance, container: ManagedEntity) -> list[ManagedEntit
     from .host_system import HostSystem, ResourcePool
     from .virtual_machine import VirtualMachine
 
-    out = [o for o in si.objects.values() if isinstance(o, ManagedEntity) and o.parent_obj is container]
+    out = [o for o in si.entities.values() if o.parent_obj is container]
     if isinstance(container, HostSystem):
         out += [v for v in si.vms() if v.host is container and v not in out]
     elif isinstance(container, ResourcePool):
