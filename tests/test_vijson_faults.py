@@ -276,3 +276,12 @@ def test_release_negotiation(server: GoscServer) -> None:
     assert r.json() == {"api_release": "8.0.3.0"}
     r = httpx.post(f"{server.url}/api/vcenter/system?action=hello", json={"api_releases": ["6.0"]}, verify=False)
     assert r.json() == {"api_release": ""}
+
+
+def test_every_release_answers(server: GoscServer, vi: ViClient) -> None:
+    from gosc.vim.types import RELEASES
+
+    for release in RELEASES:
+        c = ViClient(server.url, release=release, client=vi.http)
+        c.session = vi.session
+        assert c.find("DC0/vm/demo-ubuntu")["type"] == "VirtualMachine", release

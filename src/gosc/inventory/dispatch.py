@@ -18,7 +18,13 @@ from ..vim.faults import fault, invalid_argument, not_authenticated, not_found
 from .base import CallContext, ManagedEntity, ManagedObject
 
 # Calls that work without a session, as on vCenter.
-_ANONYMOUS = frozenset({("ServiceInstance", "RetrieveServiceContent"), ("SessionManager", "Login")})
+_ANONYMOUS = frozenset({
+    ("ServiceInstance", "RetrieveServiceContent"), ("SessionManager", "Login"),
+    # Without a session these answer only what is readable anonymously
+    # (SessionManager.currentSession: unset); every other property lands in missingSet
+    # as NotAuthenticated. govmomi and pyVmomi decide to log in again from that.
+    ("PropertyCollector", "RetrieveProperties"), ("PropertyCollector", "RetrievePropertiesEx"),
+})
 # Privileges every session holds by being logged in.
 _SESSION_PRIVILEGES = frozenset({"System.Anonymous", "System.View", "System.Read", "Sessions.ValidateSession"})
 

@@ -33,7 +33,7 @@ from pyVmomi import VmomiSupport, vmodl
 
 from ..vim import json_codec
 from ..vim import types as T
-from ..vim.faults import fault, invalid_argument, no_permission, not_found
+from ..vim.faults import not_authenticated, fault, invalid_argument, no_permission, not_found
 from .base import CallContext, ManagedEntity, ManagedObject
 
 if TYPE_CHECKING:
@@ -101,6 +101,8 @@ def read_path(ctx: CallContext, obj: ManagedObject, path: str) -> tuple[Any, typ
     prop = T.property_info(obj.vim_type, first)
     if prop is None or not T.defined_in(ctx.version, prop.version):
         raise invalid_property(path, f" for {obj.type_name}")
+    if ctx.session is None and first not in obj.anonymous_properties:
+        raise not_authenticated(obj.ref)
     value = obj.get_property(ctx, first)
     if not _vim_value(value):
         value = None
@@ -436,7 +438,8 @@ class PropertyCollector(ManagedObject):
     # ------------------------------------------------------------ retrieving
 
     def _retrieve(self, ctx: CallContext, specSet: list[Any]) -> list[Any]:
-        self._state(ctx)
+        if ctx.session is not None:
+            self._state(ctx)
         out: list[Any] = []
         for spec in specSet:
             validate_spec(spec, ctx.version)
@@ -447,14 +450,13 @@ class PropertyCollector(ManagedObject):
         return PC.ObjectContent.Array(self._retrieve(ctx, specSet))
 
     def RetrievePropertiesEx(self, ctx: CallContext, specSet: list[Any], options: Any) -> Any:
-        state = self._state(ctx)
         objects = self._retrieve(ctx, specSet)
         if not objects:
             return None
         limit = options.maxObjects if options is not None and options.maxObjects else None
-        if limit is None or len(objects) <= limit:
+        if limit is None or len(objects) <= limit or ctx.session is None:  # no session: nothing to page in
             return PC.RetrieveResult(objects=objects)
-        return self._page(state, limit, objects)
+        return self._page(self._state(ctx), limit, objects)
 
     def _page(self, state: SessionState, limit: int, objects: list[Any]) -> Any:
         if len(objects) <= limit:

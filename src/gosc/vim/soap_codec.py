@@ -186,11 +186,21 @@ def version_of(soap_action: str | None, version_id: str | None) -> str:
     for ns in candidates:
         if ns == "vim25":
             return T.NEWEST_VERSION
-        version = VmomiSupport.versionMap.get(ns)
+        version = VmomiSupport.versionMap.get(ns) or VmomiSupport.versionMap.get(_four_part(ns))
         if version is not None and ns.startswith("vim25/") and T.defined_in(T.NEWEST_VERSION, version):
             return version
         raise invalid_request(f"Unsupported API version '{ns}'; this server speaks vim25/{', vim25/'.join(T.RELEASES)}")
     return T.NEWEST_VERSION
+
+
+def _four_part(ns: str) -> str:
+    """``vim25/7.0`` -> ``vim25/7.0.0.0``: the short release names clients send (govmomi
+    0.24's default SOAPAction is ``urn:vim25/7.0``; vCenter answers it as 7.0.0.0)."""
+    prefix, _, release = ns.rpartition("/")
+    parts = release.split(".")
+    if not 2 <= len(parts) <= 3 or not all(p.isdigit() for p in parts):
+        return ns
+    return f"{prefix}/{'.'.join(parts + ['0'] * (4 - len(parts)))}"
 
 
 # ---------------------------------------------------------------- pass 2: parameters
@@ -368,7 +378,7 @@ def _decoding_fault(e: Exception, reader: _ParamReader) -> vmodl.MethodFault:
     where = reader.readers[-1][1].current if reader.readers else "body"
     detail = str(e).strip("'\"") or type(e).__name__
     if isinstance(e, KeyError):
-        if detail == "type":
+        if detail == "type" or (e.args and e.args[0] == ""):  # no type attribute, or type=""
             return invalid_argument(where, "a managed object reference needs a type attribute")
         return invalid_type(where, f"unknown type '{detail}' in parameter '{where}'")
     if isinstance(e, TypeError) and "expected type" in detail:
@@ -393,6 +403,13 @@ class _Serializer(SoapAdapter.SoapSerializer):
         if isinstance(val, list) and not val and (info.type is not object or not isinstance(val, VmomiSupport.Array)):
             return
         super()._Serialize(val, info, defNS)
+
+    def _QName(self, typ: Any, defNS: str) -> tuple[str, str]:  # noqa: N802,N803 (pyVmomi's names)
+        # A reference in an anyType slot is xsi:type="ManagedObjectReference", as vCenter
+        # writes it; pyVmomi's client-side "ManagedObject" is unknown to govmomi, which
+        # then drops the value (TaskInfo.result, DynamicProperty.val).
+        attr, qname = super()._QName(typ, defNS)
+        return (attr, qname + "Reference") if typ is VmomiSupport.ManagedObject else (attr, qname)
 
 
 def _serializer(writer: io.StringIO, version: str) -> Any:

@@ -57,10 +57,16 @@ class UnknownRelease(LookupError):
 
 @lru_cache(maxsize=None)
 def version_of_release(release: str) -> str:
-    """pyVmomi version name (e.g. ``vim.version.v8_0_3_0``) for a VI/JSON release."""
+    """pyVmomi version name (e.g. ``vim.version.v8_0_3_0``) for a VI/JSON release.
+    A release pyVmomi has no version of (7.0.0.1, a patch that changed no type) takes
+    the newest older one it has."""
     if release not in RELEASES:
         raise UnknownRelease(release)
-    return VmomiSupport.versionMap[f"vim25/{release}"]
+    for candidate in RELEASES[RELEASES.index(release):]:
+        version = VmomiSupport.versionMap.get(f"vim25/{candidate}")
+        if version is not None:
+            return version
+    raise UnknownRelease(release)
 
 
 @lru_cache(maxsize=None)
