@@ -4,6 +4,7 @@ a guest can report: each with its event, customizationInfo.errorMsg and task fau
 from __future__ import annotations
 
 import itertools
+from pathlib import Path
 
 import pytest
 
@@ -207,3 +208,22 @@ def test_cancel_task_of_a_running_customization(server: GoscServer, vi: ViClient
     assert done["cancelable"] is False
     f = vi.raw("POST", f"Task/{done['task']['value']}/CancelTask").json()
     assert f["_typeName"] == "InvalidState"
+
+
+def test_scripts_run_inside_a_guest_that_has_a_shell(server: GoscServer, vi: ViClient, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import shutil
+    import uuid as uuidlib
+
+    vm = clone_of(vi, "demo-ubuntu")
+    _enable_scripts(server, vi, vm)
+    root = guest_root(server, vi, vm)
+    (root / "bin").mkdir(exist_ok=True)
+    shutil.copy("/bin/busybox", root / "bin/sh")  # a static shell: the guest can run scripts itself
+    (root / "tmp").mkdir(exist_ok=True)
+    proof = f"gosc-proof-{uuidlib.uuid4().hex}"
+    script = f'#!/bin/sh\nif [ "$1" = postcustomization ]; then echo "$1 in $PWD" > /tmp/{proof}; fi\n'
+    info = customize(vi, vm, linux_spec("inside01", script=script))
+    assert info["state"] == "success", info.get("error")
+    text = (root / "tmp" / proof).read_text()
+    assert text.startswith("postcustomization in /var/run/vmware-imc/")  # the guest's own view
+    assert not (Path("/tmp") / proof).exists()

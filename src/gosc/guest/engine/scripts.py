@@ -92,14 +92,29 @@ def script_path(pkg_dir: Path, cfg: CustConfig) -> Path:
     return path
 
 
+def _command(root: Path, script: Path, phase: str) -> tuple[list[str], Path, bool]:
+    """How to run the script: inside the guest (chroot into its tree, as the guest's own
+    shell would run it) when the tree has a shell and the package lies inside the tree and
+    we may chroot; else on the host with the package directory as working directory."""
+    real_root = Path(os.path.realpath(root))
+    real_script = Path(os.path.realpath(script))
+    inside = real_script.is_relative_to(real_root) and real_root != Path("/")
+    if inside and os.geteuid() == 0 and (real_root / "bin/sh").exists():
+        guest_script = "/" + str(real_script.relative_to(real_root))
+        return (["chroot", str(real_root), "/bin/sh", "-c", 'cd "${0%/*}" && exec /bin/sh "$0" "$1"',
+                 guest_script, phase], real_root, True)  # fmt: skip
+    return ["/bin/sh", str(script), phase], script.parent, False
+
+
 def run(root: Path, pkg_dir: Path, cfg: CustConfig, phase: str, log: EngineLog, timeout: float = 100,
         cancel: threading.Event | None = None) -> None:
     script = script_path(pkg_dir, cfg)
     env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "GOSC_GUEST_ROOT": str(root), "LANG": "C"}
-    log.info(f"running {script.name} {phase}")
+    argv, cwd, chroot = _command(root, script, phase)
+    log.info(f"running {script.name} {phase}" + (" in the guest (chroot)" if chroot else " (guest tree has no /bin/sh: on the host)"))
     # Its own process group, so that a timeout or an abort ends the script's children too.
-    proc = subprocess.Popen(["/bin/sh", str(script), phase], cwd=pkg_dir, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True, start_new_session=True)
+    proc = subprocess.Popen(argv, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            stdin=subprocess.DEVNULL, text=True, start_new_session=True)
     deadline = time.monotonic() + timeout
     while True:
         try:
