@@ -30,6 +30,7 @@ def test_login_find_clone_customize_and_see_the_guest_changed(server: GoscServer
     info = customize(vi, clone, linux_spec("web01", tz="Europe/Berlin"), params={"app.role": "frontend"})
     assert info["state"] == "success", info.get("error")
     assert info["descriptionId"] == "vm.GuestCustomizationManager.customize"
+    assert info["name"] == "CustomizeGuest_Task" and info["key"] == info["task"]["value"]
     assert info["entity"] == clone and info["completeTime"] >= info["startTime"] >= info["queueTime"]
 
     guest = vi.get("VirtualMachine", clone["value"], "guest")

@@ -14,7 +14,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
-from pyVmomi import vim, vmodl
+from pyVmomi import VmomiSupport, vim, vmodl
 
 from ..vim import json_codec
 from ..vim import types as T
@@ -110,6 +110,7 @@ class TaskManager(ManagedObject):
         moid = self.si.new_moid("task")
         info = vim.TaskInfo(
             key=moid, task=vim.Task(moid), descriptionId=description_id(owner or entity, method),
+            name=VmomiSupport.GetWsdlMethod(T.VIM_NS, method),
             entity=entity.ref, entityName=entity.name, state="queued", cancelled=False, cancelable=cancelable,
             reason=vim.TaskReasonUser(userName=ctx.user), queueTime=now(),
             eventChainId=self.si.event_manager.new_chain_id(),

@@ -257,6 +257,12 @@ def _decode_primitive(data: Any, declared: type, path: str) -> Any:
                 return VmomiSupport.binary(base64.b64decode(data, validate=True))
             except binascii.Error:
                 raise invalid_argument(path, "expected base64 data") from None
+    elif declared is VmomiSupport.ManagedMethod:
+        if isinstance(data, str):
+            try:
+                return VmomiSupport.GetWsdlMethod(T.VIM_NS, data)
+            except KeyError:
+                raise invalid_argument(path, f"unknown method name '{data}'") from None
     elif declared is type:
         if isinstance(data, str) and T.lookup_type(data) is not None:
             return T.lookup_type(data)
