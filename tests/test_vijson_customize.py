@@ -160,3 +160,25 @@ def test_older_releases_customize_too(vi: ViClient, server: GoscServer, release:
     old.session = vi.session
     info = old.wait_task(old.call(*GCM, "CustomizeGuest_Task", customize_body(clone, linux_spec("rel" + release.replace(".", "")))))
     assert info["state"] == "success", info.get("error")
+
+
+def test_property_collector_over_vi_json(vi: ViClient) -> None:
+    """govc with GOVC_VI_JSON and other VI/JSON clients list VMs as SOAP clients do."""
+    view = vi.call("ViewManager", "ViewManager", "CreateContainerView", {
+        "container": vi.get("ServiceInstance", "ServiceInstance", "content")["rootFolder"],
+        "type": ["VirtualMachine"], "recursive": True})  # fmt: skip
+    body = {"specSet": [{"_typeName": "PropertyFilterSpec",
+                         "propSet": [{"_typeName": "PropertySpec", "type": "VirtualMachine",
+                                      "pathSet": ["name", "runtime.powerState", "config.hardware.numCPU"]}],
+                         "objectSet": [{"_typeName": "ObjectSpec", "obj": view, "skip": True,
+                                        "selectSet": [{"_typeName": "TraversalSpec", "name": "v", "type": "ContainerView",
+                                                       "path": "view", "skip": False}]}]}],
+            "options": {"_typeName": "RetrieveOptions"}}  # fmt: skip
+    result = vi.call("PropertyCollector", "propertyCollector", "RetrievePropertiesEx", body)
+    by_name = {}
+    for oc in result["objects"]:
+        props = {p["name"]: p["val"] for p in oc["propSet"]}
+        by_name[props["name"]["_value"]] = props
+    assert by_name["demo-ubuntu"]["runtime.powerState"] == {"_typeName": "VirtualMachinePowerState", "_value": "poweredOn"}
+    assert by_name["demo-ubuntu"]["config.hardware.numCPU"] == {"_typeName": "int", "_value": 2}
+    assert vi.call("ContainerView", view["value"], "DestroyView") is None

@@ -76,8 +76,11 @@ def _vim_value(value: Any) -> bool:
 
 
 def typed(value: Any, declared: type) -> Any:
-    """A list as the declared pyVmomi array type (anyType slots need to know it)."""
+    """A list as the declared pyVmomi array type, an enum string as its enum type: in
+    anyType slots (DynamicProperty.val) the type is what the client reads."""
     if isinstance(value, list) and not isinstance(value, VmomiSupport.Array) and T.is_array(declared):
+        return declared(value)
+    if isinstance(value, str) and T.is_enum(declared) and not isinstance(value, declared):
         return declared(value)
     return value
 

@@ -59,7 +59,7 @@ def encode(value: Any, version: str, declared: type | None = None, *, secrets: S
             return {"_typeName": _array_name(value), "_value": items}
         return items
     if isinstance(value, T.Enum):
-        return str(value)
+        return {"_typeName": T.wsdl_name(type(value)), "_value": str(value)} if boxed else str(value)
     prim = _encode_primitive(value)
     if boxed:
         return {"_typeName": _primitive_name(value), "_value": prim}
