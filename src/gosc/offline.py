@@ -33,7 +33,7 @@ def _load_spec(path: str, release: str) -> Any:
 
 
 def _describe(f: vmodl.MethodFault) -> str:
-    path = getattr(f, "invalidProperty", None)
+    path = getattr(f, "invalidProperty", None) or getattr(f, "argument", None)
     text = message_of(f).removesuffix(f" ({path})")
     return f"{path}: {text} [{T.wsdl_name(type(f))}]" if path else f"{text} [{T.wsdl_name(type(f))}]"
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pyVmomi import vim, vmodl
 
 from ..guest.engine.timezone import host_zones
-from ..vim.faults import fault, invalid_argument
+from ..vim.faults import fault, invalid_argument, invalid_type
 from ..vim.types import wsdl_name
 from . import names
 
@@ -83,7 +83,40 @@ def _netmask(value: str | None) -> bool:
     return bits != 0 and (inverted & (inverted + 1)) == 0
 
 
+# The abstract slots of a spec and the types that may fill them.  A body that names no
+# _typeName decodes to the slot's own (abstract) type, which says nothing to act on.
+IDENTITIES = (C.LinuxPrep, C.Sysprep, C.SysprepText, C.CloudinitPrep)
+NAME_GENERATORS = (C.FixedName, C.VirtualMachineNameGenerator, C.PrefixNameGenerator, C.UnknownNameGenerator,
+                   C.CustomNameGenerator)  # fmt: skip
+IP_GENERATORS = (C.FixedIp, C.DhcpIpGenerator, C.UnknownIpGenerator, C.CustomIpGenerator, C.DisableIpV4)
+IPV6_GENERATORS = (C.FixedIpV6, C.DhcpIpV6Generator, C.AutoIpV6Generator, C.StatelessIpV6Generator,
+                   C.UnknownIpV6Generator, C.CustomIpV6Generator)  # fmt: skip
+OPTIONS = (C.LinuxOptions, C.WinOptions)
+
+
+def abstract(value: object, path: str, allowed: tuple[type, ...]) -> vmodl.MethodFault | None:
+    """InvalidType when ``value`` is none of the concrete types its slot takes."""
+    if value is None or isinstance(value, allowed):
+        return None
+    names = ", ".join(wsdl_name(t) for t in allowed)
+    return invalid_type(path, f"{path} is a {wsdl_name(type(value))}, which is abstract: give its _typeName, one of {names}")
+
+
 def problems(spec: vim.vm.customization.Specification, target: Target) -> Iterator[vmodl.MethodFault]:
+    slots = [abstract(spec.identity, "spec.identity", IDENTITIES), abstract(spec.options, "spec.options", OPTIONS)]
+    if isinstance(spec.identity, C.LinuxPrep):
+        slots.append(abstract(spec.identity.hostName, "spec.identity.hostName", NAME_GENERATORS))
+    elif isinstance(spec.identity, C.Sysprep) and spec.identity.userData is not None:
+        slots.append(abstract(spec.identity.userData.computerName, "spec.identity.userData.computerName", NAME_GENERATORS))
+    for i, m in enumerate(spec.nicSettingMap or []):
+        path = f"spec.nicSettingMap[{i}].adapter"
+        slots.append(abstract(m.adapter.ip, f"{path}.ip", IP_GENERATORS))
+        for j, gen in enumerate((m.adapter.ipV6Spec.ip or []) if m.adapter.ipV6Spec else []):
+            slots.append(abstract(gen, f"{path}.ipV6Spec.ip[{j}]", IPV6_GENERATORS))
+    unusable = [f for f in slots if f is not None]
+    if unusable:  # the rest of the checks read these slots as the concrete types
+        yield from unusable
+        return
     yield from _identity(spec, target)
     yield from _global_ip(spec)
     yield from _nics(spec, target)
