@@ -4,6 +4,7 @@ SystemError, which is what gosc answers for its own bugs) and the VM is untouche
 from __future__ import annotations
 
 import json
+import os
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -53,7 +54,8 @@ def test_generated_bodies_get_faults_and_change_nothing(server: GoscServer, vi: 
     base = customize_body(clone, linux_spec("fuzz01"))
     seen: set[str] = set()
 
-    @settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+    @settings(max_examples=int(os.environ.get("GOSC_FUZZ_EXAMPLES", "300")), deadline=None,
+              suppress_health_check=list(HealthCheck), database=None, derandomize="GOSC_FUZZ_EXAMPLES" not in os.environ)
     @given(st.one_of(_mutations(base), JSON))
     def one(body: object) -> None:
         r = vi.raw("POST", PATH, content=json.dumps(body).encode(), headers={"content-type": "application/json"})

@@ -4,6 +4,7 @@ renamed or retyped.  Every answer is HTTP 200 or a SOAP fault that is not System
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator
 
@@ -62,7 +63,8 @@ def test_mutated_envelopes_get_soap_faults(soap: Soap, vi: ViClient, clone: dict
     good = envelope("CustomizeGuest_Task", GCM_THIS, vm + AUTH + spec_xml())
     faults: set[str] = set()
 
-    @settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+    @settings(max_examples=int(os.environ.get("GOSC_FUZZ_EXAMPLES", "300")), deadline=None,
+              suppress_health_check=list(HealthCheck), database=None, derandomize="GOSC_FUZZ_EXAMPLES" not in os.environ)
     @given(st.data())
     def one(data: st.DataObject) -> None:
         body = good

@@ -137,6 +137,9 @@ def decode(data: Any, declared: type, version: str, path: str, *, secrets: Secre
         if not isinstance(data, list):
             raise invalid_argument(path, "expected an array")
         item = declared.Item
+        for i, v in enumerate(data):
+            if v is None:
+                raise invalid_argument(f"{path}[{i}]", "an array element must not be null")
         return declared([decode(v, item, version, f"{path}[{i}]", secrets=secrets, strict=strict) for i, v in enumerate(data)])
     if T.is_managed(declared):
         return _decode_moref(data, declared, path)
@@ -204,7 +207,7 @@ def _decode_moref(data: Any, declared: type, path: str) -> Any:
 def _decode_any(data: Any, version: str, path: str, secrets: SecretFilter | None = None, strict: bool = True) -> Any:
     if isinstance(data, dict):
         type_name = data.get("_typeName")
-        if type_name is None:
+        if not isinstance(type_name, str):
             raise invalid_type(path, f"a value of type anyType at {path} needs a _typeName")
         if type_name == MOREF:
             return _decode_moref(data, T.ManagedObject, path)
