@@ -87,6 +87,7 @@ class Guest:
     link_up: list[bool] = field(default_factory=list)
     agent: asyncio.subprocess.Process | None = None
     watcher: asyncio.Task[None] | None = None
+    channel: asyncio.Server | None = None  # where a restarted agent connects
     stopping: bool = False
 
 
@@ -336,6 +337,7 @@ class NetnsBackend:
                 raise RuntimeError(f"{vm.name}: the guest namespaces did not start: {err or 'no answer'}")
             await self._plug(guest)
             if vm.tools_installed:
+                await self._open_channel(guest, tools)
                 await self._start_agent(guest, tools)
         except BaseException:
             await self._teardown(guest)
@@ -381,6 +383,24 @@ class NetnsBackend:
         while tools.last_heartbeat == attached and agent.returncode is None and time.monotonic() < deadline:
             await asyncio.sleep(0.005)
 
+    def channel_path(self, vm: VirtualMachine) -> Path:
+        """The VM's tools channel: an agent started by hand in the guest (after the first
+        one died, as one restarts vmtoolsd) connects here with ``--connect``."""
+        return self.run_dir / f"{vm.moId}.tools.sock"
+
+    async def _open_channel(self, guest: Guest, tools: ToolsConnection) -> None:
+        path = self.channel_path(guest.vm)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.unlink(missing_ok=True)
+
+        async def connected(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            await tools.close()  # one agent at a time: the newest is the guest's tools
+            tools.attach(reader, writer, guest.vm.name)
+            guest.vm.on_tools_state()
+
+        guest.channel = await asyncio.start_unix_server(connected, path=str(path))
+        path.chmod(0o600)
+
     async def _watch_agent(self, guest: Guest) -> None:
         assert guest.agent is not None
         await guest.agent.wait()
@@ -400,6 +420,9 @@ class NetnsBackend:
         if self.guests.get(guest.vm.moId) is guest:
             del self.guests[guest.vm.moId]
         await guest.vm.tools.close()
+        if guest.channel is not None:
+            guest.channel.close()
+            self.channel_path(guest.vm).unlink(missing_ok=True)
         if guest.agent is not None:
             await _kill(guest.agent, signal.SIGTERM)
         if guest.watcher is not None:
