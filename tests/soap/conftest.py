@@ -8,12 +8,16 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from tests.conftest import CLONER_USER, LIMITED_PASSWORD, LIMITED_USER
 from tests.support.server import ADMIN, ADMIN_PASSWORD, GoscServer
+
+if TYPE_CHECKING:
+    from tests.soap.wire import Soap
 
 REPO = Path(__file__).resolve().parents[2]
 DRIVER = Path(__file__).parent / "drivers" / "pyvmomi_driver.py"
@@ -95,3 +99,14 @@ def _close_idle_connections(vi: Any) -> Any:
     connection holds uvicorn's graceful shutdown until GoscServer.stop kills it (15 s)."""
     yield
     vi.http.close()
+
+
+@pytest.fixture(scope="module")
+def soap(server: GoscServer) -> Iterator[Soap]:
+    """A raw SOAP client (httpx), logged in as the administrator."""
+    from tests.soap.wire import Soap
+
+    s = Soap(server.url)
+    s.login()
+    yield s
+    s.http.close()

@@ -6,27 +6,16 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.soap.test_soap_wire import AUTH, GCM_THIS, Soap, envelope, spec_xml
-from tests.support.server import GoscServer
+from tests.soap.wire import AUTH, GCM_THIS, Soap, envelope, spec_xml
 from tests.support.vijson import ViClient
 
 XSI_TYPES = ["CustomizationLinuxPrep", "CustomizationFixedIp", "CustomizationSysprep", "ManagedObjectReference",
              "NoSuchType", "xsd:string", "xsd:int", "ArrayOfString", "CustomizationSpec", ""]  # fmt: skip
 TOKENS = ["<", ">", "</", "/>", '"', "&amp;", "&#0;", "&lt;", "]]>", "<![CDATA[x]]>", "xsi:type=", "\x00", "é", "<x>", "</x>"]
-
-
-@pytest.fixture(scope="module")
-def soap(server: GoscServer) -> Iterator[Soap]:
-    s = Soap(server.url)
-    s.login()
-    yield s
-    s.http.close()
 
 
 def _mutate(text: str, data: st.DataObject) -> str:
