@@ -79,6 +79,7 @@ def cmd_package(args: argparse.Namespace) -> int:
 def cmd_apply(args: argparse.Namespace) -> int:
     from .customization import deploypkg
     from .guest import engine
+    from .guest.deploy import apply_package
 
     source = Path(args.package)
     root = Path(args.root)
@@ -90,12 +91,7 @@ def cmd_apply(args: argparse.Namespace) -> int:
             except deploypkg.DeployPkgError as e:
                 print(f"bad package: {e}", file=sys.stderr)
                 return 5
-            if (Path(tmp) / "sysprep.xml").is_file():
-                from .guest.windows import apply_sysprep
-
-                result: Any = apply_sysprep(root, Path(tmp), dry_run=args.dry_run)
-            else:
-                result = engine.apply(root, Path(tmp), dry_run=args.dry_run)
+            result: Any = apply_package(root, Path(tmp), dry_run=args.dry_run)
         else:
             result = engine.apply_cfg(root, source, dry_run=args.dry_run)
     if args.dry_run:

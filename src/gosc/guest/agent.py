@@ -217,7 +217,7 @@ class ToolsAgent:
 
     async def _run_deploy(self, pkg: Path, cancel: threading.Event) -> None:
         from ..customization import deploypkg
-        from . import engine
+        from .deploy import apply_package
 
         work = pkg.parent
         try:
@@ -228,12 +228,7 @@ class ToolsAgent:
             except deploypkg.DeployPkgError as e:
                 await self._update_state(DeployState.DONE, DeployError.DEPLOY_FAILED, "", f"bad package: {e}")
                 return
-            if (work / "sysprep.xml").is_file():
-                from .windows import apply_sysprep
-
-                result = await asyncio.to_thread(apply_sysprep, self.root, work)
-            else:
-                result = await asyncio.to_thread(engine.apply, self.root, work, report=self._gc_status_sync, cancel=cancel)
+            result = await asyncio.to_thread(apply_package, self.root, work, report=self._gc_status_sync, cancel=cancel)
             if result.error_code == 0 and self.live is not None:
                 try:
                     await self.live.apply_network(self.root)

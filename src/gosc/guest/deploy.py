@@ -1,0 +1,23 @@
+"""Which in-guest engine an extracted deploy package goes to.
+
+A package with ``sysprep.xml`` is a Windows customization (the answer file lands where
+Windows setup reads it); every other package is cust.cfg for the Linux engine.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+from . import engine
+from .windows import apply_sysprep
+
+
+def apply_package(root: Path, pkg_dir: Path, *, dry_run: bool = False, report: engine.Report | None = None,
+                  cancel: threading.Event | None = None) -> Any:  # fmt: skip
+    """Customize the tree at ``root`` from the package extracted in ``pkg_dir``; the result
+    has ``error_code``, ``failure``, ``message``, ``log_path``, ``changes`` and ``diff``."""
+    if (pkg_dir / "sysprep.xml").is_file():
+        return apply_sysprep(root, pkg_dir, dry_run=dry_run)
+    return engine.apply(root, pkg_dir, dry_run=dry_run, report=report, cancel=cancel)
