@@ -150,11 +150,15 @@ def _check_ip(reader: _Reader, key: str, value: str, version: int) -> str:
     return value
 
 
+def contiguous_netmask(value: str) -> bool:
+    """True for a dotted IPv4 mask whose host part is 0...01...1 (0.0.0.0 included)."""
+    inverted = ~int(ipaddress.IPv4Address(value)) & 0xFFFFFFFF
+    return not inverted & (inverted + 1)
+
+
 def _check_netmask(reader: _Reader, key: str, value: str) -> str:
     _check_ip(reader, key, value, 4)
-    bits = int(ipaddress.IPv4Address(value))
-    inverted = ~bits & 0xFFFFFFFF
-    if inverted & (inverted + 1):  # a netmask's host part is 0...01...1
+    if not contiguous_netmask(value):
         raise reader.err(key, f"not a contiguous netmask: {value!r}")
     return value
 

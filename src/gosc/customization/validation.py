@@ -18,7 +18,7 @@ from pyVmomi import vim, vmodl
 from ..guest.engine.timezone import host_zones
 from ..vim.faults import fault, invalid_argument, invalid_type
 from ..vim.types import wsdl_name
-from . import names
+from . import custcfg, names
 
 C = vim.vm.customization
 MAX_CLOUDINIT = 512 * 1024  # VMware's limit for metadata and for userdata
@@ -76,11 +76,8 @@ def _ipv6(value: str | None) -> bool:
 
 
 def _netmask(value: str | None) -> bool:
-    if not _ipv4(value):
-        return False
-    bits = int(ipaddress.IPv4Address(value))
-    inverted = ~bits & 0xFFFFFFFF
-    return bits != 0 and (inverted & (inverted + 1)) == 0
+    # 0.0.0.0 is a valid mask in cust.cfg's grammar but no address for a NIC to carry.
+    return _ipv4(value) and value != "0.0.0.0" and custcfg.contiguous_netmask(value)  # type: ignore[arg-type]
 
 
 # The abstract slots of a spec and the types that may fill them.  A body that names no
