@@ -18,12 +18,17 @@ from ..store import Store
 from ..vim import json_codec
 from .authorization_manager import AuthorizationManager
 from .base import CallContext, ManagedEntity, ManagedObject, now
+from .customization_spec_manager import CustomizationSpecManager
 from .datacenter import Datacenter
 from .event_manager import EventManager
 from .folder import Folder
+from .guest_customization_manager import GuestCustomizationManager
 from .host_system import ComputeResource, HostSystem, ResourcePool
+from .property_collector import PropertyCollector
+from .search_index import SearchIndex
 from .session_manager import SessionManager
 from .task_manager import TaskManager
+from .view_manager import ViewManager
 from .virtual_machine import VirtualMachine, make_config
 
 ABOUT = {
@@ -56,12 +61,6 @@ class ServiceInstance(ManagedObject):
         self.session_manager = self.register(SessionManager(self))
         self.task_manager = self.register(TaskManager(self))
         self.event_manager = self.register(EventManager(self))
-        from .customization_spec_manager import CustomizationSpecManager
-        from .guest_customization_manager import GuestCustomizationManager
-        from .property_collector import PropertyCollector
-        from .search_index import SearchIndex
-        from .view_manager import ViewManager
-
         self.search_index = self.register(SearchIndex(self))
         self.guest_customization_manager = self.register(GuestCustomizationManager(self))
         self.customization_spec_manager = self.register(CustomizationSpecManager(self))
