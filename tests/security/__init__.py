@@ -1,0 +1,1 @@
+"""Containment and hardening: each test reproduces a way out that was open before."""
