@@ -90,3 +90,30 @@ def test_apply_a_bare_cust_cfg_and_a_bad_package(tmp_path: Path) -> None:
     bad.write_bytes(b"VMWAREDEPLOYPKG_" + b"\0" * 10)
     r = gosc("apply", str(bad), "--root", str(root))
     assert r.returncode == 5 and "bad package" in r.stderr
+
+
+def test_unusable_input_is_one_line_and_status_2(tmp_path: Path) -> None:
+    bad_json = tmp_path / "bad.json"
+    bad_json.write_text("{bad")
+    missing = str(tmp_path / "missing.json")
+    cases = [
+        (["spec", "validate", missing], "cannot read"),
+        (["spec", "validate", str(bad_json)], "is not JSON"),
+        (["package", missing, "--mac", MAC, "-o", str(tmp_path / "pkg")], "cannot read"),
+        (["apply", missing, "--root", str(tmp_path)], "cannot read"),
+        (["apply", str(bad_json), "--root", str(tmp_path / "no-such-root")], "not a directory"),
+    ]
+    for args, expected in cases:
+        r = gosc(*args)
+        assert r.returncode == 2, (args, r.stderr)
+        assert r.stderr.startswith("gosc: ") and expected in r.stderr and r.stderr.count("\n") == 1, (args, r.stderr)
+
+
+def test_spec_from_standard_input(tmp_path: Path) -> None:
+    spec = json.dumps(linux_spec("web01", nics=[fixed_ip("10.0.0.5")]))
+    r = subprocess.run([sys.executable, "-m", "gosc.cli", "spec", "validate", "-", "--mac", MAC],
+                       input=spec, capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert (r.returncode, r.stdout.strip()) == (0, "OK: no problems found"), r.stderr
+    r = subprocess.run([sys.executable, "-m", "gosc.cli", "spec", "validate", "-"], input="[", capture_output=True,
+                       text=True, timeout=60)  # fmt: skip
+    assert r.returncode == 2 and r.stderr.startswith("gosc: standard input is not JSON"), r.stderr

@@ -93,7 +93,13 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     args = build_parser().parse_args(argv)
-    return int(args.func(args) or 0)
+    from .offline import InputError
+
+    try:
+        return int(args.func(args) or 0)
+    except InputError as e:
+        print(f"gosc: {e}", file=sys.stderr)
+        return e.status
 
 
 if __name__ == "__main__":

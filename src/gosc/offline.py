@@ -5,7 +5,9 @@
     gosc apply PKG_OR_CUST_CFG --root DIR [--dry-run]
 
 SPEC.json is a CustomizationSpec (or a CustomizationSpecItem) in VI/JSON, as the API
-takes it.  Problems print as ``<property path>: <message>`` with the fault's type.
+takes it; ``-`` reads it from standard input.  Problems print as ``<property path>:
+<message>`` with the fault's type.  An input that cannot be read at all (a missing file,
+bad JSON) is one line on standard error and exit status 2 (docs/cli.md lists them all).
 """
 
 from __future__ import annotations
@@ -24,9 +26,29 @@ from .vim import types as T
 from .vim.faults import message_of
 
 
+class InputError(Exception):
+    """An operator's input that cannot be used at all: ``gosc`` prints it as one line and
+    exits with ``status`` (2, or the deployPkg code that ``apply`` reports for it)."""
+
+    def __init__(self, message: str, status: int = 2) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def read_input(path: str, status: int = 2) -> bytes:
+    """A file's bytes, or standard input's for ``-``."""
+    try:
+        return sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
+    except OSError as e:
+        raise InputError(f"cannot read {path}: {e.strerror or e}", status) from None
+
+
 def _load_spec(path: str, release: str) -> Any:
     version = T.version_of_release(release)
-    data = json.loads(Path(path).read_text())
+    try:
+        data = json.loads(read_input(path))
+    except ValueError as e:  # JSONDecodeError and UnicodeDecodeError
+        raise InputError(f"{'standard input' if path == '-' else path} is not JSON: {e}") from None
     if isinstance(data, dict) and data.get("_typeName") == "CustomizationSpecItem":
         data = data.get("spec")
     return json_codec.decode(data, vim.vm.customization.Specification, version, "spec")
@@ -80,19 +102,25 @@ def cmd_apply(args: argparse.Namespace) -> int:
     from .customization import deploypkg
     from .guest import engine
     from .guest.deploy import apply_package
+    from .guest.states import DeployError
 
     source = Path(args.package)
     root = Path(args.root)
-    data = source.read_bytes()
+    if not root.is_dir():
+        raise InputError(f"--root {root}: not a directory")
+    data = read_input(args.package, int(DeployError.PKG_NOT_FOUND))
     with tempfile.TemporaryDirectory(prefix="gosc-apply-") as tmp:
         if data.startswith(deploypkg.SIGNATURE):
             try:
                 deploypkg.extract(data, Path(tmp))
             except deploypkg.DeployPkgError as e:
                 print(f"bad package: {e}", file=sys.stderr)
-                return 5
+                return int(DeployError.DEPLOY_FAILED)
             result: Any = apply_package(root, Path(tmp), dry_run=args.dry_run)
         else:
+            if args.package == "-":  # files a cust.cfg names are looked up beside it: none on stdin
+                source = Path(tmp) / "cust.cfg"
+                source.write_bytes(data)
             result = engine.apply_cfg(root, source, dry_run=args.dry_run)
     if args.dry_run:
         sys.stdout.write(result.diff)
@@ -108,19 +136,19 @@ def add_offline_commands(sub: Any) -> None:
     spec = sub.add_parser("spec", help="customization spec tools")
     spec_sub = spec.add_subparsers(dest="spec_command", required=True)
     v = spec_sub.add_parser("validate", help="print every problem of a VI/JSON CustomizationSpec")
-    v.add_argument("spec")
+    v.add_argument("spec", help="VI/JSON CustomizationSpec or CustomizationSpecItem; - for standard input")
     _target_args(v)
     v.set_defaults(func=cmd_validate)
 
     p = sub.add_parser("package", help="build VMware's deploy package for a spec and a VM's NICs")
-    p.add_argument("spec")
+    p.add_argument("spec", help="VI/JSON CustomizationSpec or CustomizationSpecItem; - for standard input")
     _target_args(p)
     p.add_argument("--instance-uuid", default="00000000-0000-0000-0000-000000000000")
     p.add_argument("-o", "--output", required=True)
     p.set_defaults(func=cmd_package)
 
     a = sub.add_parser("apply", help="apply a deploy package or cust.cfg to a guest tree")
-    a.add_argument("package", help="a deploy package (VMWAREDEPLOYPKG_) or a cust.cfg")
+    a.add_argument("package", help="a deploy package (VMWAREDEPLOYPKG_) or a cust.cfg; - for standard input")
     a.add_argument("--root", required=True, help="the guest's root directory")
     a.add_argument("--dry-run", action="store_true", help="print the unified diff; change nothing")
     a.set_defaults(func=cmd_apply)
