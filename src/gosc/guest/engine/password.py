@@ -1,6 +1,8 @@
 """Root's password, via gosc.guest.shadow; never logged.
 
-``-PASS`` sets root's hash (SHA-512 crypt) and its last-change day; ``RESET = yes``
+``-PASS`` sets root's hash and its last-change day, in the scheme the guest already
+uses (root's current hash, else /etc/login.defs ``ENCRYPT_METHOD``, else SHA-512):
+a yescrypt guest keeps yescrypt; ``RESET = yes``
 sets last-change to 0 for every uid-0 account, which forces a new password at the
 next login (what ``passwd --expire`` does).  Both are skipped when the marker file
 says this customization already ran.
@@ -26,12 +28,16 @@ def apply(cfg: CustConfig, cs: ChangeSet, log: EngineLog, *, allowed: bool, salt
     if text is None:
         raise EngineError(IDENTITY, "the guest has no /etc/shadow")
     if cfg.admin_password:
+        current = next((f[1] for f in (line.split(":") for line in text.splitlines()) if f[0] == "root" and len(f) > 1), None)
+        method = shadow.method_for(current, cs.read_text("/etc/login.defs"))
+        if salt is not None:  # a fixed salt (reproducible tests) is a SHA-crypt setting
+            method = shadow.Method.SHA512
         try:
-            text = shadow.update_shadow(text, "root", hashed=shadow.hash_password(cfg.admin_password, salt),
+            text = shadow.update_shadow(text, "root", hashed=shadow.hash_password(cfg.admin_password, salt, method=method),
                                         last_change=shadow.days_since_epoch())
         except KeyError:
             raise EngineError(IDENTITY, "/etc/shadow has no root entry") from None
-        log.info("root password set")
+        log.info(f"root password set ({method.name})")
     elif cfg.admin_password == "":
         log.info("-PASS is empty: root password kept")
     if cfg.reset_password:
