@@ -67,6 +67,7 @@ class ToolsAgent:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._event_loop: asyncio.AbstractEventLoop | None = None
         self._cancel = threading.Event()
+        self._packages: set[str] = set()  # package directories begun and not yet removed
 
     # ------------------------------------------------------------ lifecycle
 
@@ -91,6 +92,9 @@ class ToolsAgent:
         t.add_done_callback(self._tasks.discard)
 
     async def stop(self) -> None:
+        if self._deploy is None or self._deploy.done():  # else its own cleanup runs
+            with contextlib.suppress(OSError), GuestRoot(self.root) as guest:
+                self._remove_packages(guest)
         if self._rpctool is not None:
             self._rpctool.close()
         for t in list(self._tasks):
@@ -172,10 +176,12 @@ class ToolsAgent:
         rel = f"{IMC_DIR}/{secrets.token_hex(8)}"
         try:
             with GuestRoot(self.root) as guest:
+                self._remove_packages(guest)  # one the host began but never deployed
                 guest.mkdir(IMC_DIR, 0o755, parents=True, exist_ok=True)
                 guest.mkdir(rel, 0o700)
         except OSError as e:
             return rpc.error(f"cannot create the package directory: {e.strerror}")
+        self._packages.add(rel)
         return rpc.ok("/" + rel)
 
     async def _put(self, args: bytes) -> bytes:
@@ -239,6 +245,7 @@ class ToolsAgent:
             await self._update_state(DeployState.RUNNING)
             code, log_loc, msg = await self._deploy_in(guest, pkg, work, cancel)
             self._remove_package(guest, work)  # before DONE: the host sees a guest without it
+            self._remove_packages(guest)
             await self._update_state(DeployState.DONE, code, log_loc, msg)
         except asyncio.CancelledError:  # the agent is stopping (power off)
             cancel.set()
@@ -247,6 +254,13 @@ class ToolsAgent:
             pass
         finally:
             self._remove_package(guest, work)
+            self._remove_packages(guest)
+
+    def _remove_packages(self, guest: GuestRoot) -> None:
+        """Every package directory this agent began (a deploy that never came included)."""
+        for rel in list(self._packages):
+            self._remove_package(guest, rel)
+            self._packages.discard(rel)
 
     @staticmethod
     def _remove_package(guest: GuestRoot, work: str) -> None:

@@ -347,11 +347,16 @@ class GuestRoot:
             if exc.kind in (Kind.NOT_FOUND, Kind.NOT_A_DIRECTORY, Kind.SYMLINK, Kind.IS_A_DIRECTORY):
                 return None
             raise
-        with os.fdopen(fd, "rb") as f:
-            st = os.fstat(fd)
-            if not stat.S_ISREG(st.st_mode):
-                return None  # a FIFO or a device (a guest's /dev/zero) is never read
-            data = f.read(limit + 1)
+        try:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                return None  # a directory, FIFO or device (a guest's /dev/zero) is never read
+            chunks, size = [], 0
+            while size <= limit and (chunk := os.read(fd, min(1 << 20, limit + 1 - size))):
+                chunks.append(chunk)
+                size += len(chunk)
+            data = b"".join(chunks)
+        finally:
+            os.close(fd)
         if len(data) > limit:
             raise GuestPathError(Kind.TOO_LARGE, path, f"larger than {limit} bytes", errno.EFBIG)
         return data
@@ -368,7 +373,8 @@ class GuestRoot:
                 try:
                     os.mkdir(name, mode, dir_fd=pfd)
                 except FileExistsError:
-                    if not (exist_ok and self.is_dir(path)):
+                    # a link there is followed (inside the root): a loop says so, not "exists"
+                    if not (exist_ok and stat.S_ISDIR(self.stat(path).st_mode)):
                         raise
         except GuestPathError as exc:
             if not (exc.kind is Kind.INVALID and exist_ok):  # "/" exists
@@ -413,14 +419,15 @@ class GuestRoot:
         self.stage(path, data, mode, parents=parents).commit()
 
     def unlink(self, path: str, *, missing_ok: bool = False) -> None:
-        with self._parent(path) as (pfd, name):
-            try:
-                os.unlink(name, dir_fd=pfd)
-            except FileNotFoundError:
-                if not missing_ok:
-                    raise GuestPathError(Kind.NOT_FOUND, path, "no such file", errno.ENOENT) from None
-            except OSError as exc:
-                raise GuestPathError.from_os(exc, path) from None
+        try:
+            with self._parent(path) as (pfd, name):
+                try:
+                    os.unlink(name, dir_fd=pfd)
+                except OSError as exc:
+                    raise GuestPathError.from_os(exc, path) from None
+        except GuestPathError as exc:
+            if not (missing_ok and exc.kind is Kind.NOT_FOUND):
+                raise
 
     def rename(self, src: str, dst: str) -> None:
         with self._parent(src) as (sfd, sname), self._parent(dst) as (dfd, dname):
@@ -451,18 +458,18 @@ class GuestRoot:
     def rmtree(self, path: str, *, missing_ok: bool = True) -> None:
         """Remove a directory tree (fd-based, never following a symlink anywhere in it);
         a symlink or file at ``path`` is unlinked, the place it points at is not touched."""
-        with self._parent(path) as (pfd, name):
-            try:
-                st = os.stat(name, dir_fd=pfd, follow_symlinks=False)
-                if stat.S_ISDIR(st.st_mode):
-                    shutil.rmtree(name, dir_fd=pfd)  # fd-based: shutil.rmtree.avoids_symlink_attacks
-                else:
-                    os.unlink(name, dir_fd=pfd)
-            except FileNotFoundError:
-                if not missing_ok:
-                    raise GuestPathError(Kind.NOT_FOUND, path, "no such directory", errno.ENOENT) from None
-            except OSError as exc:
-                raise GuestPathError.from_os(exc, path) from None
+        try:
+            with self._parent(path) as (pfd, name):
+                try:
+                    if stat.S_ISDIR(os.stat(name, dir_fd=pfd, follow_symlinks=False).st_mode):
+                        shutil.rmtree(name, dir_fd=pfd)  # fd-based: shutil.rmtree.avoids_symlink_attacks
+                    else:
+                        os.unlink(name, dir_fd=pfd)
+                except OSError as exc:
+                    raise GuestPathError.from_os(exc, path) from None
+        except GuestPathError as exc:
+            if not (missing_ok and exc.kind is Kind.NOT_FOUND):
+                raise
 
 
 @dataclass
