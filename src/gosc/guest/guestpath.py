@@ -21,6 +21,7 @@ Failures raise ``GuestPathError`` (an ``OSError`` with an errno and a ``Kind``).
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import enum
 import errno
@@ -29,7 +30,6 @@ import shutil
 import stat
 import weakref
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,7 +50,6 @@ class Kind(enum.Enum):
     OUTSIDE = "outside"  # a magic link or a mount crossing that leads out of the root
     NOT_A_DIRECTORY = "not-a-directory"
     IS_A_DIRECTORY = "is-a-directory"
-    NOT_A_FILE = "not-a-file"  # a device, FIFO or socket where a regular file is read
     EXISTS = "exists"
     NOT_EMPTY = "not-empty"
     INVALID = "invalid"  # not a usable guest path (NUL byte, no final name)
@@ -72,8 +71,7 @@ class GuestPathError(OSError):
 
     def __init__(self, kind: Kind, path: str, detail: str, err: int = 0) -> None:
         super().__init__(err or errno.EINVAL, f"{detail}: {path}")
-        self.kind = kind
-        self.path = path
+        self.kind, self.path = kind, path
 
     @classmethod
     def from_os(cls, exc: OSError, path: str, *, final_nofollow: bool = False) -> GuestPathError:
@@ -146,7 +144,7 @@ class GuestRoot:
         self.close()
 
     def __repr__(self) -> str:
-        return f"GuestRoot({str(self.path)!r})"
+        return f"GuestRoot({str(self.path)!r}, use_openat2={self.uses_openat2})"
 
     # ------------------------------------------------------------ resolution
 
@@ -212,7 +210,7 @@ class GuestRoot:
             for fd in stack:
                 os.close(fd)
 
-    @contextmanager
+    @contextlib.contextmanager
     def _parent(self, path: str, *, create: bool = False) -> Iterator[tuple[int, str]]:
         """(a readable fd of the resolved parent directory, the final name); the name is
         never followed."""
@@ -261,27 +259,19 @@ class GuestRoot:
 
     # ------------------------------------------------------------ queries
 
-    def stat(self, path: str) -> os.stat_result:
-        fd = self._resolve(path, os.O_PATH)
+    def stat(self, path: str, *, follow: bool = True) -> os.stat_result:
+        fd = self._resolve(path, os.O_PATH, follow=follow)  # O_PATH|O_NOFOLLOW: the link itself
         try:
             return os.fstat(fd)
         finally:
             os.close(fd)
 
     def lstat(self, path: str) -> os.stat_result:
-        try:
-            with self._parent(path) as (pfd, name):
-                return os.stat(name, dir_fd=pfd, follow_symlinks=False)
-        except GuestPathError as exc:
-            if exc.kind is Kind.INVALID:
-                return self.stat(path)  # "/" or "a/..": a directory, nothing to not follow
-            raise
-        except OSError as exc:
-            raise GuestPathError.from_os(exc, path) from None
+        return self.stat(path, follow=False)
 
     def _mode(self, path: str, follow: bool) -> int | None:
         try:
-            return (self.stat(path) if follow else self.lstat(path)).st_mode
+            return self.stat(path, follow=follow).st_mode
         except GuestPathError as exc:
             if exc.kind in (Kind.NOT_FOUND, Kind.NOT_A_DIRECTORY, Kind.LOOP):
                 return None
@@ -294,16 +284,13 @@ class GuestRoot:
         return self._mode(path, False) is not None
 
     def is_file(self, path: str) -> bool:
-        m = self._mode(path, True)
-        return m is not None and stat.S_ISREG(m)
+        return stat.S_ISREG(self._mode(path, True) or 0)
 
     def is_dir(self, path: str) -> bool:
-        m = self._mode(path, True)
-        return m is not None and stat.S_ISDIR(m)
+        return stat.S_ISDIR(self._mode(path, True) or 0)
 
     def is_symlink(self, path: str) -> bool:
-        m = self._mode(path, False)
-        return m is not None and stat.S_ISLNK(m)
+        return stat.S_ISLNK(self._mode(path, False) or 0)
 
     def listdir(self, path: str) -> list[str]:
         """Names in a directory, sorted; [] when it does not exist."""
@@ -396,7 +383,7 @@ class GuestRoot:
                 os.fchmod(fd, mode)
                 os.fsync(fd)
         except BaseException as exc:
-            with _quiet():
+            with contextlib.suppress(OSError):
                 os.unlink(tmp, dir_fd=dfd)
             os.close(dfd)
             if isinstance(exc, OSError):
@@ -405,6 +392,7 @@ class GuestRoot:
         return Staged(path, dfd, tmp, name)
 
     def stage_symlink(self, path: str, target: str, *, parents: bool = True) -> Staged:
+        """Like ``stage``, for a symlink (``/etc/localtime``)."""
         with self._parent(path, create=parents) as (pfd, name):
             dfd = os.dup(pfd)
         tmp = f".{name}.{os.urandom(6).hex()}.gosc-tmp"
@@ -491,7 +479,7 @@ class Staged:
         self._close()
 
     def discard(self) -> None:
-        with _quiet():
+        with contextlib.suppress(OSError):
             os.unlink(self.tmp, dir_fd=self.dir_fd)
         self._close()
 
@@ -501,15 +489,7 @@ class Staged:
             self.dir_fd = -1
 
 
-@contextmanager
-def _quiet() -> Iterator[None]:
-    try:
-        yield
-    except OSError:
-        pass
-
-
-@contextmanager
+@contextlib.contextmanager
 def opened(root: Path | str | GuestRoot) -> Iterator[GuestRoot]:
     """``root`` as a GuestRoot: one passed in stays open, a path is opened and closed."""
     if isinstance(root, GuestRoot):
