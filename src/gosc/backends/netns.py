@@ -253,10 +253,11 @@ class NetnsBackend:
         """The virtual hardware: sys/class/net/<if>/address for the VM's MACs, in its upper layer."""
         layers = self.layers(vm)
         names = self._nic_names(layers, vm)
-        for name, mac in zip(names, vm.macs(), strict=False):
-            d = layers[0] / "sys/class/net" / name
-            d.mkdir(parents=True, exist_ok=True)
-            (d / "address").write_text(mac.lower() + "\n")
+        from ..guest.guestpath import GuestRoot
+
+        with GuestRoot(layers[0]) as upper:  # a tree: its symlinks resolve inside it
+            for name, mac in zip(names, vm.macs(), strict=False):
+                upper.write_atomic(f"/sys/class/net/{name}/address", (mac.lower() + "\n").encode(), 0o644)
 
     def _nic_names(self, layers: list[Path], vm: VirtualMachine) -> list[str]:
         seen: list[str] = []

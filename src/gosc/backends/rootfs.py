@@ -16,12 +16,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..guest.agent import ToolsAgent
+from ..guest.guestpath import GuestRoot
 from ..guest.vmx import ToolsConnection
 
 if TYPE_CHECKING:
     from ..inventory.virtual_machine import VirtualMachine
 
 # VMware's PCI slot order for vmxnet3 NICs as a modern Linux names them.
+NET = "/sys/class/net"
 NIC_NAMES = ("ens192", "ens224", "ens256", "ens161", "ens193", "ens225", "ens257", "ens162", "ens194", "ens226")
 
 
@@ -48,12 +50,13 @@ class RootfsBackend:
         self.write_macs(child)
 
     def write_macs(self, vm: VirtualMachine) -> None:
-        net = self.root_of(vm) / "sys/class/net"
-        existing = sorted(p.name for p in net.iterdir() if p.name != "lo") if net.is_dir() else []
-        names = existing if len(existing) >= len(vm.macs()) else list(NIC_NAMES)
-        for name, mac in zip(names, vm.macs(), strict=False):
-            (net / name).mkdir(parents=True, exist_ok=True)
-            (net / name / "address").write_text(mac + "\n")
+        """Inside the guest tree (gosc.guest.guestpath): a symlinked sys/class/net is the
+        guest's own business and never leads the write to the host."""
+        with GuestRoot(self.root_of(vm)) as guest:
+            existing = [n for n in guest.listdir(NET) if n != "lo"]
+            names = existing if len(existing) >= len(vm.macs()) else list(NIC_NAMES)
+            for name, mac in zip(names, vm.macs(), strict=False):
+                guest.write_atomic(f"{NET}/{name}/address", (mac + "\n").encode(), 0o644)
 
     def destroy_tree(self, vm: VirtualMachine) -> None:
         shutil.rmtree(self.guests_dir / vm.instance_uuid, ignore_errors=True)

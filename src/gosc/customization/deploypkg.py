@@ -41,7 +41,6 @@ Package contents (names at the top level of the payload):
 from __future__ import annotations
 
 import io
-import os
 import re
 import stat
 import struct
@@ -49,6 +48,8 @@ import tarfile
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+
+from ..guest.guestpath import GuestRoot, opened
 
 __all__ = [
     "DeployPkgError", "DeployPackage", "build", "read", "extract", "nics_txt", "parse_nics_txt",
@@ -312,21 +313,17 @@ def read(data: bytes) -> DeployPackage:
     return pkg
 
 
-def extract(data: bytes, dest_dir: Path) -> DeployPackage:
-    """Unpack the payload into dest_dir (created 0700), refusing any path that escapes it."""
+def extract(data: bytes, dest_dir: Path | GuestRoot) -> DeployPackage:
+    """Unpack the payload into dest_dir (a directory, e.g. one the agent made in a guest):
+    every member is written inside it through gosc.guest.guestpath, so a symlink planted
+    there (or a name with "..") cannot lead a write anywhere else."""
     pkg = read(data)
-    dest_dir = Path(dest_dir)
-    dest_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-    root = dest_dir.resolve()
-    for name, content in pkg.files.items():
-        target = (root / name).resolve()
-        if root not in target.parents:
-            raise DeployPkgError(f"path escapes the extraction directory: {name!r}")
-        target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        mode = 0o700 if name in _EXECUTABLE else 0o600
-        # O_NOFOLLOW: a pre-planted symlink at the target must not redirect the write.
-        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, mode)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(content)
-        os.chmod(target, mode)
+    if not isinstance(dest_dir, GuestRoot):
+        Path(dest_dir).mkdir(mode=0o700, parents=True, exist_ok=True)
+    with opened(dest_dir) as dest:
+        for name, content in pkg.files.items():
+            parent = name.rpartition("/")[0]
+            if parent:
+                dest.mkdir(parent, 0o700, parents=True, exist_ok=True)
+            dest.write_atomic(name, content, 0o700 if name in _EXECUTABLE else 0o600)
     return pkg

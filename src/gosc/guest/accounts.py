@@ -12,23 +12,23 @@ from __future__ import annotations
 from pathlib import Path
 
 from . import shadow
+from .guestpath import GuestRoot, opened
 
 WINDOWS_ACCOUNTS = "Windows/System32/config/gosc-accounts"
 
 
-def authenticate(root: Path, user: str, password: str) -> int | None:
-    if (root / "Windows").is_dir():
-        return _windows(root, user, password)
-    account = shadow.read_account(root, user)
+def authenticate(root: Path | GuestRoot, user: str, password: str) -> int | None:
+    with opened(root) as guest:
+        if guest.is_dir("/Windows"):
+            return _windows(guest, user, password)
+        account = shadow.read_account(guest, user)
     if account is None or not account.hash or not shadow.verify(password, account.hash):
         return None
     return account.uid
 
 
-def _windows(root: Path, user: str, password: str) -> int | None:
-    path = root / WINDOWS_ACCOUNTS
-    lines = path.read_text().splitlines() if path.is_file() else []
-    for line in lines:
+def _windows(guest: GuestRoot, user: str, password: str) -> int | None:
+    for line in (guest.read_text(WINDOWS_ACCOUNTS) or "").splitlines():
         parts = line.split(":", 3)
         # Windows account names are case-insensitive.
         if len(parts) == 4 and parts[0].lower() == user.lower():

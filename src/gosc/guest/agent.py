@@ -18,7 +18,9 @@ for live guests) and gets the host's answer.
 The agent sends RPCIs to the host: ``tools.heartbeat``, ``guest.info <json>`` (host name and
 addresses as the guest sees them), ``deployPkg.update.state <state> <code> [<log>@<msg>]``
 with VMware's state and error numbers, and ``info-get``/``info-set`` for guestinfo keys.
-The agent never trusts the host's paths: every guest path is resolved inside its root.
+The agent never trusts a path or the tree: every guest path (the host's and the tree's own
+symlinks) is resolved inside the guest root by gosc.guest.guestpath.  The root is opened
+per operation, never held, so a live guest whose tree is remounted is seen as it is now.
 """
 
 from __future__ import annotations
@@ -28,15 +30,14 @@ import base64
 import contextlib
 import json
 import logging
-import os
 import secrets
-import shutil
 import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from . import introspect, rpc
+from .guestpath import GuestRoot
 from .states import DeployError, DeployState
 
 log = logging.getLogger(__name__)
@@ -66,13 +67,16 @@ class ToolsAgent:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._event_loop: asyncio.AbstractEventLoop | None = None
         self._cancel = threading.Event()
+        self._packages: set[str] = set()  # package directories begun and not yet removed
 
     # ------------------------------------------------------------ lifecycle
 
     def attach(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> rpc.Endpoint:
         # /var/run is a tmpfs on a real guest: what an earlier boot left there (a package
-        # cut short by a crash, with its secrets) is gone when the agent starts.
-        shutil.rmtree(self.root / IMC_DIR, ignore_errors=True)
+        # cut short by a crash, with its secrets) is gone when the agent starts.  With
+        # var/run -> /run that is the guest's own run/vmware-imc, never the host's.
+        with contextlib.suppress(OSError), GuestRoot(self.root) as guest:
+            guest.rmtree(IMC_DIR)
         self._event_loop = asyncio.get_running_loop()
         self.endpoint = rpc.Endpoint(reader, writer, self.handle, name=f"agent:{self.root.name}")
         self.endpoint.start()
@@ -88,6 +92,9 @@ class ToolsAgent:
         t.add_done_callback(self._tasks.discard)
 
     async def stop(self) -> None:
+        if self._deploy is None or self._deploy.done():  # else its own cleanup runs
+            with contextlib.suppress(OSError), GuestRoot(self.root) as guest:
+                self._remove_packages(guest)
         if self._rpctool is not None:
             self._rpctool.close()
         for t in list(self._tasks):
@@ -167,24 +174,38 @@ class ToolsAgent:
         if self._deploy is not None and not self._deploy.done():
             return rpc.error("a deployment is already running")
         rel = f"{IMC_DIR}/{secrets.token_hex(8)}"
-        path = self.guest_path(rel)
-        path.mkdir(parents=True, mode=0o700)
+        try:
+            with GuestRoot(self.root) as guest:
+                self._remove_packages(guest)  # one the host began but never deployed
+                guest.mkdir(IMC_DIR, 0o755, parents=True, exist_ok=True)
+                guest.mkdir(rel, 0o700)
+        except OSError as e:
+            return rpc.error(f"cannot create the package directory: {e.strerror}")
+        self._packages.add(rel)
         return rpc.ok("/" + rel)
 
     async def _put(self, args: bytes) -> bytes:
         name, sep, data = args.partition(b"\0")
         if not sep:
             return rpc.error("malformed file.put")
-        path = self.guest_path(name.decode())
-        await asyncio.to_thread(_write_private, path, data)
+        try:
+            await asyncio.to_thread(self._write_private, name.decode(), data)
+        except (OSError, UnicodeDecodeError) as e:
+            return rpc.error(f"cannot write {name!r}: {e}")
         return rpc.ok()
+
+    def _write_private(self, path: str, data: bytes) -> None:
+        with GuestRoot(self.root) as guest:
+            guest.write_atomic(path, data, 0o600)
 
     async def _deploy_cmd(self, args: bytes) -> bytes:
         if self._deploy is not None and not self._deploy.done():
             return rpc.error("a deployment is already running")
-        pkg = self.guest_path(args.decode())
-        if not pkg.is_file():
-            return rpc.error(f"package {args.decode()} not found")
+        pkg = args.decode(errors="replace")
+        with GuestRoot(self.root) as guest:
+            found = guest.is_file(pkg)
+        if not found:
+            return rpc.error(f"package {pkg} not found")
         self._cancel = threading.Event()
         self._deploy = asyncio.get_running_loop().create_task(self._run_deploy(pkg, self._cancel))
         return rpc.ok()
@@ -215,20 +236,57 @@ class ToolsAgent:
             text += f" {log_path}@{msg}"
         await self.endpoint.call("deployPkg.update.state", text)
 
-    async def _run_deploy(self, pkg: Path, cancel: threading.Event) -> None:
+    async def _run_deploy(self, pkg: str, cancel: threading.Event) -> None:
+        # Not closed here: on power off the engine's thread may still hold these roots;
+        # their fds close when the last reference goes (GuestRoot's finalizer).
+        guest = GuestRoot(self.root)
+        work = pkg.rstrip("/").rpartition("/")[0] or "/"  # the package's own directory
+        try:
+            await self._update_state(DeployState.RUNNING)
+            code, log_loc, msg = await self._deploy_in(guest, pkg, work, cancel)
+            self._remove_package(guest, work)  # before DONE: the host sees a guest without it
+            self._remove_packages(guest)
+            await self._update_state(DeployState.DONE, code, log_loc, msg)
+        except asyncio.CancelledError:  # the agent is stopping (power off)
+            cancel.set()
+            raise
+        except rpc.RpcError:
+            pass
+        finally:
+            self._remove_package(guest, work)
+            self._remove_packages(guest)
+
+    def _remove_packages(self, guest: GuestRoot) -> None:
+        """Every package directory this agent began (a deploy that never came included)."""
+        for rel in list(self._packages):
+            self._remove_package(guest, rel)
+            self._packages.discard(rel)
+
+    @staticmethod
+    def _remove_package(guest: GuestRoot, work: str) -> None:
+        """The package holds secrets (cust.cfg -PASS): whatever the outcome (success,
+        failure, abort, power off), its directory leaves the guest, as VMware Tools removes
+        it.  Only a directory below /var/run/vmware-imc is ever removed."""
+        with contextlib.suppress(OSError):
+            if guest.realpath(work).startswith(guest.realpath(IMC_DIR).rstrip("/") + "/"):
+                guest.rmtree(work)
+
+    async def _deploy_in(self, guest: GuestRoot, pkg: str, work: str,
+                         cancel: threading.Event) -> tuple[DeployError, str, str]:  # fmt: skip
+        """Extract and apply; (error code, log location, message) for the DONE state."""
         from ..customization import deploypkg
         from .deploy import apply_package
 
-        work = pkg.parent
         try:
-            await self._update_state(DeployState.RUNNING)
-            try:
-                data = await asyncio.to_thread(pkg.read_bytes)
-                await asyncio.to_thread(deploypkg.extract, data, work)
-            except deploypkg.DeployPkgError as e:
-                await self._update_state(DeployState.DONE, DeployError.DEPLOY_FAILED, "", f"bad package: {e}")
-                return
-            result = await asyncio.to_thread(apply_package, self.root, work, report=self._gc_status_sync, cancel=cancel)
+            data = await asyncio.to_thread(guest.read_bytes, pkg)
+            if data is None:
+                raise deploypkg.DeployPkgError(f"{pkg} is not a file")
+            pkg_root = guest.subroot(work)
+            await asyncio.to_thread(deploypkg.extract, data, pkg_root)
+        except (deploypkg.DeployPkgError, OSError) as e:
+            return DeployError.DEPLOY_FAILED, "", f"bad package: {e}"
+        try:
+            result = await asyncio.to_thread(apply_package, guest, pkg_root, report=self._gc_status_sync, cancel=cancel)
             if result.error_code == 0 and self.live is not None:
                 try:
                     await self.live.apply_network(self.root)
@@ -236,21 +294,13 @@ class ToolsAgent:
                     result.error_code, result.failure, result.message = int(DeployError.DEPLOY_FAILED), "network", str(e)
             with contextlib.suppress(rpc.RpcError):
                 await self.report_guest_info()
-            log_loc = "/" + str(result.log_path.relative_to(self.root)) if result.log_path else ""
-            msg = f"{result.failure}: {result.message}" if result.error_code else ""
-            await self._update_state(DeployState.DONE, DeployError(result.error_code), log_loc, msg)
-        except asyncio.CancelledError:  # the agent is stopping (power off)
-            cancel.set()
+        except (asyncio.CancelledError, rpc.RpcError):
             raise
-        except rpc.RpcError:
-            pass
         except Exception as e:
             log.exception("deployment failed in %s", self.root)
-            with contextlib.suppress(rpc.RpcError):
-                await self._update_state(DeployState.DONE, DeployError.DEPLOY_FAILED, "", f"unknown: {type(e).__name__}: {e}")
-        finally:
-            # The package holds secrets (cust.cfg -PASS): never leave it in the guest.
-            shutil.rmtree(work, ignore_errors=True)
+            return DeployError.DEPLOY_FAILED, "", f"unknown: {type(e).__name__}: {e}"
+        log_loc = "/" + str(result.log_path.relative_to(self.root)) if result.log_path else ""
+        return DeployError(result.error_code), log_loc, f"{result.failure}: {result.message}" if result.error_code else ""
 
     def _gc_status_sync(self, key: str, value: str) -> None:
         """Engine callback (runs in the engine's thread) for guestinfo.gc.status."""
@@ -259,16 +309,6 @@ class ToolsAgent:
         fut = asyncio.run_coroutine_threadsafe(self.endpoint.call("info-set", f"{key} {value}"), self._event_loop)
         with contextlib.suppress(Exception):
             fut.result(timeout=10)
-
-    # ------------------------------------------------------------ helpers
-
-    def guest_path(self, guest_path: str) -> Path:
-        """A guest path resolved inside the root; refuses to leave it."""
-        rel = os.path.normpath("/" + guest_path.lstrip("/")).lstrip("/")
-        path = self.root / rel
-        if not path.resolve().is_relative_to(self.root.resolve()):
-            raise ValueError(f"{guest_path} leaves the guest")
-        return path
 
 
 _TCLO: dict[str, Callable[[ToolsAgent, bytes], Any]] = {
@@ -281,9 +321,3 @@ _TCLO: dict[str, Callable[[ToolsAgent, bytes], Any]] = {
     "network.start": ToolsAgent._network_start,
 }
 
-
-def _write_private(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as f:
-        f.write(data)

@@ -11,13 +11,15 @@ from pathlib import Path
 from typing import Any
 
 from . import engine
+from .guestpath import GuestRoot, opened
 from .windows import apply_sysprep
 
 
-def apply_package(root: Path, pkg_dir: Path, *, dry_run: bool = False, report: engine.Report | None = None,
-                  cancel: threading.Event | None = None) -> Any:  # fmt: skip
+def apply_package(root: Path | GuestRoot, pkg_dir: Path | GuestRoot, *, dry_run: bool = False,
+                  report: engine.Report | None = None, cancel: threading.Event | None = None) -> Any:  # fmt: skip
     """Customize the tree at ``root`` from the package extracted in ``pkg_dir``; the result
     has ``error_code``, ``failure``, ``message``, ``log_path``, ``changes`` and ``diff``."""
-    if (pkg_dir / "sysprep.xml").is_file():
-        return apply_sysprep(root, pkg_dir, dry_run=dry_run)
-    return engine.apply(root, pkg_dir, dry_run=dry_run, report=report, cancel=cancel)
+    with opened(pkg_dir) as pkg:
+        if pkg.is_file("sysprep.xml"):
+            return apply_sysprep(root, pkg, dry_run=dry_run)
+        return engine.apply(root, pkg, dry_run=dry_run, report=report, cancel=cancel)

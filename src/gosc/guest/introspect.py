@@ -4,6 +4,8 @@ This is what VMware Tools reports into ``guest.hostName`` / ``guest.net`` for a 
 that is a directory tree: interfaces are ``sys/class/net/<if>/address`` in the tree,
 addresses come from whichever network configuration the family uses.  Reading the
 tree (not remembering the spec) keeps the report true after a restart or a hand edit.
+Every read goes through gosc.guest.guestpath: ``etc/hostname -> /etc/x`` is the guest's
+own ``/etc/x``, never a host file.
 """
 
 from __future__ import annotations
@@ -17,51 +19,58 @@ from typing import Any
 
 import yaml
 
-
-def guest_info(root: Path) -> dict[str, Any]:
-    nics = interfaces(root)
-    by_name = {n["name"]: n for n in nics}
-    by_mac = {n["mac"]: n for n in nics}
-    for reader in (_netplan, _eni, _ifcfg, _keyfile, _networkd):
-        for key, addrs, dhcp in reader(root):
-            nic = by_mac.get(key.lower()) or by_name.get(key)
-            if nic is not None and not nic["ipAddress"]:
-                nic["ipAddress"] = addrs
-                nic["dhcp"] = dhcp
-    return {"hostName": host_name(root), "nics": nics}
+from .guestpath import GuestRoot, opened
 
 
-def host_name(root: Path) -> str:
-    if (root / "Windows").is_dir():
-        return _windows_computer_name(root)
-    for rel in ("etc/hostname", "etc/HOSTNAME"):
-        p = root / rel
-        if p.is_file():
-            text = p.read_text(errors="replace").strip()
+def guest_info(root: Path | GuestRoot) -> dict[str, Any]:
+    with opened(root) as guest:
+        nics = interfaces(guest)
+        by_name = {n["name"]: n for n in nics}
+        by_mac = {n["mac"]: n for n in nics}
+        for reader in (_netplan, _eni, _ifcfg, _keyfile, _networkd):
+            for key, addrs, dhcp in reader(guest):
+                nic = by_mac.get(key.lower()) or by_name.get(key)
+                if nic is not None and not nic["ipAddress"]:
+                    nic["ipAddress"] = addrs
+                    nic["dhcp"] = dhcp
+        return {"hostName": host_name(guest), "nics": nics}
+
+
+def host_name(root: Path | GuestRoot) -> str:
+    with opened(root) as guest:
+        if guest.is_dir("/Windows"):
+            return _windows_computer_name(guest)
+        for path in ("/etc/hostname", "/etc/HOSTNAME"):
+            text = (guest.read_text(path) or "").strip()
             if text:
                 return text.splitlines()[0].strip()
     return ""
 
 
-def _windows_computer_name(root: Path) -> str:
+def _windows_computer_name(guest: GuestRoot) -> str:
     """The name Windows setup gives the machine: ComputerName of the answer file that a
     customization left (setup applies it in the specialize pass)."""
-    answer = root / "Windows/Panther/unattend.xml"
-    if not answer.is_file():
-        return ""
-    m = re.search(r"<ComputerName>([^<]*)</ComputerName>", answer.read_text(errors="replace"))
+    m = re.search(r"<ComputerName>([^<]*)</ComputerName>", guest.read_text("/Windows/Panther/unattend.xml") or "")
     return m.group(1).strip() if m else ""
 
 
-def interfaces(root: Path) -> list[dict[str, Any]]:
-    base = root / "sys/class/net"
+def interfaces(root: Path | GuestRoot) -> list[dict[str, Any]]:
     out = []
-    if base.is_dir():
-        for d in sorted(base.iterdir()):
-            addr = d / "address"
-            if d.name != "lo" and addr.is_file():
-                out.append({"name": d.name, "mac": addr.read_text().strip().lower(), "ipAddress": [], "dhcp": False})
+    with opened(root) as guest:
+        for name in guest.listdir("/sys/class/net"):
+            mac = guest.read_text(f"/sys/class/net/{name}/address") if name != "lo" else None
+            if mac is not None:
+                out.append({"name": name, "mac": mac.strip().lower(), "ipAddress": [], "dhcp": False})
     return out
+
+
+def files(guest: GuestRoot, directory: str, suffix: str = "", prefix: str = "") -> Iterator[tuple[str, str]]:
+    """(name, text) of the regular files in a guest directory, sorted, by name pattern."""
+    for name in guest.listdir(directory):
+        if name.startswith(prefix) and name.endswith(suffix) and not name.startswith("."):  # as glob("*")
+            text = guest.read_text(f"{directory}/{name}")
+            if text is not None:
+                yield name, text
 
 
 def _cidr(address: str, mask: str | int | None) -> str:
@@ -76,30 +85,32 @@ def _cidr(address: str, mask: str | int | None) -> str:
     return f"{address}/{prefix}"
 
 
-def netplan_ethernets(root: Path) -> Iterator[tuple[str, dict[str, Any]]]:
+def netplan_ethernets(guest: GuestRoot) -> Iterator[tuple[str, dict[str, Any]]]:
     """(MAC or interface name, settings) of every ethernet in the guest's netplan files."""
-    for f in sorted((root / "etc/netplan").glob("*.yaml")) if (root / "etc/netplan").is_dir() else []:
+    for _, text in files(guest, "/etc/netplan", ".yaml"):
         try:
-            doc = yaml.safe_load(f.read_text()) or {}
+            doc = yaml.safe_load(text) or {}
         except yaml.YAMLError:
+            continue
+        if not isinstance(doc, dict):
             continue
         for ident, eth in ((doc.get("network") or {}).get("ethernets") or {}).items():
             eth = eth or {}
             yield (eth.get("match") or {}).get("macaddress") or eth.get("set-name") or ident, eth
 
 
-def _netplan(root: Path):  # type: ignore[no-untyped-def]
-    for key, eth in netplan_ethernets(root):
+def _netplan(guest: GuestRoot):  # type: ignore[no-untyped-def]
+    for key, eth in netplan_ethernets(guest):
         yield key, [str(a) for a in eth.get("addresses") or []], bool(eth.get("dhcp4"))
 
 
-def _eni(root: Path):  # type: ignore[no-untyped-def]
-    f = root / "etc/network/interfaces"
-    if not f.is_file():
+def _eni(guest: GuestRoot):  # type: ignore[no-untyped-def]
+    text = guest.read_text("/etc/network/interfaces")
+    if text is None:
         return
     current: dict[str, Any] | None = None
     stanzas = []
-    for line in f.read_text(errors="replace").splitlines():
+    for line in text.splitlines():
         words = line.split()
         if not words or words[0].startswith("#"):
             continue
@@ -118,25 +129,22 @@ def _eni(root: Path):  # type: ignore[no-untyped-def]
         yield name, addrs, dhcp
 
 
-def _shell_vars(path: Path) -> dict[str, str]:
+def shell_vars(text: str) -> dict[str, str]:
     out = {}
-    for line in path.read_text(errors="replace").splitlines():
+    for line in text.splitlines():
         m = re.match(r"\s*([A-Za-z0-9_]+)=(.*)", line)
         if m:
             out[m.group(1)] = m.group(2).strip().strip("'\"")
     return out
 
 
-def _ifcfg(root: Path):  # type: ignore[no-untyped-def]
-    for d in ("etc/sysconfig/network-scripts", "etc/sysconfig/network"):
-        base = root / d
-        if not base.is_dir():
-            continue
-        for f in sorted(base.glob("ifcfg-*")):
-            if f.name == "ifcfg-lo":
+def _ifcfg(guest: GuestRoot):  # type: ignore[no-untyped-def]
+    for d in ("/etc/sysconfig/network-scripts", "/etc/sysconfig/network"):
+        for name, text in files(guest, d, prefix="ifcfg-"):
+            if name == "ifcfg-lo":
                 continue
-            v = _shell_vars(f)
-            key = v.get("HWADDR") or v.get("DEVICE") or f.name.removeprefix("ifcfg-")
+            v = shell_vars(text)
+            key = v.get("HWADDR") or v.get("DEVICE") or name.removeprefix("ifcfg-")
             addrs = []
             for suffix in ("", "0", "1", "2"):
                 ip = v.get("IPADDR" + suffix)
@@ -148,20 +156,19 @@ def _ifcfg(root: Path):  # type: ignore[no-untyped-def]
             yield key, addrs, v.get("BOOTPROTO", "").lower() == "dhcp"
 
 
-def _ini(path: Path) -> configparser.ConfigParser:
+def _ini(text: str) -> configparser.ConfigParser:
     cp = configparser.ConfigParser(interpolation=None, strict=False)
     cp.optionxform = str  # type: ignore[assignment,method-assign]
     try:
-        cp.read_string(path.read_text(errors="replace"))
+        cp.read_string(text)
     except configparser.Error:
         pass
     return cp
 
 
-def _keyfile(root: Path):  # type: ignore[no-untyped-def]
-    base = root / "etc/NetworkManager/system-connections"
-    for f in sorted(base.glob("*.nmconnection")) if base.is_dir() else []:
-        cp = _ini(f)
+def _keyfile(guest: GuestRoot):  # type: ignore[no-untyped-def]
+    for _, text in files(guest, "/etc/NetworkManager/system-connections", ".nmconnection"):
+        cp = _ini(text)
         key = cp.get("ethernet", "mac-address", fallback=None) or cp.get("connection", "interface-name", fallback="")
         addrs = []
         for fam in ("ipv4", "ipv6"):
@@ -172,12 +179,11 @@ def _keyfile(root: Path):  # type: ignore[no-untyped-def]
         yield key, addrs, cp.get("ipv4", "method", fallback="") == "auto"
 
 
-def _networkd(root: Path):  # type: ignore[no-untyped-def]
-    base = root / "etc/systemd/network"
-    for f in sorted(base.glob("*.network")) if base.is_dir() else []:
+def _networkd(guest: GuestRoot):  # type: ignore[no-untyped-def]
+    for _, text in files(guest, "/etc/systemd/network", ".network"):
         key, addrs, dhcp = "", [], False
         section = ""
-        for line in f.read_text(errors="replace").splitlines():
+        for line in text.splitlines():
             line = line.strip()
             if line.startswith("["):
                 section = line.strip("[]")

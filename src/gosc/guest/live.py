@@ -37,10 +37,11 @@ import struct
 import subprocess
 import time
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
-
 from . import introspect
+from .guestpath import GuestRoot, opened
 
 log = logging.getLogger(__name__)
 
@@ -86,12 +87,13 @@ class LiveGuest:
         await asyncio.to_thread(self.apply_sync)
 
     def apply_sync(self, boot: bool = False) -> None:
-        name = introspect.host_name(self.root)
+        with GuestRoot(self.root) as guest:  # the guest's files, read inside its tree
+            name = introspect.host_name(guest)
+            configured = introspect.guest_info(guest)["nics"]
+            routes = read_routes(guest)
         if name:
             socket.sethostname(name.split(".")[0])
         links = self.links()
-        configured = introspect.guest_info(self.root)["nics"]
-        routes = read_routes(self.root)
         lines: list[str] = []
         default_seen: set[int] = set()
         for nic in configured:
@@ -174,7 +176,7 @@ def _with_prefix(cidr: str) -> str:
 Route = tuple[str, str, "int | None"]  # (destination or "default", gateway, metric)
 
 
-def read_routes(root: Path) -> dict[str, list[Route]]:
+def read_routes(root: Path | GuestRoot) -> dict[str, list[Route]]:
     """Routes per NIC (keyed by MAC or interface name) as the family's network files say."""
     out: dict[str, list[Route]] = {}
 
@@ -189,39 +191,39 @@ def read_routes(root: Path) -> dict[str, list[Route]]:
             (to, via, int(metric) if metric not in (None, "") else None)
         )
 
-    for key, eth in introspect.netplan_ethernets(root):
+    with opened(root) as guest:
+        _routes_from_files(guest, add)
+    return out
+
+
+def _routes_from_files(guest: GuestRoot, add: Callable[..., None]) -> None:
+    for key, eth in introspect.netplan_ethernets(guest):
         for r in eth.get("routes") or []:
             add(key, str(r.get("to", "")), str(r.get("via", "")), r.get("metric"))
         for gw in ("gateway4", "gateway6"):
             if eth.get(gw):
                 add(key, "default", str(eth[gw]))
-    eni = root / "etc/network/interfaces"
-    if eni.is_file():
-        current = None
-        for line in eni.read_text(errors="replace").splitlines():
-            words = line.split()
-            if words[:1] == ["iface"] and len(words) >= 2:
-                current = words[1]
-            elif current and words[:1] == ["gateway"] and len(words) > 1:
-                add(current, "default", words[1])
-    for d in ("etc/sysconfig/network-scripts", "etc/sysconfig/network"):
-        base = root / d
-        for f in sorted(base.glob("ifcfg-*")) if base.is_dir() else []:
-            v = introspect._shell_vars(f)
-            key = v.get("HWADDR") or v.get("DEVICE") or f.name.removeprefix("ifcfg-")
+    current = None
+    for line in (guest.read_text("/etc/network/interfaces") or "").splitlines():
+        words = line.split()
+        if words[:1] == ["iface"] and len(words) >= 2:
+            current = words[1]
+        elif current and words[:1] == ["gateway"] and len(words) > 1:
+            add(current, "default", words[1])
+    for d in ("/etc/sysconfig/network-scripts", "/etc/sysconfig/network"):
+        for name, text in introspect.files(guest, d, prefix="ifcfg-"):
+            v = introspect.shell_vars(text)
+            key = v.get("HWADDR") or v.get("DEVICE") or name.removeprefix("ifcfg-")
             if v.get("GATEWAY"):
                 add(key, "default", v["GATEWAY"])
-        routes = base / "routes"
-        if routes.is_file():  # SUSE: "default GW - IFACE"
-            for line in routes.read_text(errors="replace").splitlines():
-                w = line.split()
-                if len(w) >= 4 and w[0] == "default":
-                    add(w[3], "default", w[1])
-    nm = root / "etc/NetworkManager/system-connections"
-    for f in sorted(nm.glob("*.nmconnection")) if nm.is_dir() else []:
+        for line in (guest.read_text(f"{d}/routes") or "").splitlines():  # SUSE: "default GW - IFACE"
+            w = line.split()
+            if len(w) >= 4 and w[0] == "default":
+                add(w[3], "default", w[1])
+    for _, text in introspect.files(guest, "/etc/NetworkManager/system-connections", ".nmconnection"):
         cp = configparser.ConfigParser(interpolation=None, strict=False)
         try:
-            cp.read_string(f.read_text(errors="replace"))
+            cp.read_string(text)
         except configparser.Error:
             continue
         key = cp.get("ethernet", "mac-address", fallback=None) or cp.get("connection", "interface-name", fallback="")
@@ -236,10 +238,9 @@ def read_routes(root: Path) -> dict[str, list[Route]]:
                     add(key, "default", parts[1])
                 elif re.fullmatch(r"route\d*", k) and len(parts) > 1:
                     add(key, parts[0], parts[1], parts[2] if len(parts) > 2 else None)
-    nd = root / "etc/systemd/network"
-    for f in sorted(nd.glob("*.network")) if nd.is_dir() else []:
+    for _, text in introspect.files(guest, "/etc/systemd/network", ".network"):
         key, gws = "", []
-        for line in f.read_text(errors="replace").splitlines():
+        for line in text.splitlines():
             k, sep, val = (s.strip() for s in line.partition("="))
             if not sep:
                 continue
@@ -250,7 +251,6 @@ def read_routes(root: Path) -> dict[str, list[Route]]:
         for gw in gws:
             if key:
                 add(key, "default", gw)
-    return out
 
 
 # ---------------------------------------------------------------- a small DHCP client

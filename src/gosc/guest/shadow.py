@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import libxcrypt
+from .guestpath import GuestRoot, opened
 from .libxcrypt import Method
 
 __all__ = [
@@ -95,15 +96,17 @@ class Account:
     last_change: str | None  # the shadow "last change" field, days since 1970 ("" = unset)
 
 
-def _lines(path: Path) -> list[list[str]]:
-    text = path.read_text(encoding="utf-8") if path.exists() else ""
+def _lines(guest: GuestRoot, path: str) -> list[list[str]]:
+    text = guest.read_text(path) or ""
     return [line.split(":") for line in text.splitlines() if line and not line.startswith("#")]
 
 
-def read_accounts(root: Path) -> list[Account]:
-    shadow = {f[0]: f for f in _lines(root / "etc/shadow") if len(f) >= 3}
+def read_accounts(root: Path | GuestRoot) -> list[Account]:
+    with opened(root) as guest:
+        shadow = {f[0]: f for f in _lines(guest, "/etc/shadow") if len(f) >= 3}
+        passwd = _lines(guest, "/etc/passwd")
     accounts = []
-    for f in _lines(root / "etc/passwd"):
+    for f in passwd:
         if len(f) < 7 or not f[2].isdigit() or not f[3].isdigit():
             continue
         sh = shadow.get(f[0])
@@ -113,7 +116,7 @@ def read_accounts(root: Path) -> list[Account]:
     return accounts
 
 
-def read_account(root: Path, name: str) -> Account | None:
+def read_account(root: Path | GuestRoot, name: str) -> Account | None:
     return next((a for a in read_accounts(root) if a.name == name), None)
 
 
@@ -146,14 +149,21 @@ def update_shadow(text: str, user: str, *, hashed: str | None = None, last_chang
     return "\n".join(out) + "\n"
 
 
-def set_password(root: Path, user: str, password: str, *, salt: str | None = None) -> None:
-    """Set user's password in <root>/etc/shadow (simple in-place rewrite; the engine
-    writes through its atomic change set instead)."""
-    path = root / "etc/shadow"
-    text = update_shadow(path.read_text(), user, hashed=hash_password(password, salt), last_change=days_since_epoch())
-    path.write_text(text)
+def _rewrite_shadow(root: Path | GuestRoot, user: str, hashed: str | None, last_change: int) -> None:
+    with opened(root) as guest:
+        st = guest.lstat("/etc/shadow")
+        text = guest.read_text("/etc/shadow", follow=False, errors="strict")
+        if text is None:
+            raise FileNotFoundError("the guest has no /etc/shadow file")
+        new = update_shadow(text, user, hashed=hashed, last_change=last_change)
+        guest.write_atomic("/etc/shadow", new.encode(), st.st_mode & 0o7777)
 
 
-def expire_password(root: Path, user: str) -> None:
-    path = root / "etc/shadow"
-    path.write_text(update_shadow(path.read_text(), user, last_change=0))
+def set_password(root: Path | GuestRoot, user: str, password: str, *, salt: str | None = None) -> None:
+    """Set user's password in the guest's /etc/shadow (the engine writes through its
+    change set instead)."""
+    _rewrite_shadow(root, user, hash_password(password, salt), days_since_epoch())
+
+
+def expire_password(root: Path | GuestRoot, user: str) -> None:
+    _rewrite_shadow(root, user, None, 0)

@@ -19,14 +19,13 @@ neither the log nor the dry-run diff shows a password value.
 from __future__ import annotations
 
 import difflib
-import os
 import re
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..customization.sysprep import check_answer_file
+from .guestpath import GuestRoot, opened
 
 ANSWER_FILE = Path("Windows/Panther/unattend.xml")
 EARLIER_ANSWER_FILE = Path("Windows/Panther/Unattend/Unattend.xml")
@@ -52,21 +51,6 @@ def redact(text: str) -> str:
     return _SECRET_VALUE.sub(lambda m: m.group(1) + ("********" if m.group(3).strip() else "") + m.group(4), text)
 
 
-def _atomic_write(path: Path, data: bytes, mode: int = 0o600) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 class _Log:
     """guestcust.log lines, kept in memory until the end (so dry runs write nothing)."""
 
@@ -77,59 +61,56 @@ class _Log:
         stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime())
         self.lines.append(f"{stamp} [{level}] {text}")
 
-    def flush(self, root: Path) -> Path | None:
-        path = root / LOG_FILE
+    def flush(self, guest: GuestRoot) -> Path | None:
+        """Append to guestcust.log in the guest.  A symlink there is replaced, never
+        followed: its target (a host file, or any file of the guest) is not copied in."""
         try:
-            old = path.read_bytes() if path.exists() else b""
-            _atomic_write(path, old + ("\n".join(self.lines) + "\n").encode(), mode=0o644)
+            old = guest.read_bytes(str(LOG_FILE), follow=False) or b""
+            guest.write_atomic(str(LOG_FILE), old + ("\n".join(self.lines) + "\n").encode(), 0o644)
+            return guest.host_path(str(LOG_FILE))
         except OSError:
             return None
-        return path
 
 
-def _inside(root: Path, rel: Path) -> Path:
-    path = root / rel
-    if not path.resolve().is_relative_to(root.resolve()):
-        raise ValueError(f"{rel} leaves the guest tree")
-    return path
+def apply_sysprep(root: Path | GuestRoot, pkg_dir: Path | GuestRoot, *, dry_run: bool = False) -> WindowsResult:
+    with opened(root) as guest, opened(pkg_dir) as pkg:
+        return _apply(guest, pkg, dry_run)
 
 
-def apply_sysprep(root: Path, pkg_dir: Path, *, dry_run: bool = False) -> WindowsResult:
+def _apply(guest: GuestRoot, pkg: GuestRoot, dry_run: bool) -> WindowsResult:
     """Place ``<pkg_dir>/sysprep.xml`` as ``<root>/Windows/Panther/unattend.xml``."""
-    root, pkg_dir = Path(root), Path(pkg_dir)
     log = _Log()
     result = WindowsResult()
 
     def fail(message: str) -> WindowsResult:
         log("ERROR", message)
         result.error_code, result.failure, result.message = DEPLOY_FAILED, "sysprep", message
-        if not dry_run and (root / "Windows").is_dir():  # never create a Windows dir in another tree
-            result.log_path = log.flush(root)
+        if not dry_run and guest.is_dir("Windows"):  # never create a Windows dir in another tree
+            result.log_path = log.flush(guest)
         return result
 
     log("INFO", f"Windows customization: answer file from {PACKAGE_FILE} in the deploy package")
-    if not (root / "Windows").is_dir():
-        return fail(f"{root} is not a Windows guest tree (no Windows directory)")
-    source = pkg_dir / PACKAGE_FILE
+    if not guest.is_dir("Windows"):
+        return fail(f"{guest.path} is not a Windows guest tree (no Windows directory)")
     try:
-        data = source.read_bytes()
-    except FileNotFoundError:
-        return fail(f"the deploy package has no {PACKAGE_FILE}")
+        data = pkg.read_bytes(PACKAGE_FILE)
     except OSError as e:
         return fail(f"cannot read {PACKAGE_FILE}: {e.strerror}")
+    if data is None:
+        return fail(f"the deploy package has no {PACKAGE_FILE}")
     try:
         check_answer_file(data)
     except ValueError as e:
         return fail(f"{PACKAGE_FILE} is unusable: {e}")
     try:
-        target = _inside(root, ANSWER_FILE)
-    except ValueError as e:
-        return fail(str(e))
+        target = guest.host_path(str(ANSWER_FILE))  # to report; every access goes through guest
+        old = guest.read_bytes(str(ANSWER_FILE), follow=False)  # a symlink there is replaced
+    except OSError as e:
+        return fail(f"cannot use {ANSWER_FILE}: {e.strerror}")
 
     guest_path = "C:\\" + str(ANSWER_FILE).replace("/", "\\")
-    if (root / EARLIER_ANSWER_FILE).exists():
+    if guest.exists(str(EARLIER_ANSWER_FILE)):
         log("WARN", "C:\\Windows\\Panther\\Unattend\\Unattend.xml exists and comes first in setup's search order")
-    old = target.read_bytes() if target.is_file() else None
     if old == data:
         log("INFO", f"{guest_path} already holds this answer file")
     else:
@@ -148,14 +129,14 @@ def apply_sysprep(root: Path, pkg_dir: Path, *, dry_run: bool = False) -> Window
 
     if result.changes:
         try:
-            _atomic_write(target, data)
+            guest.write_atomic(str(ANSWER_FILE), data, 0o600)
         except OSError as e:
             result.changes.clear()
             return fail(f"cannot write {guest_path}: {e.strerror}")
         log("INFO", f"wrote {guest_path} ({len(data)} bytes, passwords not logged)")
     log("INFO", "answer file in place; Windows setup applies it on the next boot (specialize, oobeSystem)")
     result.message = f"answer file placed at {guest_path}"
-    result.log_path = log.flush(root)
+    result.log_path = log.flush(guest)
     if result.log_path is not None:
         result.changes.append(result.log_path)
     return result

@@ -32,6 +32,7 @@ from gosc.customization.custcfg_model import CustConfig
 from . import cloudinit, identity, interfaces, network, password, scripts, timezone
 from .distro import Distro, UnsupportedDistro, detect
 from .errors import ABORTED, CONFIG, IDENTITY, NETWORK, UNKNOWN, EngineError, ErrorCode
+from ..guestpath import GuestRoot, opened
 from .files import ChangeSet, CommitError
 from .log import LOG_PATH, EngineLog
 
@@ -56,27 +57,42 @@ class EngineResult:
         return self.error_code == 0
 
 
-def apply(root: Path, pkg_dir: Path, *, dry_run: bool = False, report: Report | None = None,
+def apply(root: Path | GuestRoot, pkg_dir: Path | GuestRoot, *, dry_run: bool = False, report: Report | None = None,
           script_timeout: float = 100, password_salt: str | None = None,
           cancel: threading.Event | None = None) -> EngineResult:
     """``cancel`` (AbortCustomization_Task): once set, a running script is killed and
-    nothing is committed; the result is the failure ``aborted``."""
-    pkg_dir = Path(pkg_dir)
-    return _run(Path(root), pkg_dir, pkg_dir / "cust.cfg", dry_run, report, script_timeout, password_salt, cancel)
+    nothing is committed; the result is the failure ``aborted``.  Every file of the guest
+    and of the package is reached through gosc.guest.guestpath, each tree as its own root."""
+    return _open_and_run(root, pkg_dir, "cust.cfg", dry_run, report, script_timeout, password_salt, cancel)
 
 
-def apply_cfg(root: Path, cust_cfg_path: Path, *, dry_run: bool = False, report: Report | None = None,
+def apply_cfg(root: Path | GuestRoot, cust_cfg_path: Path, *, dry_run: bool = False, report: Report | None = None,
               script_timeout: float = 100, password_salt: str | None = None,
               cancel: threading.Event | None = None) -> EngineResult:
     """Like apply(), for a lone cust.cfg; files it names are looked up beside it."""
     cust_cfg_path = Path(cust_cfg_path)
-    return _run(Path(root), cust_cfg_path.parent, cust_cfg_path, dry_run, report, script_timeout, password_salt, cancel)
+    return _open_and_run(root, cust_cfg_path.parent, cust_cfg_path.name, dry_run, report, script_timeout,
+                         password_salt, cancel)  # fmt: skip
 
 
-def _run(root: Path, pkg_dir: Path, cfg_path: Path, dry_run: bool, report: Report | None,
+def _open_and_run(root: Path | GuestRoot, pkg_dir: Path | GuestRoot, cfg_name: str, dry_run: bool,
+                  report: Report | None, script_timeout: float, salt: str | None,
+                  cancel: threading.Event | None) -> EngineResult:  # fmt: skip
+    try:
+        with opened(root) as guest:
+            try:
+                with opened(pkg_dir) as pkg:
+                    return _run(guest, pkg, cfg_name, dry_run, report, script_timeout, salt, cancel)
+            except FileNotFoundError as exc:  # the package directory itself is gone
+                return EngineResult(int(ErrorCode.PKG_NOT_FOUND), CONFIG, f"cannot open {exc.filename}", None)
+    except FileNotFoundError as exc:
+        return EngineResult(int(ErrorCode.DEPLOY_FAILED), UNKNOWN, f"no guest tree at {exc.filename}", None)
+
+
+def _run(guest: GuestRoot, pkg: GuestRoot, cfg_name: str, dry_run: bool, report: Report | None,
          script_timeout: float, salt: str | None, cancel: threading.Event | None) -> EngineResult:
     log = EngineLog()
-    log.info(f"gosc guest customization of {root} from {pkg_dir}{' (dry run)' if dry_run else ''}")
+    log.info(f"gosc guest customization of {guest.path} from {pkg.path}{' (dry run)' if dry_run else ''}")
     cfg: CustConfig | None = None
     result = EngineResult(int(ErrorCode.SUCCESS), None, "customization succeeded", None)
 
@@ -85,13 +101,13 @@ def _run(root: Path, pkg_dir: Path, cfg_path: Path, dry_run: bool, report: Repor
             report("guestinfo.gc.status", value)
 
     try:
-        cfg = _load(cfg_path, log)
+        cfg = _load(pkg, cfg_name, log)
         status("Started")
-        distro = _detect(root)
+        distro = _detect(guest)
         result.family = distro.family
         log.info(f"guest is {distro.pretty_name} (family {distro.family})")
-        cs = ChangeSet(root)
-        _steps(cfg, distro, root, pkg_dir, cs, log, dry_run, script_timeout, salt, result, cancel or threading.Event())
+        cs = ChangeSet(guest)
+        _steps(cfg, distro, guest, pkg, cs, log, dry_run, script_timeout, salt, result, cancel or threading.Event())
     except EngineError as exc:
         result.error_code, result.failure, result.message = int(exc.code), exc.failure, log.mask(exc.message)
         log.error(f"customization failed ({exc.failure}): {exc.message}")
@@ -105,17 +121,20 @@ def _run(root: Path, pkg_dir: Path, cfg_path: Path, dry_run: bool, report: Repor
     result.log = log.text()
     if not dry_run:
         try:
-            result.log_path = log.write(root)
+            result.log_path = log.write(guest)
         except OSError:
             result.log_path = None
     return result
 
 
-def _load(cfg_path: Path, log: EngineLog) -> CustConfig:
+def _load(pkg: GuestRoot, cfg_name: str, log: EngineLog) -> CustConfig:
     try:
-        text = cfg_path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise EngineError(CONFIG, f"cannot read {cfg_path.name}: {exc.strerror}", ErrorCode.PKG_NOT_FOUND) from None
+        text = pkg.read_text(cfg_name, errors="strict")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
+        raise EngineError(CONFIG, f"cannot read {cfg_name}: {reason}", ErrorCode.PKG_NOT_FOUND) from None
+    if text is None:
+        raise EngineError(CONFIG, f"cannot read {cfg_name}: no such file", ErrorCode.PKG_NOT_FOUND)
     try:
         cfg = parse(text)
     except CustCfgError as exc:
@@ -127,23 +146,25 @@ def _load(cfg_path: Path, log: EngineLog) -> CustConfig:
     return cfg
 
 
-def _detect(root: Path) -> Distro:
+def _detect(guest: GuestRoot) -> Distro:
     try:
-        return detect(root)
+        return detect(guest)
     except UnsupportedDistro as exc:
         raise EngineError(CONFIG, str(exc), ErrorCode.NOT_SUPPORT) from None
 
 
-def _steps(cfg: CustConfig, distro: Distro, root: Path, pkg_dir: Path, cs: ChangeSet, log: EngineLog,
+def _steps(cfg: CustConfig, distro: Distro, guest: GuestRoot, pkg: GuestRoot, cs: ChangeSet, log: EngineLog,
            dry_run: bool, script_timeout: float, salt: str | None, result: EngineResult,
            cancel: threading.Event) -> None:
+    # Scripts are programs, not file operations: they get host paths of the resolved trees.
+    root, pkg_dir = guest.path, pkg.path
     if cfg.cloudinit_metadata:
-        cloudinit.apply(cfg, root, pkg_dir, cs, log)
+        cloudinit.apply(cfg, guest, pkg, cs, log)
         _finish(cs, dry_run, result, cancel)
         return
 
-    scripts.check_enabled(root, cfg, log)
-    first_run = not scripts.already_ran(root, cfg)
+    scripts.check_enabled(guest, cfg, log)
+    first_run = not scripts.already_ran(guest, cfg)
     if not first_run:
         log.info(f"marker /.markerfile-{cfg.marker_id}.txt exists: scripts and password are skipped")
     run_script = bool(cfg.script_name) and first_run
@@ -157,13 +178,13 @@ def _steps(cfg: CustConfig, distro: Distro, root: Path, pkg_dir: Path, cs: Chang
     cs.section = NETWORK
     if cfg.networking and cfg.nics:
         try:
-            net = network.build(cfg, interfaces.scan(root))
+            net = network.build(cfg, interfaces.scan(guest))
             network.render(distro, net, cs, log)
         except EngineError:
             raise
         except Exception as exc:
             raise EngineError(NETWORK, f"network configuration failed: {exc}") from exc
-        cloudinit.keep_network(root, cs, log)
+        cloudinit.keep_network(guest, cs, log)
     else:
         log.info("no NICs to configure (NETWORKING = no or no [NIC-CONFIG])")
 

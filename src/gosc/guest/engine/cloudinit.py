@@ -16,12 +16,12 @@ overwrite the customized network on the next boot.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import yaml
 
 from gosc.customization.custcfg_model import CustConfig
 
+from ..guestpath import GuestRoot
 from .errors import CLOUDINIT_MISSING, CONFIG, METADATA, EngineError, ErrorCode
 from .files import ChangeSet
 from .log import EngineLog
@@ -30,14 +30,13 @@ MAX_METADATA = 512 * 1024
 DISABLE_NETWORK_CFG = "/etc/cloud/cloud.cfg.d/99-disable-network-config.cfg"
 
 
-def has_cloud_init(root: Path) -> bool:
-    return (root / "usr/bin/cloud-init").exists() or (root / "etc/cloud").is_dir()
+def has_cloud_init(guest: GuestRoot) -> bool:
+    return guest.exists("/usr/bin/cloud-init") or guest.is_dir("/etc/cloud")
 
 
 def imc_dir(cs: ChangeSet) -> str:
-    # /var/run is usually a symlink to /run; follow it inside the guest, not on the host.
-    var_run = cs.root / "var/run"
-    return "/run/vmware-imc" if var_run.is_symlink() else "/var/run/vmware-imc"
+    # /var/run is usually a symlink to /run: name the directory it means in the guest.
+    return "/run/vmware-imc" if cs.guest.is_symlink("/var/run") else "/var/run/vmware-imc"
 
 
 def load_metadata(text: str) -> dict:
@@ -58,18 +57,18 @@ def load_metadata(text: str) -> dict:
     return data
 
 
-def _package_file(pkg_dir: Path, name: str, key: str) -> bytes:
+def _package_file(pkg: GuestRoot, name: str, key: str) -> bytes:
     if "/" in name or name in (".", ".."):
         raise EngineError(CONFIG, f"[CLOUDINIT] {key}: unusable file name {name!r}")
-    path = pkg_dir / name
-    if not path.is_file():
+    data = pkg.read_bytes(name)
+    if data is None:
         raise EngineError(CONFIG, f"[CLOUDINIT] {key}: {name} is not in the package")
-    return path.read_bytes()
+    return data
 
 
-def apply(cfg: CustConfig, root: Path, pkg_dir: Path, cs: ChangeSet, log: EngineLog) -> None:
+def apply(cfg: CustConfig, guest: GuestRoot, pkg: GuestRoot, cs: ChangeSet, log: EngineLog) -> None:
     assert cfg.cloudinit_metadata
-    raw = _package_file(pkg_dir, cfg.cloudinit_metadata, "METADATA")
+    raw = _package_file(pkg, cfg.cloudinit_metadata, "METADATA")
     if len(raw) > MAX_METADATA:
         raise EngineError(METADATA, f"cloud-init metadata is {len(raw)} bytes, more than {MAX_METADATA}",
                           ErrorCode.CLOUDINIT_WRONG_META_FORMAT)
@@ -79,19 +78,19 @@ def apply(cfg: CustConfig, root: Path, pkg_dir: Path, cs: ChangeSet, log: Engine
         raise EngineError(METADATA, "cloud-init metadata is not UTF-8 text",
                           ErrorCode.CLOUDINIT_WRONG_META_FORMAT) from None
     load_metadata(text)
-    if not has_cloud_init(root):
+    if not has_cloud_init(guest):
         raise EngineError(CLOUDINIT_MISSING, "cloud-init metadata was sent but the guest has no cloud-init",
                           ErrorCode.CLOUDINIT_NOT_SUPPORT_RAWDATA)
     target = imc_dir(cs)
-    cs.write(f"{target}/cust.cfg", (pkg_dir / "cust.cfg").read_bytes(), 0o600)
+    cs.write(f"{target}/cust.cfg", _package_file(pkg, "cust.cfg", "cust.cfg"), 0o600)
     cs.write(f"{target}/{cfg.cloudinit_metadata}", raw, 0o600)
     if cfg.cloudinit_userdata:
         cs.write(f"{target}/{cfg.cloudinit_userdata}",
-                 _package_file(pkg_dir, cfg.cloudinit_userdata, "USERDATA"), 0o600)
+                 _package_file(pkg, cfg.cloudinit_userdata, "USERDATA"), 0o600)
     log.info(f"cloud-init raw data placed in {target} for cloud-init's VMware datasource")
 
 
-def keep_network(root: Path, cs: ChangeSet, log: EngineLog) -> None:
-    if has_cloud_init(root) and cs.host_path(DISABLE_NETWORK_CFG).parent.is_dir():
+def keep_network(guest: GuestRoot, cs: ChangeSet, log: EngineLog) -> None:
+    if has_cloud_init(guest) and guest.is_dir(DISABLE_NETWORK_CFG.rsplit("/", 1)[0]):
         cs.write(DISABLE_NETWORK_CFG, "# written by gosc guest customization\nnetwork: {config: disabled}\n", 0o644)
         log.info("cloud-init network configuration disabled so it keeps the customized network")

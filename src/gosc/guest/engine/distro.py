@@ -15,6 +15,8 @@ import shlex
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..guestpath import GuestRoot, opened
+
 FAMILIES = ("ubuntu", "debian", "sysconfig", "networkmanager", "suse", "photon")
 _RHEL_LIKE = {"rhel", "centos", "rocky", "almalinux", "ol", "fedora", "scientific", "amzn"}
 
@@ -66,11 +68,12 @@ def parse_os_release(text: str) -> dict[str, str]:
     return values
 
 
-def detect(root: Path) -> Distro:
-    path = next((p for p in (root / "etc/os-release", root / "usr/lib/os-release") if p.is_file()), None)
-    if path is None:
+def detect(root: Path | GuestRoot) -> Distro:
+    with opened(root) as guest:
+        text = next((t for t in map(guest.read_text, ("/etc/os-release", "/usr/lib/os-release")) if t is not None), None)
+    if text is None:
         raise UnsupportedDistro("the guest has no /etc/os-release")
-    info = parse_os_release(path.read_text(encoding="utf-8", errors="replace"))
+    info = parse_os_release(text)
     ident = info.get("ID", "").lower()
     like = set(info.get("ID_LIKE", "").lower().split())
     version = info.get("VERSION_ID", "")

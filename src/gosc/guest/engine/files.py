@@ -6,23 +6,19 @@ mode set), and only when all of them are ready renames them into place, so a fai
 step or a full disk leaves no half-written file behind.  ``diff`` shows what a commit
 would do; a dry run never commits.
 
-Paths are guest paths (``/etc/hosts``).  Directories on the way must not be symlinks
-that lead out of the guest root; a symlink *at* the target (``/etc/localtime``) is
-replaced, never followed.
+Paths are guest paths (``/etc/hosts``), resolved inside the guest root by
+gosc.guest.guestpath (a guest's absolute symlinks mean the guest's own files); a symlink
+*at* the target (``/etc/localtime``) is replaced, never followed.
 """
 
 from __future__ import annotations
 
 import difflib
-import os
 import stat
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-
-class UnsafePathError(Exception):
-    pass
+from ..guestpath import GuestPathError, GuestRoot, Staged
 
 
 class CommitError(Exception):
@@ -46,58 +42,46 @@ class Change:
 
 
 class ChangeSet:
-    def __init__(self, root: Path) -> None:
-        self.root = Path(root)
-        self._real_root = os.path.realpath(self.root)
+    def __init__(self, root: Path | GuestRoot) -> None:
+        """``root`` a guest tree; a path is opened here (and closed with this object)."""
+        self.guest = root if isinstance(root, GuestRoot) else GuestRoot(root)
+        self.root = self.guest.path
         self._changes: dict[str, Change] = {}
         self.section = "unknown"  # set by the engine before each step
-
-    # -- paths ------------------------------------------------------------------------
-    def host_path(self, guest_path: str) -> Path:
-        rel = guest_path.lstrip("/")
-        if not rel or any(part in ("", ".", "..") for part in rel.split("/")):
-            raise UnsafePathError(f"bad guest path {guest_path!r}")
-        host = self.root / rel
-        parent = os.path.realpath(host.parent)
-        if parent != self._real_root and not parent.startswith(self._real_root + os.sep):
-            raise UnsafePathError(f"{guest_path} leads outside the guest root")
-        return host
 
     # -- reading (staged content wins) ----------------------------------------------
     def exists(self, guest_path: str) -> bool:
         change = self._changes.get(guest_path)
         if change is not None:
             return change.kind != "remove"
-        return os.path.lexists(self.host_path(guest_path))
+        return self.guest.lexists(guest_path)
 
     def read_bytes(self, guest_path: str) -> bytes | None:
         change = self._changes.get(guest_path)
         if change is not None:
             return change.content if change.kind == "write" else None
-        host = self.host_path(guest_path)
-        if host.is_symlink() or not host.is_file():
-            return None
-        return host.read_bytes()
+        return self.guest.read_bytes(guest_path, follow=False)
 
     def read_text(self, guest_path: str) -> str | None:
         data = self.read_bytes(guest_path)
         return None if data is None else data.decode("utf-8", errors="replace")
 
+    def _lmode(self, guest_path: str) -> int | None:
+        try:
+            return self.guest.lstat(guest_path).st_mode
+        except GuestPathError:
+            return None
+
     # -- staging ------------------------------------------------------------------------
     def write(self, guest_path: str, content: str | bytes, mode: int | None = None, *, secret: bool = False) -> None:
         """Stage a file.  mode None keeps the current file's mode (0644 for new files)."""
         data = content.encode("utf-8") if isinstance(content, str) else content
-        host = self.host_path(guest_path)
         if mode is None:
-            try:
-                st = os.lstat(host)
-                mode = stat.S_IMODE(st.st_mode) if stat.S_ISREG(st.st_mode) else 0o644
-            except FileNotFoundError:
-                mode = 0o644
+            current = self._lmode(guest_path)
+            mode = stat.S_IMODE(current) if current is not None and stat.S_ISREG(current) else 0o644
         self._changes[guest_path] = Change(guest_path, "write", data, mode, secret=secret, section=self.section)
 
     def symlink(self, guest_path: str, target: str) -> None:
-        self.host_path(guest_path)
         self._changes[guest_path] = Change(guest_path, "symlink", target=target, section=self.section)
 
     def remove(self, guest_path: str) -> None:
@@ -106,14 +90,14 @@ class ChangeSet:
 
     # -- results ------------------------------------------------------------------------
     def _is_noop(self, change: Change) -> bool:
-        host = self.host_path(change.path)
+        current = self._lmode(change.path)
         if change.kind == "symlink":
-            return host.is_symlink() and os.readlink(host) == change.target
+            return current is not None and stat.S_ISLNK(current) and self.guest.readlink(change.path) == change.target
         if change.kind == "remove":
-            return not os.path.lexists(host)
-        if host.is_symlink() or not host.is_file():
+            return current is None
+        if current is None or not stat.S_ISREG(current):
             return False
-        return host.read_bytes() == change.content and stat.S_IMODE(host.stat().st_mode) == change.mode
+        return self.guest.read_bytes(change.path, follow=False) == change.content and stat.S_IMODE(current) == change.mode
 
     def pending(self) -> list[Change]:
         """Changes that would alter the tree, in staging order."""
@@ -122,19 +106,20 @@ class ChangeSet:
     def paths(self) -> list[str]:
         return [c.path for c in self.pending()]
 
-    def _describe_current(self, host: Path) -> tuple[list[str], str]:
-        if host.is_symlink():
-            return [f"symlink -> {os.readlink(host)}\n"], "symlink"
-        if host.is_file():
-            return host.read_text(encoding="utf-8", errors="replace").splitlines(keepends=True), "file"
+    def _describe_current(self, guest_path: str) -> tuple[list[str], str]:
+        current = self._lmode(guest_path)
+        if current is not None and stat.S_ISLNK(current):
+            return [f"symlink -> {self.guest.readlink(guest_path)}\n"], "symlink"
+        if current is not None and stat.S_ISREG(current):
+            text = (self.guest.read_bytes(guest_path, follow=False) or b"").decode("utf-8", errors="replace")
+            return text.splitlines(keepends=True), "file"
         return [], "none"
 
     def diff(self) -> str:
         """A unified diff of every pending change (symlinks shown as 'symlink -> target')."""
         out: list[str] = []
         for change in self.pending():
-            host = self.host_path(change.path)
-            old, what = self._describe_current(host)
+            old, what = self._describe_current(change.path)
             if change.secret:
                 out += [f"--- a{change.path}\n", f"+++ b{change.path}\n", "@@ secret file changed; content not shown @@\n"]
                 continue
@@ -156,51 +141,32 @@ class ChangeSet:
     def commit(self) -> list[str]:
         """Write everything: all temp files first, then the renames.  Returns the paths."""
         pending = self.pending()
-        prepared: list[tuple[Change, Path, str | None]] = []
+        prepared: list[tuple[Change, Staged | None]] = []
         change: Change | None = None
         try:
             for change in pending:
-                host = self.host_path(change.path)
-                if host.is_dir() and not host.is_symlink():
-                    # os.replace would fail on it in the second phase, after other renames
-                    raise IsADirectoryError(f"{change.path} is a directory")
-                host.parent.mkdir(parents=True, exist_ok=True)
-                tmp: str | None = None
+                current = self._lmode(change.path)
+                if current is not None and stat.S_ISDIR(current):
+                    # the rename would fail on it in the second phase, after other renames
+                    raise CommitError(change.section, f"cannot write {change.path}: it is a directory")
+                staged: Staged | None = None
                 if change.kind == "write":
-                    fd, tmp = tempfile.mkstemp(prefix=f".{host.name}.", suffix=".gosc-tmp", dir=host.parent)
-                    with os.fdopen(fd, "wb") as fh:
-                        assert change.content is not None
-                        fh.write(change.content)
-                        fh.flush()
-                        os.fchmod(fh.fileno(), change.mode or 0o644)
-                        os.fsync(fh.fileno())
+                    assert change.content is not None
+                    staged = self.guest.stage(change.path, change.content, change.mode or 0o644)
                 elif change.kind == "symlink":
-                    tmp = os.path.join(host.parent, f".{host.name}.{os.getpid()}.gosc-tmp")
-                    if os.path.lexists(tmp):
-                        os.unlink(tmp)
                     assert change.target is not None
-                    os.symlink(change.target, tmp)
-                prepared.append((change, host, tmp))
+                    staged = self.guest.stage_symlink(change.path, change.target)
+                prepared.append((change, staged))
         except BaseException as exc:
-            for _, _, tmp in prepared:
-                if tmp and os.path.lexists(tmp):
-                    os.unlink(tmp)
+            for _, staged in prepared:
+                if staged is not None:
+                    staged.discard()
             if isinstance(exc, OSError) and change is not None:
                 raise CommitError(change.section, f"cannot write {change.path}: {exc.strerror or exc}") from exc
             raise
-        dirs: set[Path] = set()
-        for change, host, tmp in prepared:
-            if change.kind == "remove":
-                if os.path.lexists(host):
-                    os.unlink(host)
+        for change, staged in prepared:
+            if staged is None:
+                self.guest.unlink(change.path, missing_ok=True)
             else:
-                assert tmp is not None
-                os.replace(tmp, host)
-            dirs.add(host.parent)
-        for d in dirs:  # make the renames themselves durable
-            fd = os.open(d, os.O_RDONLY)
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-        return [c.path for c, _, _ in prepared]
+                staged.commit()
+        return [c.path for c, _ in prepared]

@@ -12,20 +12,18 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from ..guestpath import GuestRoot, opened
+
 _MAC_RE = re.compile(r"^[0-9a-f]{2}(:[0-9a-f]{2}){5}$")
 
 
-def scan(root: Path) -> dict[str, str]:
+def scan(root: Path | GuestRoot) -> dict[str, str]:
     """MAC (lower-case) -> interface name."""
-    base = root / "sys/class/net"
     found: dict[str, str] = {}
-    if not base.is_dir():
-        return found
-    for dev in sorted(base.iterdir()):
-        addr_file = dev / "address"
-        if dev.name == "lo" or not addr_file.is_file():
-            continue
-        mac = addr_file.read_text(encoding="ascii", errors="replace").strip().lower()
-        if _MAC_RE.match(mac) and mac != "00:00:00:00:00:00":
-            found.setdefault(mac, dev.name)
+    with opened(root) as guest:
+        for dev in guest.listdir("/sys/class/net"):
+            text = guest.read_text(f"/sys/class/net/{dev}/address") if dev != "lo" else None
+            mac = (text or "").strip().lower()
+            if _MAC_RE.match(mac) and mac != "00:00:00:00:00:00":
+                found.setdefault(mac, dev)
     return found

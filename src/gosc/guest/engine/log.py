@@ -10,6 +10,8 @@ import os
 import time
 from pathlib import Path
 
+from ..guestpath import GuestRoot
+
 LOG_PATH = "var/log/vmware-imc/toolsDeployPkg.log"  # relative to the guest root
 
 
@@ -46,11 +48,11 @@ class EngineLog:
     def text(self) -> str:
         return "\n".join(self.lines) + "\n"
 
-    def write(self, root: Path) -> Path:
-        """Append to the guest's log file (0600: it names users and addresses)."""
-        path = root / LOG_PATH
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW, 0o600)
+    def write(self, guest: GuestRoot) -> Path:
+        """Append to the guest's log file (0600: it names users and addresses), inside
+        the guest whatever its log directory links to; returns the file's host path."""
+        guest.mkdir(os.path.dirname(LOG_PATH), 0o755, parents=True, exist_ok=True)
+        fd = guest.open(LOG_PATH, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         with os.fdopen(fd, "a", encoding="utf-8") as fh:
             fh.write(self.text())
-        return path
+        return guest.host_path(LOG_PATH)

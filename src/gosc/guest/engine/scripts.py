@@ -31,6 +31,7 @@ from pathlib import Path
 
 from gosc.customization.custcfg_model import CustConfig
 
+from ..guestpath import GuestRoot, opened
 from .errors import ABORTED, CONFIG, SCRIPT, SCRIPT_DISABLED, EngineError, ErrorCode
 from .log import EngineLog
 
@@ -38,14 +39,15 @@ TOOLS_CONF = "etc/vmware-tools/tools.conf"
 _MARKER_ID = re.compile(r"^[A-Za-z0-9._-]+$")
 
 
-def tools_conf_setting(root: Path, log: EngineLog | None = None) -> bool | None:
+def tools_conf_setting(root: Path | GuestRoot, log: EngineLog | None = None) -> bool | None:
     """``[deployPkg] enable-custom-scripts`` from the guest's tools.conf, None if unset."""
-    path = root / TOOLS_CONF
-    if not path.is_file():
+    with opened(root) as guest:
+        text = guest.read_text(TOOLS_CONF)
+    if text is None:
         return None
     parser = configparser.ConfigParser(interpolation=None, strict=False)
     try:
-        parser.read_string(path.read_text(encoding="utf-8", errors="replace"))
+        parser.read_string(text)
     except configparser.Error as exc:
         if log:
             log.warn(f"tools.conf is unreadable ({exc.__class__.__name__}); treating scripts as not enabled there")
@@ -56,12 +58,12 @@ def tools_conf_setting(root: Path, log: EngineLog | None = None) -> bool | None:
     return value.strip().lower() in ("true", "yes", "1", "on")
 
 
-def scripts_enabled(root: Path, cfg: CustConfig, log: EngineLog | None = None) -> bool:
+def scripts_enabled(root: Path | GuestRoot, cfg: CustConfig, log: EngineLog | None = None) -> bool:
     setting = tools_conf_setting(root, log)
     return cfg.default_run_post_script if setting is None else setting
 
 
-def check_enabled(root: Path, cfg: CustConfig, log: EngineLog) -> None:
+def check_enabled(root: Path | GuestRoot, cfg: CustConfig, log: EngineLog) -> None:
     if cfg.script_name and not scripts_enabled(root, cfg, log):
         raise EngineError(
             SCRIPT_DISABLED,
@@ -77,8 +79,11 @@ def marker_path(marker_id: str) -> str:
     return f"/.markerfile-{marker_id}.txt"
 
 
-def already_ran(root: Path, cfg: CustConfig) -> bool:
-    return bool(cfg.marker_id) and os.path.lexists(root / marker_path(cfg.marker_id).lstrip("/"))
+def already_ran(root: Path | GuestRoot, cfg: CustConfig) -> bool:
+    if not cfg.marker_id:
+        return False
+    with opened(root) as guest:
+        return guest.lexists(marker_path(cfg.marker_id))
 
 
 def script_path(pkg_dir: Path, cfg: CustConfig) -> Path:

@@ -40,8 +40,7 @@ def resolve(tz: str, cs: ChangeSet, zones: frozenset[str] | set[str] | None = No
     """The zone name to install for ``tz``; EngineError(identity) when none fits."""
     tz = tz.strip()
     if _NAME.match(tz) and ".." not in tz:
-        guest = cs.host_path(f"/usr/share/zoneinfo/{tz}")
-        if guest.is_file():
+        if cs.guest.is_file(f"/usr/share/zoneinfo/{tz}"):
             return tz
     zones = host_zones() if zones is None else zones
     if tz in zones:

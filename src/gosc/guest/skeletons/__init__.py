@@ -21,9 +21,10 @@ family's stock network files, tools.conf) - a few KB, no binaries.  Conventions:
 from __future__ import annotations
 
 import json
-import os
 import shutil
 from pathlib import Path
+
+from ..guestpath import GuestRoot
 
 __all__ = ["FAMILIES", "NIC_NAMES", "copy_skeleton", "skeleton_dir"]
 
@@ -67,19 +68,15 @@ def copy_skeleton(family: str, dest: Path, macs: list[str]) -> Path:
     shutil.copytree(src, dest, dirs_exist_ok=True, ignore=shutil.ignore_patterns(_META, "__pycache__"))
     meta_path = src / _META
     meta = json.loads(meta_path.read_text()) if meta_path.exists() else {}
-    for rel, target in meta.get("links", {}).items():
-        link = dest / rel
-        link.parent.mkdir(parents=True, exist_ok=True)
-        if os.path.lexists(link):
-            link.unlink()
-        os.symlink(target, link)
-    for rel, mode in meta.get("modes", {}).items():
-        os.chmod(dest / rel, int(mode, 8))
-    if macs:
-        net = dest / "sys/class/net"
-        if net.is_dir():
-            shutil.rmtree(net)
-        for name, mac in zip(NIC_NAMES, macs):
-            (net / name).mkdir(parents=True)
-            (net / name / "address").write_text(mac.lower() + "\n")
+    with GuestRoot(dest) as guest:  # the copy is a guest tree now: act inside it
+        for rel, target in meta.get("links", {}).items():
+            guest.mkdir(rel.rpartition("/")[0] or "/", parents=True, exist_ok=True)
+            guest.unlink(rel, missing_ok=True)
+            guest.symlink(rel, target)
+        for rel, mode in meta.get("modes", {}).items():
+            guest.chmod(rel, int(mode, 8))
+        if macs:
+            guest.rmtree("/sys/class/net")
+            for name, mac in zip(NIC_NAMES, macs):
+                guest.write_atomic(f"/sys/class/net/{name}/address", (mac.lower() + "\n").encode(), 0o644)
     return dest

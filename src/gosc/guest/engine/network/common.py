@@ -26,8 +26,7 @@ def resolv_conf(net: NetworkConfig, cs: ChangeSet, log: EngineLog) -> None:
     """
     if net.dns_servers is None and net.dns_suffixes is None:
         return
-    host = cs.host_path("/etc/resolv.conf")
-    if host.is_symlink():
+    if cs.guest.is_symlink("/etc/resolv.conf"):
         log.info("/etc/resolv.conf is a symlink (managed by a resolver); DNS goes to the network config only")
         return
     old = cs.read_text("/etc/resolv.conf") or ""

@@ -65,15 +65,13 @@ def render(net: NetworkConfig, cs: ChangeSet, log: EngineLog) -> None:
     doc = {"network": {"version": 2, "renderer": "networkd", "ethernets": ethernets}}
     body = yaml.safe_dump(doc, sort_keys=False, default_flow_style=False)
     cs.write(PATH, f"# {HEADER}\n{body}", 0o600)
-    netplan_dir = cs.host_path("/etc/netplan/x").parent
-    if netplan_dir.is_dir():
-        for other in sorted(netplan_dir.glob("*.yaml")):
-            guest = f"/etc/netplan/{other.name}"
-            if guest == PATH or other.is_symlink():
-                continue
-            data = cs.read_bytes(guest)
-            if data is not None:
-                cs.write(guest + BACKUP_SUFFIX, data, 0o600)
-                cs.remove(guest)
-                log.info(f"moved {guest} aside to {guest}{BACKUP_SUFFIX}: netplan would merge it")
+    for name in cs.guest.listdir("/etc/netplan"):
+        guest = f"/etc/netplan/{name}"
+        if not name.endswith(".yaml") or guest == PATH or cs.guest.is_symlink(guest):
+            continue
+        data = cs.read_bytes(guest)
+        if data is not None:
+            cs.write(guest + BACKUP_SUFFIX, data, 0o600)
+            cs.remove(guest)
+            log.info(f"moved {guest} aside to {guest}{BACKUP_SUFFIX}: netplan would merge it")
     log.info(f"wrote {PATH} for {', '.join(ethernets) or 'no interfaces'}")
