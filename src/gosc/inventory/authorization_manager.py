@@ -47,6 +47,10 @@ SYSTEM_ROLES: dict[str, tuple[int, frozenset[str]]] = {
     "NoAccess": (-5, frozenset()),
 }
 
+# vCenter puts these into every role a user defines (only NoAccess lacks them): whoever
+# holds any permission on an entity may see it and read its properties.
+ROLE_BASE_PRIVILEGES = frozenset({"System.Anonymous", "System.View", "System.Read"})
+
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1}
 
 
@@ -107,7 +111,7 @@ class AuthorizationManager(ManagedObject):
 
     def load(self) -> None:
         for _, doc in self.si.store.load("role"):
-            self.roles[doc["name"]] = frozenset(doc["privileges"])
+            self.roles[doc["name"]] = frozenset(doc["privileges"]) | ROLE_BASE_PRIVILEGES
         for _, doc in self.si.store.load("user"):
             user = User.from_doc(doc)
             self.users[user.name] = user
@@ -130,7 +134,7 @@ class AuthorizationManager(ManagedObject):
         """Roles and users from a TOML file; users named there are replaced."""
         conf = tomllib.loads(path.read_text())
         for name, role in conf.get("roles", {}).items():
-            privs = frozenset(role.get("privileges", []))
+            privs = frozenset(role.get("privileges", [])) | ROLE_BASE_PRIVILEGES
             self.roles[name] = privs
             self.si.store.put("role", name, {"name": name, "privileges": sorted(privs)})
         for entry in conf.get("users", []):
