@@ -14,7 +14,8 @@ Users and roles come from a TOML file (``users.toml`` in the data directory or
     # permissions = [{ entity = "/DC0/vm/demo-ubuntu", role = "Admin" }]
 
 A permission on an entity applies to it and, with ``propagate`` (the default), to
-everything below it, as on vCenter.
+everything below it, as on vCenter.  ``[lockout]`` and ``[sessions]`` set the login
+policies (login_policy.py); who may read what is access.py.
 """
 
 from __future__ import annotations
@@ -31,8 +32,9 @@ from typing import TYPE_CHECKING, Any
 
 from pyVmomi import vim
 
-from ..vim.faults import fault, no_permission
+from ..vim.faults import no_permission
 from .base import CallContext, ManagedEntity, ManagedObject
+from .login_policy import Lockout, LockoutPolicy, PasswordChecks, SessionPolicy, policy_from_toml
 
 if TYPE_CHECKING:
     from .service_instance import ServiceInstance
@@ -58,6 +60,10 @@ def hash_password(password: str, salt: bytes | None = None) -> str:
     salt = salt or os.urandom(16)
     digest = hashlib.scrypt(password.encode(), salt=salt, dklen=32, **_SCRYPT)
     return "scrypt$" + base64.b64encode(salt).decode() + "$" + base64.b64encode(digest).decode()
+
+
+# A well-formed hash that no password matches (its digest is not scrypt's output for its salt).
+_NO_USER_HASH = "scrypt$" + base64.b64encode(b"gosc-no-such-usr").decode() + "$" + base64.b64encode(bytes(32)).decode()
 
 
 def verify_password(password: str, stored: str) -> bool:
@@ -106,10 +112,13 @@ class AuthorizationManager(ManagedObject):
         super().__init__(si, "AuthorizationManager")
         self.users: dict[str, User] = {}
         self.roles: dict[str, frozenset[str]] = {name: privs for name, (_, privs) in SYSTEM_ROLES.items()}
+        self.password_checks = PasswordChecks(si.hooks)
+        self.lockout = Lockout(si.store, si.clock)
 
     # ------------------------------------------------------------ configuration
 
     def load(self) -> None:
+        self.lockout.load()
         for _, doc in self.si.store.load("role"):
             self.roles[doc["name"]] = frozenset(doc["privileges"]) | ROLE_BASE_PRIVILEGES
         for _, doc in self.si.store.load("user"):
@@ -133,6 +142,8 @@ class AuthorizationManager(ManagedObject):
     def apply_config(self, path: Path) -> None:
         """Roles and users from a TOML file; users named there are replaced."""
         conf = tomllib.loads(path.read_text())
+        self.lockout.policy = policy_from_toml(LockoutPolicy, conf.get("lockout", {}), "lockout")
+        self.si.session_manager.policy = policy_from_toml(SessionPolicy, conf.get("sessions", {}), "sessions")
         for name, role in conf.get("roles", {}).items():
             privs = frozenset(role.get("privileges", [])) | ROLE_BASE_PRIVILEGES
             self.roles[name] = privs
@@ -161,13 +172,20 @@ class AuthorizationManager(ManagedObject):
 
     # ------------------------------------------------------------ checks
 
-    def authenticate(self, user_name: str, password: str) -> User | None:
+    async def authenticate(self, user_name: str, password: str) -> User | None:
+        """The user, if the password is right and the user not locked (login_policy)."""
         user = self.users.get(user_name)
+        # An unknown user costs the same hash as a real check, so names cannot be probed by timing.
+        ok = await self.password_checks.run(verify_password, password, user.password_hash if user else _NO_USER_HASH)
         if user is None:
-            # Spend the same time as a real check so user names cannot be probed by timing.
-            verify_password(password, hash_password("x", b"0" * 16))
             return None
-        return user if verify_password(password, user.password_hash) else None
+        if self.lockout.locked(user.name):
+            return None
+        if not ok:
+            self.lockout.failed(user.name)
+            return None
+        self.lockout.succeeded(user.name)
+        return user
 
     def privileges_on(self, user: User, entity: ManagedEntity) -> frozenset[str]:
         # The permission on the nearest entity wins, as on vCenter.
@@ -200,6 +218,3 @@ class AuthorizationManager(ManagedObject):
             for i, (name, privs) in enumerate(sorted(self.roles.items()))
         ]  # fmt: skip
 
-
-def invalid_login() -> Exception:
-    return fault(vim.fault.InvalidLogin, "Cannot complete login due to an incorrect user name or password.")
