@@ -46,6 +46,8 @@ def main() -> None:
                     show("VI/JSON reads (wrk, 8 connections)", r["reads"])
                     show("CustomizeGuest_Task end to end, 1 client", r["customize_1_client"])
                     show("CustomizeGuest_Task end to end, 32 clients on 32 clones", r["customize_32_clients"])
+                    results["login_pressure"] = vijson_bench.login_pressure(vi, args.seconds)
+                    show("trivial GET while 16 clients guess passwords (Login)", results["login_pressure"])  # type: ignore[arg-type]
                 if "soap" in only:
                     from . import soap_bench
 

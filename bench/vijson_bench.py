@@ -12,7 +12,7 @@ import httpx
 from tests.support.specs import customize_body, dhcp, instant_clone_body, linux_spec
 from tests.support.vijson import ViClient
 
-from .common import summary_ms, wrk
+from .common import percentile, summary_ms, wrk
 
 GCM = "VirtualMachineGuestCustomizationManager/GuestCustomizationManager/CustomizeGuest_Task"
 
@@ -88,3 +88,49 @@ def same_work_as_soap(vi: ViClient, seconds: float = 5.0) -> dict[str, float]:
         assert vi.wait_task(task)["state"] == "success"
         n += 1
     return {"GET guest calls/s": reads, "CustomizeGuest_Task + poll calls/s": n / (time.perf_counter() - t0)}
+
+
+def _trivial_gets(client: httpx.Client, url: str, headers: dict[str, str], seconds: float) -> list[float]:
+    latencies: list[float] = []
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        t0 = time.perf_counter()
+        client.get(url, headers=headers).raise_for_status()
+        latencies.append(time.perf_counter() - t0)
+    return latencies
+
+
+def login_pressure(vi: ViClient, seconds: float = 5.0, guessers: int = 16) -> dict[str, float]:
+    """p50 of a trivial GET (serverClock) alone, then while ``guessers`` clients guess
+    passwords without pause (each Login costs the server an scrypt check), same run."""
+    import threading
+
+    url = f"{vi.base}/ServiceInstance/ServiceInstance/serverClock"
+    headers = {"vmware-api-session-id": vi.session or ""}
+    stop = threading.Event()
+    guesses = [0] * guessers
+
+    def guess(n: int) -> None:
+        with httpx.Client(verify=False, timeout=60) as c:
+            while not stop.is_set():
+                # An unknown user: the same hash work, and no real account gets locked.
+                c.post(f"{vi.base}/SessionManager/SessionManager/Login",
+                       json={"userName": f"bench-guesser-{n}@vsphere.local", "password": f"guess-{guesses[n]}"})  # fmt: skip
+                guesses[n] += 1
+
+    with httpx.Client(verify=False, timeout=60) as client:
+        alone = _trivial_gets(client, url, headers, seconds)
+        threads = [threading.Thread(target=guess, args=(n,)) for n in range(guessers)]
+        for t in threads:
+            t.start()
+        try:
+            t0 = time.monotonic()
+            busy = _trivial_gets(client, url, headers, seconds)
+            elapsed = time.monotonic() - t0
+        finally:
+            stop.set()
+            for t in threads:
+                t.join()
+    p50_alone, p50_busy = percentile(alone, 50) * 1000, percentile(busy, 50) * 1000
+    return {"GET serverClock p50 ms, alone": p50_alone, f"GET serverClock p50 ms, {guessers} guessers": p50_busy,
+            "with guessers / alone": p50_busy / p50_alone, "password guesses answered/s": sum(guesses) / elapsed}  # fmt: skip

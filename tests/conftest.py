@@ -36,6 +36,8 @@ role = "Viewer"
 name = "{CLONER_USER}"
 password_hash = "{h}"
 role = "Cloner"
+# NoAccess on one VM: the collector tests read it as a user who may not.
+permissions = [{{ entity = "/DC0/vm/demo-ubuntu", role = "NoAccess" }}]
 """)
 
 

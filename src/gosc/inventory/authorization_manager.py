@@ -14,7 +14,8 @@ Users and roles come from a TOML file (``users.toml`` in the data directory or
     # permissions = [{ entity = "/DC0/vm/demo-ubuntu", role = "Admin" }]
 
 A permission on an entity applies to it and, with ``propagate`` (the default), to
-everything below it, as on vCenter.
+everything below it, as on vCenter.  ``[lockout]`` and ``[sessions]`` set the login
+policies (login_policy.py); who may read what is access.py.
 """
 
 from __future__ import annotations
@@ -31,8 +32,9 @@ from typing import TYPE_CHECKING, Any
 
 from pyVmomi import vim
 
-from ..vim.faults import fault, no_permission
+from ..vim.faults import no_permission
 from .base import CallContext, ManagedEntity, ManagedObject
+from .login_policy import Lockout, LockoutPolicy, PasswordChecks, SessionPolicy, policy_from_toml
 
 if TYPE_CHECKING:
     from .service_instance import ServiceInstance
@@ -47,6 +49,10 @@ SYSTEM_ROLES: dict[str, tuple[int, frozenset[str]]] = {
     "NoAccess": (-5, frozenset()),
 }
 
+# vCenter puts these into every role a user defines (only NoAccess lacks them): whoever
+# holds any permission on an entity may see it and read its properties.
+ROLE_BASE_PRIVILEGES = frozenset({"System.Anonymous", "System.View", "System.Read"})
+
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1}
 
 
@@ -54,6 +60,10 @@ def hash_password(password: str, salt: bytes | None = None) -> str:
     salt = salt or os.urandom(16)
     digest = hashlib.scrypt(password.encode(), salt=salt, dklen=32, **_SCRYPT)
     return "scrypt$" + base64.b64encode(salt).decode() + "$" + base64.b64encode(digest).decode()
+
+
+# A well-formed hash that no password matches (its digest is not scrypt's output for its salt).
+_NO_USER_HASH = "scrypt$" + base64.b64encode(b"gosc-no-such-usr").decode() + "$" + base64.b64encode(bytes(32)).decode()
 
 
 def verify_password(password: str, stored: str) -> bool:
@@ -102,12 +112,15 @@ class AuthorizationManager(ManagedObject):
         super().__init__(si, "AuthorizationManager")
         self.users: dict[str, User] = {}
         self.roles: dict[str, frozenset[str]] = {name: privs for name, (_, privs) in SYSTEM_ROLES.items()}
+        self.password_checks = PasswordChecks(si.hooks)
+        self.lockout = Lockout(si.store, si.clock)
 
     # ------------------------------------------------------------ configuration
 
     def load(self) -> None:
+        self.lockout.load()
         for _, doc in self.si.store.load("role"):
-            self.roles[doc["name"]] = frozenset(doc["privileges"])
+            self.roles[doc["name"]] = frozenset(doc["privileges"]) | ROLE_BASE_PRIVILEGES
         for _, doc in self.si.store.load("user"):
             user = User.from_doc(doc)
             self.users[user.name] = user
@@ -129,8 +142,10 @@ class AuthorizationManager(ManagedObject):
     def apply_config(self, path: Path) -> None:
         """Roles and users from a TOML file; users named there are replaced."""
         conf = tomllib.loads(path.read_text())
+        self.lockout.policy = policy_from_toml(LockoutPolicy, conf.get("lockout", {}), "lockout")
+        self.si.session_manager.policy = policy_from_toml(SessionPolicy, conf.get("sessions", {}), "sessions")
         for name, role in conf.get("roles", {}).items():
-            privs = frozenset(role.get("privileges", []))
+            privs = frozenset(role.get("privileges", [])) | ROLE_BASE_PRIVILEGES
             self.roles[name] = privs
             self.si.store.put("role", name, {"name": name, "privileges": sorted(privs)})
         for entry in conf.get("users", []):
@@ -157,13 +172,20 @@ class AuthorizationManager(ManagedObject):
 
     # ------------------------------------------------------------ checks
 
-    def authenticate(self, user_name: str, password: str) -> User | None:
+    async def authenticate(self, user_name: str, password: str) -> User | None:
+        """The user, if the password is right and the user not locked (login_policy)."""
         user = self.users.get(user_name)
+        # An unknown user costs the same hash as a real check, so names cannot be probed by timing.
+        ok = await self.password_checks.run(verify_password, password, user.password_hash if user else _NO_USER_HASH)
         if user is None:
-            # Spend the same time as a real check so user names cannot be probed by timing.
-            verify_password(password, hash_password("x", b"0" * 16))
             return None
-        return user if verify_password(password, user.password_hash) else None
+        if self.lockout.locked(user.name):
+            return None
+        if not ok:
+            self.lockout.failed(user.name)
+            return None
+        self.lockout.succeeded(user.name)
+        return user
 
     def privileges_on(self, user: User, entity: ManagedEntity) -> frozenset[str]:
         # The permission on the nearest entity wins, as on vCenter.
@@ -196,6 +218,3 @@ class AuthorizationManager(ManagedObject):
             for i, (name, privs) in enumerate(sorted(self.roles.items()))
         ]  # fmt: skip
 
-
-def invalid_login() -> Exception:
-    return fault(vim.fault.InvalidLogin, "Cannot complete login due to an incorrect user name or password.")

@@ -86,6 +86,9 @@ class ManagedEntity(ManagedObject):
     def prop_overallStatus(self, ctx: CallContext) -> str:
         return "green"
 
+    def prop_recentTask(self, ctx: CallContext) -> list[Any]:
+        return self.si.task_manager.recent(ctx, self)
+
     def ancestors(self) -> list[ManagedEntity]:
         out: list[ManagedEntity] = []
         node = self.parent_obj

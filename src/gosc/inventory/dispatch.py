@@ -15,6 +15,7 @@ from pyVmomi import vim, vmodl
 
 from ..vim import types as T
 from ..vim.faults import fault, invalid_argument, not_authenticated, not_found
+from . import access
 from .base import CallContext, ManagedEntity, ManagedObject
 
 # Calls that work without a session, as on vCenter.
@@ -25,8 +26,6 @@ _ANONYMOUS = frozenset({
     # as NotAuthenticated. govmomi and pyVmomi decide to log in again from that.
     ("PropertyCollector", "RetrieveProperties"), ("PropertyCollector", "RetrievePropertiesEx"),
 })
-# Privileges every session holds by being logged in.
-_SESSION_PRIVILEGES = frozenset({"System.Anonymous", "System.View", "System.Read", "Sessions.ValidateSession"})
 
 
 def lookup(ctx: CallContext, type_name: str, moid: str) -> ManagedObject:
@@ -100,7 +99,7 @@ async def invoke(ctx: CallContext, obj: ManagedObject, info: T.MethodInfo, args:
     method = info.wsdl_name
     check_arguments(info, args)
     privilege = info.priv_id
-    if ctx.session is not None and privilege and privilege not in _SESSION_PRIVILEGES:
+    if ctx.session is not None and privilege and privilege not in access.SESSION_PRIVILEGES:
         ctx.check(privilege_target(obj, info, args), privilege)
     result = getattr(obj, method)(ctx, **args)
     if inspect.isawaitable(result):
@@ -109,11 +108,13 @@ async def invoke(ctx: CallContext, obj: ManagedObject, info: T.MethodInfo, args:
 
 
 def read_property(ctx: CallContext, type_name: str, moid: str, name: str) -> tuple[Any, type]:
-    """A top-level property's value and declared type (for the codec)."""
+    """A top-level property's value and declared type (for the codec), once the caller
+    may read it (``access``: the same rule as the PropertyCollector's)."""
     obj = lookup(ctx, type_name, moid)
     if name not in obj.anonymous_properties:
         require_session(ctx, obj, None)
     prop = T.property_info(obj.vim_type, name)
     if prop is None or not T.defined_in(ctx.version, prop.version):
         raise fault(vmodl.query.InvalidProperty, f"{obj.type_name} has no property '{name}'", name=name)
+    access.check_read(ctx, obj, name)
     return obj.get_property(ctx, name), prop.type

@@ -9,6 +9,7 @@ from pyVmomi import vim
 from ..vim import json_codec
 from ..vim import types as T
 from ..vim.faults import invalid_argument
+from . import access
 from .base import CallContext, ManagedEntity, ManagedObject, now
 
 if TYPE_CHECKING:
@@ -61,14 +62,15 @@ class EventManager(ManagedObject):
     # ------------------------------------------------------------ API
 
     def prop_latestEvent(self, ctx: CallContext) -> Any:
-        return self.events[-1] if self.events else None
+        # The newest event the caller may see (access.event_visible), as QueryEvents answers.
+        return next((e for e in reversed(self.events) if access.event_visible(ctx, e)), None)
 
     def prop_maxCollector(self, ctx: CallContext) -> int:
         return 32
 
     def QueryEvents(self, ctx: CallContext, filter: Any, eventViewSpec: Any = None) -> list[Any]:
         match = _Filter(ctx, filter)
-        found = [e for e in self.events if match(e)]
+        found = [e for e in self.events if match(e) and access.event_visible(ctx, e)]
         if filter.maxCount:
             found = found[-filter.maxCount :]
         return vim.event.Event.Array(found)

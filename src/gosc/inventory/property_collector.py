@@ -33,8 +33,9 @@ from pyVmomi import VmomiSupport, vmodl
 
 from ..vim import json_codec
 from ..vim import types as T
-from ..vim.faults import not_authenticated, fault, invalid_argument, no_permission, not_found
-from .base import CallContext, ManagedEntity, ManagedObject
+from ..vim.faults import fault, invalid_argument, not_found
+from . import access
+from .base import CallContext, ManagedObject
 
 if TYPE_CHECKING:
     from .service_instance import ServiceInstance
@@ -104,8 +105,7 @@ def read_path(ctx: CallContext, obj: ManagedObject, path: str) -> tuple[Any, typ
     prop = T.property_info(obj.vim_type, first)
     if prop is None or not T.defined_in(ctx.version, prop.version):
         raise invalid_property(path, f" for {obj.type_name}")
-    if ctx.session is None and first not in obj.anonymous_properties:
-        raise not_authenticated(obj.ref)
+    access.check_read(ctx, obj, first)
     value = obj.get_property(ctx, first)
     if not _vim_value(value):
         value = None
@@ -204,7 +204,7 @@ def select_objects(ctx: CallContext, spec: Any, *, strict: bool) -> list[tuple[M
                 if not isinstance(ref, T.ManagedObject):
                     continue
                 target = si.objects.get(ref._moId)
-                if target is None or not _may_read(ctx, target):
+                if target is None or not access.visible(ctx, target):
                     continue
                 if not ts.skip:
                     found.setdefault(target.moId, (target, True))
@@ -216,22 +216,12 @@ def select_objects(ctx: CallContext, spec: Any, *, strict: bool) -> list[tuple[M
             if strict:
                 raise not_found(os_.obj)
             continue
-        readable = _may_read(ctx, start)
+        readable = access.visible(ctx, start)
         if not os_.skip:
             found.setdefault(start.moId, (start, readable))
         if readable:
             follow(start, os_.selectSet)
     return list(found.values())
-
-
-def _may_read(ctx: CallContext, obj: ManagedObject) -> bool:
-    if ctx.session is None or not isinstance(obj, ManagedEntity):
-        return True
-    try:
-        ctx.check(obj, "System.Read")
-    except vmodl.MethodFault:
-        return False
-    return True
 
 
 def paths_for(obj: ManagedObject, spec: Any, version: str) -> list[str] | None:
@@ -259,12 +249,11 @@ class Snapshot:
     missing: dict[str, vmodl.MethodFault] = field(default_factory=dict)
 
 
-def snapshot(ctx: CallContext, obj: ManagedObject, paths: list[str], readable: bool = True) -> Snapshot:
+def snapshot(ctx: CallContext, obj: ManagedObject, paths: list[str]) -> Snapshot:
+    """What ``paths`` of ``obj`` are; a path the caller may not read (``access``) goes to
+    ``missing`` with its fault, as on vCenter."""
     snap = Snapshot(obj.ref)
     for path in paths:
-        if not readable:
-            snap.missing[path] = no_permission(obj.ref, "System.Read")
-            continue
         try:
             value, declared = read_path(ctx, obj, path)
         except vmodl.query.InvalidProperty:
@@ -280,10 +269,10 @@ def snapshot(ctx: CallContext, obj: ManagedObject, paths: list[str], readable: b
 
 def collect(ctx: CallContext, spec: Any, *, strict: bool) -> list[Snapshot]:
     out = []
-    for obj, readable in select_objects(ctx, spec, strict=strict):
+    for obj, _ in select_objects(ctx, spec, strict=strict):
         paths = paths_for(obj, spec, ctx.version)
         if paths is not None:
-            out.append(snapshot(ctx, obj, paths, readable))
+            out.append(snapshot(ctx, obj, paths))
     return out
 
 

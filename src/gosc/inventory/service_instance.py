@@ -15,6 +15,7 @@ from typing import Any
 from pyVmomi import vim
 
 from ..store import Store
+from ..testhooks import Clock, TestHooks
 from ..vim import json_codec
 from .authorization_manager import AuthorizationManager
 from .base import CallContext, ManagedEntity, ManagedObject, now
@@ -54,6 +55,9 @@ class ServiceInstance(ManagedObject):
         self.store = store
         self.data_dir = data_dir
         self.backends = backends
+        # GOSC_TEST_HOOKS names the tests' hook directory (testhooks.py); unset in real use.
+        self.hooks = TestHooks.from_env()
+        self.clock = Clock(self.hooks)
         self.instance_uuid = self._meta_uuid()
         self._listeners: list[Callable[[ManagedObject, str | None], None]] = []
         self.register(self)
@@ -235,6 +239,7 @@ class ServiceInstance(ManagedObject):
                 task.runner.cancel()
                 with contextlib.suppress(BaseException):
                     await task.runner
+        self.authorization_manager.password_checks.close()
 
     # ------------------------------------------------------------ API
 

@@ -1,12 +1,16 @@
-"""SessionManager: Login, Logout, currentSession, SessionIsActive.
+"""SessionManager: Login, Logout, currentSession, TerminateSession, SessionIsActive.
 
 A session id travels as the ``vmware-api-session-id`` header (VI/JSON) or inside the
 ``vmware_soap_session`` cookie (SOAP); both name the same session.  Sessions live in
-memory only, as on vCenter: a restart logs everybody out.
+memory only, as on vCenter: a restart logs everybody out.  A session unused for
+``[sessions] idle_timeout`` (vCenter's 30 minutes) is gone: its token answers
+NotAuthenticated.  A user holds at most ``[sessions] max_per_user`` sessions; one more
+Login fails with InvalidLogin saying so (login_policy.py).
 """
 
 from __future__ import annotations
 
+import datetime
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -14,12 +18,11 @@ from typing import TYPE_CHECKING, Any
 
 from pyVmomi import vim
 
-from .authorization_manager import invalid_login
+from ..vim.faults import fault, invalid_argument
 from .base import CallContext, ManagedObject, now
+from .login_policy import SessionPolicy, invalid_login
 
 if TYPE_CHECKING:
-    import datetime
-
     from .service_instance import ServiceInstance
 
 
@@ -33,12 +36,14 @@ class Session:
     locale: str
     ipAddress: str
     userAgent: str
+    last_active: float  # the clock's monotonic time of the latest call (idle timeout)
+    lastActiveTime: datetime.datetime
     callCount: int = 0
 
     def to_vim(self) -> Any:
         return vim.UserSession(
             key=self.key, userName=self.userName, fullName=self.fullName, loginTime=self.loginTime,
-            lastActiveTime=now(), locale=self.locale, messageLocale=self.locale, extensionSession=False,
+            lastActiveTime=self.lastActiveTime, locale=self.locale, messageLocale=self.locale, extensionSession=False,
             ipAddress=self.ipAddress, userAgent=self.userAgent, callCount=self.callCount,
         )  # fmt: skip
 
@@ -51,22 +56,42 @@ class SessionManager(ManagedObject):
     def __init__(self, si: ServiceInstance) -> None:
         super().__init__(si, "SessionManager")
         self.sessions: dict[str, Session] = {}  # by token
+        self.policy = SessionPolicy()
+
+    def _idle(self, s: Session) -> bool:
+        return self.si.clock.monotonic() - s.last_active > self.policy.idle_timeout
+
+    def _expire(self) -> None:
+        for s in [s for s in self.sessions.values() if self._idle(s)]:
+            del self.sessions[s.token]
 
     def session(self, token: str | None) -> Session | None:
+        """The live session a token names (counting the call), or None."""
         if not token:
             return None
         s = self.sessions.get(token)
-        if s is not None:
-            s.callCount += 1
+        if s is None:
+            return None
+        if self._idle(s):
+            del self.sessions[token]
+            return None
+        s.callCount += 1
+        s.last_active = self.si.clock.monotonic()
+        s.lastActiveTime = now()
         return s
 
-    def Login(self, ctx: CallContext, userName: str, password: str, locale: str | None = None) -> Any:
-        user = self.si.authorization_manager.authenticate(userName, password)
+    async def Login(self, ctx: CallContext, userName: str, password: str, locale: str | None = None) -> Any:
+        user = await self.si.authorization_manager.authenticate(userName, password)
         if user is None:
             raise invalid_login()
+        self._expire()
+        if sum(1 for s in self.sessions.values() if s.userName == user.name) >= self.policy.max_per_user:
+            raise invalid_login(f"User {user.name} already holds {self.policy.max_per_user} sessions, the most one user "
+                                "may hold; log out of unused sessions first.")  # fmt: skip
         s = Session(
             token=secrets.token_hex(20), key=str(uuid.uuid4()), userName=user.name, fullName=user.full_name, loginTime=now(),
             locale=locale or "en", ipAddress=ctx.client_ip, userAgent=ctx.user_agent,
+            last_active=self.si.clock.monotonic(), lastActiveTime=now(),
         )  # fmt: skip
         self.sessions[s.token] = s
         ctx.session = s  # the codec reads it to send the session id back
@@ -89,13 +114,35 @@ class SessionManager(ManagedObject):
             )  # fmt: skip
         ctx.session = None
 
+    def TerminateSession(self, ctx: CallContext, sessionId: list[str]) -> None:
+        """End other sessions (privilege Sessions.TerminateSession, checked by dispatch).
+        Every id is checked before any session ends, so a bad list changes nothing."""
+        self._expire()
+        by_key = {s.key: s for s in self.sessions.values()}
+        for i, key in enumerate(sessionId):
+            if ctx.session is not None and key == ctx.session.key:
+                raise invalid_argument(f"sessionId[{i}]", "The caller's own session cannot be terminated; use Logout")
+            if key not in by_key:
+                raise fault(vim.fault.NotFound, f"No session has the id '{key}'.")
+        for key in sessionId:
+            s = by_key[key]
+            if self.sessions.pop(s.token, None) is not None:
+                self.si.event_manager.post(
+                    vim.event.SessionTerminatedEvent(
+                        userName=ctx.user, sessionId=s.key, terminatedUsername=s.userName,
+                        fullFormattedMessage=f"A session for user '{s.userName}' has stopped",
+                    )
+                )  # fmt: skip
+
     def SessionIsActive(self, ctx: CallContext, sessionID: str, userName: str) -> bool:
+        self._expire()
         return any(s.key == sessionID and s.userName == userName for s in self.sessions.values())
 
     def prop_currentSession(self, ctx: CallContext) -> Any:
         return ctx.session.to_vim() if ctx.session else None
 
     def prop_sessionList(self, ctx: CallContext) -> list[Any]:
+        self._expire()
         return [s.to_vim() for s in self.sessions.values()]
 
     def prop_defaultLocale(self, ctx: CallContext) -> str:

@@ -19,6 +19,7 @@ from pyVmomi import VmomiSupport, vim, vmodl
 from ..vim import json_codec
 from ..vim import types as T
 from ..vim.faults import fault, system_error
+from . import access
 from .base import CallContext, ManagedEntity, ManagedObject, now
 from .task import Task
 
@@ -144,8 +145,15 @@ class TaskManager(ManagedObject):
 
     # ------------------------------------------------------------ API
 
+    def recent(self, ctx: CallContext, entity: ManagedEntity | None = None) -> list[Any]:
+        """The recent tasks (on ``entity`` only, when given) that the caller may see, oldest first."""
+        recent = list(itertools.islice(reversed(self.tasks), RECENT_TASKS))[::-1]
+        if entity is not None:
+            recent = [t for t in recent if t.info.entity is not None and t.info.entity._moId == entity.moId]
+        return vim.Task.Array([t.ref for t in recent if access.visible(ctx, t)])
+
     def prop_recentTask(self, ctx: CallContext) -> list[Any]:
-        return [t.ref for t in list(itertools.islice(reversed(self.tasks), RECENT_TASKS))[::-1]]
+        return self.recent(ctx)
 
     def prop_maxCollector(self, ctx: CallContext) -> int:
         return 32

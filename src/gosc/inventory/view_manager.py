@@ -14,6 +14,7 @@ from pyVmomi import vim, vmodl
 
 from ..vim import types as T
 from ..vim.faults import fault, invalid_argument, not_found
+from . import access
 from .base import CallContext, ManagedEntity, ManagedObject
 
 if TYPE_CHECKING:
@@ -78,7 +79,7 @@ class ContainerView(View):
         return out
 
     def prop_view(self, ctx: CallContext) -> list[Any]:
-        return T.ManagedObject.Array([m.ref for m in self.members() if _may_read(ctx, m)])
+        return T.ManagedObject.Array([m.ref for m in self.members() if access.visible(ctx, m)])
 
     def prop_container(self, ctx: CallContext) -> Any:
         return self.container_obj.ref
@@ -109,7 +110,9 @@ class ListView(View):
         return unresolved
 
     def prop_view(self, ctx: CallContext) -> list[Any]:
-        return T.ManagedObject.Array([r for r in self.refs if r._moId in self.si.objects])
+        # What the caller may not read is left out, as in a ContainerView.
+        return T.ManagedObject.Array([r for r in self.refs if (o := self.si.objects.get(r._moId)) is not None
+                                      and access.visible(ctx, o)])  # fmt: skip
 
     def ModifyListView(self, ctx: CallContext, add: list[Any] | None = None, remove: list[Any] | None = None) -> list[Any]:
         self._own(ctx)
@@ -133,16 +136,6 @@ class ListView(View):
             raise not_found(view)
         self.refs = list(source.prop_view(ctx))
         self.si.notify(self, "view")
-
-
-def _may_read(ctx: CallContext, obj: ManagedEntity) -> bool:
-    if ctx.session is None:
-        return False
-    try:
-        ctx.check(obj, "System.Read")
-    except vmodl.MethodFault:
-        return False
-    return True
 
 
 class ViewManager(ManagedObject):

@@ -170,7 +170,9 @@ def method_info(managed: type, wsdl_method: str) -> MethodInfo | None:
                     )
                     for p in info.params
                 )
-                result = None if info.resultName == "void" else VmomiSupport.GetVmodlType(info.resultName)
+                # ``info.result`` resolves pyVmomi's lazy ``resultName`` (and drops it: a pyVmomi
+                # client in this process may have done so already).
+                result = None if info.result is type(None) else info.result
                 return MethodInfo(
                     wsdl_name=info.wsdlName,
                     name=info.name,

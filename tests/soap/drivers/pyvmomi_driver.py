@@ -381,7 +381,7 @@ def scenario_collector(a: dict[str, Any]) -> dict[str, Any]:
     gone = PC.FilterSpec(objectSet=[PC.ObjectSpec(obj=vim.VirtualMachine("vm-999999", si._stub))],
                          propSet=[PC.PropertySpec(type=vim.VirtualMachine, pathSet=["name"])])  # fmt: skip
     not_found = capture(lambda: pc.RetrievePropertiesEx([gone], PC.RetrieveOptions()))
-    # A user without System.Read: a VM named directly comes back with its properties in missingSet.
+    # A user with NoAccess on the VM: named directly, it comes back with its properties in missingSet.
     cloner = connect(a, a["cloner"], a["cloner_password"])
     cc = cloner.RetrieveContent()
     cvm = vm_by_moid(cloner, vm._moId)
