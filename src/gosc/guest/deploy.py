@@ -11,13 +11,15 @@ from pathlib import Path
 from typing import Any
 
 from . import engine
+from .sandbox import Network
 from .windows import apply_sysprep
 
 
 def apply_package(root: Path, pkg_dir: Path, *, dry_run: bool = False, report: engine.Report | None = None,
-                  cancel: threading.Event | None = None) -> Any:  # fmt: skip
+                  cancel: threading.Event | None = None, script_network: Network = Network.NONE) -> Any:  # fmt: skip
     """Customize the tree at ``root`` from the package extracted in ``pkg_dir``; the result
-    has ``error_code``, ``failure``, ``message``, ``log_path``, ``changes`` and ``diff``."""
+    has ``error_code``, ``failure``, ``message``, ``log_path``, ``changes`` and ``diff``.
+    ``script_network``: a custom script's network (a live guest's own, else none)."""
     if (pkg_dir / "sysprep.xml").is_file():
         return apply_sysprep(root, pkg_dir, dry_run=dry_run)
-    return engine.apply(root, pkg_dir, dry_run=dry_run, report=report, cancel=cancel)
+    return engine.apply(root, pkg_dir, dry_run=dry_run, report=report, cancel=cancel, script_network=script_network)

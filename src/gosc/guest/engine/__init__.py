@@ -30,6 +30,7 @@ from gosc.customization.custcfg import CustCfgError, parse
 from gosc.customization.custcfg_model import CustConfig
 
 from . import cloudinit, identity, interfaces, network, password, scripts, timezone
+from ..sandbox import Network
 from .distro import Distro, UnsupportedDistro, detect
 from .errors import ABORTED, CONFIG, IDENTITY, NETWORK, UNKNOWN, EngineError, ErrorCode
 from .files import ChangeSet, CommitError
@@ -58,23 +59,26 @@ class EngineResult:
 
 def apply(root: Path, pkg_dir: Path, *, dry_run: bool = False, report: Report | None = None,
           script_timeout: float = 100, password_salt: str | None = None,
-          cancel: threading.Event | None = None) -> EngineResult:
+          cancel: threading.Event | None = None, script_network: Network = Network.NONE) -> EngineResult:
     """``cancel`` (AbortCustomization_Task): once set, a running script is killed and
-    nothing is committed; the result is the failure ``aborted``."""
+    nothing is committed; the result is the failure ``aborted``.  ``script_network``: the custom
+    script's network in its sandbox (the live guest's own, or none for a tree)."""
     pkg_dir = Path(pkg_dir)
-    return _run(Path(root), pkg_dir, pkg_dir / "cust.cfg", dry_run, report, script_timeout, password_salt, cancel)
+    return _run(Path(root), pkg_dir, pkg_dir / "cust.cfg", dry_run, report, script_timeout, password_salt, cancel,
+                script_network)  # fmt: skip
 
 
 def apply_cfg(root: Path, cust_cfg_path: Path, *, dry_run: bool = False, report: Report | None = None,
               script_timeout: float = 100, password_salt: str | None = None,
-              cancel: threading.Event | None = None) -> EngineResult:
+              cancel: threading.Event | None = None, script_network: Network = Network.NONE) -> EngineResult:
     """Like apply(), for a lone cust.cfg; files it names are looked up beside it."""
     cust_cfg_path = Path(cust_cfg_path)
-    return _run(Path(root), cust_cfg_path.parent, cust_cfg_path, dry_run, report, script_timeout, password_salt, cancel)
+    return _run(Path(root), cust_cfg_path.parent, cust_cfg_path, dry_run, report, script_timeout, password_salt, cancel,
+                script_network)  # fmt: skip
 
 
 def _run(root: Path, pkg_dir: Path, cfg_path: Path, dry_run: bool, report: Report | None,
-         script_timeout: float, salt: str | None, cancel: threading.Event | None) -> EngineResult:
+         script_timeout: float, salt: str | None, cancel: threading.Event | None, script_network: Network) -> EngineResult:
     log = EngineLog()
     log.info(f"gosc guest customization of {root} from {pkg_dir}{' (dry run)' if dry_run else ''}")
     cfg: CustConfig | None = None
@@ -91,7 +95,8 @@ def _run(root: Path, pkg_dir: Path, cfg_path: Path, dry_run: bool, report: Repor
         result.family = distro.family
         log.info(f"guest is {distro.pretty_name} (family {distro.family})")
         cs = ChangeSet(root)
-        _steps(cfg, distro, root, pkg_dir, cs, log, dry_run, script_timeout, salt, result, cancel or threading.Event())
+        _steps(cfg, distro, root, pkg_dir, cs, log, dry_run, script_timeout, salt, result, cancel or threading.Event(),
+               script_network)  # fmt: skip
     except EngineError as exc:
         result.error_code, result.failure, result.message = int(exc.code), exc.failure, log.mask(exc.message)
         log.error(f"customization failed ({exc.failure}): {exc.message}")
@@ -136,7 +141,7 @@ def _detect(root: Path) -> Distro:
 
 def _steps(cfg: CustConfig, distro: Distro, root: Path, pkg_dir: Path, cs: ChangeSet, log: EngineLog,
            dry_run: bool, script_timeout: float, salt: str | None, result: EngineResult,
-           cancel: threading.Event) -> None:
+           cancel: threading.Event, script_network: Network) -> None:
     if cfg.cloudinit_metadata:
         cloudinit.apply(cfg, root, pkg_dir, cs, log)
         _finish(cs, dry_run, result, cancel)
@@ -152,7 +157,8 @@ def _steps(cfg: CustConfig, distro: Distro, root: Path, pkg_dir: Path, cs: Chang
         if dry_run:
             log.info(f"dry run: would run {cfg.script_name} precustomization")
         else:
-            scripts.run(root, pkg_dir, cfg, "precustomization", log, script_timeout, cancel)
+            scripts.check_runnable(root, pkg_dir, log, script_network)  # a guest without a shell: fail before any change
+            scripts.run(root, pkg_dir, cfg, "precustomization", log, script_timeout, cancel, script_network)
 
     cs.section = NETWORK
     if cfg.networking and cfg.nics:
@@ -185,7 +191,7 @@ def _steps(cfg: CustConfig, distro: Distro, root: Path, pkg_dir: Path, cs: Chang
         if dry_run:
             log.info(f"dry run: would run {cfg.script_name} postcustomization")
         else:
-            scripts.run(root, pkg_dir, cfg, "postcustomization", log, script_timeout, cancel)
+            scripts.run(root, pkg_dir, cfg, "postcustomization", log, script_timeout, cancel, script_network)
 
 
 def _finish(cs: ChangeSet, dry_run: bool, result: EngineResult, cancel: threading.Event) -> None:
