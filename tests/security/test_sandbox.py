@@ -14,6 +14,8 @@ import os
 import shutil
 import signal
 import stat
+import subprocess
+import sys
 import time
 import uuid as uuidlib
 from collections.abc import Iterator
@@ -123,25 +125,32 @@ def test_script_runs_in_the_guest_over_vijson(server: GoscServer, vi: ViClient) 
     assert not Path("/etc/gosc-proof").exists()
 
 
-def test_script_runs_in_the_guest_over_pyvmomi(server: GoscServer, vi: ViClient) -> None:
-    from pyVim.connect import Disconnect, SmartConnect
-    from pyVim.task import WaitForTask
-    from pyVmomi import vim
+# pyVmomi in a process of its own, as a user's script runs it (pyVmomi keeps global state).
+PYVMOMI_CUSTOMIZE = """
+import sys
+from pyVim.connect import Disconnect, SmartConnect
+from pyVim.task import WaitForTask
+from pyVmomi import vim
+port, user, pwd, vm_name, script = sys.argv[1:]
+si = SmartConnect(host="127.0.0.1", port=int(port), user=user, pwd=pwd, disableSslCertValidation=True)
+content = si.RetrieveContent()
+target = content.searchIndex.FindByInventoryPath("DC0/vm/" + vm_name)
+c = vim.vm.customization
+spec = c.Specification(
+    identity=c.LinuxPrep(hostName=c.FixedName(name="sbxsoap"), domain="example.com", scriptText=script),
+    globalIPSettings=c.GlobalIPSettings(),
+    nicSettingMap=[c.AdapterMapping(adapter=c.IPSettings(ip=c.DhcpIpGenerator()))])
+auth = vim.vm.guest.NamePasswordAuthentication(username="root", password="VMware1!")
+WaitForTask(content.guestCustomizationManager.CustomizeGuest_Task(target, auth, spec))
+Disconnect(si)
+"""
 
+
+def test_script_runs_in_the_guest_over_pyvmomi(server: GoscServer, vi: ViClient) -> None:
     vm = scripted_clone(server, vi, "sbx-soap")
-    si = SmartConnect(host="127.0.0.1", port=server.port, user=ADMIN, pwd=ADMIN_PASSWORD, disableSslCertValidation=True)
-    try:
-        content = si.RetrieveContent()
-        target = content.searchIndex.FindByInventoryPath("DC0/vm/sbx-soap")
-        c = vim.vm.customization
-        spec = c.Specification(
-            identity=c.LinuxPrep(hostName=c.FixedName(name="sbxsoap"), domain="example.com", scriptText=PROOF),
-            globalIPSettings=c.GlobalIPSettings(),
-            nicSettingMap=[c.AdapterMapping(adapter=c.IPSettings(ip=c.DhcpIpGenerator()))])  # fmt: skip
-        auth = vim.vm.guest.NamePasswordAuthentication(username="root", password="VMware1!")
-        WaitForTask(content.guestCustomizationManager.CustomizeGuest_Task(target, auth, spec))
-    finally:
-        Disconnect(si)
+    run = subprocess.run([sys.executable, "-c", PYVMOMI_CUSTOMIZE, str(server.port), ADMIN, ADMIN_PASSWORD, "sbx-soap", PROOF],
+                         capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert run.returncode == 0, run.stderr
     lines = (guest_root(server, vi, vm) / "etc/gosc-proof").read_text().splitlines()
     assert len(lines) == 2 and all("uid=0 cwd=/var/run/vmware-imc/" in line for line in lines)
 

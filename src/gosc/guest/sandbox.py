@@ -13,8 +13,7 @@ What confines it (see ``argv``):
   a new, empty one (``Network.NONE``, tree guests) or the caller's (``Network.JOIN_CURRENT``:
   the live-guest agent runs in the guest's network namespace, so its programs share it);
 * the guest tree as ``/`` (bwrap's pivot_root, bound nosuid/nodev), its own ``/proc``
-  (read-only: see below), a minimal ``/dev``, a tmpfs ``/tmp`` only when the guest has none
-  (or an empty one);
+  (read-only: see below), a minimal ``/dev``, a tmpfs ``/tmp`` only when the guest has none;
 * credentials: the guest uid/gid map to the *same* host ids (guest root is host uid 0)
   inside a new user namespace, with every capability dropped (effective, permitted,
   inheritable, ambient and bounding), ``no_new_privs`` (bwrap sets it) and no further user
@@ -123,17 +122,10 @@ def guest_path_of(root: Path, host_path: Path) -> str:
 
 
 def _needs_tmp(root: Path) -> bool:
-    """A guest without /tmp gets a tmpfs there (its mount point stays behind as an empty
-    directory, which the next sandbox covers with a tmpfs again: it hides nothing)."""
-    tmp = root / "tmp"
-    try:
-        st = os.lstat(tmp)
-    except FileNotFoundError:
-        return True
-    if not stat.S_ISDIR(st.st_mode):
-        return False  # a symlink (tmp -> var/tmp) is the guest's own /tmp, resolved inside it
-    with os.scandir(tmp) as entries:
-        return next(entries, None) is None
+    """A guest without /tmp gets a tmpfs there.  Its mount point stays behind as an empty
+    directory, which later sandboxes use as the guest's own /tmp (as an installer would
+    have left it); a symlinked /tmp (-> var/tmp) is the guest's own, resolved inside it."""
+    return not os.path.lexists(root / "tmp")
 
 
 def _options(spec: SandboxSpec, tmpfs_tmp: bool) -> list[str]:
