@@ -15,8 +15,8 @@ def guest(tmp_path):
 
     def make(family: str, macs: list[str], cfg: CustConfig | str, extra: dict[str, bytes] | None = None):
         root = copy_skeleton(family, tmp_path / f"root-{family}", macs)
-        pkg = tmp_path / f"pkg-{family}"
-        pkg.mkdir()
+        pkg = root / "var/run/vmware-imc/pkg"  # where the agent extracts it: scripts run there, in the guest
+        pkg.mkdir(parents=True)
         text = cfg if isinstance(cfg, str) else custcfg.render(cfg)
         (pkg / "cust.cfg").write_text(text)
         for name, data in (extra or {}).items():

@@ -22,7 +22,7 @@ from gosc.guest.engine.__main__ import main as engine_main
 from .guest_scenarios import MAC1, MAC2, static
 
 SCRIPT = b"""#!/bin/sh
-echo "$1 ran in $(pwd)" >> "$GOSC_GUEST_ROOT/script.log"
+echo "$1 ran in $(pwd)" >> /script.log
 """
 
 
@@ -148,7 +148,7 @@ def test_scripts_run_pre_and_post_once_per_marker(guest, how):
     result = apply(root, pkg)
     assert result.ok, result.message
     lines = (root / "script.log").read_text().splitlines()
-    assert lines == [f"precustomization ran in {pkg}", f"postcustomization ran in {pkg}"]
+    assert lines == ["precustomization ran in /var/run/vmware-imc/pkg", "postcustomization ran in /var/run/vmware-imc/pkg"]
     assert (root / ".markerfile-abc123.txt").exists()
     # The same marker again (a clone of a customized VM): no scripts, no password change.
     (pkg / "cust.cfg").write_text((pkg / "cust.cfg").read_text().replace("Rmlyc3QxIQo=", "U2Vjb25kMiEK"))

@@ -38,6 +38,7 @@ from typing import Any
 
 from . import introspect, rpc
 from .guestpath import GuestRoot
+from .sandbox import Network
 from .states import DeployError, DeployState
 
 log = logging.getLogger(__name__)
@@ -286,7 +287,10 @@ class ToolsAgent:
         except (deploypkg.DeployPkgError, OSError) as e:
             return DeployError.DEPLOY_FAILED, "", f"bad package: {e}"
         try:
-            result = await asyncio.to_thread(apply_package, guest, pkg_root, report=self._gc_status_sync, cancel=cancel)
+            # A live guest's script shares the guest's network (the agent runs in it); a tree's has none.
+            net = Network.JOIN_CURRENT if self.live is not None else Network.NONE
+            result = await asyncio.to_thread(apply_package, guest, pkg_root, report=self._gc_status_sync, cancel=cancel,
+                                             script_network=net)  # fmt: skip
             if result.error_code == 0 and self.live is not None:
                 try:
                     await self.live.apply_network(self.root)

@@ -30,6 +30,7 @@ from gosc.customization.custcfg import CustCfgError, parse
 from gosc.customization.custcfg_model import CustConfig
 
 from . import cloudinit, identity, interfaces, network, password, scripts, timezone
+from ..sandbox import Network
 from .distro import Distro, UnsupportedDistro, detect
 from .errors import ABORTED, CONFIG, IDENTITY, NETWORK, UNKNOWN, EngineError, ErrorCode
 from ..guestpath import GuestRoot, opened
@@ -59,30 +60,33 @@ class EngineResult:
 
 def apply(root: Path | GuestRoot, pkg_dir: Path | GuestRoot, *, dry_run: bool = False, report: Report | None = None,
           script_timeout: float = 100, password_salt: str | None = None,
-          cancel: threading.Event | None = None) -> EngineResult:
+          cancel: threading.Event | None = None, script_network: Network = Network.NONE) -> EngineResult:
     """``cancel`` (AbortCustomization_Task): once set, a running script is killed and
     nothing is committed; the result is the failure ``aborted``.  Every file of the guest
-    and of the package is reached through gosc.guest.guestpath, each tree as its own root."""
-    return _open_and_run(root, pkg_dir, "cust.cfg", dry_run, report, script_timeout, password_salt, cancel)
+    and of the package is reached through gosc.guest.guestpath, each tree as its own root.
+    ``script_network``: the custom script's network in its sandbox (the live guest's own, or none
+    for a tree)."""
+    return _open_and_run(root, pkg_dir, "cust.cfg", dry_run, report, script_timeout, password_salt, cancel,
+                         script_network)  # fmt: skip
 
 
 def apply_cfg(root: Path | GuestRoot, cust_cfg_path: Path, *, dry_run: bool = False, report: Report | None = None,
               script_timeout: float = 100, password_salt: str | None = None,
-              cancel: threading.Event | None = None) -> EngineResult:
+              cancel: threading.Event | None = None, script_network: Network = Network.NONE) -> EngineResult:
     """Like apply(), for a lone cust.cfg; files it names are looked up beside it."""
     cust_cfg_path = Path(cust_cfg_path)
     return _open_and_run(root, cust_cfg_path.parent, cust_cfg_path.name, dry_run, report, script_timeout,
-                         password_salt, cancel)  # fmt: skip
+                         password_salt, cancel, script_network)  # fmt: skip
 
 
 def _open_and_run(root: Path | GuestRoot, pkg_dir: Path | GuestRoot, cfg_name: str, dry_run: bool,
                   report: Report | None, script_timeout: float, salt: str | None,
-                  cancel: threading.Event | None) -> EngineResult:  # fmt: skip
+                  cancel: threading.Event | None, script_network: Network) -> EngineResult:  # fmt: skip
     try:
         with opened(root) as guest:
             try:
                 with opened(pkg_dir) as pkg:
-                    return _run(guest, pkg, cfg_name, dry_run, report, script_timeout, salt, cancel)
+                    return _run(guest, pkg, cfg_name, dry_run, report, script_timeout, salt, cancel, script_network)
             except FileNotFoundError as exc:  # the package directory itself is gone
                 return EngineResult(int(ErrorCode.PKG_NOT_FOUND), CONFIG, f"cannot open {exc.filename}", None)
     except FileNotFoundError as exc:
@@ -90,7 +94,8 @@ def _open_and_run(root: Path | GuestRoot, pkg_dir: Path | GuestRoot, cfg_name: s
 
 
 def _run(guest: GuestRoot, pkg: GuestRoot, cfg_name: str, dry_run: bool, report: Report | None,
-         script_timeout: float, salt: str | None, cancel: threading.Event | None) -> EngineResult:
+         script_timeout: float, salt: str | None, cancel: threading.Event | None,
+         script_network: Network) -> EngineResult:  # fmt: skip
     log = EngineLog()
     log.info(f"gosc guest customization of {guest.path} from {pkg.path}{' (dry run)' if dry_run else ''}")
     cfg: CustConfig | None = None
@@ -107,7 +112,8 @@ def _run(guest: GuestRoot, pkg: GuestRoot, cfg_name: str, dry_run: bool, report:
         result.family = distro.family
         log.info(f"guest is {distro.pretty_name} (family {distro.family})")
         cs = ChangeSet(guest)
-        _steps(cfg, distro, guest, pkg, cs, log, dry_run, script_timeout, salt, result, cancel or threading.Event())
+        _steps(cfg, distro, guest, pkg, cs, log, dry_run, script_timeout, salt, result, cancel or threading.Event(),
+               script_network)  # fmt: skip
     except EngineError as exc:
         result.error_code, result.failure, result.message = int(exc.code), exc.failure, log.mask(exc.message)
         log.error(f"customization failed ({exc.failure}): {exc.message}")
@@ -155,7 +161,7 @@ def _detect(guest: GuestRoot) -> Distro:
 
 def _steps(cfg: CustConfig, distro: Distro, guest: GuestRoot, pkg: GuestRoot, cs: ChangeSet, log: EngineLog,
            dry_run: bool, script_timeout: float, salt: str | None, result: EngineResult,
-           cancel: threading.Event) -> None:
+           cancel: threading.Event, script_network: Network) -> None:
     # Scripts are programs, not file operations: they get host paths of the resolved trees.
     root, pkg_dir = guest.path, pkg.path
     if cfg.cloudinit_metadata:
@@ -173,7 +179,8 @@ def _steps(cfg: CustConfig, distro: Distro, guest: GuestRoot, pkg: GuestRoot, cs
         if dry_run:
             log.info(f"dry run: would run {cfg.script_name} precustomization")
         else:
-            scripts.run(root, pkg_dir, cfg, "precustomization", log, script_timeout, cancel)
+            scripts.check_runnable(root, pkg_dir, log, script_network)  # a guest without a shell: fail before any change
+            scripts.run(root, pkg_dir, cfg, "precustomization", log, script_timeout, cancel, script_network)
 
     cs.section = NETWORK
     if cfg.networking and cfg.nics:
@@ -206,7 +213,7 @@ def _steps(cfg: CustConfig, distro: Distro, guest: GuestRoot, pkg: GuestRoot, cs
         if dry_run:
             log.info(f"dry run: would run {cfg.script_name} postcustomization")
         else:
-            scripts.run(root, pkg_dir, cfg, "postcustomization", log, script_timeout, cancel)
+            scripts.run(root, pkg_dir, cfg, "postcustomization", log, script_timeout, cancel, script_network)
 
 
 def _finish(cs: ChangeSet, dry_run: bool, result: EngineResult, cancel: threading.Event) -> None:

@@ -7,10 +7,12 @@ them off fails the customization with error 6 (CUST_SCRIPT_DISABLED) before anyt
 changes.
 
 Execution: ``/bin/sh <script> precustomization`` before the engine changes files and
-``/bin/sh <script> postcustomization`` after they are written, cwd = the package
-directory, environment ``GOSC_GUEST_ROOT=<root>``.  Scripts are *not* chrooted: for a
-rootfs guest they run on the host that runs the engine and must use
-$GOSC_GUEST_ROOT to reach the guest's files (on a live guest the root is "/").
+``/bin/sh <script> postcustomization`` after they are written, as guest root, inside the
+guest: in a sandbox (gosc.guest.sandbox) whose ``/`` is the guest tree, working directory
+the package directory's guest path (under /var/run/vmware-imc).  Nothing runs on the
+host: a guest that cannot run ``/bin/sh`` (none in its tree, a Windows tree) fails the
+customization before anything changes.  A live guest's script shares the guest's network
+namespace; a tree guest's has none.
 
 Marker: with ``MARKER-ID = X``, /.markerfile-X.txt existing means this customization
 already ran (a clone of a customized VM): scripts and the password step are skipped;
@@ -32,11 +34,14 @@ from pathlib import Path
 from gosc.customization.custcfg_model import CustConfig
 
 from ..guestpath import GuestRoot, opened
+from ..sandbox import Network, SandboxError, SandboxSpec, guest_path_of, popen
 from .errors import ABORTED, CONFIG, SCRIPT, SCRIPT_DISABLED, EngineError, ErrorCode
 from .log import EngineLog
 
 TOOLS_CONF = "etc/vmware-tools/tools.conf"
 _MARKER_ID = re.compile(r"^[A-Za-z0-9._-]+$")
+SCRIPT_ENV = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C", "HOME": "/root"}
+NO_SHELL = "the guest has no /bin/sh to run the customization script"
 
 
 def tools_conf_setting(root: Path | GuestRoot, log: EngineLog | None = None) -> bool | None:
@@ -97,29 +102,43 @@ def script_path(pkg_dir: Path, cfg: CustConfig) -> Path:
     return path
 
 
-def _command(root: Path, script: Path, phase: str) -> tuple[list[str], Path, bool]:
-    """How to run the script: inside the guest (chroot into its tree, as the guest's own
-    shell would run it) when the tree has a shell and the package lies inside the tree and
-    we may chroot; else on the host with the package directory as working directory."""
-    real_root = Path(os.path.realpath(root))
-    real_script = Path(os.path.realpath(script))
-    inside = real_script.is_relative_to(real_root) and real_root != Path("/")
-    if inside and os.geteuid() == 0 and (real_root / "bin/sh").exists():
-        guest_script = "/" + str(real_script.relative_to(real_root))
-        return (["chroot", str(real_root), "/bin/sh", "-c", 'cd "${0%/*}" && exec /bin/sh "$0" "$1"',
-                 guest_script, phase], real_root, True)  # fmt: skip
-    return ["/bin/sh", str(script), phase], script.parent, False
+def _spec(root: Path, pkg_dir: Path, network: Network) -> SandboxSpec:
+    try:
+        cwd = guest_path_of(root, pkg_dir)
+    except SandboxError as exc:
+        raise EngineError(SCRIPT, f"the package directory is not inside the guest: {exc}") from None
+    return SandboxSpec(root=root, cwd=cwd, uid=0, gid=0, env=SCRIPT_ENV, network=network)
+
+
+def _start(spec: SandboxSpec, command: list[str]) -> subprocess.Popen[str]:
+    try:
+        return popen(spec, command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True)
+    except SandboxError as exc:
+        raise EngineError(SCRIPT, exc.message) from None
+    except OSError as exc:
+        raise EngineError(SCRIPT, f"the script's sandbox did not start: {exc.strerror}") from None
+
+
+def check_runnable(root: Path, pkg_dir: Path, log: EngineLog, network: Network = Network.NONE) -> None:
+    """Refuse, before anything changes, a guest that cannot run ``/bin/sh``: asked of the
+    guest itself (``/bin/sh -c :`` in the sandbox), so its own symlinks, loader and
+    libraries decide, as they would on the VM."""
+    proc = _start(_spec(root, pkg_dir, network), ["/bin/sh", "-c", ":"])
+    out, err = proc.communicate()
+    if proc.returncode != 0:
+        detail = (err or out).strip()
+        log.warn(f"/bin/sh does not run in the guest: {detail or f'status {proc.returncode}'}")
+        if "execvp" in detail:  # bwrap's own words when the exec itself fails
+            raise EngineError(SCRIPT, NO_SHELL)
+        raise EngineError(SCRIPT, f"{NO_SHELL} ({detail or f'status {proc.returncode}'})")
 
 
 def run(root: Path, pkg_dir: Path, cfg: CustConfig, phase: str, log: EngineLog, timeout: float = 100,
-        cancel: threading.Event | None = None) -> None:
+        cancel: threading.Event | None = None, network: Network = Network.NONE) -> None:
     script = script_path(pkg_dir, cfg)
-    env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "GOSC_GUEST_ROOT": str(root), "LANG": "C"}
-    argv, cwd, chroot = _command(root, script, phase)
-    log.info(f"running {script.name} {phase}" + (" in the guest (chroot)" if chroot else " (guest tree has no /bin/sh: on the host)"))
-    # Its own process group, so that a timeout or an abort ends the script's children too.
-    proc = subprocess.Popen(argv, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            stdin=subprocess.DEVNULL, text=True, start_new_session=True)
+    spec = _spec(root, pkg_dir, network)
+    log.info(f"running {script.name} {phase} in the guest (sandbox, cwd {spec.cwd})")
+    proc = _start(spec, ["/bin/sh", f"./{script.name}", phase])
     deadline = time.monotonic() + timeout
     while True:
         try:
@@ -140,6 +159,8 @@ def run(root: Path, pkg_dir: Path, cfg: CustConfig, phase: str, log: EngineLog, 
 
 
 def _kill(proc: subprocess.Popen[str]) -> None:
+    # bwrap leads its own process group; its death takes the sandbox's pid 1 (die-with-parent)
+    # and with it every process of the sandbox's PID namespace.
     with contextlib.suppress(ProcessLookupError):
         os.killpg(proc.pid, signal.SIGKILL)
     proc.communicate()

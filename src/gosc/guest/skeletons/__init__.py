@@ -2,7 +2,8 @@
 
 Each directory holds the files a fresh install of that distribution has and the
 engine reads or rewrites (os-release, hostname, hosts, passwd/shadow/group, the
-family's stock network files, tools.conf) - a few KB, no binaries.  Conventions:
+family's stock network files, tools.conf) - a few KB, no binaries.  A Linux tree gets
+the host's static busybox as its ``/bin/sh`` when it is made (``shell.py``).  Conventions:
 
 * accounts: ``root`` and ``vmuser`` (uid 1000), both with password ``VMware1!``
   (SHA-512 crypt, made with gosc.guest.shadow);
@@ -25,6 +26,7 @@ import shutil
 from pathlib import Path
 
 from ..guestpath import GuestRoot
+from .shell import install_shell
 
 __all__ = ["FAMILIES", "NIC_NAMES", "copy_skeleton", "skeleton_dir"]
 
@@ -75,6 +77,8 @@ def copy_skeleton(family: str, dest: Path, macs: list[str]) -> Path:
             guest.symlink(rel, target)
         for rel, mode in meta.get("modes", {}).items():
             guest.chmod(rel, int(mode, 8))
+        if guest.is_file("/etc/os-release"):  # a Linux tree: a shell of its own to run scripts in
+            install_shell(guest)
         if macs:
             guest.rmtree("/sys/class/net")
             for name, mac in zip(NIC_NAMES, macs):
