@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any
 from cryptography.fernet import Fernet
 from pyVmomi import vim
 
-from ..vim import json_codec
-from ..vim.faults import fault, invalid_argument
+from ..vim import json_codec, names
+from ..vim.faults import fault
 from .base import CallContext, ManagedObject, now
 
 if TYPE_CHECKING:
@@ -62,8 +62,7 @@ class CustomizationSpecManager(ManagedObject):
         return item
 
     def _stamp(self, item: Any) -> Any:
-        if not item.info.name:
-            raise invalid_argument("item.info.name", "a customization specification needs a name")
+        names.check_name(item.info.name, "item.info.name")
         item.info.lastUpdateTime = now()
         item.info.changeVersion = str(int(item.info.changeVersion or 0) + 1)
         item.info.type = "Windows" if isinstance(item.spec.identity, vim.vm.customization.Sysprep | vim.vm.customization.SysprepText) else "Linux"
@@ -103,6 +102,7 @@ class CustomizationSpecManager(ManagedObject):
 
     def DuplicateCustomizationSpec(self, ctx: CallContext, name: str, newName: str) -> None:
         source = self._get(name)
+        names.check_name(newName, "newName")
         if newName in self.items:
             raise fault(vim.fault.AlreadyExists, f"The customization specification '{newName}' already exists.", name=newName)
         doc = json_codec.to_store(source)
@@ -112,6 +112,7 @@ class CustomizationSpecManager(ManagedObject):
 
     def RenameCustomizationSpec(self, ctx: CallContext, name: str, newName: str) -> None:
         item = self._get(name)
+        names.check_name(newName, "newName")
         if newName in self.items:
             raise fault(vim.fault.AlreadyExists, f"The customization specification '{newName}' already exists.", name=newName)
         self.DeleteCustomizationSpec(ctx, name)
