@@ -18,6 +18,7 @@ from starlette.routing import Route
 from ..backends.rootfs import RootfsBackend
 from ..inventory.service_instance import ServiceInstance
 from ..store import open_store
+from ..store.private import private_dir
 from .limits import BodyLimit, RequestLimits
 from .soap import ANY_METHOD, soap_fallback_routes, soap_routes
 from .vijson import ViJson, hello
@@ -38,7 +39,7 @@ class ServerConfig:
 
 
 def build_service_instance(config: ServerConfig) -> ServiceInstance:
-    config.data_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(config.data_dir)
     store = open_store(config.store_url or str(config.data_dir / "gosc.db"))
     backends: dict[str, Any] = {"rootfs": RootfsBackend(config.data_dir / "guests")}
     if config.guest_backend == "netns":
