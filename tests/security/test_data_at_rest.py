@@ -13,15 +13,12 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from pyVim.connect import Disconnect, SmartConnect
-from pyVim.task import WaitForTask
-from pyVmomi import vim
 
+from tests.support.pyvmomi_run import run_pyvmomi
 from tests.support.server import ADMIN, ADMIN_PASSWORD, GoscServer
 from tests.support.specs import customize_body, instant_clone_body, linux_spec
 from tests.support.vijson import ViClient
@@ -93,31 +90,36 @@ def test_a_wider_existing_data_directory_is_tightened(tmp_path: Path) -> None:
         server.stop()
 
 
-@pytest.fixture(scope="module")
-def pyvmomi_si(server: GoscServer) -> Iterator[Any]:
-    conn = SmartConnect(host="127.0.0.1", port=server.port, user=ADMIN, pwd=ADMIN_PASSWORD, disableSslCertValidation=True)
-    yield conn
-    Disconnect(conn)
+SOAP_READ_AND_OVERWRITE = """
+manager = si.content.customizationSpecManager
+item = manager.GetCustomizationSpec("sealed")
+pw = item.spec.identity.password
+result = {"plainText": pw.plainText, "value": pw.value}
+item.info.changeVersion = None
+manager.OverwriteCustomizationSpec(item)
+"""
+
+SOAP_CUSTOMIZE_WITH_READ_SPEC = """
+item = si.content.customizationSpecManager.GetCustomizationSpec("sealed")
+vm = si.content.searchIndex.FindByInventoryPath("DC0/vm/sealed-vm")
+auth = vim.vm.guest.NamePasswordAuthentication(username="root", password=args["guest_password"], interactiveSession=False)
+result = WaitForTask(si.content.guestCustomizationManager.CustomizeGuest_Task(vm, auth, item.spec))
+"""
 
 
-def test_stored_spec_passwords_are_returned_encrypted(server: GoscServer, vi: ViClient, pyvmomi_si: Any) -> None:
+def test_stored_spec_passwords_are_returned_encrypted(server: GoscServer, vi: ViClient) -> None:
     vi.call(*SPM, "CreateCustomizationSpec", {"item": _spec_item("sealed")})
     raw = vi.raw("POST", "CustomizationSpecManager/CustomizationSpecManager/GetCustomizationSpec", json={"name": "sealed"})
     assert raw.status_code == 200 and SECRET not in raw.text
     password = raw.json()["spec"]["identity"]["password"]
     assert password["plainText"] is False and password["value"]
-    # SOAP: what pyVmomi reads, and the raw XML it read.
-    item = pyvmomi_si.content.customizationSpecManager.GetCustomizationSpec("sealed")
-    assert item.spec.identity.password.plainText is False
-    assert item.spec.identity.password.value and SECRET not in item.spec.identity.password.value
     # Nothing on disk holds it either.
     for path in (server.data_dir / "gosc.db", server.data_dir / "gosc.db-wal"):
         assert SECRET.encode() not in path.read_bytes(), path
-
-    # The spec as read is usable: given back to Overwrite it keeps the password, and a
-    # customization with it applies (gosc decrypts what it encrypted).
-    item.info.changeVersion = None
-    pyvmomi_si.content.customizationSpecManager.OverwriteCustomizationSpec(item)
+    # SOAP: what pyVmomi reads. The spec as read is usable: given back to Overwrite it keeps
+    # the password, and a customization with it applies (gosc decrypts what it encrypted).
+    soap = run_pyvmomi(server, SOAP_READ_AND_OVERWRITE)
+    assert soap["plainText"] is False and soap["value"] and SECRET not in soap["value"]
     again = vi.call(*SPM, "GetCustomizationSpec", {"name": "sealed"})["spec"]["identity"]["password"]
     assert again["plainText"] is False and SECRET not in str(again)
     src = vi.find("DC0/vm/demo-ubuntu")
@@ -127,10 +129,7 @@ def test_stored_spec_passwords_are_returned_encrypted(server: GoscServer, vi: Vi
     assert info["state"] == "success", info
     # The spec set the guest's root password: that the decrypted value took effect shows
     # in the next login, which pyVmomi makes with it (and the same encrypted spec).
-    pvm = pyvmomi_si.content.searchIndex.FindByInventoryPath("DC0/vm/sealed-vm")
-    task = pyvmomi_si.content.guestCustomizationManager.CustomizeGuest_Task(
-        pvm, vim.vm.guest.NamePasswordAuthentication(username="root", password=SECRET, interactiveSession=False), item.spec)
-    assert WaitForTask(task) == "success"
+    assert run_pyvmomi(server, SOAP_CUSTOMIZE_WITH_READ_SPEC, guest_password=SECRET) == "success"
     # A value encrypted with some other key cannot be used.
     foreign = vi.call(*SPM, "GetCustomizationSpec", {"name": "sealed"})["spec"]
     foreign["identity"]["password"]["value"] = "bm90LWEtZ29zYy10b2tlbg=="

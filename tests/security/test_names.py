@@ -14,16 +14,13 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
-from pyVim.connect import Disconnect, SmartConnect
-from pyVim.task import WaitForTask
-from pyVmomi import vim, vmodl
 
-from tests.support.server import ADMIN, ADMIN_PASSWORD, GoscServer
+from tests.support.pyvmomi_run import run_pyvmomi
+from tests.support.server import GoscServer
 from tests.support.specs import instant_clone_body
 from tests.support.vijson import ViClient, ViFault
 
@@ -41,25 +38,22 @@ BAD_NAMES = {
 SPM = ("CustomizationSpecManager", "CustomizationSpecManager")
 
 
-@pytest.fixture(scope="module")
-def si(server: GoscServer) -> Iterator[Any]:
-    conn = SmartConnect(host="127.0.0.1", port=server.port, user=ADMIN, pwd=ADMIN_PASSWORD, disableSslCertValidation=True)
-    yield conn
-    Disconnect(conn)
-
-
 def _vm_names(vi: ViClient) -> list[str]:
     folder = vi.get("Datacenter", vi.find("DC0")["value"], "vmFolder")  # type: ignore[index]
     return [vi.get("VirtualMachine", ref["value"], "name") for ref in vi.get("Folder", folder["value"], "childEntity")]
 
 
-def _pyvmomi_vm_names(si: Any) -> list[str]:
-    content = si.RetrieveContent()
-    view = content.viewManager.CreateContainerView(content.rootFolder, [vim.VirtualMachine], True)
-    try:
-        return [vm.name for vm in view.view]
-    finally:
-        view.DestroyView()
+LIST_VMS = """
+content = si.RetrieveContent()
+view = content.viewManager.CreateContainerView(content.rootFolder, [vim.VirtualMachine], True)
+result = [vm.name for vm in view.view]
+view.DestroyView()
+"""
+
+
+def _pyvmomi_vm_names(server: GoscServer) -> list[str]:
+    """What a pyVmomi user lists (in a child process: an XML parser error fails it)."""
+    return list(run_pyvmomi(server, LIST_VMS))
 
 
 def _vijson_clone(vi: ViClient, name: str, config: list[dict[str, Any]] | None = None) -> Any:
@@ -72,13 +66,13 @@ def _vijson_clone(vi: ViClient, name: str, config: list[dict[str, Any]] | None =
     return r.json() if r.status_code == 200 else ViFault(r.status_code, r.json())
 
 
-def test_control_characters_in_a_clone_name_are_refused_and_clients_keep_working(vi: ViClient, si: Any) -> None:
+def test_control_characters_in_a_clone_name_are_refused_and_clients_keep_working(vi: ViClient, server: GoscServer) -> None:
     before = _vm_names(vi)
     answers = {kind: _vijson_clone(vi, name) for kind, name in BAD_NAMES.items()}
     answers["config-value"] = _vijson_clone(vi, "fine-name", [{"_typeName": "OptionValue", "key": "guestinfo.x",
                                                                "value": {"_typeName": "string", "_value": "a\x00b"}}])  # fmt: skip
     # Whatever was accepted, SOAP clients must still be able to list every VM.
-    listed = _pyvmomi_vm_names(si)
+    listed = _pyvmomi_vm_names(server)
     assert sorted(listed) == sorted(_vm_names(vi))
     for kind, answer in answers.items():
         assert isinstance(answer, ViFault), f"{kind}: the clone was accepted: {answer}"
@@ -88,22 +82,41 @@ def test_control_characters_in_a_clone_name_are_refused_and_clients_keep_working
     assert _vm_names(vi) == before  # nothing was created
 
 
+SOAP_CLONE = """
+src = si.content.searchIndex.FindByInventoryPath("DC0/vm/demo-ubuntu")
+try:
+    src.InstantClone_Task(spec=vim.vm.InstantCloneSpec(name=args["name"], location=vim.vm.RelocateSpec()))
+    result = {"fault": None}
+except vmodl.MethodFault as e:
+    result = {"fault": e._wsdlName, "invalidProperty": getattr(e, "invalidProperty", None)}
+"""
+
+
 @pytest.mark.parametrize("kind", ["nul", "bell", "escape", "newline", "tab", "del", "c1"])
-def test_control_characters_are_refused_over_soap(vi: ViClient, si: Any, kind: str) -> None:
+def test_control_characters_are_refused_over_soap(vi: ViClient, server: GoscServer, kind: str) -> None:
     before = _vm_names(vi)
-    src = si.content.searchIndex.FindByInventoryPath("DC0/vm/demo-ubuntu")
-    with pytest.raises(vmodl.MethodFault) as e:
-        src.InstantClone_Task(spec=vim.vm.InstantCloneSpec(name=BAD_NAMES[kind], location=vim.vm.RelocateSpec()))
+    answer = run_pyvmomi(server, SOAP_CLONE, name=BAD_NAMES[kind])
     if kind in ("nul", "bell", "escape"):
         # XML cannot carry these at all: pyVmomi sends them raw and the request is not well-formed.
-        assert isinstance(e.value, vmodl.fault.InvalidRequest), e.value
+        assert answer["fault"] == "InvalidRequest", answer
     else:
-        assert isinstance(e.value, vmodl.fault.InvalidArgument) and e.value.invalidProperty == "spec.name", e.value
+        assert answer == {"fault": "InvalidArgument", "invalidProperty": "spec.name"}, answer
     assert _vm_names(vi) == before
-    assert sorted(_pyvmomi_vm_names(si)) == sorted(before)
+    assert sorted(_pyvmomi_vm_names(server)) == sorted(before)
 
 
-def test_slash_backslash_and_percent_are_stored_escaped_and_paths_find_the_vm(vi: ViClient, si: Any) -> None:
+SOAP_SLASH = """
+src = si.content.searchIndex.FindByInventoryPath("DC0/vm/demo-ubuntu")
+task = src.InstantClone_Task(spec=vim.vm.InstantCloneSpec(name="db/02", location=vim.vm.RelocateSpec()))
+WaitForTask(task)
+clone = task.info.result
+index = si.content.searchIndex
+result = {"name": clone.name, "by_path": index.FindByInventoryPath("DC0/vm/db%2f02") == clone,
+          "by_child": index.FindChild(clone.parent, "db/02") == clone}
+"""
+
+
+def test_slash_backslash_and_percent_are_stored_escaped_and_paths_find_the_vm(vi: ViClient, server: GoscServer) -> None:
     src = vi.find("DC0/vm/demo-ubuntu")
     info = vi.wait_task(vi.call("VirtualMachine", src["value"], "InstantClone_Task", instant_clone_body("web/01\\a 100%")))  # type: ignore[index]
     assert info["state"] == "success", info
@@ -117,14 +130,8 @@ def test_slash_backslash_and_percent_are_stored_escaped_and_paths_find_the_vm(vi
         vi.call("VirtualMachine", src["value"], "InstantClone_Task", instant_clone_body("web%2f01%5ca 100%"))  # type: ignore[index]
     assert dup.value.type_name == "DuplicateName"
     # Over SOAP too: pyVmomi creates one and finds it by its path.
-    psrc = si.content.searchIndex.FindByInventoryPath("DC0/vm/demo-ubuntu")
-    task = psrc.InstantClone_Task(spec=vim.vm.InstantCloneSpec(name="db/02", location=vim.vm.RelocateSpec()))
-    WaitForTask(task)
-    clone = task.info.result
-    assert clone.name == "db%2f02"
-    assert si.content.searchIndex.FindByInventoryPath("DC0/vm/db%2f02") == clone
-    assert si.content.searchIndex.FindChild(clone.parent, "db/02") == clone
-    assert "db%2f02" in _pyvmomi_vm_names(si)
+    assert run_pyvmomi(server, SOAP_SLASH) == {"name": "db%2f02", "by_path": True, "by_child": True}
+    assert "db%2f02" in _pyvmomi_vm_names(server)
 
 
 def _spec_item(name: str) -> dict[str, Any]:
@@ -135,7 +142,7 @@ def _spec_item(name: str) -> dict[str, Any]:
             "spec": linux_spec("spec01")}  # fmt: skip
 
 
-def test_customization_spec_names_are_checked(vi: ViClient, si: Any) -> None:
+def test_customization_spec_names_are_checked(vi: ViClient, server: GoscServer) -> None:
     for name in ("spec\x01", "spec\x85", "spec\nname"):
         with pytest.raises(ViFault) as e:
             vi.call(*SPM, "CreateCustomizationSpec", {"item": _spec_item(name)})
@@ -145,7 +152,7 @@ def test_customization_spec_names_are_checked(vi: ViClient, si: Any) -> None:
         with pytest.raises(ViFault) as e:
             vi.call(*SPM, method, {"name": "named-spec", "newName": "x\ty"})
         assert e.value.type_name == "InvalidArgument" and e.value.body["invalidProperty"] == "newName"
-    names = [i.name for i in si.content.customizationSpecManager.info]
+    names = run_pyvmomi(server, "result = [i.name for i in si.content.customizationSpecManager.info]")
     assert "named-spec" in names and not any("\t" in n or "\x01" in n for n in names)
 
 
