@@ -6,6 +6,7 @@ import argparse
 import getpass
 import logging
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 
@@ -20,6 +21,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from .server.app import ServerConfig, create_app
+    from .server.limits import RequestLimits, protocol_factory, server_tls_context
     from .server.tls import ensure_certificate
 
     host, port = args.listen
@@ -29,19 +31,62 @@ def cmd_serve(args: argparse.Namespace) -> int:
         from .backends.netns import parse_network
 
         networks = dict(parse_network(v) for v in args.netns_network)
+    limits = RequestLimits(max_body=args.max_body_size, header_timeout=args.header_timeout,
+                           keep_alive_timeout=args.keep_alive_timeout, max_connections=args.max_connections)  # fmt: skip
     config = ServerConfig(data_dir=data_dir, demo=args.demo, users_file=Path(args.users) if args.users else None,
-                          guest_backend=args.guest_backend, netns_prefix=args.netns_prefix, netns_networks=networks)
+                          guest_backend=args.guest_backend, netns_prefix=args.netns_prefix, netns_networks=networks,
+                          limits=limits)  # fmt: skip
     app = create_app(config)
-    ssl = {}
+    tls = None
     if not args.http:
         cert, key = ensure_certificate(data_dir, host)
-        ssl = {"ssl_certfile": str(cert), "ssl_keyfile": str(key)}
+        tls = server_tls_context(str(cert), str(key))
+    _allow_open_files(limits.max_connections)
     scheme = "http" if args.http else "https"
     print(f"gosc: serving VI/JSON at {scheme}://{host}:{port}/sdk/vim25/... and SOAP at {scheme}://{host}:{port}/sdk",
           file=sys.stderr, flush=True)  # fmt: skip
+    # TLS is in the protocol factory (it bounds the handshake), so uvicorn gets no SSL options.
     uvicorn.run(app, host=host, port=port, log_level=args.log_level, access_log=False, lifespan="on",
-                timeout_graceful_shutdown=5, **ssl)  # type: ignore[arg-type]
+                timeout_graceful_shutdown=5, http=protocol_factory(limits, tls),  # type: ignore[arg-type]
+                timeout_keep_alive=limits.keep_alive_timeout)  # type: ignore[arg-type]
     return 0
+
+
+def _allow_open_files(connections: int) -> None:
+    """Raise the soft limit on open files so that the connection bound, not EMFILE, is
+    what a crowd of clients meets first."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    want = connections + 256  # the store, guest agents, logs
+    if soft != resource.RLIM_INFINITY and soft < want:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (want if hard == resource.RLIM_INFINITY else min(want, hard), hard))
+
+
+def _size(value: str) -> int:
+    """Bytes, with an optional K/M/G suffix (binary)."""
+    units = {"k": 1 << 10, "m": 1 << 20, "g": 1 << 30}
+    v = value.strip().lower().removesuffix("ib").removesuffix("b")
+    try:
+        n = int(v[:-1]) * units[v[-1]] if v and v[-1] in units else int(v)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a size in bytes (e.g. 16M), not {value!r}") from None
+    if n <= 0:
+        raise argparse.ArgumentTypeError("a size must be positive")
+    return n
+
+
+def _positive(kind: type[float] | type[int]) -> Callable[[str], float | int]:
+    def parse(value: str) -> float | int:
+        try:
+            n = kind(value)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number, not {value!r}") from None
+        if n <= 0:
+            raise argparse.ArgumentTypeError("must be positive")
+        return n
+
+    return parse
 
 
 def cmd_hash_password(args: argparse.Namespace) -> int:
@@ -74,6 +119,14 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--netns-prefix", default="gosc", help="netns backend: prefix of its namespaces (PREFIX-host ...)")
     s.add_argument("--netns-network", action="append", metavar="PORTGROUP=CIDR",
                    help="netns backend: a port group's bridge address, DHCP on it (default 'VM Network=192.168.10.1/24')")
+    s.add_argument("--max-body-size", type=_size, default=16 << 20, metavar="BYTES",
+                   help="largest request body accepted (K/M/G suffixes); larger ones get HTTP 413 (default 16M)")
+    s.add_argument("--header-timeout", type=_positive(float), default=10.0, metavar="SECONDS",
+                   help="time a connection has for its TLS handshake and then for each request head (default 10)")
+    s.add_argument("--keep-alive-timeout", type=_positive(float), default=5.0, metavar="SECONDS",
+                   help="time an idle kept-alive connection stays open (default 5)")
+    s.add_argument("--max-connections", type=_positive(int), default=1000, metavar="N",
+                   help="open connections served at once; a connection past it gets HTTP 503 (default 1000)")
     s.set_defaults(func=cmd_serve)
 
     h = sub.add_parser("hash-password", help="print a password hash for users.toml (reads the password)")

@@ -2,19 +2,28 @@
 
 Specs are stored with every secret property (passwords) encrypted by a key kept in the
 data directory (``secrets.key``, mode 0600): the store never holds them in plaintext.
+
+Passwords go back to clients as vCenter returns them: ``CustomizationPassword`` with
+``plainText=false`` and the value encrypted with the server's key (here a Fernet token of
+``secrets.key``).  A spec read this way can be given back as it is, to Overwrite or to
+CustomizeGuest_Task: a value gosc encrypted is decrypted again (``reveal_passwords``); any
+other encrypted value stays what it is, and customizing with it is CannotDecryptPasswords.
 """
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from cryptography.fernet import Fernet
-from pyVmomi import vim
+from cryptography.fernet import Fernet, InvalidToken
+from pyVmomi import VmomiSupport, vim
 
-from ..vim import json_codec
-from ..vim.faults import fault, invalid_argument
+from ..store.private import private_dir, private_file
+from ..vim import json_codec, names
+from ..vim import types as T
+from ..vim.faults import fault
 from .base import CallContext, ManagedObject, now
 
 if TYPE_CHECKING:
@@ -26,11 +35,24 @@ _LINUX_FAMILIES = ("linux", "ubuntu", "debian", "rhel", "centos", "sles", "photo
 def secret_box(data_dir: Path) -> Fernet:
     path = data_dir / "secrets.key"
     if not path.exists():
-        data_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(data_dir)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "wb") as f:
             f.write(Fernet.generate_key())
+    private_file(path)
     return Fernet(path.read_bytes())
+
+
+def passwords(value: Any) -> Iterator[Any]:
+    """Every CustomizationPassword inside a data object (a spec, a spec item)."""
+    if isinstance(value, vim.vm.customization.Password):
+        yield value
+    elif isinstance(value, list):
+        for v in value:
+            yield from passwords(v)
+    elif isinstance(value, VmomiSupport.DataObject):
+        for p in T.properties(type(value)):
+            yield from passwords(getattr(value, p.name, None))
 
 
 class CustomizationSpecManager(ManagedObject):
@@ -47,6 +69,24 @@ class CustomizationSpecManager(ManagedObject):
     def _open(self, value: Any) -> str:
         return self._box.decrypt(str(value).encode()).decode()
 
+    def reveal_passwords(self, spec: Any) -> Any:
+        """``spec`` with each password this server encrypted back in plain text (in place)."""
+        for pw in passwords(spec):
+            if not pw.plainText and pw.value:
+                try:
+                    pw.value, pw.plainText = self._open(pw.value), True
+                except (InvalidToken, ValueError):
+                    pass  # not ours: it stays encrypted (CannotDecryptPasswords if used)
+        return spec
+
+    def _sealed_copy(self, item: Any) -> Any:
+        """What a client gets: a copy whose passwords are encrypted, ``plainText=false``."""
+        copy = json_codec.from_store(json_codec.to_store(item), vim.CustomizationSpecItem)
+        for pw in passwords(copy):
+            if pw.plainText:
+                pw.value, pw.plainText = self._seal(pw.value), False
+        return copy
+
     def load(self) -> None:
         for name, doc in self.si.store.load("custspec"):
             self.items[name] = json_codec.from_store(doc, vim.CustomizationSpecItem, secrets=self._open)
@@ -62,8 +102,7 @@ class CustomizationSpecManager(ManagedObject):
         return item
 
     def _stamp(self, item: Any) -> Any:
-        if not item.info.name:
-            raise invalid_argument("item.info.name", "a customization specification needs a name")
+        names.check_name(item.info.name, "item.info.name")
         item.info.lastUpdateTime = now()
         item.info.changeVersion = str(int(item.info.changeVersion or 0) + 1)
         item.info.type = "Windows" if isinstance(item.spec.identity, vim.vm.customization.Sysprep | vim.vm.customization.SysprepText) else "Linux"
@@ -81,12 +120,13 @@ class CustomizationSpecManager(ManagedObject):
         return name in self.items
 
     def GetCustomizationSpec(self, ctx: CallContext, name: str) -> Any:
-        return self._get(name)
+        return self._sealed_copy(self._get(name))
 
     def CreateCustomizationSpec(self, ctx: CallContext, item: Any) -> None:
         if item.info.name in self.items:
             raise fault(vim.fault.AlreadyExists, f"The customization specification '{item.info.name}' already exists.", name=item.info.name)
         item.info.changeVersion = None
+        self.reveal_passwords(item.spec)
         self._save(self._stamp(item))
 
     def OverwriteCustomizationSpec(self, ctx: CallContext, item: Any) -> None:
@@ -94,6 +134,7 @@ class CustomizationSpecManager(ManagedObject):
         if item.info.changeVersion is not None and item.info.changeVersion != current.info.changeVersion:
             raise fault(vim.fault.ConcurrentAccess, f"The customization specification '{item.info.name}' was changed by someone else.")
         item.info.changeVersion = current.info.changeVersion
+        self.reveal_passwords(item.spec)
         self._save(self._stamp(item))
 
     def DeleteCustomizationSpec(self, ctx: CallContext, name: str) -> None:
@@ -103,6 +144,7 @@ class CustomizationSpecManager(ManagedObject):
 
     def DuplicateCustomizationSpec(self, ctx: CallContext, name: str, newName: str) -> None:
         source = self._get(name)
+        names.check_name(newName, "newName")
         if newName in self.items:
             raise fault(vim.fault.AlreadyExists, f"The customization specification '{newName}' already exists.", name=newName)
         doc = json_codec.to_store(source)
@@ -112,6 +154,7 @@ class CustomizationSpecManager(ManagedObject):
 
     def RenameCustomizationSpec(self, ctx: CallContext, name: str, newName: str) -> None:
         item = self._get(name)
+        names.check_name(newName, "newName")
         if newName in self.items:
             raise fault(vim.fault.AlreadyExists, f"The customization specification '{newName}' already exists.", name=newName)
         self.DeleteCustomizationSpec(ctx, name)

@@ -130,6 +130,7 @@ class GuestCustomizationManager(ManagedObject):
 
     async def _customize(self, ctx: CallContext, task: Task, vm: VirtualMachine, auth: Any, spec: Any, params: list[Any]) -> None:
         task.cancel_hook = lambda: self._cancel(vm)
+        spec = self.si.customization_spec_manager.reveal_passwords(spec)  # a spec read back from GetCustomizationSpec
         validation.validate(spec, self._target(vm))
         facts = package.VmFacts(vm.name, tuple(m.lower() for m in vm.macs()), vm.instance_uuid)
         host_name = package.host_name_for(spec, facts, self._name_taken(vm))

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from pyVmomi import vim
 
+from ..vim.names import escape
 from .base import CallContext, ManagedEntity, ManagedObject
 from .datacenter import Datacenter
 from .folder import Folder
@@ -27,11 +28,6 @@ def children_of(entity: ManagedEntity) -> list[ManagedEntity]:
     return []
 
 
-def _unescape(name: str) -> str:
-    # vCenter escapes '/' in names as %2f (and '%' as %25) inside inventory paths.
-    return name.replace("%2f", "/").replace("%2F", "/").replace("%5c", "\\").replace("%25", "%")
-
-
 class SearchIndex(ManagedObject):
     vim_type = vim.SearchIndex
 
@@ -41,7 +37,7 @@ class SearchIndex(ManagedObject):
     def resolve_path(self, path: str) -> ManagedEntity | None:
         node: ManagedEntity = self.si.root_folder
         for part in [p for p in path.strip("/").split("/") if p]:
-            name = _unescape(part)
+            name = escape(part)  # names are stored escaped: a path's part is one, in any case
             nxt = next((c for c in children_of(node) if c.name == name), None)
             if nxt is None:
                 return None
@@ -66,7 +62,7 @@ class SearchIndex(ManagedObject):
             from ..vim.faults import not_found
 
             raise not_found(entity)
-        found = next((c for c in children_of(parent) if c.name == name), None)
+        found = next((c for c in children_of(parent) if c.name == escape(name)), None)
         return found.ref if found is not None else None
 
     def FindAllByUuid(self, ctx: CallContext, uuid: str, vmSearch: bool, datacenter: Any = None,

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from pyVmomi import vim, vmodl
 
 from ..guest.vmx import ToolsConnection
-from ..vim import json_codec
+from ..vim import json_codec, names
 from ..vim import types as T
 from ..vim.faults import fault, invalid_argument
 from .base import CallContext, ManagedEntity, now
@@ -28,7 +28,6 @@ if TYPE_CHECKING:
 
 TOOLS_VERSION = "12352"  # open-vm-tools 12.3.x, as vCenter reports it
 GUEST_FAMILY = {"windows": "windowsGuest"}
-MAX_NAME = 80  # vCenter's limit on inventory names
 
 
 def invalid_power_state(vm: VirtualMachine, requested: str | None) -> vmodl.MethodFault:
@@ -291,10 +290,9 @@ class VirtualMachine(ManagedEntity):
         if self.power_state != "poweredOn":
             raise invalid_power_state(self, "poweredOn")
         folder, pool, host = self._clone_placement(ctx, spec)
-        if not spec.name or len(spec.name) > MAX_NAME:
-            raise invalid_argument("spec.name", f"a VM name must have 1 to {MAX_NAME} characters")
-        if any(c.name == spec.name for c in folder.children()):
-            raise fault(vim.fault.DuplicateName, f"The name '{spec.name}' already exists.", name=spec.name, object=folder.ref)
+        name = names.entity_name(spec.name, "spec.name")
+        if any(c.name == name for c in folder.children()):
+            raise fault(vim.fault.DuplicateName, f"The name '{name}' already exists.", name=name, object=folder.ref)
         for i, ov in enumerate(spec.config or []):
             if not ov.key:
                 raise invalid_argument(f"spec.config[{i}].key", "an option key must not be empty")
@@ -302,7 +300,7 @@ class VirtualMachine(ManagedEntity):
 
         async def work(task: Task) -> Any:
             child = self.si.create_vm(
-                name=spec.name, folder=folder, host=host, pool=pool, guest_id=self.config.guestId,
+                name=name, folder=folder, host=host, pool=pool, guest_id=self.config.guestId,
                 guest_full_name=self.config.guestFullName, nic_count=len(self.nics()), backend=self.backend,
                 tools_installed=self.tools_installed, family=self.family, bios_uuid=spec.biosUuid,
                 extra=[vim.option.OptionValue(key=o.key, value=o.value) for o in self.config.extraConfig],

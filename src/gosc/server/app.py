@@ -7,17 +7,20 @@ import logging
 import os
 import sys
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.routing import Route
 
 from ..backends.rootfs import RootfsBackend
 from ..inventory.service_instance import ServiceInstance
 from ..store import open_store
-from .soap import soap_routes
+from ..store.private import private_dir
+from .limits import BodyLimit, RequestLimits
+from .soap import ANY_METHOD, soap_fallback_routes, soap_routes
 from .vijson import ViJson, hello
 
 log = logging.getLogger(__name__)
@@ -32,10 +35,11 @@ class ServerConfig:
     guest_backend: str = "rootfs"  # the demo VMs' backend: rootfs | netns (live guests, root only)
     netns_prefix: str = "gosc"  # names of the netns backend's namespaces (<prefix>-host, <prefix>-vm-N)
     netns_networks: dict[str, str | None] | None = None  # port group -> bridge address (CIDR); None: default
+    limits: RequestLimits = field(default_factory=RequestLimits)
 
 
 def build_service_instance(config: ServerConfig) -> ServiceInstance:
-    config.data_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(config.data_dir)
     store = open_store(config.store_url or str(config.data_dir / "gosc.db"))
     backends: dict[str, Any] = {"rootfs": RootfsBackend(config.data_dir / "guests")}
     if config.guest_backend == "netns":
@@ -85,10 +89,13 @@ def create_app(config: ServerConfig, si: ServiceInstance | None = None) -> Starl
             si.store.close()
 
     routes = [
-        Route("/sdk/vim25/{release}/{type}/{moid}/{name}", vi_json.handle, methods=["GET", "POST"]),
+        # Every method and path under /sdk/vim25: ViJson.handle answers bad ones with a fault.
+        Route("/sdk/vim25", vi_json.handle, methods=ANY_METHOD),
+        Route("/sdk/vim25/{rest:path}", vi_json.handle, methods=ANY_METHOD),
         Route("/api/vcenter/system", hello, methods=["POST"]),
     ]
     routes.extend(soap_routes(si))
-    app = Starlette(routes=routes, lifespan=lifespan)
+    routes.extend(soap_fallback_routes(si))
+    app = Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(BodyLimit, max_body=config.limits.max_body)])
     app.state.si = si
     return app

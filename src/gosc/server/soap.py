@@ -37,6 +37,8 @@ log = logging.getLogger(__name__)
 COOKIE = "vmware_soap_session"
 _COOKIE_RE = re.compile(r'(?:^|[;,]\s*)' + COOKIE + r'\s*=\s*"?([^";,\s]*)"?')
 _XML = "text/xml; charset=utf-8"
+# Routes that answer every method themselves (Starlette's default is GET only).
+ANY_METHOD = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 # Methods that may block for a long time: they end early if the client goes away.
 _LONG_POLLS = frozenset({"WaitForUpdates", "WaitForUpdatesEx"})
 
@@ -87,10 +89,18 @@ class Soap:
         base = f"{request.url.scheme}://{request.url.netloc}"
         return Response(service_wsdl(base), media_type=_XML)
 
+    async def path_fault(self, request: Request) -> Response:
+        """Anything under /sdk that is not an endpoint answers a SOAP fault, not plain text."""
+        if request.url.path in ("/sdk", "/sdk/"):
+            f, status = invalid_request(f"{request.method} is not a SOAP request: POST a SOAP envelope to /sdk"), 405
+        else:
+            f, status = invalid_request(f"No such SOAP endpoint '{request.url.path}'; vim25 is served at /sdk"), 404
+        return soap_response(soap_codec.fault_response(f, T.NEWEST_VERSION), status)
+
     async def handle(self, request: Request) -> Response:
         version = T.NEWEST_VERSION
         try:
-            body = await _read_body(request)
+            body = await request.body()  # limits.BodyLimit has bounded it
             req = soap_codec.parse_request(body)
             version = soap_codec.version_of(request.headers.get("soapaction"), req.version_id)
             ctx = CallContext(
@@ -139,20 +149,6 @@ _FETCH_INFO = T.MethodInfo(
 )  # fmt: skip
 
 
-async def _read_body(request: Request) -> bytes:
-    length = request.headers.get("content-length")
-    if length and length.isdigit() and int(length) > soap_codec.MAX_BODY:
-        raise invalid_request(f"The SOAP request is larger than {soap_codec.MAX_BODY} bytes")
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > soap_codec.MAX_BODY:
-            raise invalid_request(f"The SOAP request is larger than {soap_codec.MAX_BODY} bytes")
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
 async def _until_disconnected(request: Request, work: Any) -> Any:
     """Run a long poll, abandoning it when the client hangs up (the ASGI server then has
     nothing to wait for at shutdown)."""
@@ -188,3 +184,10 @@ def soap_routes(si: ServiceInstance) -> list[Route]:
         Route("/sdk/vimService.wsdl", soap.wsdl, methods=["GET"]),
         Route("/sdk/vimService", soap.wsdl, methods=["GET"]),
     ]
+
+
+def soap_fallback_routes(si: ServiceInstance) -> list[Route]:
+    """After every other route: what is left under /sdk (other methods on /sdk itself,
+    unknown paths) gets a SOAP fault."""
+    soap = Soap(si)
+    return [Route("/sdk", soap.path_fault, methods=ANY_METHOD), Route("/sdk/{rest:path}", soap.path_fault, methods=ANY_METHOD)]

@@ -12,14 +12,17 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from ..store.private import private_dir, private_file
+
 
 def ensure_certificate(data_dir: Path, host: str) -> tuple[Path, Path]:
     """(cert, key) paths, creating a self-signed pair valid for ``host`` and loopback."""
     tls = data_dir / "tls"
     cert_path, key_path = tls / "server.crt", tls / "server.key"
     if cert_path.exists() and key_path.exists():
+        private_file(key_path)
         return cert_path, key_path
-    tls.mkdir(parents=True, exist_ok=True)
+    private_dir(tls)
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, host or "localhost"),
                       x509.NameAttribute(NameOID.ORGANIZATION_NAME, "gosc")])  # fmt: skip

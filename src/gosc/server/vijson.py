@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 from typing import Any
+from urllib.parse import unquote
 
 from pyVmomi import vmodl
 from starlette.requests import Request
@@ -25,7 +26,8 @@ from ..vim.faults import fault, invalid_request, invalid_type, system_error
 log = logging.getLogger(__name__)
 
 SESSION_HEADER = "vmware-api-session-id"
-MAX_BODY = 16 * 1024 * 1024
+PREFIX = "/sdk/vim25"
+_PATH_FORM = PREFIX + "/{release}/{type}/{moId}/{method or property}"
 _JSON = "application/json"
 
 
@@ -36,6 +38,20 @@ def json_response(value: Any, status: int = 200, headers: dict[str, str] | None 
 
 def fault_response(f: vmodl.MethodFault, version: str, status: int = 500) -> Response:
     return json_response(json_codec.encode(f, version), status)
+
+
+def path_segments(request: Request) -> dict[str, str]:
+    """``release``, ``type``, ``moid``, ``name`` of a VI/JSON path (only those present when
+    there are fewer than four segments, only ``release`` when there are more).
+
+    Segments are split on the raw path, then percent-decoded: a moId with ``%2F`` stays
+    one segment (an object that does not exist) instead of changing the path's shape."""
+    raw = request.scope.get("raw_path") or request.url.path.encode()
+    rest = raw.decode("latin-1").removeprefix(PREFIX).removeprefix("/")
+    parts = [unquote(s) for s in rest.split("/")] if rest else []
+    if len(parts) == 4:
+        return dict(zip(("release", "type", "moid", "name"), parts, strict=True))
+    return {"release": parts[0] if parts else ""}
 
 
 def _request_type_names(method: str) -> set[str]:
@@ -78,19 +94,24 @@ class ViJson:
         return CallContext(self.si, version, session, client, request.headers.get("user-agent", ""))
 
     async def handle(self, request: Request) -> Response:
-        p = request.path_params
+        """Every request under /sdk/vim25: whatever is wrong with its path is a fault too."""
+        p = path_segments(request)
         try:
             version = T.version_of_release(p["release"])
         except T.UnknownRelease:
             f = invalid_request(f"Unknown release '{p['release']}'; this server speaks {', '.join(T.RELEASES)}")
             return fault_response(f, T.NEWEST_VERSION, 404)
+        if "name" not in p:
+            f = invalid_request(f"No such VI/JSON path '{request.url.path}'; expected {_PATH_FORM}")
+            return fault_response(f, version, 404)
+        if request.method not in ("GET", "POST"):
+            f = invalid_request(f"{request.method} is not a VI/JSON method: GET reads a property, POST calls a method")
+            return fault_response(f, version, 405)
         try:
             ctx = self.context(request, version)
             if request.method == "GET":
                 return self._read(ctx, p["type"], p["moid"], p["name"])
-            body = await request.body()
-            if len(body) > MAX_BODY:
-                raise invalid_request(f"The request body is larger than {MAX_BODY} bytes")
+            body = await request.body()  # limits.BodyLimit has bounded it
             return await self._call(ctx, p["type"], p["moid"], p["name"], body)
         except vmodl.MethodFault as f:
             return fault_response(f, version)

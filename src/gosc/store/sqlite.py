@@ -9,6 +9,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from .private import private_file, tighten_if_present
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS doc (
     kind TEXT NOT NULL,
@@ -23,7 +25,12 @@ CREATE TABLE IF NOT EXISTS counter (name TEXT PRIMARY KEY, value INTEGER NOT NUL
 
 class SqliteStore:
     def __init__(self, path: str | Path) -> None:
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        path = Path(path)
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)  # the data directory itself is made private by the server
+        # SQLite makes the -wal and -shm files with the database file's mode: 0600 first.
+        private_file(path)
+        for side in ("-wal", "-shm", "-journal"):
+            tighten_if_present(path.with_name(path.name + side))
         # check_same_thread=False: engine threads never touch the store, but the
         # connection may be closed from a signal handler's thread at shutdown.
         self._db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)

@@ -23,6 +23,7 @@ from pyVmomi import VmomiSupport
 
 from . import types as T
 from .faults import invalid_argument, invalid_type
+from .names import xml_problem
 
 MOREF = "ManagedObjectReference"
 SECRET_MASK = "(secret)"
@@ -126,7 +127,9 @@ def decode(data: Any, declared: type, version: str, path: str, *, secrets: Secre
            strict: bool = True) -> Any:  # fmt: skip
     """A VI/JSON value in a slot of type ``declared`` as a pyVmomi value for ``version``.
     ``secrets`` turns a stored secret back into its value (the inverse of encode's);
-    ``strict=False`` (for gosc's own store) lets required properties be absent."""
+    ``strict=False`` (for gosc's own store) lets required properties be absent and takes
+    strings as stored; from a client, a string XML cannot carry is ``InvalidArgument``
+    (every string may go back out in a SOAP answer)."""
     if data is None:
         return None
     if declared is object:
@@ -149,6 +152,8 @@ def decode(data: Any, declared: type, version: str, path: str, *, secrets: Secre
         if not isinstance(data, str) or data not in declared.values:
             raise invalid_argument(path, f"'{data}' is not a value of {T.wsdl_name(declared)}")
         return getattr(declared, data)
+    if strict and isinstance(data, str) and (problem := xml_problem(data)):
+        raise invalid_argument(path, problem)
     return _decode_primitive(data, declared, path)
 
 
@@ -220,6 +225,8 @@ def _decode_any(data: Any, version: str, path: str, secrets: SecretFilter | None
             return decode(data["_value"], cls, version, path)
         return decode(data, T.DataObject, version, path, secrets=secrets, strict=strict)
     # Unboxed JSON scalars in anyType slots: take them as their natural types.
+    if isinstance(data, str) and strict and (problem := xml_problem(data)):
+        raise invalid_argument(path, problem)
     if isinstance(data, bool | str):
         return data
     if isinstance(data, int):

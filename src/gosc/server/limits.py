@@ -1,0 +1,186 @@
+"""Request limits: what an unauthenticated client can make the server hold.
+
+Three bounds, each answered as a vSphere client expects (a fault in its protocol):
+
+- **Body size**, enforced while the body arrives and before it is buffered
+  (``BodyLimit``, an ASGI middleware in front of every route): a ``Content-Length`` over
+  the limit is refused at once, a chunked body is counted as it arrives and refused at
+  the byte that crosses the limit.  HTTP 413 with ``InvalidRequest`` (VI/JSON fault body,
+  or a SOAP fault for ``/sdk``), then the connection is closed.
+- **Time to send a request head** (``LimitedH11Protocol``): a connection that has not sent
+  complete request headers within ``header_timeout`` seconds of connecting (or of starting
+  a new request on a kept-alive connection) is closed; the TLS handshake has the same
+  bound (``protocol_factory``), and an idle kept-alive connection ``keep_alive_timeout``.
+  uvicorn has neither of the first two: its h11 protocol waits for a head forever.
+- **Connections**: past ``max_connections`` open connections a new one is answered
+  HTTP 503 with a fault (and ``Retry-After``) for its first request, then closed; the
+  connections already open keep being served.  uvicorn's own ``limit_concurrency``
+  answers plain text and keeps the idle connections, so it bounds nothing by itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import ssl
+from asyncio import sslproto
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import h11
+from pyVmomi import vmodl
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from uvicorn.protocols.http.h11_impl import H11Protocol
+
+from ..vim import soap_codec
+from ..vim import types as T
+from ..vim.faults import invalid_request
+from .soap import soap_response
+from .vijson import fault_response
+
+log = logging.getLogger(__name__)
+
+MiB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class RequestLimits:
+    max_body: int = 16 * MiB  # bytes of one request body
+    header_timeout: float = 10.0  # seconds to complete the TLS handshake, and then each request head
+    keep_alive_timeout: float = 5.0  # seconds an idle kept-alive connection stays open (uvicorn's default)
+    max_connections: int = 1000  # open connections served at once
+
+
+def _is_soap(scope: Scope) -> bool:
+    return scope.get("path", "") in ("/sdk", "/sdk/")
+
+
+def fault_answer(scope: Scope, f: vmodl.MethodFault, status: int, headers: dict[str, str]) -> Response:
+    """``f`` in the protocol of the request's path: a SOAP fault for ``/sdk``, a VI/JSON
+    fault body everywhere else."""
+    if _is_soap(scope):
+        response = soap_response(soap_codec.fault_response(f, T.NEWEST_VERSION), status)
+    else:
+        response = fault_response(f, T.NEWEST_VERSION, status)
+    response.headers.update(headers)
+    return response
+
+
+class BodyLimit:
+    """Reads each request body (counting, at most ``max_body`` bytes) before the route
+    runs, and hands the route the chunks as they came; a body over the limit is answered
+    413 without reading the rest."""
+
+    def __init__(self, app: ASGIApp, max_body: int) -> None:
+        self.app = app
+        self.max_body = max_body
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = next((v for k, v in scope["headers"] if k == b"content-length"), None)
+        if declared is not None and int(declared) > self.max_body:  # h11 has checked it is digits
+            await self._refuse(scope, receive, send, f"{int(declared)} bytes")
+            return
+        messages: list[Message] = []
+        size = 0
+        while True:
+            message = await receive()
+            messages.append(message)
+            if message["type"] != "http.request":
+                break  # the client went away: the route sees that as it would have
+            size += len(message.get("body", b""))
+            if size > self.max_body:
+                await self._refuse(scope, receive, send, f"more than {self.max_body} bytes")
+                return
+            if not message.get("more_body", False):
+                break
+
+        async def replay() -> Message:
+            # The body as it arrived, then the live channel (long polls watch it for the
+            # client's disconnect).
+            return messages.pop(0) if messages else await receive()
+
+        await self.app(scope, replay, send)
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send, size: str) -> None:
+        log.info("refused a %s request body of %s on %s", scope["method"], size, scope["path"])
+        f = invalid_request(f"The request body is too large ({size}); this server accepts at most {self.max_body} bytes")
+        # Closing the connection is the only way to be rid of a body nobody will read.
+        await fault_answer(scope, f, 413, {"connection": "close"})(scope, receive, send)
+
+
+async def _busy(scope: Scope, receive: Receive, send: Send) -> None:
+    """The answer to the first request of a connection past the bound."""
+    f = invalid_request("The server has too many open connections; retry later")
+    await fault_answer(scope, f, 503, {"connection": "close", "retry-after": "1"})(scope, receive, send)
+
+
+class LimitedH11Protocol(H11Protocol):
+    """uvicorn's h11 protocol with a deadline on each request head and a connection bound."""
+
+    def __init__(self, *args: Any, limits: RequestLimits, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.limits = limits
+        self._head_deadline: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        if len(self.connections) > self.limits.max_connections:
+            self.app = _busy  # this connection only: its request is answered 503, then it closes
+            log.warning("more than %d open connections: answering a new one 503", self.limits.max_connections)
+        self._await_head()
+
+    def data_received(self, data: bytes) -> None:
+        super().data_received(data)
+        if self.conn.their_state is h11.IDLE:
+            self._await_head()  # a head has begun (or not even that) but is not complete
+        else:
+            self._head_complete()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._head_complete()
+        super().connection_lost(exc)
+
+    def _await_head(self) -> None:
+        if self._head_deadline is None and not self.transport.is_closing():
+            self._head_deadline = self.loop.call_later(self.limits.header_timeout, self._head_timed_out)
+
+    def _head_complete(self) -> None:
+        if self._head_deadline is not None:
+            self._head_deadline.cancel()
+            self._head_deadline = None
+
+    def _head_timed_out(self) -> None:
+        self._head_deadline = None
+        if self.conn.their_state is h11.IDLE and not self.transport.is_closing():
+            log.info("closing a connection that sent no complete request head within %s s", self.limits.header_timeout)
+            self.transport.close()
+
+
+def protocol_factory(limits: RequestLimits, tls: ssl.SSLContext | None) -> Callable[..., asyncio.BaseProtocol]:
+    """What uvicorn's ``http=`` takes: a callable making the protocol of one connection.
+
+    With TLS the factory wraps the HTTP protocol in asyncio's own TLS protocol so that the
+    handshake gets ``header_timeout`` (uvicorn cannot pass ``ssl_handshake_timeout`` and
+    asyncio's default is 60 s); uvicorn is then given no SSL context of its own."""
+
+    def make(**kwargs: Any) -> asyncio.BaseProtocol:
+        http = LimitedH11Protocol(limits=limits, **kwargs)
+        if tls is None:
+            return http
+        return sslproto.SSLProtocol(
+            http.loop, http, tls, None, server_side=True,
+            ssl_handshake_timeout=limits.header_timeout, ssl_shutdown_timeout=limits.header_timeout,
+        )  # fmt: skip
+
+    return make
+
+
+def server_tls_context(cert: str, key: str) -> ssl.SSLContext:
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(cert, key)
+    return ctx
