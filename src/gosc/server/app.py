@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -14,6 +13,7 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ..backends.rootfs import RootfsBackend
 from ..inventory.service_instance import ServiceInstance
@@ -38,6 +38,11 @@ class ServerConfig:
     limits: RequestLimits = field(default_factory=RequestLimits)
 
 
+class StartupError(Exception):
+    """Something the operator must fix before the server can start (a bad users.toml, a
+    data directory made for another guest backend): shown as one line, not a traceback."""
+
+
 def build_service_instance(config: ServerConfig) -> ServiceInstance:
     private_dir(config.data_dir)
     store = open_store(config.store_url or str(config.data_dir / "gosc.db"))
@@ -55,9 +60,13 @@ def build_service_instance(config: ServerConfig) -> ServiceInstance:
 async def start(si: ServiceInstance, config: ServerConfig) -> None:
     """Start the backends (sweeping what a crash left), load the inventory (ending
     interrupted tasks), then users and the demo inventory."""
+    _check_guest_backends(si, config)
     for backend in si.backends.values():
         if hasattr(backend, "start"):
-            await backend.start(si)
+            try:
+                await backend.start(si)
+            except RuntimeError as e:  # not root, a tool missing: what the operator must change
+                raise StartupError(str(e)) from None
     await si.load()
     if config.demo:
         from ..demo import ensure_demo_inventory
@@ -65,28 +74,65 @@ async def start(si: ServiceInstance, config: ServerConfig) -> None:
         await ensure_demo_inventory(si, config.guest_backend)
     users = config.users_file or (config.data_dir / "users.toml")
     if users.exists():
-        si.authorization_manager.apply_config(users)
+        try:
+            si.authorization_manager.apply_config(users)
+        except (ValueError, OSError) as e:  # tomllib.TOMLDecodeError is a ValueError
+            raise StartupError(f"{users}: {e}") from None
     generated = si.authorization_manager.ensure_admin(os.environ.get("GOSC_ADMIN_PASSWORD"))
     if generated:
         # Printed once, to the operator's terminal only: the store keeps just its hash.
         print(f"gosc: created administrator@vsphere.local with password {generated}", file=sys.stderr, flush=True)
 
 
-def create_app(config: ServerConfig, si: ServiceInstance | None = None) -> Starlette:
+def _check_guest_backends(si: ServiceInstance, config: ServerConfig) -> None:
+    """A data directory keeps the backend its Linux guests were made with: started with
+    another one, its VMs would have no guests (netns guests without the backend) or the
+    backend would silently do nothing (a rootfs inventory under --guest-backend netns)."""
+    used = {doc.get("backend", "rootfs") for _, doc in si.store.load("vm") if doc.get("family") != "windows"}
+    if not used or used == {config.guest_backend}:
+        return
+    made = " and ".join(sorted(used))
+    raise StartupError(f"{config.data_dir} holds {made} guests; start it with --guest-backend {sorted(used)[0]}"
+                       f" or use another --data-dir for --guest-backend {config.guest_backend}")  # fmt: skip
+
+
+class _Lifespan:
+    """Runs gosc's start and stop around the ASGI app.  A StartupError is reported to the
+    server (uvicorn) as the failed start's one-line message; anything else is a bug and
+    keeps its traceback."""
+
+    def __init__(self, app: ASGIApp, startup: Callable[[], Awaitable[None]], shutdown: Callable[[], Awaitable[None]]) -> None:
+        self.app, self.startup, self.shutdown = app, startup, shutdown
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "lifespan":
+            await self.app(scope, receive, send)
+            return
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                try:
+                    await self.startup()
+                except StartupError as e:
+                    await send({"type": "lifespan.startup.failed", "message": f"gosc: {e}"})
+                    return
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await self.shutdown()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+
+def create_app(config: ServerConfig, si: ServiceInstance | None = None) -> ASGIApp:
     si = si or build_service_instance(config)
     vi_json = ViJson(si)
 
-    @contextlib.asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        await start(si, config)
-        try:
-            yield
-        finally:
-            await si.shutdown()
-            for backend in si.backends.values():
-                if hasattr(backend, "close"):
-                    await backend.close()
-            si.store.close()
+    async def stop() -> None:
+        await si.shutdown()
+        for backend in si.backends.values():
+            if hasattr(backend, "close"):
+                await backend.close()
+        si.store.close()
 
     routes = [
         # Every method and path under /sdk/vim25: ViJson.handle answers bad ones with a fault.
@@ -96,6 +142,5 @@ def create_app(config: ServerConfig, si: ServiceInstance | None = None) -> Starl
     ]
     routes.extend(soap_routes(si))
     routes.extend(soap_fallback_routes(si))
-    app = Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(BodyLimit, max_body=config.limits.max_body)])
-    app.state.si = si
-    return app
+    app = Starlette(routes=routes, middleware=[Middleware(BodyLimit, max_body=config.limits.max_body)])
+    return _Lifespan(app, lambda: start(si, config), stop)
