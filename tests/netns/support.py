@@ -58,9 +58,15 @@ def holder_pid(prefix: str, vm: dict[str, str]) -> int:
     raise AssertionError(f"no namespace holder for {vm['value']}")
 
 
+TOOLS_LOADER = b"/usr/lib/gosc-tools/lib/ld-linux"
+
+
 def agent_pid(prefix: str, vm: dict[str, str]) -> int:
+    """The agent itself (the interpreter started through the runtime's loader), not the
+    bwrap processes of its sandbox, whose command lines name it too."""
     for pid in guest_pids(prefix, vm):
-        if b"gosc.guest.agent_process" in _cmdline(pid):
+        cmd = _cmdline(pid)
+        if cmd.startswith(TOOLS_LOADER) and b"gosc.guest.agent_process" in cmd:
             return pid
     raise AssertionError(f"no agent for {vm['value']}")
 

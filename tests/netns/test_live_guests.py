@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from tests.netns.support import (
-    GCM, agent_pid, guest_file, guest_hostname, guest_pids, leftovers, login, machine_links, netns_server, owned_pids, ping, sh,
+    GCM, agent_pid, guest_file, guest_hostname, guest_pids, holder_pid, leftovers, login, machine_links, netns_server, owned_pids, ping, sh,
     sweep,
     wait_for,
 )  # fmt: skip
@@ -156,14 +156,15 @@ def test_killed_agent_means_tools_not_running_until_restarted(live: tuple[GoscSe
         vi.call(*GCM, "CustomizeGuest_Task", customize_body(vm, linux_spec("never")))
     assert e.value.type_name == "InvalidState"
     # Restarting the agent in the guest (as one restarts vmtoolsd) brings the tools back.
-    holder = guest_pids(PREFIX, vm)[0]
+    holder = holder_pid(PREFIX, vm)
     cfg = vi.get("VirtualMachine", vm["value"], "config")
     root = server.data_dir / "guests" / cfg["instanceUuid"] / "root"
     channel = server.data_dir / "netns" / f"{vm['value']}.tools.sock"
-    subprocess.Popen(["nsenter", "-t", str(holder), "-n", "-u", "-m", sys.executable, "-m", "gosc.guest.agent_process",
-                      "--root", str(root), "--vm-id", cfg["instanceUuid"], "--connect", str(channel)],
-                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                     env=dict(os.environ, GOSC_NETNS_OWNER=PREFIX))  # fmt: skip
+    # As docs/netns.md says: the same sandbox, through gosc.guest.runtime, connected to the VM's channel.
+    restarted = subprocess.Popen([sys.executable, "-m", "gosc.guest.runtime", "--holder", str(holder), "--root", str(root),
+                                  "--vm-id", cfg["instanceUuid"], "--connect", str(channel)],
+                                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                 env=dict(os.environ, GOSC_NETNS_OWNER=PREFIX))  # fmt: skip
     wait_for(lambda: guest(vi, vm)["toolsRunningStatus"] == "guestToolsRunning", timeout=10)
     info = vi.wait_task(vi.call(*GCM, "CustomizeGuest_Task", customize_body(vm, linux_spec("revived", tz=None))))
     assert info["state"] == "success", info.get("error")
@@ -180,6 +181,7 @@ def test_killed_agent_means_tools_not_running_until_restarted(live: tuple[GoscSe
     vi.wait_task(vi.call("VirtualMachine", vm["value"], "PowerOffVM_Task"))
     vi.wait_task(vi.call("VirtualMachine", vm["value"], "PowerOnVM_Task", {}))
     assert ping(HOST_NS, "192.168.10.60") and guest_hostname(PREFIX, vm) == "back01"
+    assert restarted.wait(10) is not None  # the hand-started agent ended with the guest's power off
 
 
 def test_abort_ends_a_slow_customization(live: tuple[GoscServer, ViClient]) -> None:

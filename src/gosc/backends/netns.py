@@ -13,8 +13,13 @@ A powered-on VM is
   on the port group's bridge in the gosc host namespace ``<prefix>-host``.  The NIC's
   ``connectable.connected`` is the host end's link state, kept in step by listening to
   inventory changes (an instant clone's NICs come up when its customization succeeds);
-* the tools agent, ``python -m gosc.guest.agent_process``, run by ``nsenter`` inside the
-  three namespaces, talking to the VM's ToolsConnection over an inherited Unix socket.
+* the tools agent, ``python -m gosc.guest.agent_process``, in a sandbox made inside the
+  guest's network and UTS namespaces (gosc.guest.runtime.agent_spec: the guest tree as
+  ``/``, its runtime read-only under /usr/lib/gosc-tools, its own mount, PID and IPC
+  namespaces, host uid 0 with only CAP_NET_ADMIN, CAP_NET_RAW, CAP_NET_BIND_SERVICE,
+  no_new_privs), talking to the VM's ToolsConnection over an inherited Unix socket.  What
+  it may not do the backend does for it (``_GuestHost``): set the guest's host name, and
+  run a custom script's sandbox in the guest's network namespace.
 
 The virtual switch: the host namespace holds one Linux bridge per port group; a port
 group with an address (``VM Network`` = 192.168.10.1/24 by default) gets it on its bridge
@@ -31,8 +36,9 @@ then the child gets the source's lowers and an empty upper of its own, with its 
 A destroyed VM keeps the layers its clones still read until the last of them is gone.
 
 Every process gosc starts here carries ``GOSC_NETNS_OWNER=<prefix>`` in its environment
-and dies with the server (``setpriv --pdeathsig KILL``); namespaces are named with the
-prefix.  ``recover()`` (at start and at stop) kills and removes whatever carries them.
+and dies with the server (``setpriv --pdeathsig KILL``; sandboxes: bwrap's
+--die-with-parent from gosc.guest.sandbox's launcher thread); namespaces are named with
+the prefix.  ``recover()`` (at start and at stop) kills and removes whatever carries them.
 """
 
 from __future__ import annotations
@@ -54,7 +60,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..guest.vmx import ToolsConnection
+from ..guest import sandbox
+from ..guest.runtime import ToolsRuntime, agent_command, agent_spec
+from ..guest.vmx import ScriptRequest, ToolsConnection
 
 if TYPE_CHECKING:
     from ..inventory.virtual_machine import VirtualMachine
@@ -85,7 +93,7 @@ class Guest:
     netns: str
     links: list[str] = field(default_factory=list)  # host ends, by NIC index
     link_up: list[bool] = field(default_factory=list)
-    agent: asyncio.subprocess.Process | None = None
+    agent: subprocess.Popen[bytes] | None = None  # the sandbox's bwrap
     watcher: asyncio.Task[None] | None = None
     channel: asyncio.Server | None = None  # where a restarted agent connects
     stopping: bool = False
@@ -112,6 +120,7 @@ class NetnsBackend:
         self._si: Any = None
         self._pending: set[asyncio.Task[None]] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._runtime: ToolsRuntime | None = None  # what live agents see under /usr/lib/gosc-tools
 
     # ------------------------------------------------------------ lifecycle of the switch
 
@@ -119,10 +128,13 @@ class NetnsBackend:
         """Remove what an earlier server with this prefix left behind; build the switch."""
         if os.geteuid() != 0:
             raise RuntimeError("the netns guest backend needs root (namespaces, veths, bridges, mounts)")
-        for tool in ("ip", "unshare", "nsenter", "setpriv", "dnsmasq"):
+        for tool in ("ip", "unshare", "nsenter", "setpriv", "dnsmasq", "bwrap", "hostname"):
             if shutil.which(tool) is None:
-                raise RuntimeError(f"the netns guest backend needs {tool} (iproute2, util-linux, dnsmasq-base)")
+                raise RuntimeError(f"the netns guest backend needs {tool} (iproute2, util-linux, dnsmasq-base, "
+                                   "bubblewrap, hostname)")  # fmt: skip
         await asyncio.to_thread(self.recover)
+        if self._runtime is None:
+            self._runtime = await asyncio.to_thread(ToolsRuntime.discover)
         self._bridge_lock = asyncio.Lock()
         self.run_dir.mkdir(parents=True, exist_ok=True)
         _run(["ip", "netns", "add", self.host_ns])
@@ -321,8 +333,11 @@ class NetnsBackend:
             await self._teardown(self.guests[vm.moId])
         root = self.root_of(vm)
         root.mkdir(parents=True, exist_ok=True)
-        script = ('mount -t overlay overlay -o "$1" "$2" && echo ready && '
-                  'exec sleep infinity </dev/null >/dev/null 2>&1')  # fmt: skip
+        # rp_filter off (a DHCP client receives broadcasts on a NIC without an address yet; a
+        # fresh netns inherits the machine's defaults): here, as the agent's /proc is read-only.
+        script = ('mount -t overlay overlay -o "$1" "$2" && '
+                  'echo 0 >/proc/sys/net/ipv4/conf/all/rp_filter && echo 0 >/proc/sys/net/ipv4/conf/default/rp_filter && '
+                  'echo ready && exec sleep infinity </dev/null >/dev/null 2>&1')  # fmt: skip
         holder = await asyncio.create_subprocess_exec(
             "setpriv", "--pdeathsig", "KILL", "unshare", "--net", "--uts", "--mount", "--propagation", "private",
             "sh", "-c", script, "sh", await asyncio.to_thread(self._mount_options, vm), str(root),
@@ -364,14 +379,14 @@ class NetnsBackend:
 
     async def _start_agent(self, guest: Guest, tools: ToolsConnection) -> None:
         vm = guest.vm
+        assert self._runtime is not None
+        tools.guest_host = _GuestHost(self, guest)
+        spec = agent_spec(self._runtime, guest.holder.pid, self.root_of(vm), {OWNER_ENV: self.prefix})
         host_sock, guest_sock = socket.socketpair()
         try:
-            agent = await asyncio.create_subprocess_exec(
-                "setpriv", "--pdeathsig", "KILL", "nsenter", "-t", str(guest.holder.pid), "-n", "-u", "-m",
-                sys.executable, "-m", "gosc.guest.agent_process", "--root", str(self.root_of(vm)), "--vm-id", vm.instance_uuid,
-                "--fd", str(guest_sock.fileno()),
-                pass_fds=(guest_sock.fileno(),), env=self._env(), stdin=subprocess.DEVNULL,
-            )  # fmt: skip
+            fd = guest_sock.fileno()
+            agent = await asyncio.to_thread(sandbox.popen, spec, agent_command(self._runtime, vm.instance_uuid, fd),
+                                            pass_fds=(fd,), stdin=subprocess.DEVNULL)  # fmt: skip
         finally:
             guest_sock.close()
         guest.agent = agent
@@ -381,7 +396,7 @@ class NetnsBackend:
         guest.watcher = asyncio.get_running_loop().create_task(self._watch_agent(guest))
         # Powered on means the tools are up (an instant clone's are: its memory is the source's).
         deadline = time.monotonic() + AGENT_START_TIMEOUT
-        while tools.last_heartbeat == attached and agent.returncode is None and time.monotonic() < deadline:
+        while tools.last_heartbeat == attached and agent.poll() is None and time.monotonic() < deadline:
             await asyncio.sleep(0.005)
 
     def channel_path(self, vm: VirtualMachine) -> Path:
@@ -404,11 +419,43 @@ class NetnsBackend:
 
     async def _watch_agent(self, guest: Guest) -> None:
         assert guest.agent is not None
-        await guest.agent.wait()
+        await _wait_popen(guest.agent)
         if not guest.stopping:
             log.warning("%s: the tools agent exited (%s)", guest.vm.name, guest.agent.returncode)
             await guest.vm.tools.close()
             guest.vm.on_tools_state()
+
+    async def set_hostname(self, guest: Guest, name: str) -> None:
+        """sethostname in the guest's UTS namespace (``name``: one DNS label, checked by the
+        ToolsConnection), for its agent, which lacks CAP_SYS_ADMIN."""
+        await _run_async(["nsenter", "-t", str(guest.holder.pid), "-u", "hostname", name])
+
+    async def run_script(self, guest: Guest, request: ScriptRequest, cancel: threading.Event) -> sandbox.Completed:
+        """A custom script's sandbox for a guest's agent: made inside the guest's namespaces,
+        the guest tree as /, the guest's network, a user namespace without capabilities.
+        Run in a thread of its own: a script may take minutes."""
+        pid = guest.holder.pid
+        root = self.root_of(guest.vm)
+        spec = sandbox.SandboxSpec(root=root, view=Path(f"/proc/{pid}/root") / root.relative_to("/"), cwd=request.cwd,
+                                   env=request.env, network=sandbox.Network.JOIN_CURRENT, enter=pid,
+                                   host_env={OWNER_ENV: self.prefix})  # fmt: skip
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[sandbox.Completed] = loop.create_future()
+
+        def work() -> None:
+            try:
+                result = sandbox.run(spec, request.command, request.timeout, cancel)
+            except BaseException as e:  # noqa: BLE001 - handed to the loop
+                loop.call_soon_threadsafe(lambda: done.done() or done.set_exception(e))
+            else:
+                loop.call_soon_threadsafe(lambda: done.done() or done.set_result(result))
+
+        threading.Thread(target=work, name=f"gosc-script-{guest.vm.moId}", daemon=True).start()
+        try:
+            return await done
+        except asyncio.CancelledError:
+            cancel.set()
+            raise
 
     async def power_off(self, vm: VirtualMachine, tools: ToolsConnection) -> None:
         guest = self.guests.get(vm.moId)
@@ -425,7 +472,7 @@ class NetnsBackend:
             guest.channel.close()
             self.channel_path(guest.vm).unlink(missing_ok=True)
         if guest.agent is not None:
-            await _kill(guest.agent, signal.SIGTERM)
+            await _kill_popen(guest.agent)
         if guest.watcher is not None:
             guest.watcher.cancel()
         if guest.links:
@@ -458,6 +505,19 @@ class NetnsBackend:
     def guest_pid(self, vm: VirtualMachine) -> int | None:
         guest = self.guests.get(vm.moId)
         return guest.holder.pid if guest else None
+
+
+class _GuestHost:
+    """A ToolsConnection's ``guest_host``: what the backend does for one guest's agent."""
+
+    def __init__(self, backend: NetnsBackend, guest: Guest) -> None:
+        self.backend, self.guest = backend, guest
+
+    async def set_hostname(self, name: str) -> None:
+        await self.backend.set_hostname(self.guest, name)
+
+    async def run_script(self, request: ScriptRequest, cancel: threading.Event) -> sandbox.Completed:
+        return await self.backend.run_script(self.guest, request, cancel)
 
 
 # ---------------------------------------------------------------- helpers
@@ -514,3 +574,30 @@ async def _kill(proc: asyncio.subprocess.Process, sig: int = signal.SIGKILL) -> 
             with contextlib.suppress(ProcessLookupError):
                 proc.kill()
             await proc.wait()
+
+
+async def _wait_popen(proc: subprocess.Popen[Any], timeout: float | None = None) -> int:
+    """Await a subprocess.Popen's end on the loop (a pidfd), without a thread per process."""
+    if proc.poll() is not None:
+        return proc.returncode
+    fd = os.pidfd_open(proc.pid)
+    try:
+        loop = asyncio.get_running_loop()
+        ended: asyncio.Future[None] = loop.create_future()
+        loop.add_reader(fd, lambda: ended.done() or ended.set_result(None))
+        try:
+            await asyncio.wait_for(ended, timeout)
+        finally:
+            loop.remove_reader(fd)
+    finally:
+        os.close(fd)
+    return proc.wait()
+
+
+async def _kill_popen(proc: subprocess.Popen[Any]) -> None:
+    """Kill a sandbox: its bwrap's process group; --die-with-parent and its PID namespace
+    take every process inside."""
+    if proc.poll() is None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+    await _wait_popen(proc, 3)

@@ -18,6 +18,11 @@ for live guests) and gets the host's answer.
 The agent sends RPCIs to the host: ``tools.heartbeat``, ``guest.info <json>`` (host name and
 addresses as the guest sees them), ``deployPkg.update.state <state> <code> [<log>@<msg>]``
 with VMware's state and error numbers, and ``info-get``/``info-set`` for guestinfo keys.
+A live guest's agent, sandboxed with only network capabilities (gosc.guest.runtime), also
+asks the host for what it may not do itself: ``guest.sethostname <name>`` (sethostname
+needs CAP_SYS_ADMIN) and ``guest.script.run <json>`` / ``guest.script.cancel`` (a custom
+script's sandbox, which needs the rights to make namespaces; the host makes it in the
+guest's network namespace; see gosc.guest.vmx).
 The agent never trusts a path or the tree: every guest path (the host's and the tree's own
 symlinks) is resolved inside the guest root by gosc.guest.guestpath.  The root is opened
 per operation, never held, so a live guest whose tree is remounted is seen as it is now.
@@ -27,18 +32,19 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import concurrent.futures
 import contextlib
 import json
 import logging
 import secrets
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from . import introspect, rpc
 from .guestpath import GuestRoot
-from .sandbox import Network
+from .sandbox import Completed, Outcome, SandboxSpec, run as run_local
 from .states import DeployError, DeployState
 
 log = logging.getLogger(__name__)
@@ -72,7 +78,11 @@ class ToolsAgent:
 
     # ------------------------------------------------------------ lifecycle
 
-    def attach(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> rpc.Endpoint:
+    def attach(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
+               boot: Callable[[], Any] | None = None) -> rpc.Endpoint:  # fmt: skip
+        """Serve the channel.  ``boot`` (a coroutine function: a live guest's network and host
+        name, which may ask the host) runs before the first heartbeat, so that a guest is
+        up, as its files say, when the host sees its tools running."""
         # /var/run is a tmpfs on a real guest: what an earlier boot left there (a package
         # cut short by a crash, with its secrets) is gone when the agent starts.  With
         # var/run -> /run that is the guest's own run/vmware-imc, never the host's.
@@ -81,11 +91,53 @@ class ToolsAgent:
         self._event_loop = asyncio.get_running_loop()
         self.endpoint = rpc.Endpoint(reader, writer, self.handle, name=f"agent:{self.root.name}")
         self.endpoint.start()
-        self._spawn(self._announce())
-        self._spawn(self._heartbeat())
+        self._spawn(self._start(boot))
         if self.vm_id:
             self._spawn(self._serve_rpctool())
         return self.endpoint
+
+    async def _start(self, boot: Callable[[], Any] | None) -> None:
+        if boot is not None:
+            try:
+                await boot()
+            except Exception as e:  # a guest whose network does not come up still runs its tools
+                log.warning("boot: %s", e)
+        self._spawn(self._announce())
+        self._spawn(self._heartbeat())
+
+    def call_host_sync(self, command: str, args: str = "", timeout: float = 30.0) -> bytes:
+        """An RPCI from a worker thread (the engine's, a live hook's); RpcError on failure."""
+        if self.endpoint is None or self._event_loop is None:
+            raise rpc.RpcError("the tools channel is not attached")
+        fut = asyncio.run_coroutine_threadsafe(self.endpoint.call(command, args, timeout=timeout), self._event_loop)
+        return fut.result(timeout + 1)
+
+    def set_hostname_on_host(self, name: str) -> None:
+        self.call_host_sync("guest.sethostname", name)
+
+    def run_on_host(self, spec: SandboxSpec, command: Sequence[str], timeout: float,
+                    cancel: threading.Event | None) -> Completed:  # fmt: skip
+        """A sandbox.Runner for a live guest: the host runs ``command`` in a script sandbox of
+        this guest (its tree as /, its network, no capability), at ``spec.cwd`` with
+        ``spec.env``; a cancel is passed on and the run's end awaited."""
+        if self.endpoint is None or self._event_loop is None:
+            raise OSError("the tools channel is not attached")
+        request = json.dumps({"cwd": spec.cwd, "env": dict(spec.env), "command": list(command), "timeout": timeout})
+        call = self.endpoint.call("guest.script.run", request, timeout=timeout + 30)
+        fut = asyncio.run_coroutine_threadsafe(call, self._event_loop)
+        cancelled = False
+        while True:
+            try:
+                reply = fut.result(0.1)
+                break
+            except concurrent.futures.TimeoutError:
+                if cancel is not None and cancel.is_set() and not cancelled:
+                    cancelled = True
+                    asyncio.run_coroutine_threadsafe(self.endpoint.call("guest.script.cancel"), self._event_loop)
+            except rpc.RpcError as e:
+                raise OSError(str(e)) from None
+        done = json.loads(reply)
+        return Completed(Outcome(done["outcome"]), int(done["returncode"]), str(done["stdout"]), str(done["stderr"]))
 
     def _spawn(self, coro: Any) -> None:
         t = asyncio.get_running_loop().create_task(coro)
@@ -287,10 +339,11 @@ class ToolsAgent:
         except (deploypkg.DeployPkgError, OSError) as e:
             return DeployError.DEPLOY_FAILED, "", f"bad package: {e}"
         try:
-            # A live guest's script shares the guest's network (the agent runs in it); a tree's has none.
-            net = Network.JOIN_CURRENT if self.live is not None else Network.NONE
+            # A live guest's script runs in the guest's network; its agent may not make the
+            # sandbox itself: the host does (run_on_host).  A tree's runs here, without network.
+            runner = self.run_on_host if self.live is not None else run_local
             result = await asyncio.to_thread(apply_package, guest, pkg_root, report=self._gc_status_sync, cancel=cancel,
-                                             script_network=net)  # fmt: skip
+                                             script_runner=runner)  # fmt: skip
             if result.error_code == 0 and self.live is not None:
                 try:
                     await self.live.apply_network(self.root)

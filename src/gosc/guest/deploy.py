@@ -12,17 +12,18 @@ from typing import Any
 
 from . import engine
 from .guestpath import GuestRoot, opened
-from .sandbox import Network
-from .windows import apply_sysprep
+from .sandbox import Runner, run as run_local
 
 
 def apply_package(root: Path | GuestRoot, pkg_dir: Path | GuestRoot, *, dry_run: bool = False,
                   report: engine.Report | None = None, cancel: threading.Event | None = None,
-                  script_network: Network = Network.NONE) -> Any:  # fmt: skip
+                  script_runner: Runner = run_local) -> Any:  # fmt: skip
     """Customize the tree at ``root`` from the package extracted in ``pkg_dir``; the result
     has ``error_code``, ``failure``, ``message``, ``log_path``, ``changes`` and ``diff``.
-    ``script_network``: a custom script's network (a live guest's own, else none)."""
+    ``script_runner``: how a custom script's sandbox runs (see gosc.guest.engine.apply)."""
     with opened(pkg_dir) as pkg:
         if pkg.is_file("sysprep.xml"):
+            from .windows import apply_sysprep  # not before: it needs pyVmomi, which a live agent has not
+
             return apply_sysprep(root, pkg, dry_run=dry_run)
-        return engine.apply(root, pkg, dry_run=dry_run, report=report, cancel=cancel, script_network=script_network)
+        return engine.apply(root, pkg, dry_run=dry_run, report=report, cancel=cancel, script_runner=script_runner)

@@ -51,11 +51,22 @@ class CryptUnavailable(RuntimeError):
     """The machine has no libxcrypt (or one without crypt_rn)."""
 
 
+def _load(name: str) -> ctypes.CDLL:
+    try:
+        return ctypes.CDLL(name, use_errno=True)
+    except OSError:
+        found = ctypes.util.find_library("crypt")
+        if found is None or found == name:
+            raise
+        return ctypes.CDLL(found, use_errno=True)
+
+
 @cache
 def _lib() -> ctypes.CDLL:
-    name = ctypes.util.find_library("crypt") or "libcrypt.so.1"
+    # The soname first: find_library runs ldconfig/gcc, which in a live guest's agent
+    # sandbox would be the guest's own programs.
     try:
-        lib = ctypes.CDLL(name, use_errno=True)
+        lib = _load("libcrypt.so.1")
         lib.crypt_rn.restype = ctypes.c_char_p
         lib.crypt_rn.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_void_p, ctypes.c_int]
         lib.crypt_gensalt_rn.restype = ctypes.c_char_p

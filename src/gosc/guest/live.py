@@ -1,8 +1,12 @@
 """The live side of a guest in Linux namespaces: what a booted Linux does with its files.
 
-The tools agent of a ``netns`` guest runs inside the guest's network, UTS and mount
-namespaces with the guest tree mounted at its root path; ``LiveGuest`` is its ``live``
-hook (see ToolsAgent):
+The tools agent of a ``netns`` guest runs in a sandbox inside the guest's network and UTS
+namespaces with the guest tree as its ``/`` (gosc.guest.runtime); ``LiveGuest`` is its
+``live`` hook (see ToolsAgent).  It holds only CAP_NET_ADMIN, CAP_NET_RAW and
+CAP_NET_BIND_SERVICE: ``ip`` is the runtime's (``ip``, a command line prefix), the host
+name is set by the host on the agent's request (``set_hostname``: sethostname needs
+CAP_SYS_ADMIN), and the guest's rp_filter is switched off by the netns backend's holder
+before the agent starts (its /proc is read-only).
 
 * ``boot()``: loopback up, host name from /etc/hostname, every NIC's static addresses
   and routes from the network files the family uses (what the distro's network service
@@ -36,8 +40,8 @@ import socket
 import struct
 import subprocess
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from collections.abc import Callable
 from typing import Any
 
 from . import introspect
@@ -45,42 +49,30 @@ from .guestpath import GuestRoot, opened
 
 log = logging.getLogger(__name__)
 
-IP = "ip"
-
-
-def _ip_json(*args: str) -> Any:
-    out = subprocess.run([IP, "-j", *args], capture_output=True, text=True, check=True).stdout
-    return json.loads(out or "[]")
-
-
-def _ip_batch(lines: list[str]) -> None:
-    if not lines:
-        return
-    proc = subprocess.run([IP, "-force", "-batch", "-"], input="\n".join(lines) + "\n", capture_output=True, text=True)
-    if proc.returncode != 0:
-        errors = " ".join(proc.stderr.split())
-        raise RuntimeError(f"ip: {errors or 'failed'}")
-
-
-def _set_sysctl(path: str, value: str) -> None:
-    try:
-        Path("/proc/sys", path).write_text(value)
-    except OSError:
-        pass
-
-
 class LiveGuest:
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, ip: Sequence[str] = ("ip",),
+                 set_hostname: Callable[[str], None] = socket.sethostname) -> None:  # fmt: skip
         self.root = root
+        self.ip = list(ip)  # how to run iproute2's ip (gosc.guest.runtime.tool_argv in the sandbox)
+        self.set_hostname = set_hostname
+
+    def _ip_json(self, *args: str) -> Any:
+        out = subprocess.run([*self.ip, "-j", *args], capture_output=True, text=True, check=True).stdout
+        return json.loads(out or "[]")
+
+    def _ip_batch(self, lines: list[str]) -> None:
+        if not lines:
+            return
+        proc = subprocess.run([*self.ip, "-force", "-batch", "-"], input="\n".join(lines) + "\n", capture_output=True,
+                              text=True)  # fmt: skip
+        if proc.returncode != 0:
+            errors = " ".join(proc.stderr.split())
+            raise RuntimeError(f"ip: {errors or 'failed'}")
 
     # ------------------------------------------------------------ boot / customization
 
     def boot(self) -> None:
-        # A DHCP client receives broadcasts on a NIC that has no address yet: no reverse
-        # path filter in the guest (a fresh netns inherits the machine's defaults).
-        for conf in ("all", "default"):
-            _set_sysctl(f"net/ipv4/conf/{conf}/rp_filter", "0")
-        _ip_batch(["link set lo up"])
+        self._ip_batch(["link set lo up"])
         self.apply_sync(boot=True)
 
     async def apply_network(self, root: Path) -> None:
@@ -92,7 +84,7 @@ class LiveGuest:
             configured = introspect.guest_info(guest)["nics"]
             routes = read_routes(guest)
         if name:
-            socket.sethostname(name.split(".")[0])
+            self.set_hostname(name.split(".")[0])
         links = self.links()
         lines: list[str] = []
         default_seen: set[int] = set()
@@ -113,17 +105,17 @@ class LiveGuest:
                     default_seen.add(version)
                 fam = "-6 " if version == 6 else ""
                 lines.append(f"{fam}route replace {to} via {via} dev {dev}" + (f" metric {metric}" if metric else ""))
-        _ip_batch(lines)
+        self._ip_batch(lines)
 
     def links(self) -> dict[str, str]:
         """Live interface name -> MAC (lowercase), without lo."""
-        return {l["ifname"]: l.get("address", "").lower() for l in _ip_json("link", "show") if l["ifname"] != "lo"}
+        return {l["ifname"]: l.get("address", "").lower() for l in self._ip_json("link", "show") if l["ifname"] != "lo"}
 
     # ------------------------------------------------------------ what the tools report
 
     def guest_info(self) -> dict[str, Any]:
         nics = []
-        for link in _ip_json("addr", "show"):
+        for link in self._ip_json("addr", "show"):
             if link["ifname"] == "lo" or link.get("link_type") != "ether":
                 continue
             addrs, dhcp = [], False
@@ -153,7 +145,7 @@ class LiveGuest:
                      f"addr add {lease.address}/{lease.prefix} dev {dev} valid_lft {lease.seconds} preferred_lft {lease.seconds}"]  # fmt: skip
             if lease.router:
                 lines.append(f"route replace default via {lease.router} dev {dev}")
-            _ip_batch(lines)
+            self._ip_batch(lines)
             got.append(f"{dev}={lease.address}/{lease.prefix}")
         return " ".join(got)
 

@@ -30,7 +30,7 @@ from gosc.customization.custcfg import CustCfgError, parse
 from gosc.customization.custcfg_model import CustConfig
 
 from . import cloudinit, identity, interfaces, network, password, scripts, timezone
-from ..sandbox import Network
+from ..sandbox import Runner, run as run_local
 from .distro import Distro, UnsupportedDistro, detect
 from .errors import ABORTED, CONFIG, IDENTITY, NETWORK, UNKNOWN, EngineError, ErrorCode
 from ..guestpath import GuestRoot, opened
@@ -60,33 +60,33 @@ class EngineResult:
 
 def apply(root: Path | GuestRoot, pkg_dir: Path | GuestRoot, *, dry_run: bool = False, report: Report | None = None,
           script_timeout: float = 100, password_salt: str | None = None,
-          cancel: threading.Event | None = None, script_network: Network = Network.NONE) -> EngineResult:
+          cancel: threading.Event | None = None, script_runner: Runner = run_local) -> EngineResult:
     """``cancel`` (AbortCustomization_Task): once set, a running script is killed and
     nothing is committed; the result is the failure ``aborted``.  Every file of the guest
     and of the package is reached through gosc.guest.guestpath, each tree as its own root.
-    ``script_network``: the custom script's network in its sandbox (the live guest's own, or none
-    for a tree)."""
+    ``script_runner``: how the custom script's sandbox is run (gosc.guest.sandbox.run here; a
+    live guest's agent asks the host, which runs it in the guest's network namespace)."""
     return _open_and_run(root, pkg_dir, "cust.cfg", dry_run, report, script_timeout, password_salt, cancel,
-                         script_network)  # fmt: skip
+                         script_runner)  # fmt: skip
 
 
 def apply_cfg(root: Path | GuestRoot, cust_cfg_path: Path, *, dry_run: bool = False, report: Report | None = None,
               script_timeout: float = 100, password_salt: str | None = None,
-              cancel: threading.Event | None = None, script_network: Network = Network.NONE) -> EngineResult:
+              cancel: threading.Event | None = None, script_runner: Runner = run_local) -> EngineResult:
     """Like apply(), for a lone cust.cfg; files it names are looked up beside it."""
     cust_cfg_path = Path(cust_cfg_path)
     return _open_and_run(root, cust_cfg_path.parent, cust_cfg_path.name, dry_run, report, script_timeout,
-                         password_salt, cancel, script_network)  # fmt: skip
+                         password_salt, cancel, script_runner)  # fmt: skip
 
 
 def _open_and_run(root: Path | GuestRoot, pkg_dir: Path | GuestRoot, cfg_name: str, dry_run: bool,
                   report: Report | None, script_timeout: float, salt: str | None,
-                  cancel: threading.Event | None, script_network: Network) -> EngineResult:  # fmt: skip
+                  cancel: threading.Event | None, script_runner: Runner) -> EngineResult:  # fmt: skip
     try:
         with opened(root) as guest:
             try:
                 with opened(pkg_dir) as pkg:
-                    return _run(guest, pkg, cfg_name, dry_run, report, script_timeout, salt, cancel, script_network)
+                    return _run(guest, pkg, cfg_name, dry_run, report, script_timeout, salt, cancel, script_runner)
             except FileNotFoundError as exc:  # the package directory itself is gone
                 return EngineResult(int(ErrorCode.PKG_NOT_FOUND), CONFIG, f"cannot open {exc.filename}", None)
     except FileNotFoundError as exc:
@@ -95,7 +95,7 @@ def _open_and_run(root: Path | GuestRoot, pkg_dir: Path | GuestRoot, cfg_name: s
 
 def _run(guest: GuestRoot, pkg: GuestRoot, cfg_name: str, dry_run: bool, report: Report | None,
          script_timeout: float, salt: str | None, cancel: threading.Event | None,
-         script_network: Network) -> EngineResult:  # fmt: skip
+         script_runner: Runner) -> EngineResult:  # fmt: skip
     log = EngineLog()
     log.info(f"gosc guest customization of {guest.path} from {pkg.path}{' (dry run)' if dry_run else ''}")
     cfg: CustConfig | None = None
@@ -113,7 +113,7 @@ def _run(guest: GuestRoot, pkg: GuestRoot, cfg_name: str, dry_run: bool, report:
         log.info(f"guest is {distro.pretty_name} (family {distro.family})")
         cs = ChangeSet(guest)
         _steps(cfg, distro, guest, pkg, cs, log, dry_run, script_timeout, salt, result, cancel or threading.Event(),
-               script_network)  # fmt: skip
+               script_runner)  # fmt: skip
     except EngineError as exc:
         result.error_code, result.failure, result.message = int(exc.code), exc.failure, log.mask(exc.message)
         log.error(f"customization failed ({exc.failure}): {exc.message}")
@@ -161,7 +161,7 @@ def _detect(guest: GuestRoot) -> Distro:
 
 def _steps(cfg: CustConfig, distro: Distro, guest: GuestRoot, pkg: GuestRoot, cs: ChangeSet, log: EngineLog,
            dry_run: bool, script_timeout: float, salt: str | None, result: EngineResult,
-           cancel: threading.Event, script_network: Network) -> None:
+           cancel: threading.Event, script_runner: Runner) -> None:
     # Scripts are programs, not file operations: they get host paths of the resolved trees.
     root, pkg_dir = guest.path, pkg.path
     if cfg.cloudinit_metadata:
@@ -179,8 +179,8 @@ def _steps(cfg: CustConfig, distro: Distro, guest: GuestRoot, pkg: GuestRoot, cs
         if dry_run:
             log.info(f"dry run: would run {cfg.script_name} precustomization")
         else:
-            scripts.check_runnable(root, pkg_dir, log, script_network)  # a guest without a shell: fail before any change
-            scripts.run(root, pkg_dir, cfg, "precustomization", log, script_timeout, cancel, script_network)
+            scripts.check_runnable(root, pkg_dir, log, script_runner)  # a guest without a shell: fail before any change
+            scripts.run(root, pkg_dir, cfg, "precustomization", log, script_timeout, cancel, script_runner)
 
     cs.section = NETWORK
     if cfg.networking and cfg.nics:
@@ -213,7 +213,7 @@ def _steps(cfg: CustConfig, distro: Distro, guest: GuestRoot, pkg: GuestRoot, cs
         if dry_run:
             log.info(f"dry run: would run {cfg.script_name} postcustomization")
         else:
-            scripts.run(root, pkg_dir, cfg, "postcustomization", log, script_timeout, cancel, script_network)
+            scripts.run(root, pkg_dir, cfg, "postcustomization", log, script_timeout, cancel, script_runner)
 
 
 def _finish(cs: ChangeSet, dry_run: bool, result: EngineResult, cancel: threading.Event) -> None:

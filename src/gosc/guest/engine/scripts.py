@@ -11,8 +11,9 @@ Execution: ``/bin/sh <script> precustomization`` before the engine changes files
 guest: in a sandbox (gosc.guest.sandbox) whose ``/`` is the guest tree, working directory
 the package directory's guest path (under /var/run/vmware-imc).  Nothing runs on the
 host: a guest that cannot run ``/bin/sh`` (none in its tree, a Windows tree) fails the
-customization before anything changes.  A live guest's script shares the guest's network
-namespace; a tree guest's has none.
+customization before anything changes.  A tree guest's script has no network; a live
+guest's runs in the guest's network namespace: its agent, itself sandboxed without the
+right to make sandboxes, passes the run to the host (the ``runner``, see gosc.guest.agent).
 
 Marker: with ``MARKER-ID = X``, /.markerfile-X.txt existing means this customization
 already ran (a clone of a customized VM): scripts and the password step are skipped;
@@ -22,19 +23,14 @@ otherwise they run and the marker is created.  Network, hosts, DNS and time alwa
 from __future__ import annotations
 
 import configparser
-import contextlib
-import os
 import re
-import signal
-import subprocess
 import threading
-import time
 from pathlib import Path
 
 from gosc.customization.custcfg_model import CustConfig
 
 from ..guestpath import GuestRoot, opened
-from ..sandbox import Network, SandboxError, SandboxSpec, guest_path_of, popen
+from ..sandbox import Completed, Outcome, Runner, SandboxError, SandboxSpec, guest_path_of, run as run_local
 from .errors import ABORTED, CONFIG, SCRIPT, SCRIPT_DISABLED, EngineError, ErrorCode
 from .log import EngineLog
 
@@ -102,65 +98,51 @@ def script_path(pkg_dir: Path, cfg: CustConfig) -> Path:
     return path
 
 
-def _spec(root: Path, pkg_dir: Path, network: Network) -> SandboxSpec:
+def _spec(root: Path, pkg_dir: Path) -> SandboxSpec:
     try:
         cwd = guest_path_of(root, pkg_dir)
     except SandboxError as exc:
         raise EngineError(SCRIPT, f"the package directory is not inside the guest: {exc}") from None
-    return SandboxSpec(root=root, cwd=cwd, uid=0, gid=0, env=SCRIPT_ENV, network=network)
+    return SandboxSpec(root=root, cwd=cwd, uid=0, gid=0, env=SCRIPT_ENV)
 
 
-def _start(spec: SandboxSpec, command: list[str]) -> subprocess.Popen[str]:
+def _run(runner: Runner, spec: SandboxSpec, command: list[str], timeout: float,
+         cancel: threading.Event | None) -> Completed:  # fmt: skip
     try:
-        return popen(spec, command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True)
+        return runner(spec, command, timeout, cancel)
     except SandboxError as exc:
         raise EngineError(SCRIPT, exc.message) from None
     except OSError as exc:
-        raise EngineError(SCRIPT, f"the script's sandbox did not start: {exc.strerror}") from None
+        raise EngineError(SCRIPT, f"the script's sandbox did not start: {exc.strerror or exc}") from None
 
 
-def check_runnable(root: Path, pkg_dir: Path, log: EngineLog, network: Network = Network.NONE) -> None:
+def check_runnable(root: Path, pkg_dir: Path, log: EngineLog, runner: Runner = run_local) -> None:
     """Refuse, before anything changes, a guest that cannot run ``/bin/sh``: asked of the
     guest itself (``/bin/sh -c :`` in the sandbox), so its own symlinks, loader and
     libraries decide, as they would on the VM."""
-    proc = _start(_spec(root, pkg_dir, network), ["/bin/sh", "-c", ":"])
-    out, err = proc.communicate()
-    if proc.returncode != 0:
-        detail = (err or out).strip()
-        log.warn(f"/bin/sh does not run in the guest: {detail or f'status {proc.returncode}'}")
+    done = _run(runner, _spec(root, pkg_dir), ["/bin/sh", "-c", ":"], 30, None)
+    if done.outcome is not Outcome.EXITED or done.returncode != 0:
+        detail = (done.stderr or done.stdout).strip() or f"status {done.returncode}"
+        log.warn(f"/bin/sh does not run in the guest: {detail}")
         if "execvp" in detail:  # bwrap's own words when the exec itself fails
             raise EngineError(SCRIPT, NO_SHELL)
-        raise EngineError(SCRIPT, f"{NO_SHELL} ({detail or f'status {proc.returncode}'})")
+        raise EngineError(SCRIPT, f"{NO_SHELL} ({detail})")
 
 
 def run(root: Path, pkg_dir: Path, cfg: CustConfig, phase: str, log: EngineLog, timeout: float = 100,
-        cancel: threading.Event | None = None, network: Network = Network.NONE) -> None:
+        cancel: threading.Event | None = None, runner: Runner = run_local) -> None:
     script = script_path(pkg_dir, cfg)
-    spec = _spec(root, pkg_dir, network)
+    spec = _spec(root, pkg_dir)
     log.info(f"running {script.name} {phase} in the guest (sandbox, cwd {spec.cwd})")
-    proc = _start(spec, ["/bin/sh", f"./{script.name}", phase])
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            out, err = proc.communicate(timeout=0.1)
-            break
-        except subprocess.TimeoutExpired:
-            if cancel is not None and cancel.is_set():
-                _kill(proc)
-                raise EngineError(ABORTED, f"{phase} script killed: customization aborted") from None
-            if time.monotonic() > deadline:
-                _kill(proc)
-                raise EngineError(SCRIPT, f"{phase} script did not finish within {timeout:g} s") from None
-    for stream, text in (("stdout", out), ("stderr", err)):
+    # The sandbox leads its own process group; killing it (cancel, timeout) takes its pid 1
+    # and with it every process of the sandbox's PID namespace.
+    done = _run(runner, spec, ["/bin/sh", f"./{script.name}", phase], timeout, cancel)
+    if done.outcome is Outcome.CANCELLED:
+        raise EngineError(ABORTED, f"{phase} script killed: customization aborted")
+    if done.outcome is Outcome.TIMED_OUT:
+        raise EngineError(SCRIPT, f"{phase} script did not finish within {timeout:g} s")
+    for stream, text in (("stdout", done.stdout), ("stderr", done.stderr)):
         if text.strip():
             log.info(f"{phase} {stream}:\n{text.rstrip()}")
-    if proc.returncode != 0:
-        raise EngineError(SCRIPT, f"{phase} script exited with status {proc.returncode}")
-
-
-def _kill(proc: subprocess.Popen[str]) -> None:
-    # bwrap leads its own process group; its death takes the sandbox's pid 1 (die-with-parent)
-    # and with it every process of the sandbox's PID namespace.
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(proc.pid, signal.SIGKILL)
-    proc.communicate()
+    if done.returncode != 0:
+        raise EngineError(SCRIPT, f"{phase} script exited with status {done.returncode}")
