@@ -446,7 +446,8 @@ class NetnsBackend:
             try:
                 result = sandbox.run(spec, request.command, request.timeout, cancel)
             except BaseException as e:  # noqa: BLE001 - handed to the loop
-                loop.call_soon_threadsafe(lambda: done.done() or done.set_exception(e))
+                # bound now: Python unbinds ``e`` when the except block ends, before the loop runs this
+                loop.call_soon_threadsafe(lambda exc=e: done.done() or done.set_exception(exc))
             else:
                 loop.call_soon_threadsafe(lambda: done.done() or done.set_result(result))
 
