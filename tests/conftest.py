@@ -15,6 +15,7 @@ from tests.support.vijson import ViClient
 LIMITED_USER = "viewer@vsphere.local"
 LIMITED_PASSWORD = "Viewer-1!"
 CLONER_USER = "cloner@vsphere.local"
+CUSTOMIZER_USER = "customizer@vsphere.local"  # may only customize: the containment tests' attacker
 
 
 def write_users(data_dir: Path) -> None:
@@ -26,6 +27,14 @@ privileges = ["System.View", "System.Read"]
 
 [roles.Cloner]
 privileges = ["System.View", "VirtualMachine.Provisioning.Clone", "VirtualMachine.Inventory.CreateFromExisting"]
+
+[roles.Customizer]
+privileges = ["VirtualMachine.Provisioning.Customize"]
+
+[[users]]
+name = "{CUSTOMIZER_USER}"
+password_hash = "{h}"
+role = "Customizer"
 
 [[users]]
 name = "{LIMITED_USER}"

@@ -29,7 +29,7 @@ from gosc.guest.engine import apply
 from gosc.guest.skeletons import copy_skeleton
 from gosc.customization import custcfg
 from gosc.customization.custcfg_model import CustConfig, Nic
-from tests.conftest import guest_root, write_users
+from tests.conftest import CUSTOMIZER_USER, LIMITED_PASSWORD, guest_root, write_users
 from tests.netns.support import guest_file, netns_server, sweep
 from tests.support.server import ADMIN, ADMIN_PASSWORD, GoscServer
 from tests.support.specs import customize_body, instant_clone_body, linux_spec
@@ -178,8 +178,14 @@ exit 0
 
 
 def test_escape_attempts_never_reach_the_host(server: GoscServer, vi: ViClient, canary: Path) -> None:
+    """The attacker of issue 8: a user whose only privilege is Customize writes the script."""
     vm = scripted_clone(server, vi, "sbx-escape")
-    info = customize(vi, vm, linux_spec("sbxescape", script=ESCAPE.format(canary=canary)))
+    attacker = ViClient(server.url)
+    attacker.login(CUSTOMIZER_USER, LIMITED_PASSWORD)
+    try:
+        info = customize(attacker, vm, linux_spec("sbxescape", script=ESCAPE.format(canary=canary)))
+    finally:
+        attacker.http.close()
     assert info["state"] == "success", info.get("error")
     log = (guest_root(server, vi, vm) / "escape.log").read_text()
     assert "self 2" in log and "init bwrap" in log  # its own PID namespace: pid 1 is bwrap's init
