@@ -2,7 +2,11 @@
 LISTEN ?= 127.0.0.1:8989
 DATA ?= ./gosc-data
 
-.PHONY: serve test bench setup
+.PHONY: serve test bench setup lint
+
+lint:
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
 
 setup:
 	@scripts/setup
@@ -12,6 +16,8 @@ serve: setup
 
 test:
 	@scripts/setup --with-debs
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
 	.venv/bin/python -m pytest $(PYTEST_ARGS)
 
 bench:

@@ -56,14 +56,17 @@ def main() -> None:
                     fetch = soap["Fetch VirtualMachine.guest"]["calls/s"]
                     cust = soap["CustomizeGuest_Task + WaitForTask"]["calls/s"]
                     results["soap"] = {"pyVmomi": soap, "vijson": same}
-                    show(f"SOAP ({soap['client']}) beside VI/JSON (httpx), one sequential client each", {
-                        "SOAP Fetch(vm, 'guest') calls/s": fetch,
-                        "VI/JSON GET VirtualMachine/{id}/guest calls/s": same["GET guest calls/s"],
-                        "SOAP / VI/JSON (guest read)": fetch / same["GET guest calls/s"],
-                        "SOAP CustomizeGuest + WaitForTask /s": cust,
-                        "VI/JSON CustomizeGuest + poll /s": same["CustomizeGuest_Task + poll calls/s"],
-                        "SOAP / VI/JSON (customize)": cust / same["CustomizeGuest_Task + poll calls/s"],
-                    })
+                    show(
+                        f"SOAP ({soap['client']}) beside VI/JSON (httpx), one sequential client each",
+                        {
+                            "SOAP Fetch(vm, 'guest') calls/s": fetch,
+                            "VI/JSON GET VirtualMachine/{id}/guest calls/s": same["GET guest calls/s"],
+                            "SOAP / VI/JSON (guest read)": fetch / same["GET guest calls/s"],
+                            "SOAP CustomizeGuest + WaitForTask /s": cust,
+                            "VI/JSON CustomizeGuest + poll /s": same["CustomizeGuest_Task + poll calls/s"],
+                            "SOAP / VI/JSON (customize)": cust / same["CustomizeGuest_Task + poll calls/s"],
+                        },
+                    )
             finally:
                 server.stop()
 
@@ -71,8 +74,10 @@ def main() -> None:
         from . import netns_bench
 
         results["netns"] = netns_bench.run()
-        show("netns: InstantClone_Task submitted -> clone answers ping at its customized address",
-             _flat(results["netns"]))  # type: ignore[arg-type]
+        show(
+            "netns: InstantClone_Task submitted -> clone answers ping at its customized address",
+            _flat(results["netns"]),
+        )  # type: ignore[arg-type]
 
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2))

@@ -17,8 +17,11 @@ def percentile(values: list[float], p: float) -> float:
 
 
 def summary_ms(values: list[float]) -> dict[str, float]:
-    return {"p50_ms": percentile(values, 50) * 1000, "p99_ms": percentile(values, 99) * 1000,
-            "mean_ms": statistics.fmean(values) * 1000 if values else float("nan")}  # fmt: skip
+    return {
+        "p50_ms": percentile(values, 50) * 1000,
+        "p99_ms": percentile(values, 99) * 1000,
+        "mean_ms": statistics.fmean(values) * 1000 if values else float("nan"),
+    }
 
 
 def wrk(url: str, headers: dict[str, str], *, seconds: int = 3, connections: int = 8, threads: int = 1) -> float:

@@ -21,11 +21,20 @@ MAC = "00:50:56:80:00:01"
 def _spec(i: int) -> Any:
     C = vim.vm.customization
     return C.Specification(
-        identity=C.LinuxPrep(hostName=C.FixedName(name=f"host{i}"), domain="example.com", timeZone="Europe/Berlin", hwClockUTC=True),
+        identity=C.LinuxPrep(
+            hostName=C.FixedName(name=f"host{i}"), domain="example.com", timeZone="Europe/Berlin", hwClockUTC=True
+        ),
         globalIPSettings=C.GlobalIPSettings(dnsServerList=["192.168.10.2"], dnsSuffixList=["example.com"]),
-        nicSettingMap=[C.AdapterMapping(adapter=C.IPSettings(ip=C.FixedIp(ipAddress=f"192.168.{i % 250}.{i % 250 + 2}"),
-                                                             subnetMask="255.255.255.0", gateway=[f"192.168.{i % 250}.1"]))],
-    )  # fmt: skip
+        nicSettingMap=[
+            C.AdapterMapping(
+                adapter=C.IPSettings(
+                    ip=C.FixedIp(ipAddress=f"192.168.{i % 250}.{i % 250 + 2}"),
+                    subnetMask="255.255.255.0",
+                    gateway=[f"192.168.{i % 250}.1"],
+                )
+            )
+        ],
+    )
 
 
 def run(seconds: float = 3.0) -> dict[str, float]:
@@ -62,7 +71,11 @@ def run(seconds: float = 3.0) -> dict[str, float]:
                 tmp.replace(dest / str(i))
             m += 1
         copied = m / (time.perf_counter() - t0)
-        return {"packages built+applied/s": applied, "same files copied (fsync)/s": copied,
-                "apply / copy": applied / copied, "files per customization": float(len(files))}  # fmt: skip
+        return {
+            "packages built+applied/s": applied,
+            "same files copied (fsync)/s": copied,
+            "apply / copy": applied / copied,
+            "files per customization": float(len(files)),
+        }
     finally:
         shutil.rmtree(work, ignore_errors=True)

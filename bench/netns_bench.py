@@ -38,7 +38,9 @@ def _one(vi: ViClient, src: str, host_ns: str, name: str, ip: str) -> float:
     done = vi.wait_task(vi.call(*GCM, "CustomizeGuest_Task", customize_body(info["result"], spec)))
     if done["state"] != "success":
         raise RuntimeError(f"{name}: {done.get('error')}")
-    ping = subprocess.run(["ip", "netns", "exec", host_ns, "ping", "-q", "-c1", "-w5", "-i0.01", ip], capture_output=True)
+    ping = subprocess.run(
+        ["ip", "netns", "exec", host_ns, "ping", "-q", "-c1", "-w5", "-i0.01", ip], capture_output=True
+    )
     if ping.returncode != 0:
         raise RuntimeError(f"{name} does not answer at {ip}")
     return time.perf_counter() - t0
@@ -50,7 +52,9 @@ def run(clones: int = 20, parallel: int = 8, parallel_clones: int = 24, prefix: 
     prefix = prefix or f"gb{os.getpid() % 100000}"
     host_ns = f"{prefix}-host"
     with tempfile.TemporaryDirectory(prefix="gosc-netns-bench-") as tmp:
-        server = GoscServer(Path(tmp) / "data", extra_args=["--guest-backend", "netns", "--netns-prefix", prefix]).start()
+        server = GoscServer(
+            Path(tmp) / "data", extra_args=["--guest-backend", "netns", "--netns-prefix", prefix]
+        ).start()
         vi = ViClient(server.url)
         try:
             vi.login(ADMIN, ADMIN_PASSWORD)
@@ -65,8 +69,12 @@ def run(clones: int = 20, parallel: int = 8, parallel_clones: int = 24, prefix: 
 
             t0 = time.perf_counter()
             with ThreadPoolExecutor(parallel) as pool:
-                loaded = list(pool.map(lambda i: _one(client(), src, host_ns, f"par-{i}", f"192.168.10.{50 + i}"),
-                                       range(parallel_clones)))  # fmt: skip
+                loaded = list(
+                    pool.map(
+                        lambda i: _one(client(), src, host_ns, f"par-{i}", f"192.168.10.{50 + i}"),
+                        range(parallel_clones),
+                    )
+                )
             elapsed = time.perf_counter() - t0
         finally:
             vi.http.close()

@@ -36,29 +36,44 @@ def _loop(fn: Any, count: int, seconds: float) -> dict[str, float]:
         fn(len(latencies))
         latencies.append(time.perf_counter() - t)
     elapsed = time.monotonic() - t0
-    return {"calls/s": len(latencies) / elapsed if elapsed else 0.0, **summary_ms(latencies), "count": float(len(latencies))}
+    return {
+        "calls/s": len(latencies) / elapsed if elapsed else 0.0,
+        **summary_ms(latencies),
+        "count": float(len(latencies)),
+    }
 
 
-def run(base_url: str, admin: str, password: str, *, fetch_count: int = 2000, customize_count: int = 50,
-        seconds: float = 5.0) -> dict[str, Any]:  # fmt: skip
+def run(
+    base_url: str,
+    admin: str,
+    password: str,
+    *,
+    fetch_count: int = 2000,
+    customize_count: int = 50,
+    seconds: float = 5.0,
+) -> dict[str, Any]:
     from pyVim.connect import Disconnect, SmartConnect
     from pyVim.task import WaitForTask
     from pyVmomi import vim
 
     url = urlsplit(base_url)
     port = url.port or (443 if url.scheme == "https" else 80)
-    si = SmartConnect(host=url.hostname, port=port, user=admin, pwd=password, protocol=url.scheme,
-                      disableSslCertValidation=True)  # fmt: skip
+    si = SmartConnect(
+        host=url.hostname, port=port, user=admin, pwd=password, protocol=url.scheme, disableSslCertValidation=True
+    )
     try:
         content = si.RetrieveContent()
         gcm = content.guestCustomizationManager
         src = content.searchIndex.FindByInventoryPath("DC0/vm/demo-ubuntu")
-        task = src.InstantClone_Task(spec=vim.vm.InstantCloneSpec(name=f"bench-soap-{uuid.uuid4().hex[:8]}",
-                                                                  location=vim.vm.RelocateSpec()))  # fmt: skip
+        task = src.InstantClone_Task(
+            spec=vim.vm.InstantCloneSpec(name=f"bench-soap-{uuid.uuid4().hex[:8]}", location=vim.vm.RelocateSpec())
+        )
         if WaitForTask(task) != "success":
             raise RuntimeError(f"instant clone failed: {task.info.error}")
         clone = task.info.result
-        auth = vim.vm.guest.NamePasswordAuthentication(username=GUEST_USER, password=GUEST_PASSWORD, interactiveSession=False)
+        auth = vim.vm.guest.NamePasswordAuthentication(
+            username=GUEST_USER, password=GUEST_PASSWORD, interactiveSession=False
+        )
         WaitForTask(gcm.CustomizeGuest_Task(clone, auth, _spec("warm")))  # warm-up
 
         def fetch(_: int) -> None:

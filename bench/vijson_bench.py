@@ -21,17 +21,31 @@ def read_rates(vi: ViClient, task_id: str) -> dict[str, float]:
     headers = {"vmware-api-session-id": vi.session or ""}
     trivial = wrk(f"{vi.base}/ServiceInstance/ServiceInstance/serverClock", headers)
     info = wrk(f"{vi.base}/Task/{task_id}/info", headers)
-    return {"trivial GET serverClock req/s": trivial, "GET Task/{id}/info req/s": info, "task info / trivial": info / trivial}
+    return {
+        "trivial GET serverClock req/s": trivial,
+        "GET Task/{id}/info req/s": info,
+        "task info / trivial": info / trivial,
+    }
 
 
 def make_clones(vi: ViClient, count: int, prefix: str) -> list[dict[str, str]]:
     src = vi.find("DC0/vm/demo-ubuntu")
-    tasks = [vi.call("VirtualMachine", src["value"], "InstantClone_Task", instant_clone_body(f"{prefix}-{i}")) for i in range(count)]
+    tasks = [
+        vi.call("VirtualMachine", src["value"], "InstantClone_Task", instant_clone_body(f"{prefix}-{i}"))
+        for i in range(count)
+    ]
     return [vi.wait_task(t)["result"] for t in tasks]
 
 
-async def _customize_loop(client: httpx.AsyncClient, base: str, headers: dict[str, str], vm: dict[str, str],
-                          deadline: float, latencies: list[float], n: int) -> None:  # fmt: skip
+async def _customize_loop(
+    client: httpx.AsyncClient,
+    base: str,
+    headers: dict[str, str],
+    vm: dict[str, str],
+    deadline: float,
+    latencies: list[float],
+    n: int,
+) -> None:
     i = 0
     while time.monotonic() < deadline:
         i += 1
@@ -56,15 +70,21 @@ async def customize_rate(vi: ViClient, clones: list[dict[str, str]], seconds: fl
     async with httpx.AsyncClient(verify=False, timeout=60, limits=limits) as client:
         t0 = time.monotonic()
         deadline = t0 + seconds
-        await asyncio.gather(*(_customize_loop(client, vi.base, headers, vm, deadline, latencies, n) for n, vm in enumerate(clones)))
+        await asyncio.gather(
+            *(_customize_loop(client, vi.base, headers, vm, deadline, latencies, n) for n, vm in enumerate(clones))
+        )
         elapsed = time.monotonic() - t0
     return {"completions/s": len(latencies) / elapsed, **summary_ms(latencies), "count": float(len(latencies))}
 
 
 def run(vi: ViClient, seconds: float = 5.0) -> dict[str, Any]:
     clones = make_clones(vi, 32, "bench")
-    first = vi.call("VirtualMachineGuestCustomizationManager", "GuestCustomizationManager", "CustomizeGuest_Task",
-                    customize_body(clones[0], linux_spec("warm", nics=[dhcp()])))  # fmt: skip
+    first = vi.call(
+        "VirtualMachineGuestCustomizationManager",
+        "GuestCustomizationManager",
+        "CustomizeGuest_Task",
+        customize_body(clones[0], linux_spec("warm", nics=[dhcp()])),
+    )
     vi.wait_task(first)
     out: dict[str, Any] = {"reads": read_rates(vi, first["value"])}
     out["customize_1_client"] = asyncio.run(customize_rate(vi, clones[:1], seconds))
@@ -83,8 +103,12 @@ def same_work_as_soap(vi: ViClient, seconds: float = 5.0) -> dict[str, float]:
     reads = n / (time.perf_counter() - t0)
     n, t0 = 0, time.perf_counter()
     while time.perf_counter() - t0 < seconds:
-        task = vi.call("VirtualMachineGuestCustomizationManager", "GuestCustomizationManager", "CustomizeGuest_Task",
-                       customize_body(clone, linux_spec(f"same{n}", nics=[dhcp()], tz=None)))  # fmt: skip
+        task = vi.call(
+            "VirtualMachineGuestCustomizationManager",
+            "GuestCustomizationManager",
+            "CustomizeGuest_Task",
+            customize_body(clone, linux_spec(f"same{n}", nics=[dhcp()], tz=None)),
+        )
         assert vi.wait_task(task)["state"] == "success"
         n += 1
     return {"GET guest calls/s": reads, "CustomizeGuest_Task + poll calls/s": n / (time.perf_counter() - t0)}
@@ -114,8 +138,10 @@ def login_pressure(vi: ViClient, seconds: float = 5.0, guessers: int = 16) -> di
         with httpx.Client(verify=False, timeout=60) as c:
             while not stop.is_set():
                 # An unknown user: the same hash work, and no real account gets locked.
-                c.post(f"{vi.base}/SessionManager/SessionManager/Login",
-                       json={"userName": f"bench-guesser-{n}@vsphere.local", "password": f"guess-{guesses[n]}"})  # fmt: skip
+                c.post(
+                    f"{vi.base}/SessionManager/SessionManager/Login",
+                    json={"userName": f"bench-guesser-{n}@vsphere.local", "password": f"guess-{guesses[n]}"},
+                )
                 guesses[n] += 1
 
     with httpx.Client(verify=False, timeout=60) as client:
@@ -132,5 +158,9 @@ def login_pressure(vi: ViClient, seconds: float = 5.0, guessers: int = 16) -> di
             for t in threads:
                 t.join()
     p50_alone, p50_busy = percentile(alone, 50) * 1000, percentile(busy, 50) * 1000
-    return {"GET serverClock p50 ms, alone": p50_alone, f"GET serverClock p50 ms, {guessers} guessers": p50_busy,
-            "with guessers / alone": p50_busy / p50_alone, "password guesses answered/s": sum(guesses) / elapsed}  # fmt: skip
+    return {
+        "GET serverClock p50 ms, alone": p50_alone,
+        f"GET serverClock p50 ms, {guessers} guessers": p50_busy,
+        "with guessers / alone": p50_busy / p50_alone,
+        "password guesses answered/s": sum(guesses) / elapsed,
+    }

@@ -24,11 +24,15 @@ from pyVmomi import vim, vmodl
 def linux_spec(host_name: str, ip: str) -> vim.vm.customization.Specification:
     c = vim.vm.customization
     return c.Specification(
-        identity=c.LinuxPrep(hostName=c.FixedName(name=host_name), domain="example.com",
-                             timeZone="Europe/Berlin", hwClockUTC=True),
+        identity=c.LinuxPrep(
+            hostName=c.FixedName(name=host_name), domain="example.com", timeZone="Europe/Berlin", hwClockUTC=True
+        ),
         globalIPSettings=c.GlobalIPSettings(dnsServerList=["192.168.10.2"], dnsSuffixList=["example.com"]),
-        nicSettingMap=[c.AdapterMapping(adapter=c.IPSettings(
-            ip=c.FixedIp(ipAddress=ip), subnetMask="255.255.255.0", gateway=["192.168.10.1"]))],
+        nicSettingMap=[
+            c.AdapterMapping(
+                adapter=c.IPSettings(ip=c.FixedIp(ipAddress=ip), subnetMask="255.255.255.0", gateway=["192.168.10.1"])
+            )
+        ],
     )
 
 

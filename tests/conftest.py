@@ -78,7 +78,9 @@ def clone(vi: ViClient) -> dict[str, str]:
     from tests.support.specs import instant_clone_body
 
     src = vi.find("DC0/vm/demo-ubuntu")
-    info = vi.wait_task(vi.call("VirtualMachine", src["value"], "InstantClone_Task", instant_clone_body(f"clone-{next(_names)}")))
+    info = vi.wait_task(
+        vi.call("VirtualMachine", src["value"], "InstantClone_Task", instant_clone_body(f"clone-{next(_names)}"))
+    )
     assert info["state"] == "success", info
     return info["result"]
 

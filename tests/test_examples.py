@@ -14,8 +14,13 @@ EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
 def _run(server: GoscServer, *args: str, password: str = ADMIN_PASSWORD) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ, GOSC_ADMIN_PASSWORD=password)
-    return subprocess.run([sys.executable, str(EXAMPLES / "customize_clone.py"), "--port", str(server.port), *args],
-                          capture_output=True, text=True, env=env, timeout=120)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, str(EXAMPLES / "customize_clone.py"), "--port", str(server.port), *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
 
 
 def test_customize_clone_example_customizes_a_clone(server: GoscServer) -> None:

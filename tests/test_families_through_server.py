@@ -21,7 +21,10 @@ FAMILIES = {
     "demo-ubuntu": ("etc/netplan/99-netcfg-vmware.yaml", "192.168.10.21/24"),
     "demo-debian": ("etc/network/interfaces", "192.168.10.21"),
     "demo-centos7": ("etc/sysconfig/network-scripts/ifcfg-ens192", "IPADDR=192.168.10.21"),
-    "demo-rhel9": ("etc/NetworkManager/system-connections/VMware-customization-ens192.nmconnection", "192.168.10.21/24"),
+    "demo-rhel9": (
+        "etc/NetworkManager/system-connections/VMware-customization-ens192.nmconnection",
+        "192.168.10.21/24",
+    ),
     "demo-sles15": ("etc/sysconfig/network/ifcfg-ens192", "192.168.10.21"),
     "demo-photon": ("etc/systemd/network", "192.168.10.21/24"),
 }
@@ -29,7 +32,9 @@ FAMILIES = {
 
 def clone_of(vi: ViClient, name: str, root_hook=None) -> dict:  # type: ignore[no-untyped-def,type-arg]
     src = vi.find(f"DC0/vm/{name}")
-    info = vi.wait_task(vi.call("VirtualMachine", src["value"], "InstantClone_Task", instant_clone_body(f"{name}-c{next(_n)}")))
+    info = vi.wait_task(
+        vi.call("VirtualMachine", src["value"], "InstantClone_Task", instant_clone_body(f"{name}-c{next(_n)}"))
+    )
     assert info["state"] == "success", info
     return info["result"]
 
@@ -39,9 +44,18 @@ def customize(vi: ViClient, vm: dict, spec: dict) -> dict:  # type: ignore[type-
 
 
 def events_of(vi: ViClient, vm: dict, chain: int) -> list[dict]:  # type: ignore[type-arg]
-    events = vi.call("EventManager", "EventManager", "QueryEvents", {"filter": {
-        "_typeName": "EventFilterSpec", "eventChainId": chain,
-        "entity": {"_typeName": "EventFilterSpecByEntity", "entity": vm, "recursion": "self"}}})  # fmt: skip
+    events = vi.call(
+        "EventManager",
+        "EventManager",
+        "QueryEvents",
+        {
+            "filter": {
+                "_typeName": "EventFilterSpec",
+                "eventChainId": chain,
+                "entity": {"_typeName": "EventFilterSpecByEntity", "entity": vm, "recursion": "self"},
+            }
+        },
+    )
     return [e for e in events if e["_typeName"].startswith("Customization")]
 
 
@@ -65,15 +79,27 @@ def test_windows_sysprep_through_the_server(server: GoscServer, vi: ViClient) ->
     spec = linux_spec()
     spec["identity"] = {
         "_typeName": "CustomizationSysprep",
-        "guiUnattended": {"_typeName": "CustomizationGuiUnattended", "autoLogon": False, "autoLogonCount": 0, "timeZone": 85,
-                          "password": {"_typeName": "CustomizationPassword", "value": "Win-Pass-1!", "plainText": True}},
-        "userData": {"_typeName": "CustomizationUserData", "fullName": "Ops", "orgName": "Example",
-                     "computerName": {"_typeName": "CustomizationFixedName", "name": "WIN01"}, "productId": ""},
+        "guiUnattended": {
+            "_typeName": "CustomizationGuiUnattended",
+            "autoLogon": False,
+            "autoLogonCount": 0,
+            "timeZone": 85,
+            "password": {"_typeName": "CustomizationPassword", "value": "Win-Pass-1!", "plainText": True},
+        },
+        "userData": {
+            "_typeName": "CustomizationUserData",
+            "fullName": "Ops",
+            "orgName": "Example",
+            "computerName": {"_typeName": "CustomizationFixedName", "name": "WIN01"},
+            "productId": "",
+        },
         "identification": {"_typeName": "CustomizationIdentification", "joinWorkgroup": "WORKGROUP"},
-    }  # fmt: skip
+    }
     info = vi.wait_task(vi.call(*GCM, "CustomizeGuest_Task", customize_body(vm, spec, user="Administrator")))
     assert info["state"] == "success", info.get("error")
-    assert "Win-Pass-1!" not in str(vi.call("EventManager", "EventManager", "QueryEvents", {"filter": {"_typeName": "EventFilterSpec"}}))
+    assert "Win-Pass-1!" not in str(
+        vi.call("EventManager", "EventManager", "QueryEvents", {"filter": {"_typeName": "EventFilterSpec"}})
+    )
     unattend = (guest_root(server, vi, vm) / "Windows/Panther/unattend.xml").read_text()
     assert "WIN01" in unattend and "urn:schemas-microsoft-com:unattend" in unattend
     assert vi.get("VirtualMachine", vm["value"], "guest")["hostName"] == "WIN01"
@@ -122,8 +148,11 @@ def test_bad_cloudinit_metadata(server: GoscServer, vi: ViClient) -> None:
 def test_good_cloudinit_metadata(server: GoscServer, vi: ViClient) -> None:
     vm = clone_of(vi, "demo-ubuntu")
     spec = linux_spec()
-    spec["identity"] = {"_typeName": "CustomizationCloudinitPrep",
-                        "metadata": "instance-id: i-1\nlocal-hostname: ci01\n", "userdata": "#cloud-config\n{}\n"}  # fmt: skip
+    spec["identity"] = {
+        "_typeName": "CustomizationCloudinitPrep",
+        "metadata": "instance-id: i-1\nlocal-hostname: ci01\n",
+        "userdata": "#cloud-config\n{}\n",
+    }
     spec["nicSettingMap"] = []
     info = customize(vi, vm, spec)
     assert info["state"] == "success", info.get("error")
@@ -166,9 +195,13 @@ def test_abort_a_running_customization_of_a_rootfs_guest(server: GoscServer, vi:
     vm = clone_of(vi, "demo-ubuntu")
     _enable_scripts(server, vi, vm)
     hostname = (guest_root(server, vi, vm) / "etc/hostname").read_bytes()
-    task = vi.call(*GCM, "CustomizeGuest_Task", customize_body(vm, linux_spec("aborted01", script="#!/bin/sh\nsleep 30\n")))
+    task = vi.call(
+        *GCM, "CustomizeGuest_Task", customize_body(vm, linux_spec("aborted01", script="#!/bin/sh\nsleep 30\n"))
+    )
     for _ in range(500):
-        if (vi.get("VirtualMachine", vm["value"], "guest").get("customizationInfo") or {}).get("customizationStatus") == "TOOLSDEPLOYPKG_RUNNING":
+        if (vi.get("VirtualMachine", vm["value"], "guest").get("customizationInfo") or {}).get(
+            "customizationStatus"
+        ) == "TOOLSDEPLOYPKG_RUNNING":
             break
         time.sleep(0.01)
     started = time.monotonic()
@@ -191,10 +224,14 @@ def test_cancel_task_of_a_running_customization(server: GoscServer, vi: ViClient
 
     vm = clone_of(vi, "demo-ubuntu")
     _enable_scripts(server, vi, vm)
-    task = vi.call(*GCM, "CustomizeGuest_Task", customize_body(vm, linux_spec("cancel01", script="#!/bin/sh\nsleep 30\n")))
+    task = vi.call(
+        *GCM, "CustomizeGuest_Task", customize_body(vm, linux_spec("cancel01", script="#!/bin/sh\nsleep 30\n"))
+    )
     assert vi.get("Task", task["value"], "info")["cancelable"] is True
     for _ in range(500):
-        if (vi.get("VirtualMachine", vm["value"], "guest").get("customizationInfo") or {}).get("customizationStatus") == "TOOLSDEPLOYPKG_RUNNING":
+        if (vi.get("VirtualMachine", vm["value"], "guest").get("customizationInfo") or {}).get(
+            "customizationStatus"
+        ) == "TOOLSDEPLOYPKG_RUNNING":
             break
         time.sleep(0.01)
     assert vi.call("Task", task["value"], "CancelTask") is None
@@ -203,7 +240,10 @@ def test_cancel_task_of_a_running_customization(server: GoscServer, vi: ViClient
     assert info["error"]["_typeName"] == "RequestCanceled"
     f = vi.raw("POST", f"Task/{task['value']}/CancelTask").json()
     assert f["_typeName"] == "InvalidState"
-    assert vi.get("VirtualMachine", vm["value"], "guest")["customizationInfo"]["customizationStatus"] == "TOOLSDEPLOYPKG_FAILED"
+    assert (
+        vi.get("VirtualMachine", vm["value"], "guest")["customizationInfo"]["customizationStatus"]
+        == "TOOLSDEPLOYPKG_FAILED"
+    )
     done = vi.wait_task(vi.call("VirtualMachine", vm["value"], "PowerOffVM_Task"))
     assert done["cancelable"] is False
     f = vi.raw("POST", f"Task/{done['task']['value']}/CancelTask").json()

@@ -39,8 +39,13 @@ def test_validate_prints_every_problem_with_its_path(tmp_path: Path) -> None:
     assert r.returncode == 1
     lines = r.stdout.splitlines()
     paths = [line.split(":")[0] for line in lines]
-    assert paths == ["spec.identity.hostName", "spec.identity.timeZone", "spec.globalIPSettings.dnsServerList[0]",
-                     "spec.nicSettingMap[0].adapter.ip.ipAddress", "spec.nicSettingMap[0].adapter.subnetMask"]  # fmt: skip
+    assert paths == [
+        "spec.identity.hostName",
+        "spec.identity.timeZone",
+        "spec.globalIPSettings.dnsServerList[0]",
+        "spec.nicSettingMap[0].adapter.ip.ipAddress",
+        "spec.nicSettingMap[0].adapter.subnetMask",
+    ]
     assert all(line.endswith("[InvalidArgument]") for line in lines)
 
 
@@ -111,9 +116,19 @@ def test_unusable_input_is_one_line_and_status_2(tmp_path: Path) -> None:
 
 def test_spec_from_standard_input(tmp_path: Path) -> None:
     spec = json.dumps(linux_spec("web01", nics=[fixed_ip("10.0.0.5")]))
-    r = subprocess.run([sys.executable, "-m", "gosc.cli", "spec", "validate", "-", "--mac", MAC],
-                       input=spec, capture_output=True, text=True, timeout=60)  # fmt: skip
+    r = subprocess.run(
+        [sys.executable, "-m", "gosc.cli", "spec", "validate", "-", "--mac", MAC],
+        input=spec,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert (r.returncode, r.stdout.strip()) == (0, "OK: no problems found"), r.stderr
-    r = subprocess.run([sys.executable, "-m", "gosc.cli", "spec", "validate", "-"], input="[", capture_output=True,
-                       text=True, timeout=60)  # fmt: skip
+    r = subprocess.run(
+        [sys.executable, "-m", "gosc.cli", "spec", "validate", "-"],
+        input="[",
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert r.returncode == 2 and r.stderr.startswith("gosc: standard input is not JSON"), r.stderr

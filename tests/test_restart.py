@@ -28,7 +28,9 @@ def test_state_persists_and_an_interrupted_task_ends_in_error(tmp_path: pytest.T
         conf = guest_root(server, vi, src) / "etc/vmware-tools/tools.conf"
         conf.parent.mkdir(parents=True, exist_ok=True)
         conf.write_text("[deployPkg]\nenable-custom-scripts = true\n")
-        child = vi.wait_task(vi.call("VirtualMachine", src["value"], "InstantClone_Task", instant_clone_body("keeper")))["result"]
+        child = vi.wait_task(
+            vi.call("VirtualMachine", src["value"], "InstantClone_Task", instant_clone_body("keeper"))
+        )["result"]
         done = vi.wait_task(vi.call(*GCM, "CustomizeGuest_Task", customize_body(child, linux_spec("kept01"))))
         assert done["state"] == "success", done
         slow = linux_spec("never", script="#!/bin/sh\nsleep 30\n")
@@ -47,9 +49,18 @@ def test_state_persists_and_an_interrupted_task_ends_in_error(tmp_path: pytest.T
         info = vi.get("Task", cut["value"], "info")
         assert info["state"] == "error" and info["error"]["_typeName"] == "SystemError"
         assert vi.get("Task", done["task"]["value"], "info")["state"] == "success"
-        events = vi.call("EventManager", "EventManager", "QueryEvents", {"filter": {
-            "_typeName": "EventFilterSpec", "eventTypeId": ["CustomizationSucceeded"],
-            "entity": {"_typeName": "EventFilterSpecByEntity", "entity": child, "recursion": "self"}}})  # fmt: skip
+        events = vi.call(
+            "EventManager",
+            "EventManager",
+            "QueryEvents",
+            {
+                "filter": {
+                    "_typeName": "EventFilterSpec",
+                    "eventTypeId": ["CustomizationSucceeded"],
+                    "entity": {"_typeName": "EventFilterSpecByEntity", "entity": child, "recursion": "self"},
+                }
+            },
+        )
         assert len(events) == 1
         # The VM is free again: a new customization runs to the end.
         again = vi.wait_task(vi.call(*GCM, "CustomizeGuest_Task", customize_body(child, linux_spec("kept02"))))
@@ -69,17 +80,23 @@ def test_secrets_never_reach_the_store_or_the_log(tmp_path: pytest.TempPathFacto
     try:
         vi = login(server)
         src = vi.find("DC0/vm/demo-ubuntu")
-        child = vi.wait_task(vi.call("VirtualMachine", src["value"], "InstantClone_Task", instant_clone_body("secretive")))["result"]
+        child = vi.wait_task(
+            vi.call("VirtualMachine", src["value"], "InstantClone_Task", instant_clone_body("secretive"))
+        )["result"]
         secret = "Sup3r-Secret-Guest-PW"
         spec = linux_spec("s1")
         spec["identity"]["password"] = {"_typeName": "CustomizationPassword", "value": secret, "plainText": True}
-        info = vi.wait_task(vi.call(*GCM, "CustomizeGuest_Task", customize_body(child, spec, password="wrong-" + secret)))
+        info = vi.wait_task(
+            vi.call(*GCM, "CustomizeGuest_Task", customize_body(child, spec, password="wrong-" + secret))
+        )
         assert info["state"] == "error"
         ok = vi.wait_task(vi.call(*GCM, "CustomizeGuest_Task", customize_body(child, spec)))
         assert ok["state"] == "success", ok
-        item = {"_typeName": "CustomizationSpecItem",
-                "info": {"_typeName": "CustomizationSpecInfo", "name": "web", "description": "", "type": "Linux"},
-                "spec": spec}  # fmt: skip
+        item = {
+            "_typeName": "CustomizationSpecItem",
+            "info": {"_typeName": "CustomizationSpecInfo", "name": "web", "description": "", "type": "Linux"},
+            "spec": spec,
+        }
         vi.call("CustomizationSpecManager", "CustomizationSpecManager", "CreateCustomizationSpec", {"item": item})
         got = vi.call("CustomizationSpecManager", "CustomizationSpecManager", "GetCustomizationSpec", {"name": "web"})
         assert got["spec"]["identity"]["password"]["plainText"] is False  # returned encrypted, as vCenter does

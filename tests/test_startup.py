@@ -13,8 +13,24 @@ from tests.support.server import ADMIN_PASSWORD
 def serve(data: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """gosc serve, which must exit by itself (a start-up error) well before the timeout."""
     env = dict(os.environ, GOSC_ADMIN_PASSWORD=ADMIN_PASSWORD)
-    return subprocess.run([sys.executable, "-m", "gosc.cli", "serve", "--http", "--listen", "127.0.0.1:0",
-                           "--data-dir", str(data), *args], capture_output=True, text=True, env=env, timeout=120)  # fmt: skip
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "gosc.cli",
+            "serve",
+            "--http",
+            "--listen",
+            "127.0.0.1:0",
+            "--data-dir",
+            str(data),
+            *args,
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
 
 
 def gosc_errors(stderr: str) -> list[str]:
@@ -26,22 +42,42 @@ def test_bad_users_file_is_one_line(tmp_path: Path) -> None:
     data = tmp_path / "data"
     data.mkdir()
     users = data / "users.toml"
-    for text, expected in [('[[users]]\nname = "a@vsphere.local"\npassword_hash = "x"\nrole = "Nope"\n', "unknown role 'Nope'"),
-                           ("not toml [", "Expected '='"),
-                           ('[lockout]\nmax_failures = -1\n', "max_failures must be a positive integer")]:  # fmt: skip
+    for text, expected in [
+        ('[[users]]\nname = "a@vsphere.local"\npassword_hash = "x"\nrole = "Nope"\n', "unknown role 'Nope'"),
+        ("not toml [", "Expected '='"),
+        ("[lockout]\nmax_failures = -1\n", "max_failures must be a positive integer"),
+    ]:
         users.write_text(text)
         r = serve(data)
         assert r.returncode != 0
-        assert [line.split("gosc: ", 1)[1].startswith(f"{users}: ") for line in gosc_errors(r.stderr)] == [True], r.stderr
+        assert [line.split("gosc: ", 1)[1].startswith(f"{users}: ") for line in gosc_errors(r.stderr)] == [True], (
+            r.stderr
+        )
         assert expected in r.stderr
 
 
 def test_a_data_dir_keeps_its_guest_backend(tmp_path: Path) -> None:
     data = tmp_path / "data"
     # Made for directory-tree guests: the demo inventory is created, then the server is stopped.
-    proc = subprocess.Popen([sys.executable, "-m", "gosc.cli", "serve", "--http", "--listen", "127.0.0.1:0", "--data-dir",
-                             str(data), "--demo", "--log-level", "info"], stderr=subprocess.PIPE, text=True,
-                            env=dict(os.environ, GOSC_ADMIN_PASSWORD=ADMIN_PASSWORD))  # fmt: skip
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gosc.cli",
+            "serve",
+            "--http",
+            "--listen",
+            "127.0.0.1:0",
+            "--data-dir",
+            str(data),
+            "--demo",
+            "--log-level",
+            "info",
+        ],
+        stderr=subprocess.PIPE,
+        text=True,
+        env=dict(os.environ, GOSC_ADMIN_PASSWORD=ADMIN_PASSWORD),
+    )
     assert proc.stderr is not None
     for line in proc.stderr:  # uvicorn says so once the start (demo inventory included) is complete
         if "Application startup complete" in line:
@@ -50,5 +86,7 @@ def test_a_data_dir_keeps_its_guest_backend(tmp_path: Path) -> None:
     proc.wait(30)
     r = serve(data, "--guest-backend", "netns")
     assert r.returncode != 0
-    assert gosc_errors(r.stderr) == [f"ERROR:    gosc: {data} holds rootfs guests; start it with --guest-backend rootfs"
-                                     f" or use another --data-dir for --guest-backend netns"], r.stderr  # fmt: skip
+    assert gosc_errors(r.stderr) == [
+        f"ERROR:    gosc: {data} holds rootfs guests; start it with --guest-backend rootfs"
+        f" or use another --data-dir for --guest-backend netns"
+    ], r.stderr

@@ -57,17 +57,33 @@ def test_login_find_clone_customize_and_see_the_guest_changed(server: GoscServer
     assert extra["guestinfo.gc.status"] == "Successful"  # POST-GC-STATUS: the guest reports back
     # ... and a program in the guest reads them through the tools agent, as with vmware-rpctool.
     uuid = vi.get("VirtualMachine", clone["value"], "config")["instanceUuid"]
-    r = subprocess.run([sys.executable, "-m", "gosc.cli", "rpctool", "--vm-uuid", uuid, "info-get guestinfo.app.role"],
-                       capture_output=True, text=True, timeout=30)  # fmt: skip
+    r = subprocess.run(
+        [sys.executable, "-m", "gosc.cli", "rpctool", "--vm-uuid", uuid, "info-get guestinfo.app.role"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert (r.returncode, r.stdout.strip()) == (0, "frontend"), r.stderr
-    r = subprocess.run([sys.executable, "-m", "gosc.cli", "rpctool", "--vm-uuid", uuid, "info-get guestinfo.nope"],
-                       capture_output=True, text=True, timeout=30)  # fmt: skip
+    r = subprocess.run(
+        [sys.executable, "-m", "gosc.cli", "rpctool", "--vm-uuid", uuid, "info-get guestinfo.nope"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert r.returncode == 1 and "No value" in r.stderr
 
-    events = vi.call("EventManager", "EventManager", "QueryEvents", {"filter": {
-        "_typeName": "EventFilterSpec",
-        "entity": {"_typeName": "EventFilterSpecByEntity", "entity": clone, "recursion": "self"},
-        "eventTypeId": ["CustomizationStartedEvent", "CustomizationSucceeded"]}})  # fmt: skip
+    events = vi.call(
+        "EventManager",
+        "EventManager",
+        "QueryEvents",
+        {
+            "filter": {
+                "_typeName": "EventFilterSpec",
+                "entity": {"_typeName": "EventFilterSpecByEntity", "entity": clone, "recursion": "self"},
+                "eventTypeId": ["CustomizationStartedEvent", "CustomizationSucceeded"],
+            }
+        },
+    )
     assert [e["_typeName"] for e in events] == ["CustomizationStartedEvent", "CustomizationSucceeded"]
     assert all(e["chainId"] == info["eventChainId"] for e in events)
     assert events[1]["logLocation"].startswith("/var/log/")
@@ -86,7 +102,9 @@ def test_prefix_name_generator_gives_unique_names(vi: ViClient) -> None:
     src = vi.find("DC0/vm/demo-ubuntu")
     names = []
     for i in range(2):
-        c = vi.wait_task(vi.call("VirtualMachine", src["value"], "InstantClone_Task", instant_clone_body(f"prefix-{i}")))["result"]
+        c = vi.wait_task(
+            vi.call("VirtualMachine", src["value"], "InstantClone_Task", instant_clone_body(f"prefix-{i}"))
+        )["result"]
         spec = linux_spec(nics=[dhcp()], name_gen={"_typeName": "CustomizationPrefixName", "base": "node"})
         assert customize(vi, c, spec)["state"] == "success"
         names.append(vi.get("VirtualMachine", c["value"], "guest")["hostName"])
@@ -95,13 +113,23 @@ def test_prefix_name_generator_gives_unique_names(vi: ViClient) -> None:
 
 def test_instant_clone_config_lands_in_extra_config_and_macs_are_new(vi: ViClient) -> None:
     src = vi.find("DC0/vm/demo-ubuntu")
-    info = vi.wait_task(vi.call("VirtualMachine", src["value"], "InstantClone_Task",
-                                instant_clone_body("ic-extra", {"guestinfo.ic.role": "db"})))  # fmt: skip
+    info = vi.wait_task(
+        vi.call(
+            "VirtualMachine",
+            src["value"],
+            "InstantClone_Task",
+            instant_clone_body("ic-extra", {"guestinfo.ic.role": "db"}),
+        )
+    )
     child = info["result"]
     assert info["descriptionId"] == "VirtualMachine.instantClone"
     cfg = vi.get("VirtualMachine", child["value"], "config")
     src_cfg = vi.get("VirtualMachine", src["value"], "config")
-    assert {"_typeName": "OptionValue", "key": "guestinfo.ic.role", "value": {"_typeName": "string", "_value": "db"}} in cfg["extraConfig"]
+    assert {
+        "_typeName": "OptionValue",
+        "key": "guestinfo.ic.role",
+        "value": {"_typeName": "string", "_value": "db"},
+    } in cfg["extraConfig"]
     assert cfg["hardware"]["device"][0]["macAddress"] != src_cfg["hardware"]["device"][0]["macAddress"]
     assert cfg["hardware"]["device"][0]["_typeName"] == "VirtualVmxnet3"
     assert cfg["instanceUuid"] != src_cfg["instanceUuid"]
@@ -158,27 +186,63 @@ def _files(root: Path) -> list[Path]:
 def test_older_releases_customize_too(vi: ViClient, server: GoscServer, release: str, clone: dict) -> None:  # type: ignore[type-arg]
     old = ViClient(server.url, release=release, client=vi.http)
     old.session = vi.session
-    info = old.wait_task(old.call(*GCM, "CustomizeGuest_Task", customize_body(clone, linux_spec("rel" + release.replace(".", "")))))
+    info = old.wait_task(
+        old.call(*GCM, "CustomizeGuest_Task", customize_body(clone, linux_spec("rel" + release.replace(".", ""))))
+    )
     assert info["state"] == "success", info.get("error")
 
 
 def test_property_collector_over_vi_json(vi: ViClient) -> None:
     """govc with GOVC_VI_JSON and other VI/JSON clients list VMs as SOAP clients do."""
-    view = vi.call("ViewManager", "ViewManager", "CreateContainerView", {
-        "container": vi.get("ServiceInstance", "ServiceInstance", "content")["rootFolder"],
-        "type": ["VirtualMachine"], "recursive": True})  # fmt: skip
-    body = {"specSet": [{"_typeName": "PropertyFilterSpec",
-                         "propSet": [{"_typeName": "PropertySpec", "type": "VirtualMachine",
-                                      "pathSet": ["name", "runtime.powerState", "config.hardware.numCPU"]}],
-                         "objectSet": [{"_typeName": "ObjectSpec", "obj": view, "skip": True,
-                                        "selectSet": [{"_typeName": "TraversalSpec", "name": "v", "type": "ContainerView",
-                                                       "path": "view", "skip": False}]}]}],
-            "options": {"_typeName": "RetrieveOptions"}}  # fmt: skip
+    view = vi.call(
+        "ViewManager",
+        "ViewManager",
+        "CreateContainerView",
+        {
+            "container": vi.get("ServiceInstance", "ServiceInstance", "content")["rootFolder"],
+            "type": ["VirtualMachine"],
+            "recursive": True,
+        },
+    )
+    body = {
+        "specSet": [
+            {
+                "_typeName": "PropertyFilterSpec",
+                "propSet": [
+                    {
+                        "_typeName": "PropertySpec",
+                        "type": "VirtualMachine",
+                        "pathSet": ["name", "runtime.powerState", "config.hardware.numCPU"],
+                    }
+                ],
+                "objectSet": [
+                    {
+                        "_typeName": "ObjectSpec",
+                        "obj": view,
+                        "skip": True,
+                        "selectSet": [
+                            {
+                                "_typeName": "TraversalSpec",
+                                "name": "v",
+                                "type": "ContainerView",
+                                "path": "view",
+                                "skip": False,
+                            }
+                        ],
+                    }
+                ],
+            }
+        ],
+        "options": {"_typeName": "RetrieveOptions"},
+    }
     result = vi.call("PropertyCollector", "propertyCollector", "RetrievePropertiesEx", body)
     by_name = {}
     for oc in result["objects"]:
         props = {p["name"]: p["val"] for p in oc["propSet"]}
         by_name[props["name"]["_value"]] = props
-    assert by_name["demo-ubuntu"]["runtime.powerState"] == {"_typeName": "VirtualMachinePowerState", "_value": "poweredOn"}
+    assert by_name["demo-ubuntu"]["runtime.powerState"] == {
+        "_typeName": "VirtualMachinePowerState",
+        "_value": "poweredOn",
+    }
     assert by_name["demo-ubuntu"]["config.hardware.numCPU"] == {"_typeName": "int", "_value": 2}
     assert vi.call("ContainerView", view["value"], "DestroyView") is None

@@ -54,13 +54,15 @@ def test_task_in_progress(server: GoscServer, vi: ViClient) -> None:
     conf.parent.mkdir(parents=True, exist_ok=True)
     conf.write_text("[deployPkg]\nenable-custom-scripts = true\n")
     try:
-        c = vi.wait_task(vi.call("VirtualMachine", src["value"], "InstantClone_Task", instant_clone_body("busy-1")))["result"]
+        c = vi.wait_task(vi.call("VirtualMachine", src["value"], "InstantClone_Task", instant_clone_body("busy-1")))[
+            "result"
+        ]
     finally:
         if original is None:
             conf.unlink()
         else:
             conf.write_text(original)
-    slow = linux_spec(script="#!/bin/sh\nif [ \"$1\" = precustomization ]; then sleep 2; fi\n")
+    slow = linux_spec(script='#!/bin/sh\nif [ "$1" = precustomization ]; then sleep 2; fi\n')
     first = vi.call(*GCM, "CustomizeGuest_Task", customize_body(c, slow))
     f = call_fault(vi, *GCM, "CustomizeGuest_Task", customize_body(c, linux_spec()))
     assert f["_typeName"] == "TaskInProgress" and f["task"] == first
@@ -79,8 +81,12 @@ def test_no_permission(server: GoscServer, vi: ViClient, clone: dict) -> None:  
     assert f["_typeName"] == "NoPermission" and f["privilegeId"] == "VirtualMachine.Interact.PowerOff"
     cloner = ViClient(server.url)
     cloner.login(CLONER_USER, LIMITED_PASSWORD)
-    assert cloner.wait_task(cloner.call("VirtualMachine", clone["value"], "InstantClone_Task",
-                                        instant_clone_body("by-cloner")))["state"] == "success"  # fmt: skip
+    assert (
+        cloner.wait_task(
+            cloner.call("VirtualMachine", clone["value"], "InstantClone_Task", instant_clone_body("by-cloner"))
+        )["state"]
+        == "success"
+    )
     f = call_fault(cloner, "VirtualMachine", clone["value"], "PowerOnVM_Task")
     assert f["_typeName"] == "InvalidPowerState" or f["privilegeId"] == "VirtualMachine.Interact.PowerOn"
 
@@ -93,7 +99,10 @@ def test_not_authenticated_and_bad_login(server: GoscServer, vi: ViClient) -> No
         anon.login("administrator@vsphere.local", "wrong")
     assert e.value.type_name == "InvalidLogin"
     anon.session = "not-a-session"
-    assert call_fault(anon, "SearchIndex", "SearchIndex", "FindByInventoryPath", {"inventoryPath": "DC0"})["_typeName"] == "NotAuthenticated"
+    assert (
+        call_fault(anon, "SearchIndex", "SearchIndex", "FindByInventoryPath", {"inventoryPath": "DC0"})["_typeName"]
+        == "NotAuthenticated"
+    )
 
 
 # ---------------------------------------------------------------- the task fails
@@ -130,8 +139,14 @@ def test_uncustomizable_guest_for_windows_identity(vi: ViClient, clone: dict) ->
         (lambda s: s["identity"]["hostName"].update(name="a" * 64), "spec.identity.hostName"),
         (lambda s: s["identity"]["hostName"].update(name="web.example.com"), "spec.identity.hostName"),
         (lambda s: s["identity"].update(timeZone="Mars/Olympus_Mons"), "spec.identity.timeZone"),
-        (lambda s: s["nicSettingMap"][0]["adapter"]["ip"].update(ipAddress="10.0.0.300"), "spec.nicSettingMap[0].adapter.ip.ipAddress"),
-        (lambda s: s["nicSettingMap"][0]["adapter"].update(subnetMask="255.0.255.0"), "spec.nicSettingMap[0].adapter.subnetMask"),
+        (
+            lambda s: s["nicSettingMap"][0]["adapter"]["ip"].update(ipAddress="10.0.0.300"),
+            "spec.nicSettingMap[0].adapter.ip.ipAddress",
+        ),
+        (
+            lambda s: s["nicSettingMap"][0]["adapter"].update(subnetMask="255.0.255.0"),
+            "spec.nicSettingMap[0].adapter.subnetMask",
+        ),
         (lambda s: s["nicSettingMap"][0]["adapter"].update(gateway=["gw"]), "spec.nicSettingMap[0].adapter.gateway[0]"),
         (lambda s: s["globalIPSettings"].update(dnsServerList=["8.8.8"]), "spec.globalIPSettings.dnsServerList[0]"),
         (lambda s: s["identity"].update(domain="bad_domain.com"), "spec.identity.domain"),
@@ -149,7 +164,9 @@ def test_invalid_argument_names_the_property(server: GoscServer, vi: ViClient, c
     assert ci is None or ci["customizationStatus"] != "TOOLSDEPLOYPKG_PENDING"
 
 
-@pytest.mark.parametrize("gen", [{"_typeName": "CustomizationUnknownName"}, {"_typeName": "CustomizationCustomName", "argument": "x"}])
+@pytest.mark.parametrize(
+    "gen", [{"_typeName": "CustomizationUnknownName"}, {"_typeName": "CustomizationCustomName", "argument": "x"}]
+)
 def test_names_from_outside_fail_clearly(vi: ViClient, clone: dict, gen: dict) -> None:  # type: ignore[type-arg]
     f = task_error(vi, clone, linux_spec(name_gen=gen))
     assert f["_typeName"] == "IpHostnameGeneratorError" and gen["_typeName"] in f["faultMessage"][0]["message"]
@@ -192,7 +209,9 @@ def test_malformed_requests_get_faults_and_change_nothing(server: GoscServer, vi
     f = vi.raw("POST", path, json=body).json()
     assert f["_typeName"] == "ManagedObjectNotFound" and f["obj"]["value"] == "vm-999999"
 
-    r = vi.raw("POST", "VirtualMachineGuestCustomizationManager/GuestCustomizationManager/CustomizeGuest_Taskx", json={})
+    r = vi.raw(
+        "POST", "VirtualMachineGuestCustomizationManager/GuestCustomizationManager/CustomizeGuest_Taskx", json={}
+    )
     assert r.status_code == 500 and r.json()["_typeName"] == "MethodNotFound"
 
     r = vi.raw("POST", "VirtualMachine/vm-999999/PowerOnVM_Task", json={})
@@ -268,11 +287,18 @@ def test_logout_is_void_and_ends_the_session(server: GoscServer) -> None:
     c.login(ADMIN, ADMIN_PASSWORD)
     r = c.raw("POST", "SessionManager/SessionManager/Logout")
     assert r.status_code == 204 and r.content == b""
-    assert call_fault(c, "SearchIndex", "SearchIndex", "FindByInventoryPath", {"inventoryPath": "DC0"})["_typeName"] == "NotAuthenticated"
+    assert (
+        call_fault(c, "SearchIndex", "SearchIndex", "FindByInventoryPath", {"inventoryPath": "DC0"})["_typeName"]
+        == "NotAuthenticated"
+    )
 
 
 def test_release_negotiation(server: GoscServer) -> None:
-    r = httpx.post(f"{server.url}/api/vcenter/system?action=hello", json={"api_releases": ["9.9.9.9", "8.0.3.0", "7.0.0.0"]}, verify=False)
+    r = httpx.post(
+        f"{server.url}/api/vcenter/system?action=hello",
+        json={"api_releases": ["9.9.9.9", "8.0.3.0", "7.0.0.0"]},
+        verify=False,
+    )
     assert r.json() == {"api_release": "8.0.3.0"}
     r = httpx.post(f"{server.url}/api/vcenter/system?action=hello", json={"api_releases": ["6.0"]}, verify=False)
     assert r.json() == {"api_release": ""}

@@ -15,19 +15,42 @@ from tests.support.specs import customize_body, linux_spec
 from tests.support.vijson import ViClient
 
 PATH = "VirtualMachineGuestCustomizationManager/GuestCustomizationManager/CustomizeGuest_Task"
-TYPE_NAMES = st.sampled_from([
-    "CustomizationSpec", "CustomizationLinuxPrep", "CustomizationFixedName", "CustomizationFixedIp",
-    "CustomizationIPSettings", "CustomizationAdapterMapping", "ManagedObjectReference", "OptionValue", "int",
-    "string", "ArrayOfString", "boolean", "dateTime", "base64Binary", "NoSuchType", "VirtualMachine", "",
-])  # fmt: skip
-SCALARS = st.one_of(st.none(), st.booleans(), st.integers(-(2**70), 2**70), st.floats(allow_nan=False),
-                    st.text(max_size=20), TYPE_NAMES)  # fmt: skip
+TYPE_NAMES = st.sampled_from(
+    [
+        "CustomizationSpec",
+        "CustomizationLinuxPrep",
+        "CustomizationFixedName",
+        "CustomizationFixedIp",
+        "CustomizationIPSettings",
+        "CustomizationAdapterMapping",
+        "ManagedObjectReference",
+        "OptionValue",
+        "int",
+        "string",
+        "ArrayOfString",
+        "boolean",
+        "dateTime",
+        "base64Binary",
+        "NoSuchType",
+        "VirtualMachine",
+        "",
+    ]
+)
+SCALARS = st.one_of(
+    st.none(), st.booleans(), st.integers(-(2**70), 2**70), st.floats(allow_nan=False), st.text(max_size=20), TYPE_NAMES
+)
 JSON = st.recursive(
     SCALARS,
     lambda children: st.one_of(
         st.lists(children, max_size=4),
-        st.dictionaries(st.one_of(st.text(max_size=8), st.sampled_from(["_typeName", "_value", "type", "value"])), children, max_size=4),
-        st.fixed_dictionaries({"_typeName": TYPE_NAMES}, optional={"_value": children, "name": children, "ip": children}),
+        st.dictionaries(
+            st.one_of(st.text(max_size=8), st.sampled_from(["_typeName", "_value", "type", "value"])),
+            children,
+            max_size=4,
+        ),
+        st.fixed_dictionaries(
+            {"_typeName": TYPE_NAMES}, optional={"_value": children, "name": children, "ip": children}
+        ),
     ),
     max_leaves=12,
 )
@@ -35,8 +58,16 @@ JSON = st.recursive(
 
 def _mutations(base: dict) -> st.SearchStrategy[dict]:  # type: ignore[type-arg]
     """The real body with one subtree replaced by generated JSON."""
-    paths = [("vm",), ("auth",), ("spec",), ("spec", "identity"), ("spec", "identity", "hostName"),
-             ("spec", "nicSettingMap"), ("spec", "globalIPSettings"), ("configParams",)]  # fmt: skip
+    paths = [
+        ("vm",),
+        ("auth",),
+        ("spec",),
+        ("spec", "identity"),
+        ("spec", "identity", "hostName"),
+        ("spec", "nicSettingMap"),
+        ("spec", "globalIPSettings"),
+        ("configParams",),
+    ]
 
     def apply(path: tuple[str, ...], value: object) -> dict:  # type: ignore[type-arg]
         body = json.loads(json.dumps(base))
@@ -54,8 +85,13 @@ def test_generated_bodies_get_faults_and_change_nothing(server: GoscServer, vi: 
     base = customize_body(clone, linux_spec("fuzz01"))
     seen: set[str] = set()
 
-    @settings(max_examples=int(os.environ.get("GOSC_FUZZ_EXAMPLES", "300")), deadline=None,
-              suppress_health_check=list(HealthCheck), database=None, derandomize="GOSC_FUZZ_EXAMPLES" not in os.environ)
+    @settings(
+        max_examples=int(os.environ.get("GOSC_FUZZ_EXAMPLES", "300")),
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+        database=None,
+        derandomize="GOSC_FUZZ_EXAMPLES" not in os.environ,
+    )
     @given(st.one_of(_mutations(base), JSON))
     def one(body: object) -> None:
         r = vi.raw("POST", PATH, content=json.dumps(body).encode(), headers={"content-type": "application/json"})

@@ -31,11 +31,21 @@ def cmd_serve(args: argparse.Namespace) -> int:
         from .backends.netns import parse_network
 
         networks = dict(parse_network(v) for v in args.netns_network)
-    limits = RequestLimits(max_body=args.max_body_size, header_timeout=args.header_timeout,
-                           keep_alive_timeout=args.keep_alive_timeout, max_connections=args.max_connections)  # fmt: skip
-    config = ServerConfig(data_dir=data_dir, demo=args.demo, users_file=Path(args.users) if args.users else None,
-                          guest_backend=args.guest_backend, netns_prefix=args.netns_prefix, netns_networks=networks,
-                          limits=limits)  # fmt: skip
+    limits = RequestLimits(
+        max_body=args.max_body_size,
+        header_timeout=args.header_timeout,
+        keep_alive_timeout=args.keep_alive_timeout,
+        max_connections=args.max_connections,
+    )
+    config = ServerConfig(
+        data_dir=data_dir,
+        demo=args.demo,
+        users_file=Path(args.users) if args.users else None,
+        guest_backend=args.guest_backend,
+        netns_prefix=args.netns_prefix,
+        netns_networks=networks,
+        limits=limits,
+    )
     app = create_app(config)
     tls = None
     if not args.http:
@@ -43,12 +53,23 @@ def cmd_serve(args: argparse.Namespace) -> int:
         tls = server_tls_context(str(cert), str(key))
     _allow_open_files(limits.max_connections)
     scheme = "http" if args.http else "https"
-    print(f"gosc: serving VI/JSON at {scheme}://{host}:{port}/sdk/vim25/... and SOAP at {scheme}://{host}:{port}/sdk",
-          file=sys.stderr, flush=True)  # fmt: skip
+    print(
+        f"gosc: serving VI/JSON at {scheme}://{host}:{port}/sdk/vim25/... and SOAP at {scheme}://{host}:{port}/sdk",
+        file=sys.stderr,
+        flush=True,
+    )
     # TLS is in the protocol factory (it bounds the handshake), so uvicorn gets no SSL options.
-    uvicorn.run(app, host=host, port=port, log_level=args.log_level, access_log=False, lifespan="on",
-                timeout_graceful_shutdown=5, http=protocol_factory(limits, tls),  # type: ignore[arg-type]
-                timeout_keep_alive=limits.keep_alive_timeout)  # type: ignore[arg-type]
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        log_level=args.log_level,
+        access_log=False,
+        lifespan="on",
+        timeout_graceful_shutdown=5,
+        http=protocol_factory(limits, tls),  # type: ignore[arg-type]
+        timeout_keep_alive=limits.keep_alive_timeout,
+    )  # type: ignore[arg-type]
     return 0
 
 
@@ -114,19 +135,47 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--demo", action="store_true", help="create the demo inventory when the store is empty")
     s.add_argument("--users", help="users and roles (TOML); default DATA_DIR/users.toml")
     s.add_argument("--log-level", default="warning")
-    s.add_argument("--guest-backend", choices=("rootfs", "netns"), default="rootfs",
-                   help="guests of the demo VMs: directory trees (rootfs) or live Linux namespaces (netns, root only)")
+    s.add_argument(
+        "--guest-backend",
+        choices=("rootfs", "netns"),
+        default="rootfs",
+        help="guests of the demo VMs: directory trees (rootfs) or live Linux namespaces (netns, root only)",
+    )
     s.add_argument("--netns-prefix", default="gosc", help="netns backend: prefix of its namespaces (PREFIX-host ...)")
-    s.add_argument("--netns-network", action="append", metavar="PORTGROUP=CIDR",
-                   help="netns backend: a port group's bridge address, DHCP on it (default 'VM Network=192.168.10.1/24')")
-    s.add_argument("--max-body-size", type=_size, default=16 << 20, metavar="BYTES",
-                   help="largest request body accepted (K/M/G suffixes); larger ones get HTTP 413 (default 16M)")
-    s.add_argument("--header-timeout", type=_positive(float), default=10.0, metavar="SECONDS",
-                   help="time a connection has for its TLS handshake and then for each request head (default 10)")
-    s.add_argument("--keep-alive-timeout", type=_positive(float), default=5.0, metavar="SECONDS",
-                   help="time an idle kept-alive connection stays open (default 5)")
-    s.add_argument("--max-connections", type=_positive(int), default=1000, metavar="N",
-                   help="open connections served at once; a connection past it gets HTTP 503 (default 1000)")
+    s.add_argument(
+        "--netns-network",
+        action="append",
+        metavar="PORTGROUP=CIDR",
+        help="netns backend: a port group's bridge address, DHCP on it (default 'VM Network=192.168.10.1/24')",
+    )
+    s.add_argument(
+        "--max-body-size",
+        type=_size,
+        default=16 << 20,
+        metavar="BYTES",
+        help="largest request body accepted (K/M/G suffixes); larger ones get HTTP 413 (default 16M)",
+    )
+    s.add_argument(
+        "--header-timeout",
+        type=_positive(float),
+        default=10.0,
+        metavar="SECONDS",
+        help="time a connection has for its TLS handshake and then for each request head (default 10)",
+    )
+    s.add_argument(
+        "--keep-alive-timeout",
+        type=_positive(float),
+        default=5.0,
+        metavar="SECONDS",
+        help="time an idle kept-alive connection stays open (default 5)",
+    )
+    s.add_argument(
+        "--max-connections",
+        type=_positive(int),
+        default=1000,
+        metavar="N",
+        help="open connections served at once; a connection past it gets HTTP 503 (default 1000)",
+    )
     s.set_defaults(func=cmd_serve)
 
     h = sub.add_parser("hash-password", help="print a password hash for users.toml (reads the password)")

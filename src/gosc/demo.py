@@ -38,8 +38,16 @@ async def ensure_demo_inventory(si: ServiceInstance, backend: str = "rootfs") ->
     for name, family, guest_id, full_name, tools in DEMO_VMS:
         vm_backend = "rootfs" if family == "windows" else backend
         vm = si.create_vm(
-            name=name, folder=dc.folders["vm"], host=host, pool=pool, guest_id=guest_id,
-            guest_full_name=full_name, nic_count=1, backend=vm_backend, tools_installed=tools, family=family,
-        )  # fmt: skip
+            name=name,
+            folder=dc.folders["vm"],
+            host=host,
+            pool=pool,
+            guest_id=guest_id,
+            guest_full_name=full_name,
+            nic_count=1,
+            backend=vm_backend,
+            tools_installed=tools,
+            family=family,
+        )
         si.backend(vm_backend).create_from_skeleton(vm, family)
         await vm.power_on()

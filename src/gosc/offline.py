@@ -68,7 +68,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
     except vmodl.MethodFault as f:
         print(_describe(f))
         return 1
-    macs = tuple(m.lower() for m in args.mac) or tuple(f"00:50:56:80:00:{i:02x}" for i in range(1, len(spec.nicSettingMap or []) + 1))
+    macs = tuple(m.lower() for m in args.mac) or tuple(
+        f"00:50:56:80:00:{i:02x}" for i in range(1, len(spec.nicSettingMap or []) + 1)
+    )
     target = validation.Target(macs=macs, guest_family=args.guest, guest_id=args.guest + "Guest", vm_name=args.vm_name)
     problems = list(validation.problems(spec, target))
     for f in problems:

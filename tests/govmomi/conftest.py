@@ -29,7 +29,9 @@ GOCODE = Path("/usr/share/gocode")
 GOVMOMI = GOCODE / "src/github.com/vmware/govmomi"
 IMPORT_PATH = "gosc-govmomi-driver"
 SCENARIOS = ("connect", "customize", "faults", "session")
-SETUP_HINT = "install them with `scripts/setup --with-debs` (Debian packages golang-go and golang-github-vmware-govmomi-dev)"
+SETUP_HINT = (
+    "install them with `scripts/setup --with-debs` (Debian packages golang-go and golang-github-vmware-govmomi-dev)"
+)
 
 
 def _go() -> str:
@@ -43,8 +45,15 @@ def _go() -> str:
 
 def _build_env(gopath: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("GO")}
-    env.update(GO111MODULE="off", GOPATH=f"{gopath}:{GOCODE}", GOCACHE=str(CACHE / "go-build"), GOFLAGS="",
-               GOPROXY="off", GOTOOLCHAIN="local", CGO_ENABLED="0")  # fmt: skip
+    env.update(
+        GO111MODULE="off",
+        GOPATH=f"{gopath}:{GOCODE}",
+        GOCACHE=str(CACHE / "go-build"),
+        GOFLAGS="",
+        GOPROXY="off",
+        GOTOOLCHAIN="local",
+        CGO_ENABLED="0",
+    )
     env.setdefault("HOME", str(gopath))
     return env
 
@@ -74,8 +83,14 @@ def govmomi_driver() -> Path:
         for f in DRIVER_SRC.glob("*.go"):
             shutil.copy2(f, pkg / f.name)
         out = binary.with_name(f"{binary.name}.{os.getpid()}.tmp")
-        r = subprocess.run([go, "build", "-o", str(out), IMPORT_PATH], cwd=pkg, env=_build_env(Path(tmp)),
-                           capture_output=True, text=True, timeout=600)  # fmt: skip
+        r = subprocess.run(
+            [go, "build", "-o", str(out), IMPORT_PATH],
+            cwd=pkg,
+            env=_build_env(Path(tmp)),
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
         if r.returncode != 0:
             pytest.fail(f"building the govmomi driver failed:\n{r.stdout}{r.stderr}", pytrace=False)
         os.replace(out, binary)  # atomic: a concurrent run sees a whole binary or none
@@ -89,11 +104,19 @@ def run_driver(binary: Path, server: GoscServer, prefix: str, *scenarios: str, t
     """Run scenarios in one driver process; {scenario: line} where line has "result" or "error"."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("GO")}
     env["GOSC_PASSWORD"] = ADMIN_PASSWORD  # not on the command line
-    r = subprocess.run([str(binary), "-url", f"{server.url}/sdk", "-user", ADMIN, "-prefix", prefix, *scenarios],
-                       capture_output=True, text=True, timeout=timeout, env=env)  # fmt: skip
+    r = subprocess.run(
+        [str(binary), "-url", f"{server.url}/sdk", "-user", ADMIN, "-prefix", prefix, *scenarios],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
+    )
     if r.returncode != 0:
-        pytest.fail(f"govmomi driver exited with {r.returncode}:\n{r.stderr[-6000:]}\n--- server log ---\n"
-                    f"{server.log()[-4000:]}", pytrace=False)  # fmt: skip
+        pytest.fail(
+            f"govmomi driver exited with {r.returncode}:\n{r.stderr[-6000:]}\n--- server log ---\n"
+            f"{server.log()[-4000:]}",
+            pytrace=False,
+        )
     lines = [json.loads(line) for line in r.stdout.splitlines() if line.strip()]
     return {line["scenario"]: line for line in lines}
 
@@ -111,8 +134,11 @@ def scenario(govmomi_run: dict[str, Any], server: GoscServer) -> Any:
         if line is None:
             pytest.fail(f"the driver printed no result for scenario {name}", pytrace=False)
         if "error" in line:
-            pytest.fail(f"govmomi scenario {name} failed: {line['error']}\n{line.get('stack', '')}\n"
-                        f"--- server log ---\n{server.log()[-4000:]}", pytrace=False)  # fmt: skip
+            pytest.fail(
+                f"govmomi scenario {name} failed: {line['error']}\n{line.get('stack', '')}\n"
+                f"--- server log ---\n{server.log()[-4000:]}",
+                pytrace=False,
+            )
         return line["result"]  # type: ignore[no-any-return]
 
     return get

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
 from tests.conftest import guest_root
 from tests.support.server import ADMIN, GoscServer
 from tests.support.vijson import ViClient
@@ -32,8 +30,11 @@ def test_connect_finder_and_container_view(scenario: Any) -> None:
     assert {"demo-ubuntu", "demo-notools", "demo-windows"} <= set(r["viewNames"])
     # The container view lists what the Finder lists; properties load into mo.VirtualMachine.
     assert r["finderNames"] == r["viewNames"]
-    assert r["viewProps"]["demo-ubuntu"] == {"powerState": "poweredOn", "configName": "demo-ubuntu",
-                                            "hostName": r["negotiatedHostName"]}  # fmt: skip
+    assert r["viewProps"]["demo-ubuntu"] == {
+        "powerState": "poweredOn",
+        "configName": "demo-ubuntu",
+        "hostName": r["negotiatedHostName"],
+    }
     assert r["viewFind"] == len([n for n in r["viewNames"] if n.startswith("demo-")])
 
 
@@ -92,7 +93,10 @@ def test_soap_faults(scenario: Any) -> None:
     _fault(r["InvalidState"], "soap", "InvalidState")
     assert r["InvalidState"]["faultcode"] == "ServerFaultCode" and "Tools" in r["InvalidState"]["faultstring"]
     for key in ("ManagedObjectNotFound", "ManagedObjectNotFoundPower"):
-        assert _fault(r[key], "soap", "ManagedObjectNotFound")["Obj"] == {"Type": "VirtualMachine", "Value": "vm-999999"}
+        assert _fault(r[key], "soap", "ManagedObjectNotFound")["Obj"] == {
+            "Type": "VirtualMachine",
+            "Value": "vm-999999",
+        }
     assert _fault(r["InvalidProperty"], "soap", "InvalidProperty")["Name"] == "guest.noSuch"
     _fault(r["InvalidLogin"], "soap", "InvalidLogin")
     # Property reads without a session: NotAuthenticated in missingSet (a vim fault to

@@ -25,10 +25,16 @@ def nics(draw, count: int) -> list[Nic]:
     result = []
     for i, m in enumerate(macs):
         static = draw(st.booleans())
-        nic = Nic(name=f"NIC{i + 1}", mac=m, primary=primary_index == i, onboot=draw(st.booleans()),
-                  ipv4_mode=draw(st.sampled_from(["BACKWARDS_COMPATIBLE", "BACKWARDS_COMPATIBLE", "STATIC", "DHCP",
-                                                  "DISABLED"])),
-                  bootproto="static" if static else "dhcp")
+        nic = Nic(
+            name=f"NIC{i + 1}",
+            mac=m,
+            primary=primary_index == i,
+            onboot=draw(st.booleans()),
+            ipv4_mode=draw(
+                st.sampled_from(["BACKWARDS_COMPATIBLE", "BACKWARDS_COMPATIBLE", "STATIC", "DHCP", "DISABLED"])
+            ),
+            bootproto="static" if static else "dhcp",
+        )
         if nic.ipv4_mode == "STATIC":
             nic.bootproto = "static"
         if nic.ipv4_mode == "DHCP":
@@ -37,8 +43,10 @@ def nics(draw, count: int) -> list[Nic]:
             nic.ipaddr = draw(ipv4)
             nic.netmask = draw(netmask)
             nic.gateways = draw(st.lists(ipv4, max_size=2))
-        nic.ipv6 = [Ipv6Address(a, draw(st.integers(48, 128)), draw(st.one_of(st.none(), ipv6)))
-                    for a in draw(st.lists(ipv6, max_size=2))]
+        nic.ipv6 = [
+            Ipv6Address(a, draw(st.integers(48, 128)), draw(st.one_of(st.none(), ipv6)))
+            for a in draw(st.lists(ipv6, max_size=2))
+        ]
         nic.ipv6_mode = draw(st.sampled_from([None, "dhcp", "auto"]))
         result.append(nic)
     return result

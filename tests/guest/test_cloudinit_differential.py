@@ -10,18 +10,24 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from .guest_helpers import DHCP_2NIC, HERE, STATIC_2NIC
 from gosc.customization.custcfg import parse, render
 from gosc.customization.custcfg_model import CustConfig
 from gosc.guest.engine.network.model import build
+
+from .guest_helpers import DHCP_2NIC, HERE, STATIC_2NIC
 from .guest_strategies import custconfigs
 
 SYSTEM_PYTHON = "/usr/bin/python3"
 
 
 def cloud_init_reads(paths: list[Path]) -> list[dict]:
-    out = subprocess.run([SYSTEM_PYTHON, str(HERE / "cloudinit_probe.py"), *map(str, paths)],
-                         capture_output=True, text=True, check=True, timeout=60)
+    out = subprocess.run(
+        [SYSTEM_PYTHON, str(HERE / "cloudinit_probe.py"), *map(str, paths)],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
     return json.loads(out.stdout)
 
 
@@ -38,7 +44,11 @@ def assert_same(cfg: CustConfig, ci: dict) -> None:
         assert ci["password"].removesuffix("\n") == cfg.admin_password
     assert ci["reset"] == cfg.reset_password
     assert (ci["marker"], ci["script"], ci["metadata"], ci["userdata"]) == (
-        cfg.marker_id, cfg.script_name, cfg.cloudinit_metadata, cfg.cloudinit_userdata)
+        cfg.marker_id,
+        cfg.script_name,
+        cfg.cloudinit_metadata,
+        cfg.cloudinit_userdata,
+    )
     assert (ci["post_gc_status"], ci["default_run_post_script"]) == (cfg.post_gc_status, cfg.default_run_post_script)
     assert len(ci["nics"]) == len(cfg.nics)
     for nic, cin in zip(cfg.nics, ci["nics"]):

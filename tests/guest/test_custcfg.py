@@ -7,9 +7,10 @@ import configparser
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from .guest_helpers import DHCP_2NIC, STATIC_2NIC
 from gosc.customization.custcfg import CustCfgError, parse, render
 from gosc.customization.custcfg_model import CustConfig, Ipv6Address, Nic
+
+from .guest_helpers import DHCP_2NIC, STATIC_2NIC
 from .guest_strategies import custconfigs
 
 
@@ -25,7 +26,11 @@ def test_static_2nic_conformance():
     assert nic1.gateways == ["10.20.87.253", "10.20.87.105"]
     assert nic1.ipv6 == [Ipv6Address("fc00:10:20:87::154", 64, "fc00:10:20:87::253")]
     assert (nic2.mac, nic2.ipaddr, nic2.netmask, nic2.gateways) == (
-        "00:50:56:a6:ef:7d", "192.168.6.102", "255.255.0.0", ["192.168.0.10"])
+        "00:50:56:a6:ef:7d",
+        "192.168.6.102",
+        "255.255.0.0",
+        ["192.168.0.10"],
+    )
     assert nic2.ipv6 == []
     assert cfg.dns_from_dhcp is False
     assert cfg.dns_suffixes == ["eng.vmware.com", "proxy.vmware.com"]
@@ -78,36 +83,52 @@ def test_section_right_after_key_and_comments():
 
 
 def test_ipv6_mode_extension_round_trips():
-    nic = Nic("NIC1", "00:50:56:00:00:01", ipv6_mode="auto",
-              ipv6=[Ipv6Address("fd00::5", 64, None), Ipv6Address("fd00:1::5", 80, "fd00:1::1")])
+    nic = Nic(
+        "NIC1",
+        "00:50:56:00:00:01",
+        ipv6_mode="auto",
+        ipv6=[Ipv6Address("fd00::5", 64, None), Ipv6Address("fd00:1::5", 80, "fd00:1::1")],
+    )
     cfg = CustConfig(hostname="h", nics=[nic])
     text = render(cfg)
     assert "IPv6_MODE = AUTO" in text and "IPv6ADDR|2 = fd00:1::5" in text and "IPv6GATEWAY|1" not in text
     assert parse(text) == cfg
 
 
-@pytest.mark.parametrize("text, where", [
-    ("HOSTNAME = x\n", "outside any section"),
-    ("[NETWORK]\nHOSTNAME\n", "[NETWORK]"),
-    ("[NETWORK]\nHOSTNAME = a\nHOSTNAME = b\n", "[NETWORK] HOSTNAME"),
-    ("[NETWORK]\n[NETWORK]\n", "[NETWORK]"),
-    ("[NETWORK\n", "malformed section"),
-    ("[NETWORK]\nNETWORKING = maybe\n", "[NETWORK] NETWORKING"),
-    ("[NIC-CONFIG]\nNICS = NIC1\n", "[NIC-CONFIG] NICS"),
-    ("[NIC-CONFIG]\nNICS = NIC1\n[NIC1]\nMACADDR = zz:50:56:00:00:01\n", "[NIC1] MACADDR"),
-    ("[NIC-CONFIG]\nNICS = NIC1\n[NIC1]\nBOOTPROTO = dhcp\n", "[NIC1] MACADDR"),
-    ("[NIC-CONFIG]\nNICS = NIC1\n[NIC1]\nMACADDR = 00:50:56:00:00:01\nBOOTPROTO = static\n", "[NIC1] IPADDR"),
-    ("[NIC-CONFIG]\nNICS = NIC1\n[NIC1]\nMACADDR = 00:50:56:00:00:01\nBOOTPROTO = static\n"
-     "IPADDR = 10.0.0.5\nNETMASK = 255.0.255.0\n", "[NIC1] NETMASK"),
-    ("[NIC-CONFIG]\nNICS = NIC1\n[NIC1]\nMACADDR = 00:50:56:00:00:01\nIPv4_MODE = SOMETIMES\n", "[NIC1] IPv4_MODE"),
-    ("[NIC-CONFIG]\nNICS = NIC1\n[NIC1]\nMACADDR = 00:50:56:00:00:01\nGATEWAY = 10.0.0.1, nope\n", "[NIC1] GATEWAY"),
-    ("[NIC-CONFIG]\nNICS = NIC1\n[NIC1]\nMACADDR = 00:50:56:00:00:01\nIPv6ADDR|1 = fd00::1\n", "[NIC1] IPv6NETMASK|1"),
-    ("[DNS]\nSUFFIX|1 = a\nSUFFIX|3 = c\n", "[DNS] SUFFIX|n"),
-    ("[DNS]\nNAMESERVER|1 = dns.example\n", "[DNS] NAMESERVER|1"),
-    ("[DNS]\nSUFFIX = a.example\n", "[DNS] SUFFIX"),
-    ("[PASSWORD]\n-PASS = ***notbase64\n", "[PASSWORD] -PASS"),
-    ("[PASSWORD]\nRESET = perhaps\n", "[PASSWORD] RESET"),
-])
+@pytest.mark.parametrize(
+    "text, where",
+    [
+        ("HOSTNAME = x\n", "outside any section"),
+        ("[NETWORK]\nHOSTNAME\n", "[NETWORK]"),
+        ("[NETWORK]\nHOSTNAME = a\nHOSTNAME = b\n", "[NETWORK] HOSTNAME"),
+        ("[NETWORK]\n[NETWORK]\n", "[NETWORK]"),
+        ("[NETWORK\n", "malformed section"),
+        ("[NETWORK]\nNETWORKING = maybe\n", "[NETWORK] NETWORKING"),
+        ("[NIC-CONFIG]\nNICS = NIC1\n", "[NIC-CONFIG] NICS"),
+        ("[NIC-CONFIG]\nNICS = NIC1\n[NIC1]\nMACADDR = zz:50:56:00:00:01\n", "[NIC1] MACADDR"),
+        ("[NIC-CONFIG]\nNICS = NIC1\n[NIC1]\nBOOTPROTO = dhcp\n", "[NIC1] MACADDR"),
+        ("[NIC-CONFIG]\nNICS = NIC1\n[NIC1]\nMACADDR = 00:50:56:00:00:01\nBOOTPROTO = static\n", "[NIC1] IPADDR"),
+        (
+            "[NIC-CONFIG]\nNICS = NIC1\n[NIC1]\nMACADDR = 00:50:56:00:00:01\nBOOTPROTO = static\n"
+            "IPADDR = 10.0.0.5\nNETMASK = 255.0.255.0\n",
+            "[NIC1] NETMASK",
+        ),
+        ("[NIC-CONFIG]\nNICS = NIC1\n[NIC1]\nMACADDR = 00:50:56:00:00:01\nIPv4_MODE = SOMETIMES\n", "[NIC1] IPv4_MODE"),
+        (
+            "[NIC-CONFIG]\nNICS = NIC1\n[NIC1]\nMACADDR = 00:50:56:00:00:01\nGATEWAY = 10.0.0.1, nope\n",
+            "[NIC1] GATEWAY",
+        ),
+        (
+            "[NIC-CONFIG]\nNICS = NIC1\n[NIC1]\nMACADDR = 00:50:56:00:00:01\nIPv6ADDR|1 = fd00::1\n",
+            "[NIC1] IPv6NETMASK|1",
+        ),
+        ("[DNS]\nSUFFIX|1 = a\nSUFFIX|3 = c\n", "[DNS] SUFFIX|n"),
+        ("[DNS]\nNAMESERVER|1 = dns.example\n", "[DNS] NAMESERVER|1"),
+        ("[DNS]\nSUFFIX = a.example\n", "[DNS] SUFFIX"),
+        ("[PASSWORD]\n-PASS = ***notbase64\n", "[PASSWORD] -PASS"),
+        ("[PASSWORD]\nRESET = perhaps\n", "[PASSWORD] RESET"),
+    ],
+)
 def test_errors_name_section_and_key(text, where):
     with pytest.raises(CustCfgError) as exc:
         parse(text)

@@ -16,14 +16,13 @@ from pathlib import Path
 
 import pytest
 
+from gosc.customization.custcfg import parse, render
+from gosc.guest import shadow
+from gosc.guest.engine import apply
 from tests.conftest import guest_root
 from tests.support.server import GoscServer
 from tests.support.specs import customize_body, instant_clone_body, linux_spec
 from tests.support.vijson import ViClient
-
-from gosc.customization.custcfg import parse, render
-from gosc.guest import shadow
-from gosc.guest.engine import apply
 
 from .guest_helpers import STATIC_2NIC
 
@@ -42,7 +41,9 @@ def apt_mirror(suite: str = SUITE) -> str:
         text = f.read_text(errors="replace")
         if f.suffix == ".sources":
             for stanza in text.split("\n\n"):
-                fields = dict(line.split(":", 1) for line in stanza.splitlines() if ":" in line and not line.startswith("#"))
+                fields = dict(
+                    line.split(":", 1) for line in stanza.splitlines() if ":" in line and not line.startswith("#")
+                )
                 if fields.get("Types", "").split() == ["deb"] and suite in fields.get("Suites", "").split():
                     return fields["URIs"].split()[0]
         else:
@@ -51,14 +52,20 @@ def apt_mirror(suite: str = SUITE) -> str:
                 if len(words) >= 3 and words[0] == "deb" and words[2] == suite:
                     return words[1]
     raise AssertionError(f"no apt source for {suite} on this machine: debootstrap has no mirror to use")
+
+
 MACS = ("00:50:56:a6:8c:08", "00:50:56:a6:ef:7d")
 
 
 def _build(tree: Path) -> None:
     tmp = tree.with_name(tree.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
-    proc = subprocess.run(["debootstrap", "--variant=minbase", "--include=ifupdown,netbase", SUITE, str(tmp), apt_mirror()],
-                          capture_output=True, text=True, timeout=900)
+    proc = subprocess.run(
+        ["debootstrap", "--variant=minbase", "--include=ifupdown,netbase", SUITE, str(tmp), apt_mirror()],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert proc.returncode == 0, f"debootstrap failed (needs root and the Debian mirror):\n{proc.stderr[-2000:]}"
     tmp.rename(tree)
 
@@ -75,8 +82,13 @@ def debian_tree() -> Path:
 
 
 def chroot(root: Path, *cmd: str) -> str:
-    proc = subprocess.run(["chroot", str(root), *cmd], capture_output=True, text=True, timeout=60,
-                          env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C"})
+    proc = subprocess.run(
+        ["chroot", str(root), *cmd],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C"},
+    )
     assert proc.returncode == 0, proc.stderr
     return proc.stdout
 
@@ -123,7 +135,9 @@ def test_a_password_the_guest_set_itself_logs_in(debian_tree: Path, server: Gosc
     guest login CustomizeGuest_Task checks; a wrong one is InvalidGuestLogin."""
     src = vi.find("DC0/vm/demo-debian")
     assert src is not None
-    info = vi.wait_task(vi.call("VirtualMachine", src["value"], "InstantClone_Task", instant_clone_body("deb-chpasswd")))
+    info = vi.wait_task(
+        vi.call("VirtualMachine", src["value"], "InstantClone_Task", instant_clone_body("deb-chpasswd"))
+    )
     assert info["state"] == "success", info
     clone = info["result"]
     root = guest_root(server, vi, clone)
@@ -135,8 +149,13 @@ def test_a_password_the_guest_set_itself_logs_in(debian_tree: Path, server: Gosc
     for name, address in saved.items():
         (root / "sys/class/net" / name).mkdir(parents=True, exist_ok=True)
         (root / "sys/class/net" / name / "address").write_text(address)
-    subprocess.run(["chroot", str(root), "chpasswd"], input="root:Deb-Own-1!\n", text=True, check=True,
-                   env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C"})  # fmt: skip
+    subprocess.run(
+        ["chroot", str(root), "chpasswd"],
+        input="root:Deb-Own-1!\n",
+        text=True,
+        check=True,
+        env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C"},
+    )
     acct = shadow.read_account(root, "root")
     assert acct is not None and (acct.hash or "").startswith("$y$"), "Debian 12's chpasswd writes yescrypt"
 

@@ -24,7 +24,7 @@ def test_header_layout_matches_open_vm_tools():
     pkg_len, off, plen = struct.unpack_from("<QQQ", h, 24)
     assert (pkg_len, off) == (len(pkg), 512) and off + plen == len(pkg)
     assert h[48:56] == bytes(8)  # seed
-    assert h[56:56 + 13] == b"/bin/true arg" and h[56 + 13] == 0
+    assert h[56 : 56 + 13] == b"/bin/true arg" and h[56 + 13] == 0
     assert zipfile.ZipFile(io.BytesIO(pkg[off:])).namelist() == list(FILES)
 
 
@@ -108,24 +108,27 @@ def test_planted_symlink_is_not_followed(tmp_path):
     assert not (dest / "cust.cfg").is_symlink() and (dest / "cust.cfg").read_bytes() == FILES["cust.cfg"]
 
 
-@pytest.mark.parametrize("mutate, match", [
-    (lambda b: b"NOTADEPLOYPKG___" + b[16:], "signature"),
-    (lambda b: b[:16] + b"\x02" + b[17:], "version"),
-    (lambda b: b[:18] + b"\x07" + b[19:], "payload type"),
-    (lambda b: b[:18] + b"\x00" + b[19:], "CAB"),
-    (lambda b: b[:-10], "truncated"),
-    (lambda b: b[:100], "shorter"),
-    (lambda b: b[:56] + b"x" * 456 + b[512:], "NUL"),
-    (lambda b: b[:512] + b"garbage" + b[519:], "ZIP|corrupt"),
-    (lambda b: b[:512] + b"\0" * (len(b) - 512), "not a ZIP"),
-])
+@pytest.mark.parametrize(
+    "mutate, match",
+    [
+        (lambda b: b"NOTADEPLOYPKG___" + b[16:], "signature"),
+        (lambda b: b[:16] + b"\x02" + b[17:], "version"),
+        (lambda b: b[:18] + b"\x07" + b[19:], "payload type"),
+        (lambda b: b[:18] + b"\x00" + b[19:], "CAB"),
+        (lambda b: b[:-10], "truncated"),
+        (lambda b: b[:100], "shorter"),
+        (lambda b: b[:56] + b"x" * 456 + b[512:], "NUL"),
+        (lambda b: b[:512] + b"garbage" + b[519:], "ZIP|corrupt"),
+        (lambda b: b[:512] + b"\0" * (len(b) - 512), "not a ZIP"),
+    ],
+)
 def test_bad_packages(mutate, match):
     with pytest.raises(dp.DeployPkgError, match=match):
         dp.read(mutate(dp.build(FILES)))
 
 
 def test_build_refuses_bad_input():
-    with pytest.raises(dp.DeployPkgError, match="cust.cfg"):
+    with pytest.raises(dp.DeployPkgError, match=r"cust\.cfg"):
         dp.build({"nics.txt": b""})
     with pytest.raises(dp.DeployPkgError, match="command"):
         dp.build(FILES, command="x" * 456)

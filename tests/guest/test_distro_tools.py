@@ -9,6 +9,7 @@ import subprocess
 import pytest
 
 from gosc.guest.engine import apply
+
 from .guest_scenarios import MAC1, MAC2, SCENARIOS
 
 

@@ -10,15 +10,16 @@ from pathlib import Path
 
 import pytest
 
-from .guest_helpers import DHCP_2NIC, STATIC_2NIC, snapshot
 from gosc.customization.custcfg_model import CustConfig, Nic
 from gosc.guest import shadow
 from gosc.guest.engine import apply, apply_cfg
+from gosc.guest.engine.__main__ import main as engine_main
 from gosc.guest.engine.distro import UnsupportedDistro, detect
 from gosc.guest.engine.files import ChangeSet
 from gosc.guest.engine.interfaces import scan
 from gosc.guest.engine.timezone import resolve
-from gosc.guest.engine.__main__ import main as engine_main
+
+from .guest_helpers import DHCP_2NIC, STATIC_2NIC, snapshot
 from .guest_scenarios import MAC1, MAC2, static
 
 SCRIPT = b"""#!/bin/sh
@@ -140,15 +141,22 @@ def test_scripts_disabled_by_default(guest):
 
 @pytest.mark.parametrize("how", ["tools.conf", "default-run"])
 def test_scripts_run_pre_and_post_once_per_marker(guest, how):
-    cfg = cfg_with(script_name="customize.sh", marker_id="abc123", admin_password="First1!",
-                   default_run_post_script=how == "default-run")
+    cfg = cfg_with(
+        script_name="customize.sh",
+        marker_id="abc123",
+        admin_password="First1!",
+        default_run_post_script=how == "default-run",
+    )
     root, pkg = guest("ubuntu", [MAC1], cfg, {"customize.sh": SCRIPT})
     if how == "tools.conf":
         enable_scripts(root)
     result = apply(root, pkg)
     assert result.ok, result.message
     lines = (root / "script.log").read_text().splitlines()
-    assert lines == ["precustomization ran in /var/run/vmware-imc/pkg", "postcustomization ran in /var/run/vmware-imc/pkg"]
+    assert lines == [
+        "precustomization ran in /var/run/vmware-imc/pkg",
+        "postcustomization ran in /var/run/vmware-imc/pkg",
+    ]
     assert (root / ".markerfile-abc123.txt").exists()
     # The same marker again (a clone of a customized VM): no scripts, no password change.
     (pkg / "cust.cfg").write_text((pkg / "cust.cfg").read_text().replace("Rmlyc3QxIQo=", "U2Vjb25kMiEK"))
@@ -158,8 +166,9 @@ def test_scripts_run_pre_and_post_once_per_marker(guest, how):
 
 
 def test_tools_conf_false_beats_default_run(guest):
-    root, pkg = guest("ubuntu", [MAC1], cfg_with(script_name="customize.sh", default_run_post_script=True),
-                      {"customize.sh": SCRIPT})
+    root, pkg = guest(
+        "ubuntu", [MAC1], cfg_with(script_name="customize.sh", default_run_post_script=True), {"customize.sh": SCRIPT}
+    )
     (root / "etc/vmware-tools/tools.conf").write_text("[deployPkg]\nenable-custom-scripts = false\n")
     assert apply(root, pkg).error_code == 6
 
@@ -244,14 +253,21 @@ def test_unsupported_distro(guest):
     assert (result.failure, result.error_code) == ("config", 1) and "Haiku" in result.message
 
 
-@pytest.mark.parametrize("text, family", [
-    ('ID=ubuntu\nVERSION_ID="24.04"\n', "ubuntu"), ("ID=linuxmint\nID_LIKE=\"ubuntu debian\"\n", "ubuntu"),
-    ('ID=debian\nVERSION_ID="12"\n', "debian"), ('ID="centos"\nVERSION_ID="7"\n', "sysconfig"),
-    ('ID="rocky"\nID_LIKE="rhel centos fedora"\nVERSION_ID="8.9"\n', "sysconfig"),
-    ('ID="almalinux"\nID_LIKE="rhel centos fedora"\nVERSION_ID="9.4"\n', "networkmanager"),
-    ("ID=fedora\nVERSION_ID=40\n", "networkmanager"), ('ID="sles"\nVERSION_ID="15.5"\n', "suse"),
-    ('ID="opensuse-leap"\nID_LIKE="suse opensuse"\n', "suse"), ("ID=photon\nVERSION_ID=5.0\n", "photon"),
-])
+@pytest.mark.parametrize(
+    "text, family",
+    [
+        ('ID=ubuntu\nVERSION_ID="24.04"\n', "ubuntu"),
+        ('ID=linuxmint\nID_LIKE="ubuntu debian"\n', "ubuntu"),
+        ('ID=debian\nVERSION_ID="12"\n', "debian"),
+        ('ID="centos"\nVERSION_ID="7"\n', "sysconfig"),
+        ('ID="rocky"\nID_LIKE="rhel centos fedora"\nVERSION_ID="8.9"\n', "sysconfig"),
+        ('ID="almalinux"\nID_LIKE="rhel centos fedora"\nVERSION_ID="9.4"\n', "networkmanager"),
+        ("ID=fedora\nVERSION_ID=40\n", "networkmanager"),
+        ('ID="sles"\nVERSION_ID="15.5"\n', "suse"),
+        ('ID="opensuse-leap"\nID_LIKE="suse opensuse"\n', "suse"),
+        ("ID=photon\nVERSION_ID=5.0\n", "photon"),
+    ],
+)
 def test_distro_detection(tmp_path, text, family):
     (tmp_path / "etc").mkdir()
     (tmp_path / "etc/os-release").write_text(text)

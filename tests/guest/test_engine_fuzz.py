@@ -9,12 +9,13 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from .guest_helpers import snapshot
 from gosc.customization.custcfg import render
 from gosc.guest.engine import apply
 from gosc.guest.skeletons import copy_skeleton
-from .guest_strategies import custconfigs
+
+from .guest_helpers import snapshot
 from .guest_scenarios import LINUX
+from .guest_strategies import custconfigs
 
 KNOWN = {"network", "identity", "script_disabled", "script", "metadata", "cloudinit_missing", "config"}
 

@@ -10,8 +10,9 @@ import stat
 
 import pytest
 
-from .guest_helpers import HERE
 from gosc.guest.engine import apply
+
+from .guest_helpers import HERE
 from .guest_scenarios import LINUX, MAC1, MAC2, SCENARIOS
 
 GOLDEN = HERE / "golden"

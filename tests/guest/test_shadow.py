@@ -11,21 +11,27 @@ from gosc.guest import shadow
 from gosc.guest.shadow import Method
 from gosc.guest.skeletons import FAMILIES, copy_skeleton
 
-CASES = [("VMware1!", "abcdefgh"), ("pässwörd ünïcode", "0123456789abcdef"),
-         ("x" * 100, "longsaltlongsaltlong"), ("with:colon and space", "a.b/c")]
+CASES = [
+    ("VMware1!", "abcdefgh"),
+    ("pässwörd ünïcode", "0123456789abcdef"),
+    ("x" * 100, "longsaltlongsaltlong"),
+    ("with:colon and space", "a.b/c"),
+]
 
 
 def openssl(*args: str) -> str:
     """openssl passwd, the password (last argument) fed on stdin so "" works too."""
     *opts, pw = args
-    return subprocess.run(["openssl", "passwd", *opts, "-stdin"], input=pw + "\n", capture_output=True,
-                          text=True, check=True).stdout.strip()
+    return subprocess.run(
+        ["openssl", "passwd", *opts, "-stdin"], input=pw + "\n", capture_output=True, text=True, check=True
+    ).stdout.strip()
 
 
 def mkpasswd(method: str, pw: str) -> str:
     """Debian's mkpasswd (package whois), as a guest's administrator makes a hash."""
-    return subprocess.run(["mkpasswd", "-m", method, "-s"], input=pw, capture_output=True, text=True,
-                          check=True).stdout.strip()
+    return subprocess.run(
+        ["mkpasswd", "-m", method, "-s"], input=pw, capture_output=True, text=True, check=True
+    ).stdout.strip()
 
 
 @pytest.mark.parametrize("pw, salt", CASES)
@@ -48,15 +54,27 @@ def test_md5_hashes_from_openssl_verify(pw, salt):
 def test_drepper_vectors_with_rounds():
     assert shadow.hash_password("Hello world!", "saltstringsaltstring", rounds=10000) == (
         "$6$rounds=10000$saltstringsaltst$OW1/O6BYHV6BcXZu8QVeXbDWra3Oeqh0sbHbbMCVNSnCM/UrjmM0Dp8vOuZeHBy/"
-        "YTBmSK6H9qs/y3RnOaw5v.")
+        "YTBmSK6H9qs/y3RnOaw5v."
+    )
     assert shadow.hash_password("Hello world!", "saltstring") == (
-        "$6$saltstring$svn8UoSVapNtMuq1ukKS4tPQd8iKwSMHWjl/O817G3uBnIFNjnQJuesI68u4OTLiBFdcbYEdFCoEOfaS35inz1")
+        "$6$saltstring$svn8UoSVapNtMuq1ukKS4tPQd8iKwSMHWjl/O817G3uBnIFNjnQJuesI68u4OTLiBFdcbYEdFCoEOfaS35inz1"
+    )
     assert shadow.hash_password("Hello world!", "saltstringsaltstring", method=Method.SHA256, rounds=10000) == (
-        "$5$rounds=10000$saltstringsaltst$3xv.VbSHBb41AL9AvLeujZkZRBAwqFMz2.opqey6IcA")
+        "$5$rounds=10000$saltstringsaltst$3xv.VbSHBb41AL9AvLeujZkZRBAwqFMz2.opqey6IcA"
+    )
 
 
-@pytest.mark.parametrize("method, prefix", [("yescrypt", "$y$"), ("gost-yescrypt", "$gy$"), ("bcrypt", "$2b$"),
-                                            ("sha512crypt", "$6$"), ("sha256crypt", "$5$"), ("md5crypt", "$1$")])
+@pytest.mark.parametrize(
+    "method, prefix",
+    [
+        ("yescrypt", "$y$"),
+        ("gost-yescrypt", "$gy$"),
+        ("bcrypt", "$2b$"),
+        ("sha512crypt", "$6$"),
+        ("sha256crypt", "$5$"),
+        ("md5crypt", "$1$"),
+    ],
+)
 def test_hashes_a_guest_makes_verify(method, prefix):
     hashed = mkpasswd(method, "VMware1!")
     assert hashed.startswith(prefix)
@@ -79,8 +97,9 @@ def test_new_hashes_in_every_scheme_verify_with_the_guests_tools(method):
     assert hashed.startswith(method.value) and shadow.verify("pw-1", hashed)
     # Python's own crypt module (3.11) is a second reader of the same hash.
     code = "import crypt,sys; print(crypt.crypt(sys.argv[1], sys.argv[2]) == sys.argv[2])"
-    out = subprocess.run(["/usr/bin/python3", "-W", "ignore", "-c", code, "pw-1", hashed], capture_output=True,
-                         text=True, check=True)
+    out = subprocess.run(
+        ["/usr/bin/python3", "-W", "ignore", "-c", code, "pw-1", hashed], capture_output=True, text=True, check=True
+    )
     assert out.stdout.strip() == "True"
 
 

@@ -10,8 +10,15 @@ import pytest
 from gosc.guest.engine.distro import detect
 from gosc.guest.skeletons import FAMILIES, NIC_NAMES, copy_skeleton, skeleton_dir
 
-EXPECTED = {"ubuntu": "ubuntu", "debian": "debian", "centos7": "sysconfig", "rhel8": "sysconfig",
-            "rhel9": "networkmanager", "sles15": "suse", "photon5": "photon"}
+EXPECTED = {
+    "ubuntu": "ubuntu",
+    "debian": "debian",
+    "centos7": "sysconfig",
+    "rhel8": "sysconfig",
+    "rhel9": "networkmanager",
+    "sles15": "suse",
+    "photon5": "photon",
+}
 
 
 def test_every_linux_family_has_a_skeleton():
@@ -28,7 +35,9 @@ def test_skeleton_is_small_and_complete(tmp_path, name, family):
     for rel in ("etc/hostname", "etc/hosts", "etc/passwd", "etc/shadow", "etc/group", "etc/vmware-tools/tools.conf"):
         assert (root / rel).is_file(), rel
     assert stat.S_IMODE((root / "etc/shadow").stat().st_mode) == 0o640
-    assert os.readlink(root / "etc/localtime").endswith("zoneinfo/" + ("Etc/UTC" if family in ("ubuntu", "debian") else "UTC"))
+    assert os.readlink(root / "etc/localtime").endswith(
+        "zoneinfo/" + ("Etc/UTC" if family in ("ubuntu", "debian") else "UTC")
+    )
     assert not (root / "skeleton.json").exists()
     nets = sorted(p.name for p in (root / "sys/class/net").iterdir())
     assert nets == sorted(NIC_NAMES[:2])

@@ -79,7 +79,9 @@ def guest_hostname(prefix: str, vm: dict[str, str]) -> str:
 def guest_file(server: GoscServer, vi: ViClient, prefix: str, vm: dict[str, str], rel: str) -> Path:
     """A file of the guest tree as the guest sees it (through its mount namespace)."""
     uuid = vi.get("VirtualMachine", vm["value"], "config")["instanceUuid"]
-    return Path(f"/proc/{holder_pid(prefix, vm)}/root") / str(server.data_dir).lstrip("/") / "guests" / uuid / "root" / rel
+    return (
+        Path(f"/proc/{holder_pid(prefix, vm)}/root") / str(server.data_dir).lstrip("/") / "guests" / uuid / "root" / rel
+    )
 
 
 def wait_for(predicate: Any, timeout: float = 10.0, every: float = 0.05) -> Any:
@@ -111,14 +113,14 @@ def owned_pids(prefix: str) -> list[int]:
 def leftovers(prefix: str, data: Path, machine_links: set[str]) -> dict[str, Any]:
     """What a stopped server with this prefix left behind: should be all empty."""
     netns = sorted(p.name for p in Path("/run/netns").glob(f"{prefix}-*")) if Path("/run/netns").is_dir() else []
-    mounts = [l for l in Path("/proc/self/mountinfo").read_text().splitlines() if str(data) in l or f"/{prefix}-" in l]
+    mounts = [m for m in Path("/proc/self/mountinfo").read_text().splitlines() if str(data) in m or f"/{prefix}-" in m]
     links = set(sh("ip", "-o", "link", "show").stdout.splitlines())
-    names = {l.split(":")[1].strip().split("@")[0] for l in links} - machine_links
+    names = {line.split(":")[1].strip().split("@")[0] for line in links} - machine_links
     return {"netns": netns, "processes": owned_pids(prefix), "mounts": mounts, "links": sorted(names)}
 
 
 def machine_links() -> set[str]:
-    return {l.split(":")[1].strip().split("@")[0] for l in sh("ip", "-o", "link", "show").stdout.splitlines()}
+    return {line.split(":")[1].strip().split("@")[0] for line in sh("ip", "-o", "link", "show").stdout.splitlines()}
 
 
 def sweep(prefix: str) -> None:

@@ -8,9 +8,9 @@ process is left.  ``test_crash_recovery`` runs a second server and SIGKILLs it.
 from __future__ import annotations
 
 import os
-import sys
-import subprocess
 import signal
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -19,10 +19,22 @@ from pathlib import Path
 import pytest
 
 from tests.netns.support import (
-    GCM, agent_pid, guest_file, guest_hostname, guest_pids, holder_pid, leftovers, login, machine_links, netns_server, owned_pids, ping, sh,
+    GCM,
+    agent_pid,
+    guest_file,
+    guest_hostname,
+    guest_pids,
+    holder_pid,
+    leftovers,
+    login,
+    machine_links,
+    netns_server,
+    owned_pids,
+    ping,
+    sh,
     sweep,
     wait_for,
-)  # fmt: skip
+)
 from tests.support.server import GoscServer
 from tests.support.specs import auth, customize_body, dhcp, fixed_ip, instant_clone_body, linux_spec
 from tests.support.vijson import ViClient, ViFault
@@ -81,14 +93,29 @@ def test_a_powered_on_guest_is_namespaces_with_its_nic_and_agent(live: tuple[Gos
     assert not any((server.data_dir / "guests" / uuid / "root").iterdir())
     assert "br0" in sh("ip", "-n", HOST_NS, "-br", "link").stdout
     # A program inside the guest's network namespace reaches the host through the agent.
-    r = sh("ip", "netns", "exec", f"{PREFIX}-{vm['value']}", sys.executable, "-m", "gosc.cli", "rpctool",
-           "--vm-uuid", uuid, "info-set guestinfo.from.guest hello")  # fmt: skip
+    r = sh(
+        "ip",
+        "netns",
+        "exec",
+        f"{PREFIX}-{vm['value']}",
+        sys.executable,
+        "-m",
+        "gosc.cli",
+        "rpctool",
+        "--vm-uuid",
+        uuid,
+        "info-set guestinfo.from.guest hello",
+    )
     assert r.returncode == 0, r.stderr
     extra = {o["key"]: o["value"]["_value"] for o in vi.get("VirtualMachine", vm["value"], "config")["extraConfig"]}
     assert extra["guestinfo.from.guest"] == "hello"
     # ... and only there: the socket lives in the guest's network namespace.
-    outside = subprocess.run([sys.executable, "-m", "gosc.cli", "rpctool", "--vm-uuid", uuid, "info-get guestinfo.from.guest"],
-                             capture_output=True, text=True, timeout=30)  # fmt: skip
+    outside = subprocess.run(
+        [sys.executable, "-m", "gosc.cli", "rpctool", "--vm-uuid", uuid, "info-get guestinfo.from.guest"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert outside.returncode == 2
 
 
@@ -161,10 +188,25 @@ def test_killed_agent_means_tools_not_running_until_restarted(live: tuple[GoscSe
     root = server.data_dir / "guests" / cfg["instanceUuid"] / "root"
     channel = server.data_dir / "netns" / f"{vm['value']}.tools.sock"
     # As docs/netns.md says: the same sandbox, through gosc.guest.runtime, connected to the VM's channel.
-    restarted = subprocess.Popen([sys.executable, "-m", "gosc.guest.runtime", "--holder", str(holder), "--root", str(root),
-                                  "--vm-id", cfg["instanceUuid"], "--connect", str(channel)],
-                                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                 env=dict(os.environ, GOSC_NETNS_OWNER=PREFIX))  # fmt: skip
+    restarted = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gosc.guest.runtime",
+            "--holder",
+            str(holder),
+            "--root",
+            str(root),
+            "--vm-id",
+            cfg["instanceUuid"],
+            "--connect",
+            str(channel),
+        ],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=dict(os.environ, GOSC_NETNS_OWNER=PREFIX),
+    )
     wait_for(lambda: guest(vi, vm)["toolsRunningStatus"] == "guestToolsRunning", timeout=10)
     info = vi.wait_task(vi.call(*GCM, "CustomizeGuest_Task", customize_body(vm, linux_spec("revived", tz=None))))
     assert info["state"] == "success", info.get("error")
@@ -191,7 +233,9 @@ def test_abort_ends_a_slow_customization(live: tuple[GoscServer, ViClient]) -> N
     conf.write_text("[deployPkg]\nenable-custom-scripts = true\n")
     slow = linux_spec("slow01", script="#!/bin/sh\nsleep 30\n", tz=None)
     task = vi.call(*GCM, "CustomizeGuest_Task", customize_body(vm, slow))
-    wait_for(lambda: (guest(vi, vm).get("customizationInfo") or {}).get("customizationStatus") == "TOOLSDEPLOYPKG_RUNNING")
+    wait_for(
+        lambda: (guest(vi, vm).get("customizationInfo") or {}).get("customizationStatus") == "TOOLSDEPLOYPKG_RUNNING"
+    )
     wait_for(_script_runs)
     started = time.monotonic()
     abort = vi.wait_task(vi.call(*GCM, "AbortCustomization_Task", {"vm": vm, "auth": auth()}))
@@ -200,9 +244,22 @@ def test_abort_ends_a_slow_customization(live: tuple[GoscServer, ViClient]) -> N
     assert time.monotonic() - started < 5
     assert info["state"] == "error" and info["error"]["_typeName"] == "CustomizationFault"
     assert "abort" in info["error"]["faultMessage"][0]["message"]
-    events = vi.call("EventManager", "EventManager", "QueryEvents", {"filter": {
-        "_typeName": "EventFilterSpec", "entity": {"_typeName": "EventFilterSpecByEntity", "entity": vm, "recursion": "self"}}})  # fmt: skip
-    failed = [e for e in events if e["_typeName"].startswith("Customization") and e["_typeName"] != "CustomizationStartedEvent"]
+    events = vi.call(
+        "EventManager",
+        "EventManager",
+        "QueryEvents",
+        {
+            "filter": {
+                "_typeName": "EventFilterSpec",
+                "entity": {"_typeName": "EventFilterSpecByEntity", "entity": vm, "recursion": "self"},
+            }
+        },
+    )
+    failed = [
+        e
+        for e in events
+        if e["_typeName"].startswith("Customization") and e["_typeName"] != "CustomizationStartedEvent"
+    ]
     assert failed and failed[0]["_typeName"] in ("CustomizationFailed", "CustomizationUnknownFailure")
     assert guest(vi, vm)["customizationInfo"]["customizationStatus"] == "TOOLSDEPLOYPKG_FAILED"
     # The script is gone, the guest is unchanged, and a new customization runs.
@@ -228,7 +285,9 @@ def _script_runs() -> bool:
 def test_clone_of_a_customized_clone_and_destroy(live: tuple[GoscServer, ViClient]) -> None:
     server, vi = live
     parent = clone_of(vi, "demo-ubuntu", "live-parent")
-    assert customize(vi, parent, linux_spec("parent01", nics=[fixed_ip("192.168.10.70")], tz=None))["state"] == "success"
+    assert (
+        customize(vi, parent, linux_spec("parent01", nics=[fixed_ip("192.168.10.70")], tz=None))["state"] == "success"
+    )
     child = clone_of(vi, "live-parent", "live-child")
     # The child reads its parent's layers: same files, until its own customization.
     assert guest_file(server, vi, PREFIX, child, "etc/hostname").read_text().strip() == "parent01"

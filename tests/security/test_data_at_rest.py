@@ -49,13 +49,21 @@ def _login(server: GoscServer) -> ViClient:
 def _spec_item(name: str) -> dict[str, Any]:
     spec = linux_spec("sealed01")
     spec["identity"]["password"] = {"_typeName": "CustomizationPassword", "value": SECRET, "plainText": True}
-    return {"_typeName": "CustomizationSpecItem",
-            "info": {"_typeName": "CustomizationSpecInfo", "name": name, "description": "", "type": "Linux"},
-            "spec": spec}  # fmt: skip
+    return {
+        "_typeName": "CustomizationSpecItem",
+        "info": {"_typeName": "CustomizationSpecInfo", "name": name, "description": "", "type": "Linux"},
+        "spec": spec,
+    }
 
 
 def _store_files(data: Path) -> list[Path]:
-    return [data / "gosc.db", data / "gosc.db-wal", data / "gosc.db-shm", data / "secrets.key", data / "tls" / "server.key"]
+    return [
+        data / "gosc.db",
+        data / "gosc.db-wal",
+        data / "gosc.db-shm",
+        data / "secrets.key",
+        data / "tls" / "server.key",
+    ]
 
 
 @pytest.mark.parametrize("umask", [0o002, 0o022], ids=["umask0002", "umask0022"])
@@ -109,7 +117,9 @@ result = WaitForTask(si.content.guestCustomizationManager.CustomizeGuest_Task(vm
 
 def test_stored_spec_passwords_are_returned_encrypted(server: GoscServer, vi: ViClient) -> None:
     vi.call(*SPM, "CreateCustomizationSpec", {"item": _spec_item("sealed")})
-    raw = vi.raw("POST", "CustomizationSpecManager/CustomizationSpecManager/GetCustomizationSpec", json={"name": "sealed"})
+    raw = vi.raw(
+        "POST", "CustomizationSpecManager/CustomizationSpecManager/GetCustomizationSpec", json={"name": "sealed"}
+    )
     assert raw.status_code == 200 and SECRET not in raw.text
     password = raw.json()["spec"]["identity"]["password"]
     assert password["plainText"] is False and password["value"]
@@ -123,7 +133,9 @@ def test_stored_spec_passwords_are_returned_encrypted(server: GoscServer, vi: Vi
     again = vi.call(*SPM, "GetCustomizationSpec", {"name": "sealed"})["spec"]["identity"]["password"]
     assert again["plainText"] is False and SECRET not in str(again)
     src = vi.find("DC0/vm/demo-ubuntu")
-    clone = vi.wait_task(vi.call("VirtualMachine", src["value"], "InstantClone_Task", instant_clone_body("sealed-vm")))["result"]  # type: ignore[index]
+    clone = vi.wait_task(vi.call("VirtualMachine", src["value"], "InstantClone_Task", instant_clone_body("sealed-vm")))[
+        "result"
+    ]  # type: ignore[index]
     read_back = vi.call(*SPM, "GetCustomizationSpec", {"name": "sealed"})["spec"]
     info = vi.wait_task(vi.call(*GCM, "CustomizeGuest_Task", customize_body(clone, read_back)))
     assert info["state"] == "success", info

@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 
 from gosc.guest.agent import IMC_DIR, ToolsAgent
-from gosc.guest.engine import LOG_PATH, apply
+from gosc.guest.engine import apply
 from gosc.guest.guestpath import GuestRoot
 from gosc.guest.skeletons import copy_skeleton
 from tests.conftest import guest_root
@@ -73,7 +73,10 @@ def leftovers(root: Path) -> list[str]:
 
 # ------------------------------------------------------------------ engine log (rootfs, server)
 
-def test_engine_log_through_a_symlinked_log_dir_stays_in_the_guest(server: GoscServer, vi: ViClient, host: Path) -> None:
+
+def test_engine_log_through_a_symlinked_log_dir_stays_in_the_guest(
+    server: GoscServer, vi: ViClient, host: Path
+) -> None:
     vm = clone_of(vi, "demo-ubuntu")
     root = guest_root(server, vi, vm)
     before = snapshot(host)
@@ -95,21 +98,34 @@ def test_engine_log_through_a_symlinked_log_dir_stays_in_the_guest(server: GoscS
 
 # ------------------------------------------------------------------ Windows guestcust.log (server)
 
+
 def _sysprep_spec(name: str) -> dict[str, Any]:
     spec = linux_spec()
     spec["identity"] = {
         "_typeName": "CustomizationSysprep",
-        "guiUnattended": {"_typeName": "CustomizationGuiUnattended", "autoLogon": False, "autoLogonCount": 0, "timeZone": 85,
-                          "password": {"_typeName": "CustomizationPassword", "value": "Win-Pass-1!", "plainText": True}},
-        "userData": {"_typeName": "CustomizationUserData", "fullName": "Ops", "orgName": "Example",
-                     "computerName": {"_typeName": "CustomizationFixedName", "name": name}, "productId": ""},
+        "guiUnattended": {
+            "_typeName": "CustomizationGuiUnattended",
+            "autoLogon": False,
+            "autoLogonCount": 0,
+            "timeZone": 85,
+            "password": {"_typeName": "CustomizationPassword", "value": "Win-Pass-1!", "plainText": True},
+        },
+        "userData": {
+            "_typeName": "CustomizationUserData",
+            "fullName": "Ops",
+            "orgName": "Example",
+            "computerName": {"_typeName": "CustomizationFixedName", "name": name},
+            "productId": "",
+        },
         "identification": {"_typeName": "CustomizationIdentification", "joinWorkgroup": "WORKGROUP"},
-    }  # fmt: skip
+    }
     return spec
 
 
 @pytest.mark.parametrize("where", ["file", "parent"])
-def test_windows_guestcust_log_symlink_copies_no_host_file(server: GoscServer, vi: ViClient, host: Path, where: str) -> None:
+def test_windows_guestcust_log_symlink_copies_no_host_file(
+    server: GoscServer, vi: ViClient, host: Path, where: str
+) -> None:
     vm = clone_of(vi, "demo-windows")
     root = guest_root(server, vi, vm)
     before = snapshot(host)
@@ -125,6 +141,7 @@ def test_windows_guestcust_log_symlink_copies_no_host_file(server: GoscServer, v
 
 
 # ------------------------------------------------------------------ power-on empties var/run/vmware-imc
+
 
 @pytest.fixture
 def host_run_imc() -> Iterator[Path]:
@@ -166,6 +183,7 @@ def test_power_on_with_var_run_symlink_deletes_nothing_on_the_host(
 
 # ------------------------------------------------------------------ guest.hostName (introspection)
 
+
 @pytest.mark.parametrize("link", ["host-file", "absolute-in-guest"])
 def test_hostname_symlink_never_surfaces_a_host_file(server: GoscServer, vi: ViClient, host: Path, link: str) -> None:
     vm = clone_of(vi, "demo-ubuntu")
@@ -186,6 +204,7 @@ def test_hostname_symlink_never_surfaces_a_host_file(server: GoscServer, vi: ViC
 
 
 # ------------------------------------------------------------------ item 7: the package leaves the guest
+
 
 def test_no_package_remains_after_success_or_failure(server: GoscServer, vi: ViClient) -> None:
     for spec, state in ((linux_spec("pk01"), "success"), (linux_spec("pk02", script="#!/bin/sh\ntrue\n"), "error")):
@@ -220,6 +239,7 @@ def test_a_package_begun_but_never_deployed_is_removed(tmp_path: Path) -> None:
 
 
 # ------------------------------------------------------------------ engine directly, both lookups
+
 
 @pytest.mark.parametrize("openat2", [True, False], ids=["openat2", "walk"])
 def test_engine_links_to_guest_paths_are_followed_inside_the_guest(tmp_path: Path, host: Path, openat2: bool) -> None:
@@ -263,7 +283,10 @@ def _ubuntu(tmp_path: Path) -> tuple[Path, Path]:
     root = copy_skeleton("ubuntu", tmp_path / "root", [MAC])
     pkg = tmp_path / "pkg"
     pkg.mkdir()
-    cfg = CustConfig(hostname="gp03", domainname="example.com",
-                     nics=[Nic("NIC1", MAC, primary=True, bootproto="static", ipaddr="192.168.10.23", netmask="255.255.255.0")])  # fmt: skip
+    cfg = CustConfig(
+        hostname="gp03",
+        domainname="example.com",
+        nics=[Nic("NIC1", MAC, primary=True, bootproto="static", ipaddr="192.168.10.23", netmask="255.255.255.0")],
+    )
     (pkg / "cust.cfg").write_text(custcfg.render(cfg))
     return root, pkg

@@ -88,7 +88,9 @@ def post_huge(port: int, path: str, content_type: str, *, chunked: bool) -> tupl
     A plain socket, one thread: write when writable, read when readable."""
     sock = socket.create_connection(("127.0.0.1", port))
     framing = "Transfer-Encoding: chunked" if chunked else f"Content-Length: {HUGE}"
-    sock.sendall(f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: {content_type}\r\n{framing}\r\n\r\n".encode())
+    sock.sendall(
+        f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: {content_type}\r\n{framing}\r\n\r\n".encode()
+    )
     block = b"A" * MiB
     piece = (f"{len(block):x}\r\n".encode() + block + b"\r\n") if chunked else block
     pieces = HUGE // MiB
@@ -115,7 +117,7 @@ def post_huge(port: int, path: str, content_type: str, *, chunked: bool) -> tupl
                     pieces -= 1
                     pending = memoryview(piece if pieces > 0 else (b"0\r\n\r\n" if chunked else b""))
                 try:
-                    pending = pending[sock.send(pending):]
+                    pending = pending[sock.send(pending) :]
                 except (BrokenPipeError, ConnectionResetError):
                     pieces, pending = 0, memoryview(b"")  # the server stopped reading: wait for its answer
     finally:
@@ -139,7 +141,9 @@ SOAP_XML = "text/xml; charset=utf-8"
 
 @pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])
 @pytest.mark.parametrize("path,content_type", [(LOGIN, "application/json"), ("/sdk", SOAP_XML)], ids=["vijson", "soap"])
-def test_a_huge_body_is_refused_while_it_arrives(plain_server: GoscServer, path: str, content_type: str, chunked: bool) -> None:
+def test_a_huge_body_is_refused_while_it_arrives(
+    plain_server: GoscServer, path: str, content_type: str, chunked: bool
+) -> None:
     # Warm the code paths first, so that the peak measured below is the body's alone.
     assert httpx.post(f"{plain_server.url}{LOGIN}", json={"userName": "x", "password": "y"}).status_code == 500
     with PeakRss(plain_server) as peak:
@@ -193,7 +197,9 @@ def test_connections_without_a_complete_head_are_closed(tmp_path_factory: pytest
     try:
         for i in range(300):  # TLS done, then half a request head
             s = tls.wrap_socket(socket.create_connection(("127.0.0.1", srv.port)))
-            s.sendall(b"POST /sdk HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/xml\r\n" if i % 2 else b"GET /sdk/vim")
+            s.sendall(
+                b"POST /sdk HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/xml\r\n" if i % 2 else b"GET /sdk/vim"
+            )
             s.setblocking(False)
             partial.append(s)
         for _ in range(50):  # TCP only: not even a TLS ClientHello
@@ -201,7 +207,9 @@ def test_connections_without_a_complete_head_are_closed(tmp_path_factory: pytest
         # A well-behaved client is served meanwhile.
         assert httpx.get(f"{srv.url}{CLOCK}", verify=False, timeout=30).status_code == 200
         still_open = _closed_by_server(partial + silent)
-        assert not still_open, f"{len(still_open)} of {len(partial) + len(silent)} connections were not closed by the server"
+        assert not still_open, (
+            f"{len(still_open)} of {len(partial) + len(silent)} connections were not closed by the server"
+        )
         assert httpx.get(f"{srv.url}{CLOCK}", verify=False, timeout=30).status_code == 200
     finally:
         for s in partial + silent:
@@ -223,7 +231,9 @@ def test_a_connection_past_the_bound_gets_a_fault_and_the_server_keeps_serving(
             assert r.json()["_typeName"] == "InvalidRequest" and "too many open connections" in r.text
         with httpx.Client(verify=False, timeout=30) as extra:
             r = extra.post(f"{srv.url}/sdk", content=b"<x/>", headers={"content-type": SOAP_XML})
-            assert r.status_code == 503 and b"<soapenv:Fault>" in r.content and b"too many open connections" in r.content
+            assert (
+                r.status_code == 503 and b"<soapenv:Fault>" in r.content and b"too many open connections" in r.content
+            )
         # The connections already open are still served ...
         assert all(c.get(f"{srv.url}{CLOCK}").status_code == 200 for c in held)
         # ... and once one closes, a new connection is served again.

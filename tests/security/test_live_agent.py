@@ -135,14 +135,16 @@ def test_escape_attempts_in_the_agents_sandbox_fail(live: tuple[GoscServer, ViCl
     vm = vi.find("DC0/vm/demo-ubuntu")
     uuid = vi.get("VirtualMachine", vm["value"], "config")["instanceUuid"]
     runtime = ToolsRuntime.discover()
-    spec = agent_spec(runtime, holder_pid(PREFIX, vm), server.data_dir / "guests" / uuid / "root", {"GOSC_NETNS_OWNER": PREFIX})
+    spec = agent_spec(
+        runtime, holder_pid(PREFIX, vm), server.data_dir / "guests" / uuid / "root", {"GOSC_NETNS_OWNER": PREFIX}
+    )
     probe = tool_argv(runtime.loader, "python3", "-B", "-S", "-c", PROBE, str(canary / "secret"))
     done = sandbox.run(spec, probe, timeout=60)
     assert done.outcome is sandbox.Outcome.EXITED and done.returncode == 0, done.stderr
     result = dict(line.split(" ", 1) for line in done.stdout.splitlines())
     assert result.pop("bind-68") == "DONE"  # what it needs: DHCP's port
     assert "'usr'" in result.pop("root-files")
-    assert {k: v.split()[0] for k, v in result.items()} == {k: "refused" for k in result}, result
+    assert {k: v.split()[0] for k, v in result.items()} == dict.fromkeys(result, "refused"), result
     assert CANARY_TEXT not in done.stdout + done.stderr
     assert (canary / "secret").read_text() == CANARY_TEXT + "\n"
 
@@ -150,16 +152,23 @@ def test_escape_attempts_in_the_agents_sandbox_fail(live: tuple[GoscServer, ViCl
 def test_the_agents_extension_modules_are_listed() -> None:
     """Every extension module the agent's code loads has its libraries in the runtime: a
     fresh interpreter importing what the agent imports loads no other."""
-    code = ("import sys, gosc.guest.agent_process, gosc.guest.deploy, gosc.guest.engine, gosc.guest.accounts, "
-            "gosc.customization.deploypkg, yaml; "
-            "print(sorted({m.__name__ for m in list(sys.modules.values()) if (getattr(m, '__file__', '') or '')"
-            ".endswith('.so') and 'lib-dynload' in m.__file__}))")  # fmt: skip
+    code = (
+        "import sys, gosc.guest.agent_process, gosc.guest.deploy, gosc.guest.engine, gosc.guest.accounts, "
+        "gosc.customization.deploypkg, yaml; "
+        "print(sorted({m.__name__ for m in list(sys.modules.values()) if (getattr(m, '__file__', '') or '')"
+        ".endswith('.so') and 'lib-dynload' in m.__file__}))"
+    )
     import yaml
 
     path = f"{Path(sandbox.__file__).parents[2]}:{Path(yaml.__file__).parents[1]}"  # gosc and yaml, as the runtime has them
-    out = subprocess.run([sys.executable, "-S", "-c", code], capture_output=True, text=True, check=True,
-                         env={**os.environ, "PYTHONPATH": path}).stdout  # fmt: skip
-    loaded = eval(out)  # noqa: S307 - our own print of a list of names
+    out = subprocess.run(
+        [sys.executable, "-S", "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "PYTHONPATH": path},
+    ).stdout
+    loaded = eval(out)
     assert set(loaded) <= set(AGENT_EXTENSIONS), set(loaded) - set(AGENT_EXTENSIONS)
     assert "pyVmomi" not in out
 
@@ -171,13 +180,18 @@ exit 0
 
 
 def test_a_custom_script_in_a_live_guest_runs_with_the_guests_network_and_no_capability(
-        live: tuple[GoscServer, ViClient]) -> None:  # fmt: skip
+    live: tuple[GoscServer, ViClient],
+) -> None:
     server, vi = live
     src = vi.find("DC0/vm/demo-ubuntu")
     info = vi.wait_task(vi.call("VirtualMachine", src["value"], "InstantClone_Task", instant_clone_body("la-script")))
     vm: dict[str, Any] = info["result"]
-    guest_file(server, vi, PREFIX, vm, "etc/vmware-tools/tools.conf").write_text("[deployPkg]\nenable-custom-scripts = true\n")
-    done = vi.wait_task(vi.call(*GCM, "CustomizeGuest_Task", customize_body(vm, linux_spec("lascript", script=SCRIPT, tz=None))))
+    guest_file(server, vi, PREFIX, vm, "etc/vmware-tools/tools.conf").write_text(
+        "[deployPkg]\nenable-custom-scripts = true\n"
+    )
+    done = vi.wait_task(
+        vi.call(*GCM, "CustomizeGuest_Task", customize_body(vm, linux_spec("lascript", script=SCRIPT, tz=None)))
+    )
     assert done["state"] == "success", done.get("error")
     proof = guest_file(server, vi, PREFIX, vm, "etc/gosc-live-proof").read_text()
     assert "precustomization" in proof and "postcustomization" in proof
@@ -211,11 +225,15 @@ def test_the_host_checks_what_a_sandboxed_agent_asks() -> None:
     tools.guest_host = host
     for bad in ["", "a.b", "-x", "x-", "x" * 64, "a b", "a\nb", "../x", "a\0b"]:
         assert asyncio.run(tools.handle("guest.sethostname", bad.encode())).startswith(b"0 "), bad
-    for bad in ["[]", "{}", '{"cwd": "rel", "env": {}, "command": ["/bin/sh"], "timeout": 5}',
-                '{"cwd": "/", "env": {}, "command": [], "timeout": 5}',
-                '{"cwd": "/", "env": {}, "command": ["a\\u0000"], "timeout": 5}',
-                '{"cwd": "/", "env": {"A": 1}, "command": ["/bin/sh"], "timeout": 5}',
-                '{"cwd": "/", "env": {}, "command": ["/bin/sh"], "timeout": 100000}']:  # fmt: skip
+    for bad in [
+        "[]",
+        "{}",
+        '{"cwd": "rel", "env": {}, "command": ["/bin/sh"], "timeout": 5}',
+        '{"cwd": "/", "env": {}, "command": [], "timeout": 5}',
+        '{"cwd": "/", "env": {}, "command": ["a\\u0000"], "timeout": 5}',
+        '{"cwd": "/", "env": {"A": 1}, "command": ["/bin/sh"], "timeout": 5}',
+        '{"cwd": "/", "env": {}, "command": ["/bin/sh"], "timeout": 100000}',
+    ]:
         assert asyncio.run(tools.handle("guest.script.run", bad.encode())).startswith(b"0 "), bad
     assert host.calls == []
     assert asyncio.run(tools.handle("guest.sethostname", b"web-01")) == b"1 "

@@ -25,7 +25,12 @@ from tests.support.server import ADMIN, ADMIN_PASSWORD, GoscServer
 from tests.support.vijson import ViClient, ViFault
 
 PASSWORD = "Login-Pass-1!"
-LOCKY, LOCKY2, READER, MANY = "locky@vsphere.local", "locky2@vsphere.local", "reader@vsphere.local", "many@vsphere.local"
+LOCKY, LOCKY2, READER, MANY = (
+    "locky@vsphere.local",
+    "locky2@vsphere.local",
+    "reader@vsphere.local",
+    "many@vsphere.local",
+)
 IDLE_TIMEOUT = 600  # set in users.toml below (vCenter's default is 1800)
 MAX_PER_USER = 3
 SM = '<_this type="SessionManager">SessionManager</_this>'
@@ -73,8 +78,12 @@ def hooked(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hooked]:
     data = base / "data"
     data.mkdir()
     h = hash_password(PASSWORD)
-    users = "".join(f'\n[[users]]\nname = "{u}"\npassword_hash = "{h}"\nrole = "ReadOnly"\n' for u in (LOCKY, LOCKY2, READER, MANY))
-    (data / "users.toml").write_text(f"[sessions]\nidle_timeout = {IDLE_TIMEOUT}\nmax_per_user = {MAX_PER_USER}\n{users}")
+    users = "".join(
+        f'\n[[users]]\nname = "{u}"\npassword_hash = "{h}"\nrole = "ReadOnly"\n' for u in (LOCKY, LOCKY2, READER, MANY)
+    )
+    (data / "users.toml").write_text(
+        f"[sessions]\nidle_timeout = {IDLE_TIMEOUT}\nmax_per_user = {MAX_PER_USER}\n{users}"
+    )
     hooked = Hooked(GoscServer(data), hooks)
     hooked.start()
     try:
@@ -107,8 +116,10 @@ def test_requests_are_answered_while_16_password_checks_are_held(hooked: Hooked)
 
     def guess(i: int) -> str:
         with httpx.Client(verify=False, timeout=120) as c:
-            r = c.post(f"{admin.base}/SessionManager/SessionManager/Login",
-                       json={"userName": f"guesser-{i}@vsphere.local", "password": f"guess-{i}"})  # fmt: skip
+            r = c.post(
+                f"{admin.base}/SessionManager/SessionManager/Login",
+                json={"userName": f"guesser-{i}@vsphere.local", "password": f"guess-{i}"},
+            )
             return str(r.json()["_typeName"])
 
     with ThreadPoolExecutor(16) as pool:
@@ -136,10 +147,16 @@ def answered_meanwhile(quick: httpx.Client, admin: ViClient, url: str) -> dict[s
     out = {}
     r = quick.get(f"{admin.base}/ServiceInstance/ServiceInstance/serverClock")
     out["serverClock"] = r.status_code
-    r = quick.post(f"{admin.base}/ServiceInstance/ServiceInstance/CurrentTime", headers={"vmware-api-session-id": admin.session or ""})
+    r = quick.post(
+        f"{admin.base}/ServiceInstance/ServiceInstance/CurrentTime",
+        headers={"vmware-api-session-id": admin.session or ""},
+    )
     out["CurrentTime"] = r.status_code
-    r = quick.post(f"{url}/sdk", content=envelope("RetrieveServiceContent", SI),
-                   headers={"SOAPAction": '"urn:vim25/9.1.0.0"', "Content-Type": "text/xml"})  # fmt: skip
+    r = quick.post(
+        f"{url}/sdk",
+        content=envelope("RetrieveServiceContent", SI),
+        headers={"SOAPAction": '"urn:vim25/9.1.0.0"', "Content-Type": "text/xml"},
+    )
     out["SOAP RetrieveServiceContent"] = r.status_code if "<rootFolder" in r.text else -1
     return out
 
@@ -218,10 +235,14 @@ def test_terminate_session_and_session_is_active(hooked: Hooked) -> None:
     soap_key = r.text.split("<key>")[1].split("</key>")[0]
 
     def is_active_vi(client: ViClient, key: str) -> Any:
-        return client.call("SessionManager", "SessionManager", "SessionIsActive", {"sessionID": key, "userName": READER})
+        return client.call(
+            "SessionManager", "SessionManager", "SessionIsActive", {"sessionID": key, "userName": READER}
+        )
 
     def is_active_soap(client: Soap, key: str) -> httpx.Response:
-        return client.post(envelope("SessionIsActive", SM, f"<sessionID>{key}</sessionID><userName>{READER}</userName>"))
+        return client.post(
+            envelope("SessionIsActive", SM, f"<sessionID>{key}</sessionID><userName>{READER}</userName>")
+        )
 
     def terminate_soap(client: Soap, *keys: str) -> httpx.Response:
         return client.post(envelope("TerminateSession", SM, "".join(f"<sessionId>{k}</sessionId>" for k in keys)))
@@ -235,7 +256,9 @@ def test_terminate_session_and_session_is_active(hooked: Hooked) -> None:
     assert (f["_typeName"], f["privilegeId"]) == ("NoPermission", "Sessions.TerminateSession")
     assert fault_of(terminate_soap(victim_soap, victim_key))[0] == "NoPermission"
     # Bad lists change nothing: an unknown id is NotFound, the caller's own is InvalidArgument.
-    f = vi_fault(lambda: admin.call("SessionManager", "SessionManager", "TerminateSession", {"sessionId": [victim_key, "nope"]}))
+    f = vi_fault(
+        lambda: admin.call("SessionManager", "SessionManager", "TerminateSession", {"sessionId": [victim_key, "nope"]})
+    )
     assert f["_typeName"] == "NotFound"
     assert is_active_vi(admin, victim_key) is True
     own = admin.get("SessionManager", "SessionManager", "currentSession")["key"]
@@ -249,8 +272,12 @@ def test_terminate_session_and_session_is_active(hooked: Hooked) -> None:
     assert terminate_soap(admin_soap, soap_key).status_code == 200
     assert fault_of(victim_soap.post(envelope("CurrentTime", SI)))[0] == "NotAuthenticated"
     assert "<returnval>false</returnval>" in is_active_soap(admin_soap, soap_key).text
-    events = admin.call("EventManager", "EventManager", "QueryEvents",
-                        {"filter": {"_typeName": "EventFilterSpec", "eventTypeId": ["SessionTerminatedEvent"]}})  # fmt: skip
+    events = admin.call(
+        "EventManager",
+        "EventManager",
+        "QueryEvents",
+        {"filter": {"_typeName": "EventFilterSpec", "eventTypeId": ["SessionTerminatedEvent"]}},
+    )
     assert {e["sessionId"] for e in events} >= {victim_key, soap_key}
     admin.call("SessionManager", "SessionManager", "Logout")
     admin_soap.post(envelope("Logout", SM))
@@ -261,7 +288,9 @@ def test_sessions_per_user_are_bounded(hooked: Hooked) -> None:
     soap, r = hooked.soap_login(MANY, PASSWORD)
     assert r.status_code == 200
     f = vi_fault(lambda: hooked.vi(MANY, PASSWORD))
-    assert f["_typeName"] == "InvalidLogin" and f"already holds {MAX_PER_USER} sessions" in f["faultMessage"][0]["message"]
+    assert (
+        f["_typeName"] == "InvalidLogin" and f"already holds {MAX_PER_USER} sessions" in f["faultMessage"][0]["message"]
+    )
     _, r = hooked.soap_login(MANY, PASSWORD)
     assert fault_of(r)[0] == "InvalidLogin"
     hooked.vi(READER, PASSWORD).call("SessionManager", "SessionManager", "Logout")  # other users are not affected
@@ -275,6 +304,12 @@ def test_policies_in_users_toml_are_checked() -> None:
     assert policy_from_toml(LockoutPolicy, {}, "lockout") == LockoutPolicy(5, 180.0, 300.0)
     assert policy_from_toml(SessionPolicy, {}, "sessions") == SessionPolicy(1800.0, 100)
     assert policy_from_toml(LockoutPolicy, {"unlock_time": 1}, "lockout").unlock_time == 1
-    for table in ({"max_failures": 0}, {"max_failures": 2.5}, {"unlock_time": "300"}, {"unlock_time": True}, {"lockout_time": 3}):
+    for table in (
+        {"max_failures": 0},
+        {"max_failures": 2.5},
+        {"unlock_time": "300"},
+        {"unlock_time": True},
+        {"lockout_time": 3},
+    ):
         with pytest.raises(ValueError):
             policy_from_toml(LockoutPolicy, table, "lockout")

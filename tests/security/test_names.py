@@ -66,11 +66,16 @@ def _vijson_clone(vi: ViClient, name: str, config: list[dict[str, Any]] | None =
     return r.json() if r.status_code == 200 else ViFault(r.status_code, r.json())
 
 
-def test_control_characters_in_a_clone_name_are_refused_and_clients_keep_working(vi: ViClient, server: GoscServer) -> None:
+def test_control_characters_in_a_clone_name_are_refused_and_clients_keep_working(
+    vi: ViClient, server: GoscServer
+) -> None:
     before = _vm_names(vi)
     answers = {kind: _vijson_clone(vi, name) for kind, name in BAD_NAMES.items()}
-    answers["config-value"] = _vijson_clone(vi, "fine-name", [{"_typeName": "OptionValue", "key": "guestinfo.x",
-                                                               "value": {"_typeName": "string", "_value": "a\x00b"}}])  # fmt: skip
+    answers["config-value"] = _vijson_clone(
+        vi,
+        "fine-name",
+        [{"_typeName": "OptionValue", "key": "guestinfo.x", "value": {"_typeName": "string", "_value": "a\x00b"}}],
+    )
     # Whatever was accepted, SOAP clients must still be able to list every VM.
     listed = _pyvmomi_vm_names(server)
     assert sorted(listed) == sorted(_vm_names(vi))
@@ -118,7 +123,9 @@ result = {"name": clone.name, "by_path": index.FindByInventoryPath("DC0/vm/db%2f
 
 def test_slash_backslash_and_percent_are_stored_escaped_and_paths_find_the_vm(vi: ViClient, server: GoscServer) -> None:
     src = vi.find("DC0/vm/demo-ubuntu")
-    info = vi.wait_task(vi.call("VirtualMachine", src["value"], "InstantClone_Task", instant_clone_body("web/01\\a 100%")))  # type: ignore[index]
+    info = vi.wait_task(
+        vi.call("VirtualMachine", src["value"], "InstantClone_Task", instant_clone_body("web/01\\a 100%"))
+    )  # type: ignore[index]
     assert info["state"] == "success", info
     vm = info["result"]
     stored = "web%2f01%5ca 100%25"
@@ -137,9 +144,11 @@ def test_slash_backslash_and_percent_are_stored_escaped_and_paths_find_the_vm(vi
 def _spec_item(name: str) -> dict[str, Any]:
     from tests.support.specs import linux_spec
 
-    return {"_typeName": "CustomizationSpecItem",
-            "info": {"_typeName": "CustomizationSpecInfo", "name": name, "description": "", "type": "Linux"},
-            "spec": linux_spec("spec01")}  # fmt: skip
+    return {
+        "_typeName": "CustomizationSpecItem",
+        "info": {"_typeName": "CustomizationSpecInfo", "name": name, "description": "", "type": "Linux"},
+        "spec": linux_spec("spec01"),
+    }
 
 
 def test_customization_spec_names_are_checked(vi: ViClient, server: GoscServer) -> None:
@@ -156,13 +165,16 @@ def test_customization_spec_names_are_checked(vi: ViClient, server: GoscServer) 
     assert "named-spec" in names and not any("\t" in n or "\x01" in n for n in names)
 
 
-@pytest.mark.parametrize("path,status,fault", [
-    ("VirtualMachine/vm%2F1/name", 500, "ManagedObjectNotFound"),
-    ("VirtualMachine/vm-1%2F..%2F..%2Fx/config", 500, "ManagedObjectNotFound"),
-    ("VirtualMachine/vm-1/a/b", 404, "InvalidRequest"),
-    ("VirtualMachine/vm-1", 404, "InvalidRequest"),
-    ("", 404, "InvalidRequest"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "path,status,fault",
+    [
+        ("VirtualMachine/vm%2F1/name", 500, "ManagedObjectNotFound"),
+        ("VirtualMachine/vm-1%2F..%2F..%2Fx/config", 500, "ManagedObjectNotFound"),
+        ("VirtualMachine/vm-1/a/b", 404, "InvalidRequest"),
+        ("VirtualMachine/vm-1", 404, "InvalidRequest"),
+        ("", 404, "InvalidRequest"),
+    ],
+)
 def test_every_bad_path_under_vim25_is_a_json_fault(server: GoscServer, path: str, status: int, fault: str) -> None:
     r = httpx.get(f"{server.url}/sdk/vim25/9.1.0.0/{path}", verify=False)
     assert r.status_code == status and r.headers["content-type"] == "application/json", (r.status_code, r.text)

@@ -89,7 +89,9 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         for user, password in USERS.items():
             vi = ViClient(server.url)
             vi.login(user, password)
-            si = SmartConnect(host="127.0.0.1", port=server.port, user=user, pwd=password, disableSslCertValidation=True)
+            si = SmartConnect(
+                host="127.0.0.1", port=server.port, user=user, pwd=password, disableSslCertValidation=True
+            )
             callers[user] = Caller(vi, si)
         admin = callers[ADMIN].vi
         fenced_vm = admin.find(f"DC0/vm/{FENCED_VM}")["value"]
@@ -101,17 +103,37 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
             tasks[vm].append(admin.call("VirtualMachine", vm, "PowerOnVM_Task")["value"])
             admin.wait_task(moref("Task", tasks[vm][1]))
         cust = callers[CUSTOMIZER].vi.call(
-            "VirtualMachineGuestCustomizationManager", "GuestCustomizationManager", "CustomizeGuest_Task", {
+            "VirtualMachineGuestCustomizationManager",
+            "GuestCustomizationManager",
+            "CustomizeGuest_Task",
+            {
                 "vm": moref("VirtualMachine", own_vm),
-                "auth": {"_typeName": "NamePasswordAuthentication", "interactiveSession": False,
-                         "username": "root", "password": "not-the-password"},
-                "spec": {"_typeName": "CustomizationSpec",
-                         "identity": {"_typeName": "CustomizationLinuxPrep",
-                                      "hostName": {"_typeName": "CustomizationFixedName", "name": "m"}, "domain": "x.org"},
-                         "globalIPSettings": {"_typeName": "CustomizationGlobalIPSettings"},
-                         "nicSettingMap": [{"_typeName": "CustomizationAdapterMapping",
-                                            "adapter": {"_typeName": "CustomizationIPSettings",
-                                                        "ip": {"_typeName": "CustomizationDhcpIpGenerator"}}}]}})  # fmt: skip
+                "auth": {
+                    "_typeName": "NamePasswordAuthentication",
+                    "interactiveSession": False,
+                    "username": "root",
+                    "password": "not-the-password",
+                },
+                "spec": {
+                    "_typeName": "CustomizationSpec",
+                    "identity": {
+                        "_typeName": "CustomizationLinuxPrep",
+                        "hostName": {"_typeName": "CustomizationFixedName", "name": "m"},
+                        "domain": "x.org",
+                    },
+                    "globalIPSettings": {"_typeName": "CustomizationGlobalIPSettings"},
+                    "nicSettingMap": [
+                        {
+                            "_typeName": "CustomizationAdapterMapping",
+                            "adapter": {
+                                "_typeName": "CustomizationIPSettings",
+                                "ip": {"_typeName": "CustomizationDhcpIpGenerator"},
+                            },
+                        }
+                    ],
+                },
+            },
+        )
         callers[CUSTOMIZER].vi.wait_task(cust)
         until = admin.call("ServiceInstance", "ServiceInstance", "CurrentTime")
         yield World(server, callers, fenced_vm, own_vm, tasks[fenced_vm], tasks[own_vm], cust["value"], until)
@@ -154,48 +176,77 @@ def json_value(v: Any) -> Any:
 
 
 def contents_json(objects: list[dict[str, Any]] | None) -> dict[str, Any]:
-    return {o["obj"]["value"]: ({p["name"]: json_value(p["val"]) for p in o.get("propSet", [])},
-                                {m["path"]: fault_json(m["fault"]) for m in o.get("missingSet", [])})
-            for o in objects or []}  # fmt: skip
+    return {
+        o["obj"]["value"]: (
+            {p["name"]: json_value(p["val"]) for p in o.get("propSet", [])},
+            {m["path"]: fault_json(m["fault"]) for m in o.get("missingSet", [])},
+        )
+        for o in objects or []
+    }
 
 
 def contents_py(objects: list[Any] | None) -> dict[str, Any]:
-    return {o.obj._moId: ({p.name: p.val for p in o.propSet}, {m.path: fault_py(m.fault) for m in o.missingSet})
-            for o in objects or []}  # fmt: skip
+    return {
+        o.obj._moId: ({p.name: p.val for p in o.propSet}, {m.path: fault_py(m.fault) for m in o.missingSet})
+        for o in objects or []
+    }
 
 
 def vm_spec_json(vms: list[str]) -> dict[str, Any]:
-    return {"_typeName": "PropertyFilterSpec",
-            "propSet": [{"_typeName": "PropertySpec", "type": "VirtualMachine", "pathSet": ["config.name"]}],
-            "objectSet": [{"_typeName": "ObjectSpec", "obj": moref("VirtualMachine", v)} for v in vms]}  # fmt: skip
+    return {
+        "_typeName": "PropertyFilterSpec",
+        "propSet": [{"_typeName": "PropertySpec", "type": "VirtualMachine", "pathSet": ["config.name"]}],
+        "objectSet": [{"_typeName": "ObjectSpec", "obj": moref("VirtualMachine", v)} for v in vms],
+    }
 
 
 def vm_spec_py(vms: list[str]) -> Any:
     PC = vmodl.query.PropertyCollector
-    return PC.FilterSpec(propSet=[PC.PropertySpec(type=vim.VirtualMachine, pathSet=["config.name"])],
-                         objectSet=[PC.ObjectSpec(obj=vim.VirtualMachine(v)) for v in vms])  # fmt: skip
+    return PC.FilterSpec(
+        propSet=[PC.PropertySpec(type=vim.VirtualMachine, pathSet=["config.name"])],
+        objectSet=[PC.ObjectSpec(obj=vim.VirtualMachine(v)) for v in vms],
+    )
 
 
 def view_spec_json(view: dict[str, str]) -> dict[str, Any]:
-    return {"_typeName": "PropertyFilterSpec",
-            "propSet": [{"_typeName": "PropertySpec", "type": "VirtualMachine", "pathSet": ["name"]}],
-            "objectSet": [{"_typeName": "ObjectSpec", "obj": view, "skip": True,
-                           "selectSet": [{"_typeName": "TraversalSpec", "name": "v", "type": "ContainerView",
-                                          "path": "view", "skip": False}]}]}  # fmt: skip
+    return {
+        "_typeName": "PropertyFilterSpec",
+        "propSet": [{"_typeName": "PropertySpec", "type": "VirtualMachine", "pathSet": ["name"]}],
+        "objectSet": [
+            {
+                "_typeName": "ObjectSpec",
+                "obj": view,
+                "skip": True,
+                "selectSet": [
+                    {"_typeName": "TraversalSpec", "name": "v", "type": "ContainerView", "path": "view", "skip": False}
+                ],
+            }
+        ],
+    }
 
 
 def view_spec_py(view: Any) -> Any:
     PC = vmodl.query.PropertyCollector
     return PC.FilterSpec(
         propSet=[PC.PropertySpec(type=vim.VirtualMachine, pathSet=["name"])],
-        objectSet=[PC.ObjectSpec(obj=view, skip=True,
-                                 selectSet=[PC.TraversalSpec(name="v", type=vim.view.ContainerView, path="view", skip=False)])],
-    )  # fmt: skip
+        objectSet=[
+            PC.ObjectSpec(
+                obj=view,
+                skip=True,
+                selectSet=[PC.TraversalSpec(name="v", type=vim.view.ContainerView, path="view", skip=False)],
+            )
+        ],
+    )
 
 
 def vm_view_json(vi: ViClient) -> dict[str, str]:
     root = vi.get("ServiceInstance", "ServiceInstance", "content")["rootFolder"]
-    return vi.call("ViewManager", "ViewManager", "CreateContainerView", {"container": root, "type": ["VirtualMachine"], "recursive": True})
+    return vi.call(
+        "ViewManager",
+        "ViewManager",
+        "CreateContainerView",
+        {"container": root, "type": ["VirtualMachine"], "recursive": True},
+    )
 
 
 def vm_view_py(content: Any) -> Any:
@@ -221,35 +272,62 @@ def reads(w: World, user: str) -> dict[str, tuple[Answer, Answer]]:
             soap_answer(lambda vm=vm: vim.VirtualMachine(vm, stub).name, lambda v: v),
         )
         out[f"recentTask ({label} VM)"] = (
-            vi_answer(lambda vm=vm: vi.get("VirtualMachine", vm, "recentTask"), lambda v: sorted(t["value"] for t in v or [])),
+            vi_answer(
+                lambda vm=vm: vi.get("VirtualMachine", vm, "recentTask"), lambda v: sorted(t["value"] for t in v or [])
+            ),
             soap_answer(lambda vm=vm: vim.VirtualMachine(vm, stub).recentTask, lambda v: sorted(t._moId for t in v)),
         )
     vms = [w.fenced_vm, w.own_vm]
     out["RetrieveProperties (both VMs named)"] = (
-        vi_answer(lambda: vi.call("PropertyCollector", "propertyCollector", "RetrieveProperties", {"specSet": [vm_spec_json(vms)]}),
-                  contents_json),
+        vi_answer(
+            lambda: vi.call(
+                "PropertyCollector", "propertyCollector", "RetrieveProperties", {"specSet": [vm_spec_json(vms)]}
+            ),
+            contents_json,
+        ),
         soap_answer(lambda: content.propertyCollector.RetrieveProperties([vm_spec_py(vms)]), contents_py),
     )
     out["RetrievePropertiesEx (both VMs named)"] = (
-        vi_answer(lambda: vi.call("PropertyCollector", "propertyCollector", "RetrievePropertiesEx",
-                                  {"specSet": [vm_spec_json(vms)], "options": {"_typeName": "RetrieveOptions"}}),
-                  lambda r: contents_json(r["objects"] if r else None)),
-        soap_answer(lambda: content.propertyCollector.RetrievePropertiesEx([vm_spec_py(vms)], vmodl.query.PropertyCollector.RetrieveOptions()),
-                    lambda r: contents_py(r.objects if r else None)),
-    )  # fmt: skip
+        vi_answer(
+            lambda: vi.call(
+                "PropertyCollector",
+                "propertyCollector",
+                "RetrievePropertiesEx",
+                {"specSet": [vm_spec_json(vms)], "options": {"_typeName": "RetrieveOptions"}},
+            ),
+            lambda r: contents_json(r["objects"] if r else None),
+        ),
+        soap_answer(
+            lambda: content.propertyCollector.RetrievePropertiesEx(
+                [vm_spec_py(vms)], vmodl.query.PropertyCollector.RetrieveOptions()
+            ),
+            lambda r: contents_py(r.objects if r else None),
+        ),
+    )
     view_json, view_py = vm_view_json(vi), vm_view_py(content)
     out["ContainerView.view"] = (
-        vi_answer(lambda: vi.get("ContainerView", view_json["value"], "view"), lambda v: sorted(r["value"] for r in v or [])),
+        vi_answer(
+            lambda: vi.get("ContainerView", view_json["value"], "view"), lambda v: sorted(r["value"] for r in v or [])
+        ),
         soap_answer(lambda: view_py.view, lambda v: sorted(r._moId for r in v)),
     )
     out["RetrievePropertiesEx (traversal of a view)"] = (
-        vi_answer(lambda: vi.call("PropertyCollector", "propertyCollector", "RetrievePropertiesEx",
-                                  {"specSet": [view_spec_json(view_json)], "options": {"_typeName": "RetrieveOptions"}}),
-                  lambda r: contents_json(r["objects"] if r else None)),
-        soap_answer(lambda: content.propertyCollector.RetrievePropertiesEx([view_spec_py(view_py)],
-                                                                          vmodl.query.PropertyCollector.RetrieveOptions()),
-                    lambda r: contents_py(r.objects if r else None)),
-    )  # fmt: skip
+        vi_answer(
+            lambda: vi.call(
+                "PropertyCollector",
+                "propertyCollector",
+                "RetrievePropertiesEx",
+                {"specSet": [view_spec_json(view_json)], "options": {"_typeName": "RetrieveOptions"}},
+            ),
+            lambda r: contents_json(r["objects"] if r else None),
+        ),
+        soap_answer(
+            lambda: content.propertyCollector.RetrievePropertiesEx(
+                [view_spec_py(view_py)], vmodl.query.PropertyCollector.RetrieveOptions()
+            ),
+            lambda r: contents_py(r.objects if r else None),
+        ),
+    )
     out["WaitForUpdatesEx (both VMs named, and a view)"] = (
         vi_answer(lambda: wait_json(vi, [vm_spec_json(vms), view_spec_json(view_json)]), lambda v: v),
         soap_answer(lambda: wait_py(content, [vm_spec_py(vms), view_spec_py(view_py)]), lambda v: v),
@@ -257,19 +335,36 @@ def reads(w: World, user: str) -> dict[str, tuple[Answer, Answer]]:
     vi.call("ContainerView", view_json["value"], "DestroyView")
     view_py.DestroyView()
     out["QueryEvents"] = (
-        vi_answer(lambda: vi.call("EventManager", "EventManager", "QueryEvents", {"filter": {
-            "_typeName": "EventFilterSpec", "time": {"_typeName": "EventFilterSpecByTime", "endTime": w.until}}}),
-            lambda evs: sorted(e["key"] for e in evs or [])),
-        soap_answer(lambda: content.eventManager.QueryEvents(vim.event.EventFilterSpec(
-            time=vim.event.EventFilterSpec.ByTime(endTime=parse_time(w.until)))), lambda evs: sorted(e.key for e in evs)),
-    )  # fmt: skip
+        vi_answer(
+            lambda: vi.call(
+                "EventManager",
+                "EventManager",
+                "QueryEvents",
+                {
+                    "filter": {
+                        "_typeName": "EventFilterSpec",
+                        "time": {"_typeName": "EventFilterSpecByTime", "endTime": w.until},
+                    }
+                },
+            ),
+            lambda evs: sorted(e["key"] for e in evs or []),
+        ),
+        soap_answer(
+            lambda: content.eventManager.QueryEvents(
+                vim.event.EventFilterSpec(time=vim.event.EventFilterSpec.ByTime(endTime=parse_time(w.until)))
+            ),
+            lambda evs: sorted(e.key for e in evs),
+        ),
+    )
     for label, task in [("admin's task on the fenced VM", w.admin_tasks[0]), ("customizer's task", w.customizer_task)]:
         out[f"Task.info ({label})"] = (
             vi_answer(lambda task=task: vi.get("Task", task, "info"), lambda i: (i["descriptionId"], i["state"])),
             soap_answer(lambda task=task: vim.Task(task, stub).info, lambda i: (i.descriptionId, i.state)),
         )
     out["TaskManager.recentTask"] = (
-        vi_answer(lambda: vi.get("TaskManager", "TaskManager", "recentTask"), lambda v: sorted(t["value"] for t in v or [])),
+        vi_answer(
+            lambda: vi.get("TaskManager", "TaskManager", "recentTask"), lambda v: sorted(t["value"] for t in v or [])
+        ),
         soap_answer(lambda: content.taskManager.recentTask, lambda v: sorted(t._moId for t in v)),
     )
     out["SessionManager.sessionList"] = (
@@ -280,10 +375,17 @@ def reads(w: World, user: str) -> dict[str, tuple[Answer, Answer]]:
 
 
 def wait_json(vi: ViClient, specs: list[dict[str, Any]]) -> dict[str, Any]:
-    filters = [vi.call("PropertyCollector", "propertyCollector", "CreateFilter", {"spec": s, "partialUpdates": False}) for s in specs]
+    filters = [
+        vi.call("PropertyCollector", "propertyCollector", "CreateFilter", {"spec": s, "partialUpdates": False})
+        for s in specs
+    ]
     try:
-        upd = vi.call("PropertyCollector", "propertyCollector", "WaitForUpdatesEx",
-                      {"version": "", "options": {"_typeName": "WaitOptions", "maxWaitSeconds": 0}})  # fmt: skip
+        upd = vi.call(
+            "PropertyCollector",
+            "propertyCollector",
+            "WaitForUpdatesEx",
+            {"version": "", "options": {"_typeName": "WaitOptions", "maxWaitSeconds": 0}},
+        )
         out: dict[str, Any] = {}
         for fu in (upd or {}).get("filterSet", []):
             for ou in fu.get("objectSet", []):
@@ -326,7 +428,6 @@ def expected(w: World, user: str) -> dict[str, Answer]:
     """The answer each read must give ``user`` (over both protocols)."""
     sees_fenced = user in (ADMIN, READER)
     sees_own = True
-    sees_root = user != CUSTOMIZER
     denied_read = ("NoPermission", "System.Read")
     denied_view = ("NoPermission", "System.View")
     vm_name = {w.fenced_vm: FENCED_VM, w.own_vm: OWN_VM}
@@ -337,8 +438,10 @@ def expected(w: World, user: str) -> dict[str, Answer]:
         out[f"GET/Fetch name ({label} VM)"] = ("ok", vm_name[vm]) if sees else denied_view
         tasks = w.admin_tasks if vm == w.fenced_vm else [*w.admin_own_tasks, w.customizer_task]
         out[f"recentTask ({label} VM)"] = ("ok", sorted(tasks)) if sees else denied_read
-    named = {vm: ({"config.name": vm_name[vm]}, {}) if vm in visible else ({}, {"config.name": denied_read})
-             for vm in (w.fenced_vm, w.own_vm)}  # fmt: skip
+    named = {
+        vm: ({"config.name": vm_name[vm]}, {}) if vm in visible else ({}, {"config.name": denied_read})
+        for vm in (w.fenced_vm, w.own_vm)
+    }
     out["RetrieveProperties (both VMs named)"] = ("ok", named)
     out["RetrievePropertiesEx (both VMs named)"] = ("ok", named)
     return out
@@ -346,7 +449,9 @@ def expected(w: World, user: str) -> dict[str, Answer]:
 
 def test_the_permission_matrix_answers_alike_over_both_protocols(world: World) -> None:
     w = world
-    all_vms = sorted(r["value"] for r in w.callers[ADMIN].vi.get("ContainerView", vm_view_json(w.callers[ADMIN].vi)["value"], "view"))
+    all_vms = sorted(
+        r["value"] for r in w.callers[ADMIN].vi.get("ContainerView", vm_view_json(w.callers[ADMIN].vi)["value"], "view")
+    )
     all_events = reads(w, ADMIN)["QueryEvents"][0][1]
     event_vm = event_entities(w)
     assert w.own_vm in event_vm.values() and w.fenced_vm in event_vm.values() and None in event_vm.values()
@@ -369,16 +474,23 @@ def test_the_permission_matrix_answers_alike_over_both_protocols(world: World) -
         want["RetrievePropertiesEx (traversal of a view)"] = ("ok", {v: ({"name": got_name(w, v)}, {}) for v in view})
         named = want["RetrieveProperties (both VMs named)"][1]
         traversed = {v: ({"name": got_name(w, v)}, {}) for v in view}
-        want["WaitForUpdatesEx (both VMs named, and a view)"] = ("ok", {**traversed, **{
-            k: ({**traversed.get(k, ({}, {}))[0], **p}, m) for k, (p, m) in named.items()}})
+        want["WaitForUpdatesEx (both VMs named, and a view)"] = (
+            "ok",
+            {**traversed, **{k: ({**traversed.get(k, ({}, {}))[0], **p}, m) for k, (p, m) in named.items()}},
+        )
         want["QueryEvents"] = ("ok", sorted(k for k in all_events if event_visible_to(user, event_vm[k], w)))
         admin_task_visible = sees_fenced
-        want["Task.info (admin's task on the fenced VM)"] = (("ok", ("VirtualMachine.powerOff", "success"))
-                                                            if admin_task_visible else ("NoPermission", "System.Read"))  # fmt: skip
+        want["Task.info (admin's task on the fenced VM)"] = (
+            ("ok", ("VirtualMachine.powerOff", "success")) if admin_task_visible else ("NoPermission", "System.Read")
+        )
         want["Task.info (customizer's task)"] = ("ok", ("vm.GuestCustomizationManager.customize", "error"))
-        want["TaskManager.recentTask"] = ("ok", sorted(([*w.admin_tasks] if admin_task_visible else [])
-                                                       + [*w.admin_own_tasks, w.customizer_task]))  # fmt: skip
-        want["SessionManager.sessionList"] = ("ok", "list") if user == ADMIN else ("NoPermission", "Sessions.TerminateSession")
+        want["TaskManager.recentTask"] = (
+            "ok",
+            sorted(([*w.admin_tasks] if admin_task_visible else []) + [*w.admin_own_tasks, w.customizer_task]),
+        )
+        want["SessionManager.sessionList"] = (
+            ("ok", "list") if user == ADMIN else ("NoPermission", "Sessions.TerminateSession")
+        )
         for what, answer in want.items():
             if got[what][0] != answer:
                 problems.append(f"{user} {what}: got {got[what][0]}, vCenter answers {answer}")
@@ -391,8 +503,17 @@ def got_name(w: World, vm: str) -> str:
 
 def event_entities(w: World) -> dict[int, str | None]:
     """Each event's VM (None: about no VM) as the administrator sees them."""
-    evs = w.callers[ADMIN].vi.call("EventManager", "EventManager", "QueryEvents", {"filter": {
-        "_typeName": "EventFilterSpec", "time": {"_typeName": "EventFilterSpecByTime", "endTime": w.until}}})  # fmt: skip
+    evs = w.callers[ADMIN].vi.call(
+        "EventManager",
+        "EventManager",
+        "QueryEvents",
+        {
+            "filter": {
+                "_typeName": "EventFilterSpec",
+                "time": {"_typeName": "EventFilterSpecByTime", "endTime": w.until},
+            }
+        },
+    )
     return {e["key"]: (e.get("vm") or {}).get("vm", {}).get("value") for e in evs}
 
 

@@ -24,11 +24,11 @@ from typing import Any
 
 import pytest
 
+from gosc.customization import custcfg
+from gosc.customization.custcfg_model import CustConfig, Nic
 from gosc.guest import sandbox
 from gosc.guest.engine import apply
 from gosc.guest.skeletons import copy_skeleton
-from gosc.customization import custcfg
-from gosc.customization.custcfg_model import CustConfig, Nic
 from tests.conftest import CUSTOMIZER_USER, LIMITED_PASSWORD, guest_root, write_users
 from tests.netns.support import guest_file, netns_server, sweep
 from tests.support.server import ADMIN, ADMIN_PASSWORD, GoscServer
@@ -59,8 +59,17 @@ def customize(vi: ViClient, vm: dict[str, str], spec: dict[str, Any]) -> dict[st
 
 
 def events_of(vi: ViClient, vm: dict[str, str], chain: int) -> list[dict[str, Any]]:
-    events = vi.call("EventManager", "EventManager", "QueryEvents", {"filter": {
-        "_typeName": "EventFilterSpec", "entity": {"_typeName": "EventFilterSpecByEntity", "entity": vm, "recursion": "self"}}})  # fmt: skip
+    events = vi.call(
+        "EventManager",
+        "EventManager",
+        "QueryEvents",
+        {
+            "filter": {
+                "_typeName": "EventFilterSpec",
+                "entity": {"_typeName": "EventFilterSpecByEntity", "entity": vm, "recursion": "self"},
+            }
+        },
+    )
     return [e for e in events if e.get("chainId") == chain and e["_typeName"].startswith("Customization")]
 
 
@@ -148,8 +157,12 @@ Disconnect(si)
 
 def test_script_runs_in_the_guest_over_pyvmomi(server: GoscServer, vi: ViClient) -> None:
     vm = scripted_clone(server, vi, "sbx-soap")
-    run = subprocess.run([sys.executable, "-c", PYVMOMI_CUSTOMIZE, str(server.port), ADMIN, ADMIN_PASSWORD, "sbx-soap", PROOF],
-                         capture_output=True, text=True, timeout=120)  # fmt: skip
+    run = subprocess.run(
+        [sys.executable, "-c", PYVMOMI_CUSTOMIZE, str(server.port), ADMIN, ADMIN_PASSWORD, "sbx-soap", PROOF],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert run.returncode == 0, run.stderr
     lines = (guest_root(server, vi, vm) / "etc/gosc-proof").read_text().splitlines()
     assert len(lines) == 2 and all("uid=0 cwd=/var/run/vmware-imc/" in line for line in lines)
@@ -171,7 +184,7 @@ for p in /mnt/p/[0-9]*; do cat $p/root$C/shadow && echo "READ-VIA-NEWPROC-$p"; d
 mkdir -p /x && /bin/busybox chroot /x /bin/sh -c true && echo "CHROOTED"
 /bin/busybox chroot /proc/1/root /bin/sh -c "cat $C/shadow" && echo "CHROOT-PROC1"
 v=$(cat /proc/sys/kernel/core_uses_pid) && echo $v > /proc/sys/kernel/core_uses_pid && echo "SYSCTL-WRITTEN"
-/bin/busybox unshare -U -r -m -p -f /bin/sh -c 'echo NESTED-USERNS' 
+/bin/busybox unshare -U -r -m -p -f /bin/sh -c 'echo NESTED-USERNS'
 /bin/busybox mount -o remount,rw /proc && echo "REMOUNTED-PROC"
 exit 0
 """
@@ -191,7 +204,16 @@ def test_escape_attempts_never_reach_the_host(server: GoscServer, vi: ViClient, 
     assert "self 2" in log and "init bwrap" in log  # its own PID namespace: pid 1 is bwrap's init
     assert log.count(ZERO_CAPS) == 6  # CapEff, CapPrm, CapBnd, for pre and post: no capability at all
     assert "host-secret" not in log
-    for success in ("READ-", "WROTE-", "CREATED-", "MOUNTED-", "CHROOT", "SYSCTL-WRITTEN", "NESTED-USERNS", "REMOUNTED-"):
+    for success in (
+        "READ-",
+        "WROTE-",
+        "CREATED-",
+        "MOUNTED-",
+        "CHROOT",
+        "SYSCTL-WRITTEN",
+        "NESTED-USERNS",
+        "REMOUNTED-",
+    ):
         assert success not in log, (success, log)
     assert_canary_intact(canary)
 
@@ -199,15 +221,21 @@ def test_escape_attempts_never_reach_the_host(server: GoscServer, vi: ViClient, 
 # ---------------------------------------------------------------- guests that cannot run a script
 
 
-def assert_failed_without_running(server: GoscServer, vi: ViClient, vm: dict[str, str], info: dict[str, Any],
-                                  message: str) -> None:  # fmt: skip
+def assert_failed_without_running(
+    server: GoscServer, vi: ViClient, vm: dict[str, str], info: dict[str, Any], message: str
+) -> None:
     assert info["state"] == "error" and info["error"]["_typeName"] == "CustomizationFault", info
     ci = vi.get("VirtualMachine", vm["value"], "guest")["customizationInfo"]
     assert ci["customizationStatus"] == "TOOLSDEPLOYPKG_FAILED" and message in ci["errorMsg"], ci
-    assert [e["_typeName"] for e in events_of(vi, vm, info["eventChainId"])] == ["CustomizationStartedEvent", "CustomizationFailed"]
+    assert [e["_typeName"] for e in events_of(vi, vm, info["eventChainId"])] == [
+        "CustomizationStartedEvent",
+        "CustomizationFailed",
+    ]
 
 
-def test_a_guest_without_a_shell_fails_and_nothing_runs_on_the_host(server: GoscServer, vi: ViClient, canary: Path) -> None:
+def test_a_guest_without_a_shell_fails_and_nothing_runs_on_the_host(
+    server: GoscServer, vi: ViClient, canary: Path
+) -> None:
     vm = scripted_clone(server, vi, "sbx-noshell")
     root = guest_root(server, vi, vm)
     shutil.rmtree(root / "bin")
@@ -220,12 +248,15 @@ def test_a_guest_without_a_shell_fails_and_nothing_runs_on_the_host(server: Gosc
     assert_canary_intact(canary)
 
 
-def test_a_windows_guest_with_a_script_spec_fails_and_nothing_runs(server: GoscServer, vi: ViClient, canary: Path,
-                                                                   tmp_path: Path) -> None:  # fmt: skip
+def test_a_windows_guest_with_a_script_spec_fails_and_nothing_runs(
+    server: GoscServer, vi: ViClient, canary: Path, tmp_path: Path
+) -> None:
     vm = scripted_clone(server, vi, "sbx-windows", source="demo-windows")
     script = f"#!/bin/sh\necho ran > {canary}/created\n"
     info = customize(vi, vm, linux_spec("winscript", script=script))
-    assert info["state"] == "error" and info["error"]["_typeName"] == "UncustomizableGuest", info  # a CustomizationFault
+    assert info["state"] == "error" and info["error"]["_typeName"] == "UncustomizableGuest", (
+        info
+    )  # a CustomizationFault
     assert "Windows guest" in info["error"]["faultMessage"][0]["message"]
     assert vi.get("VirtualMachine", vm["value"], "guest").get("customizationInfo") is None  # never reached the guest
     # The engine itself, handed a script for a Windows tree: refused before any program starts.
@@ -270,7 +301,10 @@ def test_a_held_script_is_confined_and_dies_with_a_killed_server(own_server: Gos
     token = uuidlib.uuid4().hex
     os.mkfifo(root / f"hold-{token}.fifo")
     vi.call(*GCM, "CustomizeGuest_Task", customize_body(vm, linux_spec("held", script=HOLD.format(token=token))))
-    ready = wait_until("the script runs", lambda: (root / f"hold-{token}.ready").is_file() and (root / f"hold-{token}.ready").read_text())
+    ready = wait_until(
+        "the script runs",
+        lambda: (root / f"hold-{token}.ready").is_file() and (root / f"hold-{token}.ready").read_text(),
+    )
     assert ready == "2 bwrap\n"  # pid 2 in its own PID namespace, whose pid 1 is bwrap's init
     (pid,) = wait_until("the held process", lambda: pids_with(f"/hold-{token}.fifo".encode()))
     st = status_of(pid)
@@ -344,10 +378,16 @@ def test_a_live_guests_script_runs_in_its_namespaces(tmp_path: Path, canary: Pat
         vi = ViClient(srv.url)
         vi.login(ADMIN, ADMIN_PASSWORD)
         src = vi.find("DC0/vm/demo-ubuntu")
-        vm = vi.wait_task(vi.call("VirtualMachine", src["value"], "InstantClone_Task", instant_clone_body("sbx-live")))["result"]
-        guest_file(srv, vi, LIVE_PREFIX, vm, "etc/vmware-tools/tools.conf").write_text("[deployPkg]\nenable-custom-scripts = true\n")
-        script = (f"#!/bin/sh\n{{ echo \"$1 pid=$$\"; cat /proc/net/dev; cat {canary}/shadow; echo x > {canary}/created; }}"
-                  " >> /etc/gosc-proof 2>&1\nexit 0\n")  # fmt: skip
+        vm = vi.wait_task(vi.call("VirtualMachine", src["value"], "InstantClone_Task", instant_clone_body("sbx-live")))[
+            "result"
+        ]
+        guest_file(srv, vi, LIVE_PREFIX, vm, "etc/vmware-tools/tools.conf").write_text(
+            "[deployPkg]\nenable-custom-scripts = true\n"
+        )
+        script = (
+            f'#!/bin/sh\n{{ echo "$1 pid=$$"; cat /proc/net/dev; cat {canary}/shadow; echo x > {canary}/created; }}'
+            " >> /etc/gosc-proof 2>&1\nexit 0\n"
+        )
         info = customize(vi, vm, linux_spec("livesbx", script=script, tz=None))
         assert info["state"] == "success", info.get("error")
         proof = guest_file(srv, vi, LIVE_PREFIX, vm, "etc/gosc-proof").read_text()

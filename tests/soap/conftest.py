@@ -7,8 +7,8 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 from collections.abc import Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -32,8 +32,11 @@ def _venv_python(venv: Path) -> Path:
 def _has_pyvmomi(python: Path, version: str) -> bool:
     if not python.exists():
         return False
-    r = subprocess.run([str(python), "-c", "import importlib.metadata as m; print(m.version('pyvmomi'))"],
-                       capture_output=True, text=True)  # fmt: skip
+    r = subprocess.run(
+        [str(python), "-c", "import importlib.metadata as m; print(m.version('pyvmomi'))"],
+        capture_output=True,
+        text=True,
+    )
     return r.returncode == 0 and r.stdout.strip() == version
 
 
@@ -43,8 +46,10 @@ def pyvmomi8_python() -> Path:
     if not _has_pyvmomi(python, PYVMOMI8):
         VENV8.parent.mkdir(parents=True, exist_ok=True)
         subprocess.run([sys.executable, "-m", "venv", "--clear", str(VENV8)], check=True)
-        subprocess.run([str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check",
-                        f"pyvmomi=={PYVMOMI8}", "httpx"], check=True)  # fmt: skip
+        subprocess.run(
+            [str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check", f"pyvmomi=={PYVMOMI8}", "httpx"],
+            check=True,
+        )
     assert _has_pyvmomi(python, PYVMOMI8)
     return python
 
@@ -74,17 +79,34 @@ class Driver:
         self.version = version
 
     def args(self, **extra: Any) -> dict[str, Any]:
-        return {"host": "127.0.0.1", "port": self.server.port, "user": ADMIN, "password": ADMIN_PASSWORD,
-                "viewer": LIMITED_USER, "viewer_password": LIMITED_PASSWORD, "cloner": CLONER_USER,
-                "cloner_password": LIMITED_PASSWORD, "repo": str(REPO), **extra}  # fmt: skip
+        return {
+            "host": "127.0.0.1",
+            "port": self.server.port,
+            "user": ADMIN,
+            "password": ADMIN_PASSWORD,
+            "viewer": LIMITED_USER,
+            "viewer_password": LIMITED_PASSWORD,
+            "cloner": CLONER_USER,
+            "cloner_password": LIMITED_PASSWORD,
+            "repo": str(REPO),
+            **extra,
+        }
 
     def __call__(self, scenario: str, timeout: float = 180, **extra: Any) -> Any:
         env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
-        r = subprocess.run([str(self.python), str(DRIVER), scenario, json.dumps(self.args(**extra))],
-                           capture_output=True, text=True, timeout=timeout, env=env, cwd="/")  # fmt: skip
+        r = subprocess.run(
+            [str(self.python), str(DRIVER), scenario, json.dumps(self.args(**extra))],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env=env,
+            cwd="/",
+        )
         if r.returncode != 0:
-            pytest.fail(f"pyVmomi {self.version} scenario {scenario} failed:\n{r.stderr[-6000:]}\n"
-                        f"--- server log ---\n{self.server.log()[-4000:]}")  # fmt: skip
+            pytest.fail(
+                f"pyVmomi {self.version} scenario {scenario} failed:\n{r.stderr[-6000:]}\n"
+                f"--- server log ---\n{self.server.log()[-4000:]}"
+            )
         return json.loads(r.stdout.strip().splitlines()[-1])
 
 

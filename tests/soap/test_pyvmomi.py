@@ -89,8 +89,11 @@ def test_invalid_argument_names_the_property(faults: dict[str, Any]) -> None:
 def test_permission_and_session_faults(faults: dict[str, Any]) -> None:
     privs = [f["fields"]["privilegeId"] for f in faults["NoPermission"]]
     assert all(f["class"] == "vim.fault.NoPermission" for f in faults["NoPermission"])
-    assert privs == ["VirtualMachine.Provisioning.Customize", "VirtualMachine.Provisioning.Clone",
-                     "VirtualMachine.Interact.PowerOff"]  # fmt: skip
+    assert privs == [
+        "VirtualMachine.Provisioning.Customize",
+        "VirtualMachine.Provisioning.Clone",
+        "VirtualMachine.Interact.PowerOff",
+    ]
     assert faults["NoPermission"][0]["fields"]["object"]["type"] == "VirtualMachine"
     assert faults["InvalidLogin"]["class"] == "vim.fault.InvalidLogin"
     assert faults["NotAuthenticated"]["class"] == "vim.fault.NotAuthenticated"

@@ -22,10 +22,12 @@ def wire_bodies() -> list[dict]:  # type: ignore[type-arg]
     if WIRE_LOG.exists():
         return [e for e in json.loads(WIRE_LOG.read_text()) if e.get("body")]
     # The reference lives beside the repository; keep one real request here as well.
-    body = ('<?xml version="1.0" encoding="UTF-8"?>\n<soapenv:Envelope xmlns:soapenc="http://schemas.xmlsoap.org/soap/encoding/" '
-            'xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
-            'xmlns:xsd="http://www.w3.org/2001/XMLSchema">\n<soapenv:Body><Fetch xmlns="urn:vim25"><_this versionId="8.0.3.0" '
-            'type="Task">task-1</_this><prop versionId="8.0.3.0">info</prop></Fetch></soapenv:Body>\n</soapenv:Envelope>')  # fmt: skip
+    body = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n<soapenv:Envelope xmlns:soapenc="http://schemas.xmlsoap.org/soap/encoding/" '
+        'xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
+        'xmlns:xsd="http://www.w3.org/2001/XMLSchema">\n<soapenv:Body><Fetch xmlns="urn:vim25"><_this versionId="8.0.3.0" '
+        'type="Task">task-1</_this><prop versionId="8.0.3.0">info</prop></Fetch></soapenv:Body>\n</soapenv:Envelope>'
+    )
     return [{"op": "Fetch", "body": body, "headers": {"SOAPAction": '"urn:vim25/8.0.3.0"'}}]
 
 
@@ -55,8 +57,12 @@ def test_version_negotiation() -> None:
 
 
 def test_responses_follow_the_release() -> None:
-    prep = vim.vm.customization.LinuxPrep(hostName=vim.vm.customization.FixedName(name="a"), domain="d",
-                                          resetPassword=True, compatibleCustomizationMethod="x")  # fmt: skip
+    prep = vim.vm.customization.LinuxPrep(
+        hostName=vim.vm.customization.FixedName(name="a"),
+        domain="d",
+        resetPassword=True,
+        compatibleCustomizationMethod="x",
+    )
     old = C.response("Fetch", prep, vim.vm.customization.IdentitySettings, "vim.version.v8_0_1_0").decode()
     new = C.response("Fetch", prep, vim.vm.customization.IdentitySettings, V910).decode()
     assert "resetPassword" not in old and "compatibleCustomizationMethod" not in old
@@ -87,7 +93,9 @@ def test_faults_read_back_as_pyvmomi_exceptions() -> None:
         b"<!DOCTYPE x [<!ENTITY a 'b'>]><x>&a;</x>",
         b"<?xml version='1.0'?><!DOCTYPE x SYSTEM 'http://example.invalid/x.dtd'><x/>",
         b"<soapenv:Envelope xmlns:soapenv='http://schemas.xmlsoap.org/soap/envelope/'><soapenv:Body><M><_this type='T'>x</_this>"
-        + b"<p>" * 200 + b"</p>" * 200 + b"</M></soapenv:Body></soapenv:Envelope>",
+        + b"<p>" * 200
+        + b"</p>" * 200
+        + b"</M></soapenv:Body></soapenv:Envelope>",
         b"<soapenv:Envelope xmlns:soapenv='http://schemas.xmlsoap.org/soap/envelope/'><soapenv:Body><M><_this>x</_this></M></soapenv:Body></soapenv:Envelope>",
         b"<soapenv:Envelope xmlns:soapenv='http://schemas.xmlsoap.org/soap/envelope/'><soapenv:Body><M><_this type='T'>&undefined;</_this></M></soapenv:Body></soapenv:Envelope>",
     ],

@@ -13,9 +13,35 @@ from hypothesis import strategies as st
 from tests.soap.wire import AUTH, GCM_THIS, Soap, envelope, spec_xml
 from tests.support.vijson import ViClient
 
-XSI_TYPES = ["CustomizationLinuxPrep", "CustomizationFixedIp", "CustomizationSysprep", "ManagedObjectReference",
-             "NoSuchType", "xsd:string", "xsd:int", "ArrayOfString", "CustomizationSpec", ""]  # fmt: skip
-TOKENS = ["<", ">", "</", "/>", '"', "&amp;", "&#0;", "&lt;", "]]>", "<![CDATA[x]]>", "xsi:type=", "\x00", "é", "<x>", "</x>"]
+XSI_TYPES = [
+    "CustomizationLinuxPrep",
+    "CustomizationFixedIp",
+    "CustomizationSysprep",
+    "ManagedObjectReference",
+    "NoSuchType",
+    "xsd:string",
+    "xsd:int",
+    "ArrayOfString",
+    "CustomizationSpec",
+    "",
+]
+TOKENS = [
+    "<",
+    ">",
+    "</",
+    "/>",
+    '"',
+    "&amp;",
+    "&#0;",
+    "&lt;",
+    "]]>",
+    "<![CDATA[x]]>",
+    "xsi:type=",
+    "\x00",
+    "é",
+    "<x>",
+    "</x>",
+]
 
 
 def _mutate(text: str, data: st.DataObject) -> str:
@@ -32,7 +58,7 @@ def _mutate(text: str, data: st.DataObject) -> str:
         if not types:
             return text
         m = data.draw(st.sampled_from(types))
-        return text[: m.start()] + f'xsi:type="{data.draw(st.sampled_from(XSI_TYPES))}"' + text[m.end():]
+        return text[: m.start()] + f'xsi:type="{data.draw(st.sampled_from(XSI_TYPES))}"' + text[m.end() :]
     tags = sorted({m.group(1) for m in re.finditer(r"<([A-Za-z_]+)[ >]", text)})
     if not tags:
         return text
@@ -43,8 +69,8 @@ def _mutate(text: str, data: st.DataObject) -> str:
     if not m:
         return text
     if kind == "drop-element":
-        return text[: m.start()] + text[m.end():]
-    return text[: m.end()] + m.group(0) + text[m.end():]
+        return text[: m.start()] + text[m.end() :]
+    return text[: m.end()] + m.group(0) + text[m.end() :]
 
 
 def test_mutated_envelopes_get_soap_faults(soap: Soap, vi: ViClient, clone: dict) -> None:  # type: ignore[type-arg]
@@ -52,8 +78,13 @@ def test_mutated_envelopes_get_soap_faults(soap: Soap, vi: ViClient, clone: dict
     good = envelope("CustomizeGuest_Task", GCM_THIS, vm + AUTH + spec_xml())
     faults: set[str] = set()
 
-    @settings(max_examples=int(os.environ.get("GOSC_FUZZ_EXAMPLES", "300")), deadline=None,
-              suppress_health_check=list(HealthCheck), database=None, derandomize="GOSC_FUZZ_EXAMPLES" not in os.environ)
+    @settings(
+        max_examples=int(os.environ.get("GOSC_FUZZ_EXAMPLES", "300")),
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+        database=None,
+        derandomize="GOSC_FUZZ_EXAMPLES" not in os.environ,
+    )
     @given(st.data())
     def one(data: st.DataObject) -> None:
         body = good

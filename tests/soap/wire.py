@@ -8,9 +8,11 @@ import httpx
 
 from tests.support.server import ADMIN, ADMIN_PASSWORD
 
-ENV = ('<?xml version="1.0" encoding="UTF-8"?>\n<soapenv:Envelope xmlns:soapenc="http://schemas.xmlsoap.org/soap/encoding/" '
-       'xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
-       'xmlns:xsd="http://www.w3.org/2001/XMLSchema">\n<soapenv:Body>{}</soapenv:Body>\n</soapenv:Envelope>')  # fmt: skip
+ENV = (
+    '<?xml version="1.0" encoding="UTF-8"?>\n<soapenv:Envelope xmlns:soapenc="http://schemas.xmlsoap.org/soap/encoding/" '
+    'xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
+    'xmlns:xsd="http://www.w3.org/2001/XMLSchema">\n<soapenv:Body>{}</soapenv:Body>\n</soapenv:Envelope>'
+)
 GCM_THIS = '<_this type="VirtualMachineGuestCustomizationManager">GuestCustomizationManager</_this>'
 
 
@@ -22,14 +24,18 @@ def spec_xml(identity: str | None = None, extra_identity: str = "") -> str:
     identity = identity or (
         '<identity xsi:type="CustomizationLinuxPrep"><hostName xsi:type="CustomizationFixedName"><name>wire01</name>'
         f"</hostName><domain>example.com</domain><timeZone>Etc/UTC</timeZone><hwClockUTC>true</hwClockUTC>{extra_identity}</identity>"
-    )  # fmt: skip
-    return (f"<spec>{identity}<globalIPSettings><dnsServerList>10.0.0.2</dnsServerList></globalIPSettings>"
-            '<nicSettingMap><adapter><ip xsi:type="CustomizationFixedIp"><ipAddress>10.0.0.5</ipAddress></ip>'
-            "<subnetMask>255.255.255.0</subnetMask></adapter></nicSettingMap></spec>")  # fmt: skip
+    )
+    return (
+        f"<spec>{identity}<globalIPSettings><dnsServerList>10.0.0.2</dnsServerList></globalIPSettings>"
+        '<nicSettingMap><adapter><ip xsi:type="CustomizationFixedIp"><ipAddress>10.0.0.5</ipAddress></ip>'
+        "<subnetMask>255.255.255.0</subnetMask></adapter></nicSettingMap></spec>"
+    )
 
 
-AUTH = ('<auth xsi:type="NamePasswordAuthentication"><interactiveSession>false</interactiveSession>'
-        "<username>root</username><password>VMware1!</password></auth>")  # fmt: skip
+AUTH = (
+    '<auth xsi:type="NamePasswordAuthentication"><interactiveSession>false</interactiveSession>'
+    "<username>root</username><password>VMware1!</password></auth>"
+)
 
 
 class Soap:
@@ -40,22 +46,32 @@ class Soap:
         self.cookie = ""
 
     def post(self, body: str | bytes, release: str | None = None, cookie: str | None = None) -> httpx.Response:
-        headers = {"SOAPAction": f'"urn:vim25/{release or self.release}"', "Content-Type": "text/xml; charset=UTF-8",
-                   "Cookie": self.cookie if cookie is None else cookie}  # fmt: skip
+        headers = {
+            "SOAPAction": f'"urn:vim25/{release or self.release}"',
+            "Content-Type": "text/xml; charset=UTF-8",
+            "Cookie": self.cookie if cookie is None else cookie,
+        }
         r = self.http.post(self.url, content=body, headers=headers)
         assert r.status_code in (200, 500), r.text
         assert "Traceback" not in r.text
         return r
 
     def login(self) -> httpx.Response:
-        r = self.post(envelope("Login", '<_this type="SessionManager">SessionManager</_this>',
-                               f"<userName>{ADMIN}</userName><password>{ADMIN_PASSWORD}</password>"))  # fmt: skip
+        r = self.post(
+            envelope(
+                "Login",
+                '<_this type="SessionManager">SessionManager</_this>',
+                f"<userName>{ADMIN}</userName><password>{ADMIN_PASSWORD}</password>",
+            )
+        )
         assert r.status_code == 200, r.text
         self.cookie = r.headers["set-cookie"]
         return r
 
     def fetch(self, type_name: str, moid: str, prop: str, release: str | None = None) -> httpx.Response:
-        return self.post(envelope("Fetch", f'<_this type="{type_name}">{moid}</_this>', f"<prop>{prop}</prop>"), release)
+        return self.post(
+            envelope("Fetch", f'<_this type="{type_name}">{moid}</_this>', f"<prop>{prop}</prop>"), release
+        )
 
 
 def fault_of(r: httpx.Response) -> tuple[str, str]:

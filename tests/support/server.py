@@ -23,7 +23,9 @@ def free_port() -> int:
 
 
 class GoscServer:
-    def __init__(self, data_dir: Path, *, tls: bool = True, demo: bool = True, extra_args: list[str] | None = None) -> None:
+    def __init__(
+        self, data_dir: Path, *, tls: bool = True, demo: bool = True, extra_args: list[str] | None = None
+    ) -> None:
         self.data_dir = data_dir
         self.tls = tls
         self.demo = demo
@@ -37,8 +39,17 @@ class GoscServer:
         return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}"
 
     def start(self, timeout: float = 30.0) -> GoscServer:
-        args = [sys.executable, "-m", "gosc.cli", "serve", "--listen", f"127.0.0.1:{self.port}",
-                "--data-dir", str(self.data_dir), *self.extra_args]  # fmt: skip
+        args = [
+            sys.executable,
+            "-m",
+            "gosc.cli",
+            "serve",
+            "--listen",
+            f"127.0.0.1:{self.port}",
+            "--data-dir",
+            str(self.data_dir),
+            *self.extra_args,
+        ]
         if self.demo:
             args.append("--demo")
         if not self.tls:
@@ -51,7 +62,9 @@ class GoscServer:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"gosc exited with {self.proc.returncode}:\n{self.log()}")
             try:
-                r = httpx.get(f"{self.url}/sdk/vim25/9.1.0.0/ServiceInstance/ServiceInstance/content", verify=False, timeout=2)
+                r = httpx.get(
+                    f"{self.url}/sdk/vim25/9.1.0.0/ServiceInstance/ServiceInstance/content", verify=False, timeout=2
+                )
                 if r.status_code == 200:
                     return self
             except httpx.HTTPError:

@@ -8,28 +8,48 @@ GUEST_USER, GUEST_PASSWORD = "root", "VMware1!"
 
 
 def auth(user: str = GUEST_USER, password: str = GUEST_PASSWORD) -> dict[str, Any]:
-    return {"_typeName": "NamePasswordAuthentication", "interactiveSession": False, "username": user, "password": password}
+    return {
+        "_typeName": "NamePasswordAuthentication",
+        "interactiveSession": False,
+        "username": user,
+        "password": password,
+    }
 
 
 def fixed_ip(ip: str, mask: str = "255.255.255.0", gateway: str | None = None) -> dict[str, Any]:
-    adapter: dict[str, Any] = {"_typeName": "CustomizationIPSettings",
-                               "ip": {"_typeName": "CustomizationFixedIp", "ipAddress": ip}, "subnetMask": mask}  # fmt: skip
+    adapter: dict[str, Any] = {
+        "_typeName": "CustomizationIPSettings",
+        "ip": {"_typeName": "CustomizationFixedIp", "ipAddress": ip},
+        "subnetMask": mask,
+    }
     if gateway:
         adapter["gateway"] = [gateway]
     return {"_typeName": "CustomizationAdapterMapping", "adapter": adapter}
 
 
 def dhcp() -> dict[str, Any]:
-    return {"_typeName": "CustomizationAdapterMapping",
-            "adapter": {"_typeName": "CustomizationIPSettings", "ip": {"_typeName": "CustomizationDhcpIpGenerator"}}}  # fmt: skip
+    return {
+        "_typeName": "CustomizationAdapterMapping",
+        "adapter": {"_typeName": "CustomizationIPSettings", "ip": {"_typeName": "CustomizationDhcpIpGenerator"}},
+    }
 
 
-def linux_spec(host: str = "web01", *, domain: str = "example.com", nics: list[dict[str, Any]] | None = None,
-               tz: str | None = "Europe/Berlin", dns: list[str] | None = None, script: str | None = None,
-               name_gen: dict[str, Any] | None = None) -> dict[str, Any]:  # fmt: skip
-    identity: dict[str, Any] = {"_typeName": "CustomizationLinuxPrep",
-                                "hostName": name_gen or {"_typeName": "CustomizationFixedName", "name": host},
-                                "domain": domain, "hwClockUTC": True}  # fmt: skip
+def linux_spec(
+    host: str = "web01",
+    *,
+    domain: str = "example.com",
+    nics: list[dict[str, Any]] | None = None,
+    tz: str | None = "Europe/Berlin",
+    dns: list[str] | None = None,
+    script: str | None = None,
+    name_gen: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    identity: dict[str, Any] = {
+        "_typeName": "CustomizationLinuxPrep",
+        "hostName": name_gen or {"_typeName": "CustomizationFixedName", "name": host},
+        "domain": domain,
+        "hwClockUTC": True,
+    }
     if tz:
         identity["timeZone"] = tz
     if script:
@@ -37,25 +57,41 @@ def linux_spec(host: str = "web01", *, domain: str = "example.com", nics: list[d
     return {
         "_typeName": "CustomizationSpec",
         "identity": identity,
-        "globalIPSettings": {"_typeName": "CustomizationGlobalIPSettings", "dnsServerList": dns or ["192.168.10.2"],
-                             "dnsSuffixList": [domain]},  # fmt: skip
+        "globalIPSettings": {
+            "_typeName": "CustomizationGlobalIPSettings",
+            "dnsServerList": dns or ["192.168.10.2"],
+            "dnsSuffixList": [domain],
+        },
         "nicSettingMap": nics if nics is not None else [fixed_ip("192.168.10.21", gateway="192.168.10.1")],
     }
 
 
-def customize_body(vm: dict[str, str], spec: dict[str, Any], *, user: str = GUEST_USER,
-                   password: str = GUEST_PASSWORD, params: dict[str, str] | None = None) -> dict[str, Any]:  # fmt: skip
+def customize_body(
+    vm: dict[str, str],
+    spec: dict[str, Any],
+    *,
+    user: str = GUEST_USER,
+    password: str = GUEST_PASSWORD,
+    params: dict[str, str] | None = None,
+) -> dict[str, Any]:
     body: dict[str, Any] = {"vm": vm, "auth": auth(user, password), "spec": spec}
     if params:
-        body["configParams"] = [{"_typeName": "OptionValue", "key": k, "value": {"_typeName": "string", "_value": v}}
-                                for k, v in params.items()]  # fmt: skip
+        body["configParams"] = [
+            {"_typeName": "OptionValue", "key": k, "value": {"_typeName": "string", "_value": v}}
+            for k, v in params.items()
+        ]
     return body
 
 
 def instant_clone_body(name: str, config: dict[str, str] | None = None) -> dict[str, Any]:
-    spec: dict[str, Any] = {"_typeName": "VirtualMachineInstantCloneSpec", "name": name,
-                            "location": {"_typeName": "VirtualMachineRelocateSpec"}}  # fmt: skip
+    spec: dict[str, Any] = {
+        "_typeName": "VirtualMachineInstantCloneSpec",
+        "name": name,
+        "location": {"_typeName": "VirtualMachineRelocateSpec"},
+    }
     if config:
-        spec["config"] = [{"_typeName": "OptionValue", "key": k, "value": {"_typeName": "string", "_value": v}}
-                          for k, v in config.items()]  # fmt: skip
+        spec["config"] = [
+            {"_typeName": "OptionValue", "key": k, "value": {"_typeName": "string", "_value": v}}
+            for k, v in config.items()
+        ]
     return {"spec": spec}

@@ -5,9 +5,9 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 
 from pyVmomi import vim
-from tests.sysprep.sysprep_helpers import ADMIN_PW, JOIN_PW, domain_identification, make_ident, make_spec
 
 from gosc.customization import sysprep
+from tests.sysprep.sysprep_helpers import ADMIN_PW, JOIN_PW, domain_identification, make_ident, make_spec
 
 C = vim.vm.customization
 NS = {"u": "urn:schemas-microsoft-com:unattend"}
@@ -32,7 +32,9 @@ def text(el: ET.Element, path: str) -> str | None:
 
 
 def workgroup_spec() -> vim.vm.customization.Specification:
-    gui = C.GuiUnattended(password=C.Password(value=ADMIN_PW, plainText=True), timeZone=110, autoLogon=True, autoLogonCount=3)
+    gui = C.GuiUnattended(
+        password=C.Password(value=ADMIN_PW, plainText=True), timeZone=110, autoLogon=True, autoLogonCount=3
+    )
     ident = make_ident(guiUnattended=gui, guiRunOnce=C.GuiRunOnce(commandList=["cmd /c echo one", "powershell -c two"]))
     ident.userData.productId = "abcde-12345-fghij-67890-klmno"
     return make_spec(ident, nics=[(MAC1, C.IPSettings(ip=C.DhcpIpGenerator()))])
@@ -40,13 +42,25 @@ def workgroup_spec() -> vim.vm.customization.Specification:
 
 def domain_spec() -> vim.vm.customization.Specification:
     ident = make_ident(identification=domain_identification(domainOU="OU=Servers,DC=corp,DC=example,DC=com"))
-    fixed = C.IPSettings(ip=C.FixedIp(ipAddress="10.1.2.3"), subnetMask="255.255.255.0", gateway=["10.1.2.1"],
-                         dnsServerList=["10.1.2.53", "10.1.2.54"], dnsDomain="corp.example.com",
-                         primaryWINS="10.1.2.7", secondaryWINS="10.1.2.8", netBIOS="disableNetBIOS",
-                         ipV6Spec=C.IPSettings.IpV6AddressSpec(ip=[C.FixedIpV6(ipAddress="fd00::3", subnetMask=64)],
-                                                               gateway=["fd00::1"]))
-    return make_spec(ident, nics=[(MAC2, C.IPSettings(ip=C.DhcpIpGenerator())), (MAC1, fixed)],
-                     suffixes=["corp.example.com", "example.com"], servers=["192.0.2.53"])
+    fixed = C.IPSettings(
+        ip=C.FixedIp(ipAddress="10.1.2.3"),
+        subnetMask="255.255.255.0",
+        gateway=["10.1.2.1"],
+        dnsServerList=["10.1.2.53", "10.1.2.54"],
+        dnsDomain="corp.example.com",
+        primaryWINS="10.1.2.7",
+        secondaryWINS="10.1.2.8",
+        netBIOS="disableNetBIOS",
+        ipV6Spec=C.IPSettings.IpV6AddressSpec(
+            ip=[C.FixedIpV6(ipAddress="fd00::3", subnetMask=64)], gateway=["fd00::1"]
+        ),
+    )
+    return make_spec(
+        ident,
+        nics=[(MAC2, C.IPSettings(ip=C.DhcpIpGenerator())), (MAC1, fixed)],
+        suffixes=["corp.example.com", "example.com"],
+        servers=["192.0.2.53"],
+    )
 
 
 def test_workgroup_answer_file() -> None:
@@ -75,7 +89,9 @@ def test_workgroup_answer_file() -> None:
     assert text(oobe, "u:AutoLogon/u:Password/u:PlainText") == "true"
     cmds = oobe.findall("u:FirstLogonCommands/u:SynchronousCommand", NS)
     assert [(text(c, "u:Order"), text(c, "u:CommandLine")) for c in cmds] == [
-        ("1", "cmd /c echo one"), ("2", "powershell -c two")]
+        ("1", "cmd /c echo one"),
+        ("2", "powershell -c two"),
+    ]
     assert all(c.get(f"{WCM}action") == "add" for c in cmds)
     assert text(oobe, "u:OOBE/u:HideEULAPage") == "true"
     assert text(oobe, "u:OOBE/u:ProtectYourPC") == "3"
@@ -122,8 +138,13 @@ def test_static_nic_settings_keyed_by_mac() -> None:
     assert iface.get(f"{WCM}action") == "add"
     assert text(iface, "u:Identifier") == "00-50-56-AA-BB-01"
     # Microsoft's required child order
-    assert [c.tag.split("}")[1] for c in iface] == ["Ipv4Settings", "Ipv6Settings", "Identifier",
-                                                    "UnicastIpAddresses", "Routes"]
+    assert [c.tag.split("}")[1] for c in iface] == [
+        "Ipv4Settings",
+        "Ipv6Settings",
+        "Identifier",
+        "UnicastIpAddresses",
+        "Routes",
+    ]
     assert text(iface, "u:Ipv4Settings/u:DhcpEnabled") == "false"
     addrs = iface.findall("u:UnicastIpAddresses/u:IpAddress", NS)
     assert [(a.get(f"{WCM}keyValue"), a.text) for a in addrs] == [("1", "10.1.2.3/24"), ("2", "fd00::3/64")]

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 from pyVmomi import vim, vmodl
-from tests.sysprep.sysprep_helpers import ADMIN_PW, JOIN_PW, domain_identification, make_ident
 
 from gosc.customization import sysprep
-from gosc.customization.validation import Target, problems as spec_problems
+from gosc.customization.validation import Target
+from gosc.customization.validation import problems as spec_problems
+from tests.sysprep.sysprep_helpers import ADMIN_PW, JOIN_PW, domain_identification, make_ident
 
 C = vim.vm.customization
 
@@ -30,21 +31,33 @@ def test_valid_domain_identity_has_no_problems() -> None:
 
 # ---- computer name
 
+
 @pytest.mark.parametrize("name", ["web-01", "A", "x" * 15, "123-", "WIN2022"])
 def test_fixed_computer_name_ok(name: str) -> None:
-    assert faults(make_ident(userData=C.UserData(fullName="a", orgName="b", productId="",
-                                                 computerName=C.FixedName(name=name)))) == []
+    assert (
+        faults(
+            make_ident(
+                userData=C.UserData(fullName="a", orgName="b", productId="", computerName=C.FixedName(name=name))
+            )
+        )
+        == []
+    )
 
 
-@pytest.mark.parametrize("name,why", [
-    ("x" * 16, "longer than 15"),
-    ("web_01", "letters, digits and hyphens"),
-    ("web.example", "letters, digits and hyphens"),
-    ("12345", "all digits"),
-    ("", "empty"),
-])
+@pytest.mark.parametrize(
+    "name,why",
+    [
+        ("x" * 16, "longer than 15"),
+        ("web_01", "letters, digits and hyphens"),
+        ("web.example", "letters, digits and hyphens"),
+        ("12345", "all digits"),
+        ("", "empty"),
+    ],
+)
 def test_fixed_computer_name_bad(name: str, why: str) -> None:
-    ident = make_ident(userData=C.UserData(fullName="a", orgName="b", productId="", computerName=C.FixedName(name=name)))
+    ident = make_ident(
+        userData=C.UserData(fullName="a", orgName="b", productId="", computerName=C.FixedName(name=name))
+    )
     (f,) = faults(ident)
     assert isinstance(f, vmodl.fault.InvalidArgument)
     assert f.invalidProperty == "spec.identity.userData.computerName"
@@ -70,8 +83,9 @@ def test_vm_name_generator_ok() -> None:
     assert faults(_with_name(C.VirtualMachineNameGenerator())) == []
 
 
-@pytest.mark.parametrize("gen,word", [(C.UnknownNameGenerator(), "UnknownName"),
-                                      (C.CustomNameGenerator(argument="x"), "CustomName")])
+@pytest.mark.parametrize(
+    "gen,word", [(C.UnknownNameGenerator(), "UnknownName"), (C.CustomNameGenerator(argument="x"), "CustomName")]
+)
 def test_unknown_and_custom_names_are_generator_errors(gen: object, word: str) -> None:
     (f,) = faults(_with_name(gen))
     assert isinstance(f, vim.fault.IpHostnameGeneratorError)
@@ -79,6 +93,7 @@ def test_unknown_and_custom_names_are_generator_errors(gen: object, word: str) -
 
 
 # ---- workgroup / domain
+
 
 def test_workgroup_and_domain_together_rejected() -> None:
     idn = domain_identification(joinWorkgroup="WORKGROUP")
@@ -92,7 +107,9 @@ def test_neither_workgroup_nor_domain_rejected() -> None:
 def test_domain_join_needs_admin_and_password() -> None:
     idn = C.Identification(joinDomain="corp.example.com")
     assert paths(make_ident(identification=idn)) == [
-        "spec.identity.identification.domainAdmin", "spec.identity.identification.domainAdminPassword"]
+        "spec.identity.identification.domainAdmin",
+        "spec.identity.identification.domainAdminPassword",
+    ]
 
 
 def test_bad_domain_name_rejected() -> None:
@@ -113,10 +130,19 @@ def test_domain_ou_only_with_domain() -> None:
 
 # ---- time zone
 
-@pytest.mark.parametrize("index,name", [(4, "Pacific Standard Time"), (35, "Eastern Standard Time"),
-                                        (85, "GMT Standard Time"), (110, "W. Europe Standard Time"),
-                                        (0x80000050, "UTC"), (0x80000050 - (1 << 32), "UTC"),
-                                        (255, "AUS Eastern Standard Time")])
+
+@pytest.mark.parametrize(
+    "index,name",
+    [
+        (4, "Pacific Standard Time"),
+        (35, "Eastern Standard Time"),
+        (85, "GMT Standard Time"),
+        (110, "W. Europe Standard Time"),
+        (0x80000050, "UTC"),
+        (0x80000050 - (1 << 32), "UTC"),
+        (255, "AUS Eastern Standard Time"),
+    ],
+)
 def test_time_zone_index_ok(index: int, name: str) -> None:
     gui = C.GuiUnattended(timeZone=index, autoLogon=False, autoLogonCount=0)
     assert faults(make_ident(guiUnattended=gui)) == []
@@ -132,13 +158,16 @@ def test_time_zone_index_bad(index: int) -> None:
 def test_time_zone_table_is_microsofts_index_list() -> None:
     table = sysprep.WINDOWS_TIME_ZONES
     assert len(table) == 75 + 19
-    assert all(" " not in n or n.endswith("Time") or n.endswith(")") for n in table.values())
+    assert all(" " not in n or n.endswith(("Time", ")")) for n in table.values())
 
 
 # ---- autologon and passwords
 
+
 def test_autologon_with_password_ok() -> None:
-    gui = C.GuiUnattended(password=C.Password(value=ADMIN_PW, plainText=True), timeZone=4, autoLogon=True, autoLogonCount=1)
+    gui = C.GuiUnattended(
+        password=C.Password(value=ADMIN_PW, plainText=True), timeZone=4, autoLogon=True, autoLogonCount=1
+    )
     assert faults(make_ident(guiUnattended=gui)) == []
 
 
@@ -148,12 +177,16 @@ def test_autologon_without_password_rejected() -> None:
 
 
 def test_autologon_with_zero_count_rejected() -> None:
-    gui = C.GuiUnattended(password=C.Password(value=ADMIN_PW, plainText=True), timeZone=4, autoLogon=True, autoLogonCount=0)
+    gui = C.GuiUnattended(
+        password=C.Password(value=ADMIN_PW, plainText=True), timeZone=4, autoLogon=True, autoLogonCount=0
+    )
     assert paths(make_ident(guiUnattended=gui)) == ["spec.identity.guiUnattended.autoLogonCount"]
 
 
 def test_encrypted_admin_password_cannot_be_decrypted() -> None:
-    gui = C.GuiUnattended(password=C.Password(value="b64cipher", plainText=False), timeZone=4, autoLogon=False, autoLogonCount=0)
+    gui = C.GuiUnattended(
+        password=C.Password(value="b64cipher", plainText=False), timeZone=4, autoLogon=False, autoLogonCount=0
+    )
     (f,) = faults(make_ident(guiUnattended=gui))
     assert isinstance(f, vim.fault.CannotDecryptPasswords)
     assert "guiUnattended.password" in f.msg and "b64cipher" not in f.msg
@@ -167,7 +200,9 @@ def test_encrypted_domain_password_cannot_be_decrypted() -> None:
 
 
 def test_no_fault_message_quotes_a_password() -> None:
-    gui = C.GuiUnattended(password=C.Password(value=ADMIN_PW, plainText=False), timeZone=7, autoLogon=True, autoLogonCount=0)
+    gui = C.GuiUnattended(
+        password=C.Password(value=ADMIN_PW, plainText=False), timeZone=7, autoLogon=True, autoLogonCount=0
+    )
     idn = domain_identification(joinWorkgroup="WG", domainAdminPassword=C.Password(value=JOIN_PW, plainText=False))
     for f in faults(make_ident(guiUnattended=gui, identification=idn)):
         assert ADMIN_PW not in f.msg and JOIN_PW not in f.msg
@@ -175,23 +210,37 @@ def test_no_fault_message_quotes_a_password() -> None:
 
 # ---- product key
 
+
 @pytest.mark.parametrize("key", ["", "ABCDE-12345-FGHIJ-67890-KLMNO", "abcde-12345-fghij-67890-klmno"])
 def test_product_key_ok(key: str) -> None:
-    ident = make_ident(userData=C.UserData(fullName="a", orgName="b", productId=key, computerName=C.FixedName(name="w")))
+    ident = make_ident(
+        userData=C.UserData(fullName="a", orgName="b", productId=key, computerName=C.FixedName(name="w"))
+    )
     assert faults(ident) == []
 
 
-@pytest.mark.parametrize("key", ["ABCDE-12345", "ABCDE12345FGHIJ67890KLMNO", "ABCD!-12345-FGHIJ-67890-KLMNO",
-                                 "ABCDE-12345-FGHIJ-67890-KLMNO-PQRST"])
+@pytest.mark.parametrize(
+    "key",
+    [
+        "ABCDE-12345",
+        "ABCDE12345FGHIJ67890KLMNO",
+        "ABCD!-12345-FGHIJ-67890-KLMNO",
+        "ABCDE-12345-FGHIJ-67890-KLMNO-PQRST",
+    ],
+)
 def test_product_key_bad(key: str) -> None:
-    ident = make_ident(userData=C.UserData(fullName="a", orgName="b", productId=key, computerName=C.FixedName(name="w")))
+    ident = make_ident(
+        userData=C.UserData(fullName="a", orgName="b", productId=key, computerName=C.FixedName(name="w"))
+    )
     assert paths(ident) == ["spec.identity.userData.productId"]
 
 
 # ---- SysprepText
 
-GOOD_TEXT = ('<?xml version="1.0" encoding="utf-8"?>\n'
-             '<unattend xmlns="urn:schemas-microsoft-com:unattend"><settings pass="oobeSystem"/></unattend>\n')
+GOOD_TEXT = (
+    '<?xml version="1.0" encoding="utf-8"?>\n'
+    '<unattend xmlns="urn:schemas-microsoft-com:unattend"><settings pass="oobeSystem"/></unattend>\n'
+)
 
 BOMB = """<?xml version="1.0"?>
 <!DOCTYPE lolz [
@@ -227,10 +276,16 @@ def test_sysprep_text_is_rendered_verbatim() -> None:
 
 # ---- wired into the spec validator
 
+
 def test_spec_validation_reaches_sysprep_rules() -> None:
     ident = _with_name(C.FixedName(name="x" * 20))
-    spec = C.Specification(identity=ident, globalIPSettings=C.GlobalIPSettings(), nicSettingMap=[
-        C.AdapterMapping(adapter=C.IPSettings(ip=C.DhcpIpGenerator()))])
-    target = Target(macs=("00:50:56:00:00:01",), guest_family="windows", guest_id="windows2022srvNext_64Guest", vm_name="w")
+    spec = C.Specification(
+        identity=ident,
+        globalIPSettings=C.GlobalIPSettings(),
+        nicSettingMap=[C.AdapterMapping(adapter=C.IPSettings(ip=C.DhcpIpGenerator()))],
+    )
+    target = Target(
+        macs=("00:50:56:00:00:01",), guest_family="windows", guest_id="windows2022srvNext_64Guest", vm_name="w"
+    )
     got = [getattr(f, "invalidProperty", None) for f in spec_problems(spec, target)]
     assert got == ["spec.identity.userData.computerName"]

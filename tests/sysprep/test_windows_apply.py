@@ -6,18 +6,20 @@ import shutil
 from pathlib import Path
 
 import pytest
-from tests.sysprep.sysprep_helpers import ADMIN_PW, JOIN_PW, domain_identification, make_ident, make_spec
 
 import gosc
 from gosc.customization import sysprep
 from gosc.guest.windows import ANSWER_FILE, LOG_FILE, apply_sysprep, redact
+from tests.sysprep.sysprep_helpers import ADMIN_PW, JOIN_PW, domain_identification, make_ident, make_spec
 
 SKELETON = Path(gosc.__file__).parent / "guest" / "skeletons" / "windows"
 
 
 def snapshot(root: Path) -> dict[str, tuple[int, bytes | None]]:
-    return {str(p.relative_to(root)): (p.stat().st_mode, p.read_bytes() if p.is_file() else None)
-            for p in sorted(root.rglob("*"))}
+    return {
+        str(p.relative_to(root)): (p.stat().st_mode, p.read_bytes() if p.is_file() else None)
+        for p in sorted(root.rglob("*"))
+    }
 
 
 @pytest.fixture
@@ -72,7 +74,7 @@ def test_dry_run_writes_nothing(guest: Path, pkg: Path) -> None:
     assert r.error_code == 0 and r.log_path is None
     assert snapshot(guest) == before
     assert r.diff.startswith("--- /dev/null\n+++ b/Windows/Panther/unattend.xml\n")
-    assert "+    <component name=\"Microsoft-Windows-UnattendedJoin\"" in r.diff
+    assert '+    <component name="Microsoft-Windows-UnattendedJoin"' in r.diff
     assert ADMIN_PW not in r.diff and JOIN_PW not in r.diff
     assert guest / ANSWER_FILE in r.changes
 
@@ -99,8 +101,14 @@ def test_missing_answer_file_fails(guest: Path, tmp_path: Path) -> None:
     assert not (guest / ANSWER_FILE).exists()
 
 
-@pytest.mark.parametrize("bad", [b"<unattend><settings></unattend>",
-                                 b'<?xml version="1.0"?><!DOCTYPE a [<!ENTITY b "c">]><a>&b;</a>', b"\xff\xfe\x00"])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        b"<unattend><settings></unattend>",
+        b'<?xml version="1.0"?><!DOCTYPE a [<!ENTITY b "c">]><a>&b;</a>',
+        b"\xff\xfe\x00",
+    ],
+)
 def test_unusable_answer_file_fails(guest: Path, pkg: Path, bad: bytes) -> None:
     (pkg / "sysprep.xml").write_bytes(bad)
     r = apply_sysprep(guest, pkg)
@@ -129,9 +137,11 @@ def test_sysprep_text_is_placed_verbatim(guest: Path, tmp_path: Path) -> None:
 
 
 def test_redact_hides_every_password_form() -> None:
-    xml = ("<Password><Value>a</Value><PlainText>true</PlainText></Password>"
-           "<AdministratorPassword><Value>b</Value></AdministratorPassword><Credentials><Password>c</Password>"
-           "</Credentials><PasswordExpires>never</PasswordExpires>")
+    xml = (
+        "<Password><Value>a</Value><PlainText>true</PlainText></Password>"
+        "<AdministratorPassword><Value>b</Value></AdministratorPassword><Credentials><Password>c</Password>"
+        "</Credentials><PasswordExpires>never</PasswordExpires>"
+    )
     out = redact(xml)
     assert ">a<" not in out and ">b<" not in out and ">c<" not in out
     assert "<PasswordExpires>never</PasswordExpires>" in out

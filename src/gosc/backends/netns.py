@@ -53,7 +53,6 @@ import shutil
 import signal
 import socket
 import subprocess
-import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -102,8 +101,9 @@ class Guest:
 class NetnsBackend:
     name = "netns"
 
-    def __init__(self, guests_dir: Path, run_dir: Path, *, prefix: str = "gosc",
-                 networks: dict[str, str | None] | None = None) -> None:  # fmt: skip
+    def __init__(
+        self, guests_dir: Path, run_dir: Path, *, prefix: str = "gosc", networks: dict[str, str | None] | None = None
+    ) -> None:
         if not prefix or len(prefix) > 12 or not prefix.replace("-", "").isalnum():
             raise ValueError("the netns prefix must be 1-12 letters, digits or '-'")
         self.guests_dir = guests_dir
@@ -130,8 +130,9 @@ class NetnsBackend:
             raise RuntimeError("the netns guest backend needs root (namespaces, veths, bridges, mounts)")
         for tool in ("ip", "unshare", "nsenter", "setpriv", "dnsmasq", "bwrap", "hostname"):
             if shutil.which(tool) is None:
-                raise RuntimeError(f"the netns guest backend needs {tool} (iproute2, util-linux, dnsmasq-base, "
-                                   "bubblewrap, hostname)")  # fmt: skip
+                raise RuntimeError(
+                    f"the netns guest backend needs {tool} (iproute2, util-linux, dnsmasq-base, bubblewrap, hostname)"
+                )
         await asyncio.to_thread(self.recover)
         if self._runtime is None:
             self._runtime = await asyncio.to_thread(ToolsRuntime.discover)
@@ -185,7 +186,7 @@ class NetnsBackend:
                 return self.bridges[port_group]
             n = len(self.bridges)
             br = f"br{n}"
-            mac = "02:67:73:%02x:%02x:01" % (n >> 8 & 0xFF, n & 0xFF)
+            mac = f"02:67:73:{n >> 8 & 0xFF:02x}:{n & 0xFF:02x}:01"
             lines = [f"link add {br} address {mac} type bridge", f"link set {br} up"]
             cidr = self.networks.get(port_group)
             if cidr:
@@ -200,13 +201,33 @@ class NetnsBackend:
         net = iface.network
         hosts = net.num_addresses
         first, last = net.network_address + hosts // 2, net.network_address + hosts - 2 - hosts // 8
-        args = ["setpriv", "--pdeathsig", "KILL", "nsenter", f"--net={NETNS_DIR / self.host_ns}", "dnsmasq",
-                "--keep-in-foreground", "--conf-file=/dev/null", "--port=0", f"--interface={br}", "--bind-interfaces",
-                "--except-interface=lo", f"--dhcp-range={first},{last},{net.netmask},1h", "--dhcp-broadcast",
-                "--dhcp-authoritative", f"--dhcp-option=option:router,{iface.ip}", "--user=root", "--group=root",
-                f"--dhcp-leasefile={self.run_dir / (br + '.leases')}", "--pid-file", "--log-facility=-", "--quiet-dhcp"]  # fmt: skip
-        proc = await asyncio.create_subprocess_exec(*args, env=self._env(), stdin=subprocess.DEVNULL,
-                                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+        args = [
+            "setpriv",
+            "--pdeathsig",
+            "KILL",
+            "nsenter",
+            f"--net={NETNS_DIR / self.host_ns}",
+            "dnsmasq",
+            "--keep-in-foreground",
+            "--conf-file=/dev/null",
+            "--port=0",
+            f"--interface={br}",
+            "--bind-interfaces",
+            "--except-interface=lo",
+            f"--dhcp-range={first},{last},{net.netmask},1h",
+            "--dhcp-broadcast",
+            "--dhcp-authoritative",
+            f"--dhcp-option=option:router,{iface.ip}",
+            "--user=root",
+            "--group=root",
+            f"--dhcp-leasefile={self.run_dir / (br + '.leases')}",
+            "--pid-file",
+            "--log-facility=-",
+            "--quiet-dhcp",
+        ]
+        proc = await asyncio.create_subprocess_exec(
+            *args, env=self._env(), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
         self.dnsmasq[br] = proc
 
     # ------------------------------------------------------------ trees (overlay layers)
@@ -239,8 +260,10 @@ class NetnsBackend:
         copy_skeleton(family, d / "layers/0", vm.macs())
         (d / "layers/1").mkdir()
         (d / "root").mkdir()
-        self._save_state(vm.instance_uuid, {"upper": f"{vm.instance_uuid}/layers/1",
-                                            "lowers": [f"{vm.instance_uuid}/layers/0"], "next": 2})  # fmt: skip
+        self._save_state(
+            vm.instance_uuid,
+            {"upper": f"{vm.instance_uuid}/layers/1", "lowers": [f"{vm.instance_uuid}/layers/0"], "next": 2},
+        )
 
     def clone_tree(self, source: VirtualMachine, child: VirtualMachine) -> None:
         with self._tree_lock:
@@ -257,8 +280,10 @@ class NetnsBackend:
             d = self.guests_dir / child.instance_uuid
             (d / "layers/0").mkdir(parents=True)
             (d / "root").mkdir()
-            self._save_state(child.instance_uuid, {"upper": f"{child.instance_uuid}/layers/0",
-                                                   "lowers": list(st["lowers"]), "next": 1})  # fmt: skip
+            self._save_state(
+                child.instance_uuid,
+                {"upper": f"{child.instance_uuid}/layers/0", "lowers": list(st["lowers"]), "next": 1},
+            )
         self.write_macs(child)
 
     def write_macs(self, vm: VirtualMachine) -> None:
@@ -295,7 +320,21 @@ class NetnsBackend:
         staging = root.parent / "root.new"
         staging.mkdir(exist_ok=True)
         script = 'mount -t overlay overlay -o "$1" "$2" && umount -l "$3" && mount --move "$2" "$3"'
-        _run(["nsenter", "-t", str(pid), "-m", "sh", "-c", script, "sh", self._mount_options(vm), str(staging), str(root)])
+        _run(
+            [
+                "nsenter",
+                "-t",
+                str(pid),
+                "-m",
+                "sh",
+                "-c",
+                script,
+                "sh",
+                self._mount_options(vm),
+                str(staging),
+                str(root),
+            ]
+        )
 
     def destroy_tree(self, vm: VirtualMachine) -> None:
         with self._tree_lock:
@@ -335,14 +374,32 @@ class NetnsBackend:
         root.mkdir(parents=True, exist_ok=True)
         # rp_filter off (a DHCP client receives broadcasts on a NIC without an address yet; a
         # fresh netns inherits the machine's defaults): here, as the agent's /proc is read-only.
-        script = ('mount -t overlay overlay -o "$1" "$2" && '
-                  'echo 0 >/proc/sys/net/ipv4/conf/all/rp_filter && echo 0 >/proc/sys/net/ipv4/conf/default/rp_filter && '
-                  'echo ready && exec sleep infinity </dev/null >/dev/null 2>&1')  # fmt: skip
+        script = (
+            'mount -t overlay overlay -o "$1" "$2" && '
+            "echo 0 >/proc/sys/net/ipv4/conf/all/rp_filter && echo 0 >/proc/sys/net/ipv4/conf/default/rp_filter && "
+            "echo ready && exec sleep infinity </dev/null >/dev/null 2>&1"
+        )
         holder = await asyncio.create_subprocess_exec(
-            "setpriv", "--pdeathsig", "KILL", "unshare", "--net", "--uts", "--mount", "--propagation", "private",
-            "sh", "-c", script, "sh", await asyncio.to_thread(self._mount_options, vm), str(root),
-            env=self._env(), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        )  # fmt: skip
+            "setpriv",
+            "--pdeathsig",
+            "KILL",
+            "unshare",
+            "--net",
+            "--uts",
+            "--mount",
+            "--propagation",
+            "private",
+            "sh",
+            "-c",
+            script,
+            "sh",
+            await asyncio.to_thread(self._mount_options, vm),
+            str(root),
+            env=self._env(),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
         guest = Guest(vm, holder, self.netns_name(vm))
         self.guests[vm.moId] = guest
         try:
@@ -369,8 +426,11 @@ class NetnsBackend:
             host_end = f"v{num}-{i}"[:15]
             br = await self._bridge(dev.backing.deviceName if dev.backing and dev.backing.deviceName else "VM Network")
             up = bool(dev.connectable is None or dev.connectable.connected)
-            lines += [f"link add {host_end} type veth peer name {name} address {dev.macAddress.lower()} netns {pid}",
-                      f"link set {host_end} master {br}", f"link set {host_end} {'up' if up else 'down'}"]  # fmt: skip
+            lines += [
+                f"link add {host_end} type veth peer name {name} address {dev.macAddress.lower()} netns {pid}",
+                f"link set {host_end} master {br}",
+                f"link set {host_end} {'up' if up else 'down'}",
+            ]
             inside.append(f"link set {name} up")  # the guest's side of the cable: up, as a booted OS has it
             guest.links.append(host_end)
             guest.link_up.append(up)
@@ -385,8 +445,13 @@ class NetnsBackend:
         host_sock, guest_sock = socket.socketpair()
         try:
             fd = guest_sock.fileno()
-            agent = await asyncio.to_thread(sandbox.popen, spec, agent_command(self._runtime, vm.instance_uuid, fd),
-                                            pass_fds=(fd,), stdin=subprocess.DEVNULL)  # fmt: skip
+            agent = await asyncio.to_thread(
+                sandbox.popen,
+                spec,
+                agent_command(self._runtime, vm.instance_uuid, fd),
+                pass_fds=(fd,),
+                stdin=subprocess.DEVNULL,
+            )
         finally:
             guest_sock.close()
         guest.agent = agent
@@ -436,16 +501,22 @@ class NetnsBackend:
         Run in a thread of its own: a script may take minutes."""
         pid = guest.holder.pid
         root = self.root_of(guest.vm)
-        spec = sandbox.SandboxSpec(root=root, view=Path(f"/proc/{pid}/root") / root.relative_to("/"), cwd=request.cwd,
-                                   env=request.env, network=sandbox.Network.JOIN_CURRENT, enter=pid,
-                                   host_env={OWNER_ENV: self.prefix})  # fmt: skip
+        spec = sandbox.SandboxSpec(
+            root=root,
+            view=Path(f"/proc/{pid}/root") / root.relative_to("/"),
+            cwd=request.cwd,
+            env=request.env,
+            network=sandbox.Network.JOIN_CURRENT,
+            enter=pid,
+            host_env={OWNER_ENV: self.prefix},
+        )
         loop = asyncio.get_running_loop()
         done: asyncio.Future[sandbox.Completed] = loop.create_future()
 
         def work() -> None:
             try:
                 result = sandbox.run(spec, request.command, request.timeout, cancel)
-            except BaseException as e:  # noqa: BLE001 - handed to the loop
+            except BaseException as e:
                 # bound now: Python unbinds ``e`` when the except block ends, before the loop runs this
                 loop.call_soon_threadsafe(lambda exc=e: done.done() or done.set_exception(exc))
             else:
@@ -490,8 +561,11 @@ class NetnsBackend:
             return
         wanted = [bool(d.connectable is None or d.connectable.connected) for d in obj.nics()][: len(guest.links)]
         if wanted != guest.link_up:
-            changes = [f"link set {link} {'up' if up else 'down'}"
-                       for link, up, was in zip(guest.links, wanted, guest.link_up, strict=False) if up != was]  # fmt: skip
+            changes = [
+                f"link set {link} {'up' if up else 'down'}"
+                for link, up, was in zip(guest.links, wanted, guest.link_up, strict=False)
+                if up != was
+            ]
             guest.link_up = wanted
             if self._loop is not None:  # notifications may come from any thread: apply on the loop
                 self._loop.call_soon_threadsafe(self._spawn_link_change, changes)
@@ -553,8 +627,12 @@ def _run(args: list[str]) -> None:
 
 
 async def _run_async(args: list[str], check: bool = True, stdin: bytes | None = None) -> None:
-    proc = await asyncio.create_subprocess_exec(*args, stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
-                                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # fmt: skip
+    proc = await asyncio.create_subprocess_exec(
+        *args,
+        stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     _, err = await proc.communicate(stdin)
     if check and proc.returncode != 0:
         raise RuntimeError(f"{' '.join(args[:4])}: {err.decode(errors='replace').strip()}")
@@ -562,7 +640,9 @@ async def _run_async(args: list[str], check: bool = True, stdin: bytes | None = 
 
 async def _ip_batch(lines: list[str], netns: str, check: bool = True) -> None:
     if lines:
-        await _run_async(["ip", "-n", netns, "-force", "-batch", "-"], check=check, stdin=("\n".join(lines) + "\n").encode())
+        await _run_async(
+            ["ip", "-n", netns, "-force", "-batch", "-"], check=check, stdin=("\n".join(lines) + "\n").encode()
+        )
 
 
 async def _kill(proc: asyncio.subprocess.Process, sig: int = signal.SIGKILL) -> None:

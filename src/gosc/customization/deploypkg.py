@@ -52,9 +52,22 @@ from pathlib import Path, PurePosixPath
 from ..guest.guestpath import GuestRoot, opened
 
 __all__ = [
-    "DeployPkgError", "DeployPackage", "build", "read", "extract", "nics_txt", "parse_nics_txt",
-    "HEADER_SIZE", "SIGNATURE", "PAYLOAD_CAB", "PAYLOAD_ZIP", "PAYLOAD_TGZ",
-    "FLAG_SKIP_REBOOT", "FLAG_IGNORE_CLOUD_INIT", "FLAG_RAW_CLOUD_INIT", "DEFAULT_COMMAND",
+    "DEFAULT_COMMAND",
+    "FLAG_IGNORE_CLOUD_INIT",
+    "FLAG_RAW_CLOUD_INIT",
+    "FLAG_SKIP_REBOOT",
+    "HEADER_SIZE",
+    "PAYLOAD_CAB",
+    "PAYLOAD_TGZ",
+    "PAYLOAD_ZIP",
+    "SIGNATURE",
+    "DeployPackage",
+    "DeployPkgError",
+    "build",
+    "extract",
+    "nics_txt",
+    "parse_nics_txt",
+    "read",
 ]
 
 SIGNATURE = b"VMWAREDEPLOYPKG_"
@@ -211,8 +224,18 @@ def build(
     else:
         raise DeployPkgError(f"cannot build payload type {payload_type} (CAB is Windows-only)")
     header = _HEADER.pack(
-        SIGNATURE, MAJOR_VERSION, MINOR_VERSION, payload_type, flags, timeout, 0,
-        HEADER_SIZE + len(payload), HEADER_SIZE, len(payload), seed, cmd,
+        SIGNATURE,
+        MAJOR_VERSION,
+        MINOR_VERSION,
+        payload_type,
+        flags,
+        timeout,
+        0,
+        HEADER_SIZE + len(payload),
+        HEADER_SIZE,
+        len(payload),
+        seed,
+        cmd,
     )
     return header + payload
 

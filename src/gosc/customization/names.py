@@ -42,11 +42,14 @@ def needs_outside_value(gen: object, path: str) -> vmodl.MethodFault | None:
     from the user at deployment or from a generator application, and CustomizeGuest_Task
     has neither."""
     if isinstance(gen, C.UnknownNameGenerator):
-        return fault(vim.fault.IpHostnameGeneratorError,
-                     f"{path} is CustomizationUnknownName: the name must be given at deployment, "
-                     "and CustomizeGuest_Task has no way to ask for it")  # fmt: skip
+        return fault(
+            vim.fault.IpHostnameGeneratorError,
+            f"{path} is CustomizationUnknownName: the name must be given at deployment, "
+            "and CustomizeGuest_Task has no way to ask for it",
+        )
     if isinstance(gen, C.CustomNameGenerator):
-        return fault(vim.fault.IpHostnameGeneratorError,
-                     f"{path} is CustomizationCustomName, which needs a name generator application; "
-                     "none is configured in gosc")  # fmt: skip
+        return fault(
+            vim.fault.IpHostnameGeneratorError,
+            f"{path} is CustomizationCustomName, which needs a name generator application; none is configured in gosc",
+        )
     return None

@@ -77,9 +77,14 @@ def to_custcfg(spec: Any, vm: VmFacts, host_name: str, marker_id: str) -> CustCo
         primary.primary = True
     g = spec.globalIPSettings
     cfg = CustConfig(
-        hostname=host_name, nics=nics, marker_id=marker_id, post_gc_status=True, instance_id=vm.instance_uuid,
-        dns_servers=list(g.dnsServerList or []) or None, dns_suffixes=list(g.dnsSuffixList or []) or None,
-    )  # fmt: skip
+        hostname=host_name,
+        nics=nics,
+        marker_id=marker_id,
+        post_gc_status=True,
+        instance_id=vm.instance_uuid,
+        dns_servers=list(g.dnsServerList or []) or None,
+        dns_suffixes=list(g.dnsSuffixList or []) or None,
+    )
     cfg.dns_from_dhcp = not cfg.dns_servers and any(n.ipv4_dhcp for n in nics)
     if isinstance(ident, C.LinuxPrep):
         cfg.domainname = ident.domain or ""
@@ -114,9 +119,10 @@ def build_package(spec: Any, vm: VmFacts, host_name: str, config_params: list[An
         from . import sysprep
 
         files["sysprep.xml"] = (
-            sysprep.render_sysprep_text(ident) if isinstance(ident, C.SysprepText)
+            sysprep.render_sysprep_text(ident)
+            if isinstance(ident, C.SysprepText)
             else sysprep.render_unattend(spec, computer_name=host_name, macs=list(vm.macs))
-        )  # fmt: skip
+        )
     cfg = to_custcfg(spec, vm, host_name, marker)
     files["cust.cfg"] = custcfg.render(cfg).encode()
     files["nics.txt"] = deploypkg.nics_txt([n.mac for n in cfg.nics] or [m.lower() for m in vm.macs])
@@ -127,6 +133,8 @@ def build_package(spec: Any, vm: VmFacts, host_name: str, config_params: list[An
         if ident.userdata:
             files["userdata"] = ident.userdata.encode()
     if config_params:
-        files["guestinfo"] = json.dumps({o.key: "" if o.value is None else str(o.value) for o in config_params}).encode()
+        files["guestinfo"] = json.dumps(
+            {o.key: "" if o.value is None else str(o.value) for o in config_params}
+        ).encode()
     flags = deploypkg.FLAG_RAW_CLOUD_INIT if isinstance(ident, C.CloudinitPrep) else 0
     return deploypkg.build(files, flags=flags)

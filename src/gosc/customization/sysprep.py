@@ -198,13 +198,17 @@ def _computer_name(gen: object, path: str) -> Iterator[vmodl.MethodFault]:
     elif isinstance(gen, C.PrefixNameGenerator):
         base = gen.base or ""
         if len(base) >= MAX_COMPUTER_NAME:
-            yield invalid_argument(path, f"the prefix '{base}' leaves no room for a number in "
-                                                   f"a {MAX_COMPUTER_NAME}-character computer name")  # fmt: skip
+            yield invalid_argument(
+                path,
+                f"the prefix '{base}' leaves no room for a number in a {MAX_COMPUTER_NAME}-character computer name",
+            )
         elif base and not _COMPUTER_NAME.match(base):
             yield invalid_argument(path, f"the prefix '{base}' may contain only letters, digits and hyphens")
         elif base.isdigit() or not base:
-            yield invalid_argument(path, "the prefix needs a letter or a hyphen: a generated name "
-                                                   "of digits only is not a valid computer name")  # fmt: skip
+            yield invalid_argument(
+                path,
+                "the prefix needs a letter or a hyphen: a generated name of digits only is not a valid computer name",
+            )
     elif (outside := names.needs_outside_value(gen, path)) is not None:
         yield outside
     elif not isinstance(gen, C.VirtualMachineNameGenerator):
@@ -213,8 +217,10 @@ def _computer_name(gen: object, path: str) -> Iterator[vmodl.MethodFault]:
 
 def _password(pw: Any, path: str) -> Iterator[vmodl.MethodFault]:
     if pw is not None and not pw.plainText:
-        yield fault(vim.fault.CannotDecryptPasswords,
-                    f"{path} is encrypted; gosc accepts only plainText passwords (sent over TLS)")  # fmt: skip
+        yield fault(
+            vim.fault.CannotDecryptPasswords,
+            f"{path} is encrypted; gosc accepts only plainText passwords (sent over TLS)",
+        )
 
 
 def problems(ident: vim.vm.customization.Sysprep) -> Iterator[vmodl.MethodFault]:
@@ -226,21 +232,28 @@ def problems(ident: vim.vm.customization.Sysprep) -> Iterator[vmodl.MethodFault]
     else:
         yield from _computer_name(user.computerName, f"{p}.userData.computerName")
         if user.productId and not _PRODUCT_KEY.match(user.productId.strip()):
-            yield invalid_argument(f"{p}.userData.productId",
-                                   "a product key is five groups of five letters or digits: XXXXX-XXXXX-XXXXX-XXXXX-XXXXX")  # fmt: skip
+            yield invalid_argument(
+                f"{p}.userData.productId",
+                "a product key is five groups of five letters or digits: XXXXX-XXXXX-XXXXX-XXXXX-XXXXX",
+            )
     if gui is None:
         yield invalid_argument(f"{p}.guiUnattended", "a Sysprep identity needs guiUnattended")
     else:
         if time_zone_name(gui.timeZone) is None:
-            yield invalid_argument(f"{p}.guiUnattended.timeZone",
-                                   f"{gui.timeZone} is not a Microsoft time zone index (e.g. 4 Pacific, 35 Eastern, 85 GMT)")  # fmt: skip
+            yield invalid_argument(
+                f"{p}.guiUnattended.timeZone",
+                f"{gui.timeZone} is not a Microsoft time zone index (e.g. 4 Pacific, 35 Eastern, 85 GMT)",
+            )
         yield from _password(gui.password, f"{p}.guiUnattended.password")
         if gui.autoLogon:
             if gui.password is None:
-                yield invalid_argument(f"{p}.guiUnattended.password",
-                                       "autoLogon needs the administrator password it logs on with")  # fmt: skip
+                yield invalid_argument(
+                    f"{p}.guiUnattended.password", "autoLogon needs the administrator password it logs on with"
+                )
             if (gui.autoLogonCount or 0) < 1:
-                yield invalid_argument(f"{p}.guiUnattended.autoLogonCount", "autoLogon needs a logon count of at least 1")
+                yield invalid_argument(
+                    f"{p}.guiUnattended.autoLogonCount", "autoLogon needs a logon count of at least 1"
+                )
         elif (gui.autoLogonCount or 0) < 0:
             yield invalid_argument(f"{p}.guiUnattended.autoLogonCount", "a logon count cannot be negative")
     if idn is None:
@@ -267,7 +280,9 @@ def _identification(idn: Any, path: str) -> Iterator[vmodl.MethodFault]:
         if len(workgroup) > MAX_WORKGROUP:
             yield invalid_argument(f"{path}.joinWorkgroup", f"a workgroup name is at most {MAX_WORKGROUP} characters")
         elif _WORKGROUP_BAD.search(workgroup):
-            yield invalid_argument(f"{path}.joinWorkgroup", f"'{workgroup}' contains a character a workgroup name may not")
+            yield invalid_argument(
+                f"{path}.joinWorkgroup", f"'{workgroup}' contains a character a workgroup name may not"
+            )
         if getattr(idn, "domainOU", None):
             yield invalid_argument(f"{path}.domainOU", "domainOU goes with joinDomain, not with a workgroup")
         return
@@ -335,8 +350,15 @@ def _keyed(parent: ET.Element, tag: str, key: object, text: object) -> ET.Elemen
 
 
 def _component(settings: ET.Element, name: str) -> ET.Element:
-    return _sub(settings, "component", name=name, processorArchitecture=ARCH, publicKeyToken=PUBLIC_KEY_TOKEN,
-                language="neutral", versionScope="nonSxS")  # fmt: skip
+    return _sub(
+        settings,
+        "component",
+        name=name,
+        processorArchitecture=ARCH,
+        publicKeyToken=PUBLIC_KEY_TOKEN,
+        language="neutral",
+        versionScope="nonSxS",
+    )
 
 
 def _secret(parent: ET.Element, tag: str, value: str | None) -> None:
@@ -476,7 +498,7 @@ def render_unattend(spec: vim.vm.customization.Specification, *, computer_name: 
         _sub(auto, "LogonCount", max(1, int(gui.autoLogonCount or 1)))
         _secret(auto, "Password", password)
         _sub(auto, "Username", ADMINISTRATOR)
-    commands = [c for c in (ident.guiRunOnce.commandList or [])] if ident.guiRunOnce else []
+    commands = list(ident.guiRunOnce.commandList or []) if ident.guiRunOnce else []
     if commands:
         first = _sub(shell, "FirstLogonCommands")
         for i, cmd in enumerate(commands, start=1):
@@ -485,8 +507,13 @@ def render_unattend(spec: vim.vm.customization.Specification, *, computer_name: 
             _sub(sync, "Description", f"guiRunOnce command {i}")
             _sub(sync, "Order", i)
     oobe = _sub(shell, "OOBE")
-    for tag in ("HideEULAPage", "HideLocalAccountScreen", "HideOEMRegistrationScreen",
-                "HideOnlineAccountScreens", "HideWirelessSetupInOOBE"):  # fmt: skip
+    for tag in (
+        "HideEULAPage",
+        "HideLocalAccountScreen",
+        "HideOEMRegistrationScreen",
+        "HideOnlineAccountScreens",
+        "HideWirelessSetupInOOBE",
+    ):
         _sub(oobe, tag, True)
     _sub(oobe, "NetworkLocation", "Work")
     _sub(oobe, "ProtectYourPC", 3)

@@ -83,11 +83,22 @@ def _netmask(value: str | None) -> bool:
 # The abstract slots of a spec and the types that may fill them.  A body that names no
 # _typeName decodes to the slot's own (abstract) type, which says nothing to act on.
 IDENTITIES = (C.LinuxPrep, C.Sysprep, C.SysprepText, C.CloudinitPrep)
-NAME_GENERATORS = (C.FixedName, C.VirtualMachineNameGenerator, C.PrefixNameGenerator, C.UnknownNameGenerator,
-                   C.CustomNameGenerator)  # fmt: skip
+NAME_GENERATORS = (
+    C.FixedName,
+    C.VirtualMachineNameGenerator,
+    C.PrefixNameGenerator,
+    C.UnknownNameGenerator,
+    C.CustomNameGenerator,
+)
 IP_GENERATORS = (C.FixedIp, C.DhcpIpGenerator, C.UnknownIpGenerator, C.CustomIpGenerator, C.DisableIpV4)
-IPV6_GENERATORS = (C.FixedIpV6, C.DhcpIpV6Generator, C.AutoIpV6Generator, C.StatelessIpV6Generator,
-                   C.UnknownIpV6Generator, C.CustomIpV6Generator)  # fmt: skip
+IPV6_GENERATORS = (
+    C.FixedIpV6,
+    C.DhcpIpV6Generator,
+    C.AutoIpV6Generator,
+    C.StatelessIpV6Generator,
+    C.UnknownIpV6Generator,
+    C.CustomIpV6Generator,
+)
 OPTIONS = (C.LinuxOptions, C.WinOptions)
 
 
@@ -96,7 +107,9 @@ def abstract(value: object, path: str, allowed: tuple[type, ...]) -> vmodl.Metho
     if value is None or isinstance(value, allowed):
         return None
     names = ", ".join(wsdl_name(t) for t in allowed)
-    return invalid_type(path, f"{path} is a {wsdl_name(type(value))}, which is abstract: give its _typeName, one of {names}")
+    return invalid_type(
+        path, f"{path} is a {wsdl_name(type(value))}, which is abstract: give its _typeName, one of {names}"
+    )
 
 
 def problems(spec: vim.vm.customization.Specification, target: Target) -> Iterator[vmodl.MethodFault]:
@@ -104,7 +117,9 @@ def problems(spec: vim.vm.customization.Specification, target: Target) -> Iterat
     if isinstance(spec.identity, C.LinuxPrep):
         slots.append(abstract(spec.identity.hostName, "spec.identity.hostName", NAME_GENERATORS))
     elif isinstance(spec.identity, C.Sysprep) and spec.identity.userData is not None:
-        slots.append(abstract(spec.identity.userData.computerName, "spec.identity.userData.computerName", NAME_GENERATORS))
+        slots.append(
+            abstract(spec.identity.userData.computerName, "spec.identity.userData.computerName", NAME_GENERATORS)
+        )
     for i, m in enumerate(spec.nicSettingMap or []):
         path = f"spec.nicSettingMap[{i}].adapter"
         slots.append(abstract(m.adapter.ip, f"{path}.ip", IP_GENERATORS))
@@ -131,7 +146,9 @@ def validate(spec: vim.vm.customization.Specification, target: Target) -> None:
 
 
 def _uncustomizable(target: Target, why: str) -> vmodl.MethodFault:
-    return fault(vim.fault.UncustomizableGuest, f"{why} (guest {target.guest_id})", uncustomizableGuestOS=target.guest_id)
+    return fault(
+        vim.fault.UncustomizableGuest, f"{why} (guest {target.guest_id})", uncustomizableGuestOS=target.guest_id
+    )
 
 
 def _identity(spec: vim.vm.customization.Specification, target: Target) -> Iterator[vmodl.MethodFault]:
@@ -149,14 +166,20 @@ def _identity(spec: vim.vm.customization.Specification, target: Target) -> Itera
         if problem:
             yield invalid_argument("spec.identity.domain", problem)
         if ident.timeZone is not None and ident.timeZone not in host_zones():
-            yield invalid_argument("spec.identity.timeZone", f"'{ident.timeZone}' is not a time zone of the IANA database")
+            yield invalid_argument(
+                "spec.identity.timeZone", f"'{ident.timeZone}' is not a time zone of the IANA database"
+            )
         if getattr(ident, "password", None) is not None:
             yield from _password(ident.password, "spec.identity.password")
     elif isinstance(ident, C.CloudinitPrep):
         if len(ident.metadata.encode()) > MAX_CLOUDINIT:
-            yield invalid_argument("spec.identity.metadata", f"cloud-init metadata is larger than {MAX_CLOUDINIT} bytes")
+            yield invalid_argument(
+                "spec.identity.metadata", f"cloud-init metadata is larger than {MAX_CLOUDINIT} bytes"
+            )
         if ident.userdata and len(ident.userdata.encode()) > MAX_CLOUDINIT:
-            yield invalid_argument("spec.identity.userdata", f"cloud-init userdata is larger than {MAX_CLOUDINIT} bytes")
+            yield invalid_argument(
+                "spec.identity.userdata", f"cloud-init userdata is larger than {MAX_CLOUDINIT} bytes"
+            )
     elif isinstance(ident, C.Sysprep):
         from .sysprep import problems as sysprep_problems
 
@@ -185,8 +208,10 @@ def _name_generator(gen: object, path: str, *, windows: bool) -> Iterator[vmodl.
 
 def _password(pw: object, path: str) -> Iterator[vmodl.MethodFault]:
     if not pw.plainText:  # type: ignore[attr-defined]
-        yield fault(vim.fault.CannotDecryptPasswords,
-                    f"{path} is encrypted; gosc accepts only plainText passwords (sent over TLS)")  # fmt: skip
+        yield fault(
+            vim.fault.CannotDecryptPasswords,
+            f"{path} is encrypted; gosc accepts only plainText passwords (sent over TLS)",
+        )
 
 
 def _global_ip(spec: vim.vm.customization.Specification) -> Iterator[vmodl.MethodFault]:
@@ -214,7 +239,9 @@ def _nics(spec: vim.vm.customization.Specification, target: Target) -> Iterator[
     for i, m in enumerate(maps):
         path = f"spec.nicSettingMap[{i}]"
         if m.macAddress and m.macAddress.lower() not in target.macs:
-            yield invalid_argument(f"{path}.macAddress", f"'{m.macAddress}' is not the MAC of a NIC of {target.vm_name}")
+            yield invalid_argument(
+                f"{path}.macAddress", f"'{m.macAddress}' is not the MAC of a NIC of {target.vm_name}"
+            )
         yield from _adapter(m.adapter, f"{path}.adapter")
 
 
@@ -226,9 +253,11 @@ def _adapter(a: object, path: str) -> Iterator[vmodl.MethodFault]:
         if not _netmask(a.subnetMask):  # type: ignore[attr-defined]
             yield invalid_argument(f"{path}.subnetMask", f"'{a.subnetMask}' is not an IPv4 netmask")  # type: ignore[attr-defined]
     elif isinstance(ip, C.UnknownIpGenerator | C.CustomIpGenerator):
-        yield fault(vim.fault.IpHostnameGeneratorError,
-                    f"{path}.ip is {wsdl_name(type(ip))}, which needs an address from outside the spec; "
-                    "CustomizeGuest_Task has no way to ask for it")  # fmt: skip
+        yield fault(
+            vim.fault.IpHostnameGeneratorError,
+            f"{path}.ip is {wsdl_name(type(ip))}, which needs an address from outside the spec; "
+            "CustomizeGuest_Task has no way to ask for it",
+        )
     for i, gw in enumerate(a.gateway or []):  # type: ignore[attr-defined]
         if not _ipv4(gw):
             yield invalid_argument(f"{path}.gateway[{i}]", f"'{gw}' is not an IPv4 address")
@@ -240,12 +269,16 @@ def _adapter(a: object, path: str) -> Iterator[vmodl.MethodFault]:
         for i, gen in enumerate(v6.ip or []):
             if isinstance(gen, C.FixedIpV6):
                 if not _ipv6(gen.ipAddress):
-                    yield invalid_argument(f"{path}.ipV6Spec.ip[{i}].ipAddress", f"'{gen.ipAddress}' is not an IPv6 address")
+                    yield invalid_argument(
+                        f"{path}.ipV6Spec.ip[{i}].ipAddress", f"'{gen.ipAddress}' is not an IPv6 address"
+                    )
                 if not 1 <= gen.subnetMask <= 128:
                     yield invalid_argument(f"{path}.ipV6Spec.ip[{i}].subnetMask", "an IPv6 prefix length is 1 to 128")
             elif isinstance(gen, C.UnknownIpV6Generator | C.CustomIpV6Generator):
-                yield fault(vim.fault.IpHostnameGeneratorError,
-                            f"{path}.ipV6Spec.ip[{i}] needs an address from outside the spec")  # fmt: skip
+                yield fault(
+                    vim.fault.IpHostnameGeneratorError,
+                    f"{path}.ipV6Spec.ip[{i}] needs an address from outside the spec",
+                )
         for i, gw in enumerate(v6.gateway or []):
             if not _ipv6(gw):
                 yield invalid_argument(f"{path}.ipV6Spec.gateway[{i}]", f"'{gw}' is not an IPv6 address")

@@ -44,7 +44,8 @@ from typing import Any
 
 from . import introspect, rpc
 from .guestpath import GuestRoot
-from .sandbox import Completed, Outcome, SandboxSpec, run as run_local
+from .sandbox import Completed, Outcome, SandboxSpec
+from .sandbox import run as run_local
 from .states import DeployError, DeployState
 
 log = logging.getLogger(__name__)
@@ -78,8 +79,9 @@ class ToolsAgent:
 
     # ------------------------------------------------------------ lifecycle
 
-    def attach(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
-               boot: Callable[[], Any] | None = None) -> rpc.Endpoint:  # fmt: skip
+    def attach(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, boot: Callable[[], Any] | None = None
+    ) -> rpc.Endpoint:
         """Serve the channel.  ``boot`` (a coroutine function: a live guest's network and host
         name, which may ask the host) runs before the first heartbeat, so that a guest is
         up, as its files say, when the host sees its tools running."""
@@ -115,8 +117,9 @@ class ToolsAgent:
     def set_hostname_on_host(self, name: str) -> None:
         self.call_host_sync("guest.sethostname", name)
 
-    def run_on_host(self, spec: SandboxSpec, command: Sequence[str], timeout: float,
-                    cancel: threading.Event | None) -> Completed:  # fmt: skip
+    def run_on_host(
+        self, spec: SandboxSpec, command: Sequence[str], timeout: float, cancel: threading.Event | None
+    ) -> Completed:
         """A sandbox.Runner for a live guest: the host runs ``command`` in a script sandbox of
         this guest (its tree as /, its network, no capability), at ``spec.cwd`` with
         ``spec.env``; a cancel is passed on and the run's end awaited."""
@@ -282,7 +285,9 @@ class ToolsAgent:
 
     # ------------------------------------------------------------ deployment
 
-    async def _update_state(self, state: DeployState, code: DeployError = DeployError.SUCCESS, log_path: str = "", msg: str = "") -> None:
+    async def _update_state(
+        self, state: DeployState, code: DeployError = DeployError.SUCCESS, log_path: str = "", msg: str = ""
+    ) -> None:
         assert self.endpoint is not None
         text = f"{int(state)} {int(code)}"
         if log_path or msg:
@@ -324,8 +329,9 @@ class ToolsAgent:
             if guest.realpath(work).startswith(guest.realpath(IMC_DIR).rstrip("/") + "/"):
                 guest.rmtree(work)
 
-    async def _deploy_in(self, guest: GuestRoot, pkg: str, work: str,
-                         cancel: threading.Event) -> tuple[DeployError, str, str]:  # fmt: skip
+    async def _deploy_in(
+        self, guest: GuestRoot, pkg: str, work: str, cancel: threading.Event
+    ) -> tuple[DeployError, str, str]:
         """Extract and apply; (error code, log location, message) for the DONE state."""
         from ..customization import deploypkg
         from .deploy import apply_package
@@ -342,13 +348,18 @@ class ToolsAgent:
             # A live guest's script runs in the guest's network; its agent may not make the
             # sandbox itself: the host does (run_on_host).  A tree's runs here, without network.
             runner = self.run_on_host if self.live is not None else run_local
-            result = await asyncio.to_thread(apply_package, guest, pkg_root, report=self._gc_status_sync, cancel=cancel,
-                                             script_runner=runner)  # fmt: skip
+            result = await asyncio.to_thread(
+                apply_package, guest, pkg_root, report=self._gc_status_sync, cancel=cancel, script_runner=runner
+            )
             if result.error_code == 0 and self.live is not None:
                 try:
                     await self.live.apply_network(self.root)
                 except Exception as e:  # live apply errors are network errors to the host
-                    result.error_code, result.failure, result.message = int(DeployError.DEPLOY_FAILED), "network", str(e)
+                    result.error_code, result.failure, result.message = (
+                        int(DeployError.DEPLOY_FAILED),
+                        "network",
+                        str(e),
+                    )
             with contextlib.suppress(rpc.RpcError):
                 await self.report_guest_info()
         except (asyncio.CancelledError, rpc.RpcError):
@@ -357,7 +368,11 @@ class ToolsAgent:
             log.exception("deployment failed in %s", self.root)
             return DeployError.DEPLOY_FAILED, "", f"unknown: {type(e).__name__}: {e}"
         log_loc = "/" + str(result.log_path.relative_to(self.root)) if result.log_path else ""
-        return DeployError(result.error_code), log_loc, f"{result.failure}: {result.message}" if result.error_code else ""
+        return (
+            DeployError(result.error_code),
+            log_loc,
+            f"{result.failure}: {result.message}" if result.error_code else "",
+        )
 
     def _gc_status_sync(self, key: str, value: str) -> None:
         """Engine callback (runs in the engine's thread) for guestinfo.gc.status."""
@@ -377,4 +392,3 @@ _TCLO: dict[str, Callable[[ToolsAgent, bytes], Any]] = {
     "deployPkg.abort": ToolsAgent._abort,
     "network.start": ToolsAgent._network_start,
 }
-

@@ -32,8 +32,9 @@ from .runtime import guest_loader, tool_argv
 REPORT_SECONDS = 2.0
 
 
-async def run(root: Path, fd: int | None, path: str | None, vm_id: str | None = None,
-              tools_dir: str | None = None) -> int:  # fmt: skip
+async def run(
+    root: Path, fd: int | None, path: str | None, vm_id: str | None = None, tools_dir: str | None = None
+) -> int:
     if fd is not None:
         sock = socket.socket(fileno=fd)
         reader, writer = await asyncio.open_unix_connection(sock=sock)

@@ -12,12 +12,19 @@ from typing import Any
 
 from . import engine
 from .guestpath import GuestRoot, opened
-from .sandbox import Runner, run as run_local
+from .sandbox import Runner
+from .sandbox import run as run_local
 
 
-def apply_package(root: Path | GuestRoot, pkg_dir: Path | GuestRoot, *, dry_run: bool = False,
-                  report: engine.Report | None = None, cancel: threading.Event | None = None,
-                  script_runner: Runner = run_local) -> Any:  # fmt: skip
+def apply_package(
+    root: Path | GuestRoot,
+    pkg_dir: Path | GuestRoot,
+    *,
+    dry_run: bool = False,
+    report: engine.Report | None = None,
+    cancel: threading.Event | None = None,
+    script_runner: Runner = run_local,
+) -> Any:
     """Customize the tree at ``root`` from the package extracted in ``pkg_dir``; the result
     has ``error_code``, ``failure``, ``message``, ``log_path``, ``changes`` and ``diff``.
     ``script_runner``: how a custom script's sandbox runs (see gosc.guest.engine.apply)."""

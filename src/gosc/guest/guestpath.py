@@ -33,7 +33,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["GuestRoot", "GuestPathError", "Kind", "Staged", "opened", "MAX_HOPS"]
+__all__ = ["MAX_HOPS", "GuestPathError", "GuestRoot", "Kind", "Staged", "opened"]
 
 MAX_HOPS = 40  # the kernel's limit of symlinks followed in one lookup
 READ_LIMIT = 64 * 1024 * 1024  # no guest file the tools read is near this; a bigger one is hostile
@@ -59,11 +59,18 @@ class Kind(enum.Enum):
 
 
 _KIND_OF_ERRNO = {
-    errno.ENOENT: Kind.NOT_FOUND, errno.ELOOP: Kind.LOOP, errno.EXDEV: Kind.OUTSIDE,
-    errno.ENOTDIR: Kind.NOT_A_DIRECTORY, errno.EISDIR: Kind.IS_A_DIRECTORY, errno.EEXIST: Kind.EXISTS,
-    errno.ENOTEMPTY: Kind.NOT_EMPTY, errno.EACCES: Kind.DENIED, errno.EPERM: Kind.DENIED,
-    errno.EFBIG: Kind.TOO_LARGE, errno.EINVAL: Kind.INVALID,
-}  # fmt: skip
+    errno.ENOENT: Kind.NOT_FOUND,
+    errno.ELOOP: Kind.LOOP,
+    errno.EXDEV: Kind.OUTSIDE,
+    errno.ENOTDIR: Kind.NOT_A_DIRECTORY,
+    errno.EISDIR: Kind.IS_A_DIRECTORY,
+    errno.EEXIST: Kind.EXISTS,
+    errno.ENOTEMPTY: Kind.NOT_EMPTY,
+    errno.EACCES: Kind.DENIED,
+    errno.EPERM: Kind.DENIED,
+    errno.EFBIG: Kind.TOO_LARGE,
+    errno.EINVAL: Kind.INVALID,
+}
 
 
 class GuestPathError(OSError):
@@ -81,8 +88,11 @@ class GuestPathError(OSError):
         kind = _KIND_OF_ERRNO.get(err, Kind.OTHER)
         if kind is Kind.LOOP and final_nofollow:
             kind = Kind.SYMLINK
-        detail = {Kind.LOOP: "too many levels of symbolic links", Kind.OUTSIDE: "leads outside the guest root",
-                  Kind.SYMLINK: "is a symbolic link, which is not followed here"}.get(kind, os.strerror(err))
+        detail = {
+            Kind.LOOP: "too many levels of symbolic links",
+            Kind.OUTSIDE: "leads outside the guest root",
+            Kind.SYMLINK: "is a symbolic link, which is not followed here",
+        }.get(kind, os.strerror(err))
         return cls(kind, path, detail, err)
 
 
@@ -226,11 +236,11 @@ class GuestRoot:
     def _guest_path_of(self, fd: int) -> str:
         here = os.readlink(f"/proc/self/fd/{fd}")
         base = os.readlink(f"/proc/self/fd/{self._fd}").rstrip("/")
-        if here == base or here == "/" and not base:
+        if here == base or (here == "/" and not base):
             return "/"
         if not here.startswith(base + "/"):
             raise GuestPathError(Kind.OUTSIDE, here, "leads outside the guest root")
-        return here[len(base):]
+        return here[len(base) :]
 
     def realpath(self, path: str) -> str:
         """The guest-absolute path ``path`` resolves to, symlinks resolved inside the root;

@@ -189,9 +189,7 @@ def _networkd(guest: GuestRoot):  # type: ignore[no-untyped-def]
                 section = line.strip("[]")
             elif "=" in line and not line.startswith("#"):
                 k, _, val = (s.strip() for s in line.partition("="))
-                if section == "Match" and k == "MACAddress":
-                    key = val
-                elif section == "Match" and k == "Name" and not key:
+                if (section == "Match" and k == "MACAddress") or (section == "Match" and k == "Name" and not key):
                     key = val
                 elif section in ("Network", "Address") and k == "Address":
                     addrs.append(val)

@@ -70,8 +70,14 @@ def _lib() -> ctypes.CDLL:
         lib.crypt_rn.restype = ctypes.c_char_p
         lib.crypt_rn.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_void_p, ctypes.c_int]
         lib.crypt_gensalt_rn.restype = ctypes.c_char_p
-        lib.crypt_gensalt_rn.argtypes = [ctypes.c_char_p, ctypes.c_ulong, ctypes.c_char_p, ctypes.c_int,
-                                         ctypes.c_char_p, ctypes.c_int]  # fmt: skip
+        lib.crypt_gensalt_rn.argtypes = [
+            ctypes.c_char_p,
+            ctypes.c_ulong,
+            ctypes.c_char_p,
+            ctypes.c_int,
+            ctypes.c_char_p,
+            ctypes.c_int,
+        ]
     except (OSError, AttributeError) as e:
         raise CryptUnavailable(f"libxcrypt (libcrypt.so.1 with crypt_rn) is not available: {e}") from None
     return lib

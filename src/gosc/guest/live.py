@@ -49,9 +49,11 @@ from .guestpath import GuestRoot, opened
 
 log = logging.getLogger(__name__)
 
+
 class LiveGuest:
-    def __init__(self, root: Path, ip: Sequence[str] = ("ip",),
-                 set_hostname: Callable[[str], None] = socket.sethostname) -> None:  # fmt: skip
+    def __init__(
+        self, root: Path, ip: Sequence[str] = ("ip",), set_hostname: Callable[[str], None] = socket.sethostname
+    ) -> None:
         self.root = root
         self.ip = list(ip)  # how to run iproute2's ip (gosc.guest.runtime.tool_argv in the sandbox)
         self.set_hostname = set_hostname
@@ -63,8 +65,9 @@ class LiveGuest:
     def _ip_batch(self, lines: list[str]) -> None:
         if not lines:
             return
-        proc = subprocess.run([*self.ip, "-force", "-batch", "-"], input="\n".join(lines) + "\n", capture_output=True,
-                              text=True)  # fmt: skip
+        proc = subprocess.run(
+            [*self.ip, "-force", "-batch", "-"], input="\n".join(lines) + "\n", capture_output=True, text=True
+        )
         if proc.returncode != 0:
             errors = " ".join(proc.stderr.split())
             raise RuntimeError(f"ip: {errors or 'failed'}")
@@ -109,7 +112,11 @@ class LiveGuest:
 
     def links(self) -> dict[str, str]:
         """Live interface name -> MAC (lowercase), without lo."""
-        return {l["ifname"]: l.get("address", "").lower() for l in self._ip_json("link", "show") if l["ifname"] != "lo"}
+        return {
+            link["ifname"]: link.get("address", "").lower()
+            for link in self._ip_json("link", "show")
+            if link["ifname"] != "lo"
+        }
 
     # ------------------------------------------------------------ what the tools report
 
@@ -124,7 +131,9 @@ class LiveGuest:
                     continue
                 addrs.append(f"{a['local']}/{a['prefixlen']}")
                 dhcp = dhcp or bool(a.get("dynamic"))
-            nics.append({"name": link["ifname"], "mac": link.get("address", "").lower(), "ipAddress": addrs, "dhcp": dhcp})
+            nics.append(
+                {"name": link["ifname"], "mac": link.get("address", "").lower(), "ipAddress": addrs, "dhcp": dhcp}
+            )
         return {"hostName": socket.gethostname(), "nics": nics}
 
     # ------------------------------------------------------------ network.start (DHCP)
@@ -141,8 +150,10 @@ class LiveGuest:
             if dev is None or not nic["dhcp"]:
                 continue
             lease = dhcp_lease(dev, links[dev], timeout=timeout)
-            lines = [f"addr flush dev {dev} scope global",
-                     f"addr add {lease.address}/{lease.prefix} dev {dev} valid_lft {lease.seconds} preferred_lft {lease.seconds}"]  # fmt: skip
+            lines = [
+                f"addr flush dev {dev} scope global",
+                f"addr add {lease.address}/{lease.prefix} dev {dev} valid_lft {lease.seconds} preferred_lft {lease.seconds}",
+            ]
             if lease.router:
                 lines.append(f"route replace default via {lease.router} dev {dev}")
             self._ip_batch(lines)
@@ -247,6 +258,7 @@ def _routes_from_files(guest: GuestRoot, add: Callable[..., None]) -> None:
 
 # ---------------------------------------------------------------- a small DHCP client
 
+
 class Lease:
     def __init__(self, address: str, prefix: int, router: str | None, seconds: int, server: str) -> None:
         self.address, self.prefix, self.router, self.seconds, self.server = address, prefix, router, seconds, server
@@ -257,8 +269,23 @@ DISCOVER, OFFER, REQUEST, ACK, NAK = 1, 2, 3, 5, 6
 
 
 def _packet(xid: int, mac: bytes, msg_type: int, extra: list[tuple[int, bytes]]) -> bytes:
-    head = struct.pack("!BBBBIHH4s4s4s4s16s64s128s", 1, 1, 6, 0, xid, 0, 0x8000, b"\0" * 4, b"\0" * 4, b"\0" * 4,
-                       b"\0" * 4, mac.ljust(16, b"\0"), b"", b"")  # fmt: skip
+    head = struct.pack(
+        "!BBBBIHH4s4s4s4s16s64s128s",
+        1,
+        1,
+        6,
+        0,
+        xid,
+        0,
+        0x8000,
+        b"\0" * 4,
+        b"\0" * 4,
+        b"\0" * 4,
+        b"\0" * 4,
+        mac.ljust(16, b"\0"),
+        b"",
+        b"",
+    )
     opts = bytes([53, 1, msg_type]) + bytes([55, 4, 1, 3, 51, 54])  # ask: subnet, router, lease time, server id
     for code, value in extra:
         opts += bytes([code, len(value)]) + value
@@ -324,4 +351,6 @@ def dhcp_lease(dev: str, mac: str, timeout: float = 10.0) -> Lease:
     prefix = ipaddress.IPv4Network(f"0.0.0.0/{mask}").prefixlen
     router = socket.inet_ntoa(opts[3][:4]) if len(opts.get(3, b"")) >= 4 else None
     seconds = struct.unpack("!I", opts[51])[0] if len(opts.get(51, b"")) == 4 else 3600
-    return Lease(address, prefix, router, min(seconds, 0xFFFFFFFE), socket.inet_ntoa(server) if len(server) == 4 else "")
+    return Lease(
+        address, prefix, router, min(seconds, 0xFFFFFFFE), socket.inet_ntoa(server) if len(server) == 4 else ""
+    )

@@ -50,10 +50,39 @@ AGENT_CAPS = ("CAP_NET_ADMIN", "CAP_NET_RAW", "CAP_NET_BIND_SERVICE")  # address
 # tarfile/zipfile of deploy packages): their libraries are bound; the stdlib's others are
 # present but may miss theirs.  tests/security/test_live_agent.py checks the list.
 # ``_crypt`` is not imported: it names libcrypt.so.1, which gosc.guest.libxcrypt dlopens.
-AGENT_EXTENSIONS = ("_asyncio", "_bisect", "_blake2", "_bz2", "_contextvars", "_crypt", "_ctypes", "_datetime", "_hashlib",
-                    "_heapq", "_json", "_lzma", "_opcode", "_posixsubprocess", "_queue", "_random", "_sha512",
-                    "_socket", "_ssl", "_struct", "_typing", "_uuid", "_zoneinfo", "array", "binascii", "fcntl",
-                    "grp", "math", "pyexpat", "select", "zlib")  # fmt: skip
+AGENT_EXTENSIONS = (
+    "_asyncio",
+    "_bisect",
+    "_blake2",
+    "_bz2",
+    "_contextvars",
+    "_crypt",
+    "_ctypes",
+    "_datetime",
+    "_hashlib",
+    "_heapq",
+    "_json",
+    "_lzma",
+    "_opcode",
+    "_posixsubprocess",
+    "_queue",
+    "_random",
+    "_sha512",
+    "_socket",
+    "_ssl",
+    "_struct",
+    "_typing",
+    "_uuid",
+    "_zoneinfo",
+    "array",
+    "binascii",
+    "fcntl",
+    "grp",
+    "math",
+    "pyexpat",
+    "select",
+    "zlib",
+)
 THIRD_PARTY = ("yaml",)  # netplan files
 _LDD_LINE = re.compile(r"^\s*(?:(\S+) => )?(/\S+) \(0x[0-9a-f]+\)$")
 
@@ -76,8 +105,11 @@ class ToolsRuntime:
         dynload = Path(sysconfig.get_config_var("DESTSHARED") or stdlib / "lib-dynload")
         lib = f"{TOOLS_DIR}/lib"
         std_dest = f"{lib}/{stdlib.name}"
-        binds = [Bind(python, f"{TOOLS_DIR}/bin/python3"), Bind(Path(os.path.realpath(ip)), f"{TOOLS_DIR}/bin/ip"),
-                 Bind(stdlib, std_dest)]  # fmt: skip
+        binds = [
+            Bind(python, f"{TOOLS_DIR}/bin/python3"),
+            Bind(Path(os.path.realpath(ip)), f"{TOOLS_DIR}/bin/ip"),
+            Bind(stdlib, std_dest),
+        ]
         if dynload.parent != stdlib:  # a distribution that keeps it elsewhere: shown where PYTHONHOME expects it
             binds.append(Bind(dynload, f"{std_dest}/lib-dynload"))
         elfs = [python, Path(ip), *(p for m in AGENT_EXTENSIONS for p in dynload.glob(f"{m}.*.so"))]
@@ -127,18 +159,48 @@ def guest_loader(tools_dir: str = TOOLS_DIR) -> str:
 
 def agent_spec(runtime: ToolsRuntime, holder: int, root: Path, extra_env: dict[str, str]) -> SandboxSpec:
     """The live agent's sandbox: ``root`` is the guest tree in the holder's mount namespace."""
-    env = {"PATH": DEFAULT_PATH, "LANG": "C", "PYTHONHOME": TOOLS_DIR, "PYTHONPATH": f"{TOOLS_DIR}/site",
-           "PYTHONDONTWRITEBYTECODE": "1", **extra_env}  # fmt: skip
-    return SandboxSpec(root=root, view=Path(f"/proc/{holder}/root") / root.relative_to("/"), env=env,
-                       network=Network.JOIN_CURRENT, own_uts=False, userns=False, capabilities=AGENT_CAPS,
-                       enter=holder, tools_dir=TOOLS_DIR, ro_binds=runtime.binds, masks=runtime.masks,
-                       host_env=extra_env)  # fmt: skip
+    env = {
+        "PATH": DEFAULT_PATH,
+        "LANG": "C",
+        "PYTHONHOME": TOOLS_DIR,
+        "PYTHONPATH": f"{TOOLS_DIR}/site",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        **extra_env,
+    }
+    return SandboxSpec(
+        root=root,
+        view=Path(f"/proc/{holder}/root") / root.relative_to("/"),
+        env=env,
+        network=Network.JOIN_CURRENT,
+        own_uts=False,
+        userns=False,
+        capabilities=AGENT_CAPS,
+        enter=holder,
+        tools_dir=TOOLS_DIR,
+        ro_binds=runtime.binds,
+        masks=runtime.masks,
+        host_env=extra_env,
+    )
 
 
 def agent_command(runtime: ToolsRuntime, vm_id: str, fd: int) -> list[str]:
     """The agent's command line in its sandbox: the guest tree is its ``/``."""
-    return tool_argv(runtime.loader, "python3", "-B", "-S", "-m", "gosc.guest.agent_process", "--root", "/",
-                     "--vm-id", vm_id, "--fd", str(fd), "--tools-dir", TOOLS_DIR)  # fmt: skip
+    return tool_argv(
+        runtime.loader,
+        "python3",
+        "-B",
+        "-S",
+        "-m",
+        "gosc.guest.agent_process",
+        "--root",
+        "/",
+        "--vm-id",
+        vm_id,
+        "--fd",
+        str(fd),
+        "--tools-dir",
+        TOOLS_DIR,
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -74,15 +74,43 @@ from typing import Any
 
 from . import seccomp
 
-__all__ = ["Bind", "Completed", "Network", "Outcome", "Runner", "SandboxError", "SandboxFailure", "SandboxSpec",
-           "guest_path_of", "launch_count", "popen", "prepare", "run"]  # fmt: skip
+__all__ = [
+    "Bind",
+    "Completed",
+    "Network",
+    "Outcome",
+    "Runner",
+    "SandboxError",
+    "SandboxFailure",
+    "SandboxSpec",
+    "guest_path_of",
+    "launch_count",
+    "popen",
+    "prepare",
+    "run",
+]
 
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 OUTPUT_LIMIT = 1 << 20  # bytes of each of stdout and stderr that ``run`` keeps
 # Capabilities no guest program ever keeps: each one hands back the host.
-FORBIDDEN_CAPS = frozenset({"CAP_SYS_ADMIN", "CAP_SYS_PTRACE", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH",
-                            "CAP_SYS_MODULE", "CAP_SYS_RAWIO", "CAP_SETUID", "CAP_SETGID", "CAP_SETPCAP",
-                            "CAP_SYS_CHROOT", "CAP_MKNOD", "CAP_SYS_BOOT", "CAP_BPF", "CAP_PERFMON"})  # fmt: skip
+FORBIDDEN_CAPS = frozenset(
+    {
+        "CAP_SYS_ADMIN",
+        "CAP_SYS_PTRACE",
+        "CAP_DAC_OVERRIDE",
+        "CAP_DAC_READ_SEARCH",
+        "CAP_SYS_MODULE",
+        "CAP_SYS_RAWIO",
+        "CAP_SETUID",
+        "CAP_SETGID",
+        "CAP_SETPCAP",
+        "CAP_SYS_CHROOT",
+        "CAP_MKNOD",
+        "CAP_SYS_BOOT",
+        "CAP_BPF",
+        "CAP_PERFMON",
+    }
+)
 _CAP_NAME = re.compile(r"CAP_[A-Z_]+")
 
 
@@ -132,7 +160,12 @@ class SandboxSpec:
     host_env: Mapping[str, str] = field(default_factory=dict)  # nsenter's and bwrap's own, never the program's
 
     def __post_init__(self) -> None:
-        for path in (self.cwd, *(b.dest for b in self.ro_binds), *self.masks, *([self.tools_dir] if self.tools_dir else [])):
+        for path in (
+            self.cwd,
+            *(b.dest for b in self.ro_binds),
+            *self.masks,
+            *([self.tools_dir] if self.tools_dir else []),
+        ):
             if not path.startswith("/") or "\0" in path:
                 raise ValueError(f"{path!r} is not an absolute guest path")
         if any("\0" in t for t in (str(self.root), *self.env, *self.env.values(), self.hostname or "")):
@@ -153,8 +186,10 @@ class SandboxSpec:
 def bwrap() -> str:
     path = shutil.which("bwrap")
     if path is None:
-        raise SandboxError(SandboxFailure.NOT_INSTALLED,
-                           "bubblewrap (bwrap) is not installed on the gosc host: guest programs cannot run")  # fmt: skip
+        raise SandboxError(
+            SandboxFailure.NOT_INSTALLED,
+            "bubblewrap (bwrap) is not installed on the gosc host: guest programs cannot run",
+        )
     return path
 
 
@@ -242,8 +277,9 @@ def _make_mount_point(root: Path, guest_path: str, *, directory: bool) -> None:
             try:
                 nfd = os.open(name, flags, dir_fd=fd)
             except OSError as exc:  # ELOOP (a symlink) or ENOTDIR (a file)
-                raise SandboxError(SandboxFailure.BAD_MOUNT_POINT,
-                                   f"the guest's {guest_path} is not a directory ({exc.strerror})") from None  # fmt: skip
+                raise SandboxError(
+                    SandboxFailure.BAD_MOUNT_POINT, f"the guest's {guest_path} is not a directory ({exc.strerror})"
+                ) from None
             os.close(fd)
             fd = nfd
     finally:
@@ -252,11 +288,15 @@ def _make_mount_point(root: Path, guest_path: str, *, directory: bool) -> None:
 
 def _make_file(dir_fd: int, name: str, guest_path: str) -> None:
     try:
-        os.close(os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644, dir_fd=dir_fd))
+        os.close(
+            os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644, dir_fd=dir_fd)
+        )
     except FileExistsError:
         st = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
         if not stat.S_ISREG(st.st_mode):
-            raise SandboxError(SandboxFailure.BAD_MOUNT_POINT, f"the guest's {guest_path} is not a regular file") from None
+            raise SandboxError(
+                SandboxFailure.BAD_MOUNT_POINT, f"the guest's {guest_path} is not a regular file"
+            ) from None
 
 
 def popen(spec: SandboxSpec, command: Sequence[str], **kwargs: Any) -> subprocess.Popen[Any]:
@@ -284,8 +324,13 @@ def popen(spec: SandboxSpec, command: Sequence[str], **kwargs: Any) -> subproces
         filter_fd = None if spec.userns else _pipe_with(seccomp.program(), fds)
         args_fd = _pipe_with(b"".join(a.encode() + b"\0" for a in _options(spec, tmpfs_tmp, filter_fd)), fds)
         extra = tuple(kwargs.pop("pass_fds", ()))
-        return _LAUNCHER.popen([*exe, "--args", str(args_fd), "--", *command], env=dict(spec.host_env),
-                               start_new_session=True, pass_fds=(*fds, *extra), **kwargs)  # fmt: skip
+        return _LAUNCHER.popen(
+            [*exe, "--args", str(args_fd), "--", *command],
+            env=dict(spec.host_env),
+            start_new_session=True,
+            pass_fds=(*fds, *extra),
+            **kwargs,
+        )
     finally:
         for fd in fds:
             os.close(fd)
@@ -370,7 +415,9 @@ class _Launcher:
     long-lived thread gives exactly "dies with the server", kill -9 included."""
 
     def __init__(self) -> None:
-        self._jobs: queue.SimpleQueue[tuple[list[str], dict[str, Any], concurrent.futures.Future[Any]]] = queue.SimpleQueue()
+        self._jobs: queue.SimpleQueue[tuple[list[str], dict[str, Any], concurrent.futures.Future[Any]]] = (
+            queue.SimpleQueue()
+        )
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self.count = 0
@@ -389,7 +436,7 @@ class _Launcher:
             args, kwargs, done = self._jobs.get()
             try:
                 proc = subprocess.Popen(args, **kwargs)
-            except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
+            except BaseException as exc:
                 done.set_exception(exc)
             else:
                 self.count += 1

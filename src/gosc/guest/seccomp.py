@@ -31,18 +31,27 @@ CLONE_NEWUSER = 0x10000000
 
 # machine -> (AUDIT_ARCH, {name: number}, x32 bit)
 _ARCHES: dict[str, tuple[int, dict[str, int], int | None]] = {
-    "x86_64": (0xC000003E, {"clone": 56, "unshare": 272, "clone3": 435, "add_key": 248, "request_key": 249,
-                            "keyctl": 250}, 0x40000000),  # fmt: skip
-    "aarch64": (0xC00000B7, {"clone": 220, "unshare": 97, "clone3": 435, "add_key": 217, "request_key": 218,
-                             "keyctl": 219}, None),  # fmt: skip
+    "x86_64": (
+        0xC000003E,
+        {"clone": 56, "unshare": 272, "clone3": 435, "add_key": 248, "request_key": 249, "keyctl": 250},
+        0x40000000,
+    ),
+    "aarch64": (
+        0xC00000B7,
+        {"clone": 220, "unshare": 97, "clone3": 435, "add_key": 217, "request_key": 218, "keyctl": 219},
+        None,
+    ),
 }
 
 
 def program(machine: str | None = None) -> bytes:
     """The filter as bwrap reads it: an array of ``struct sock_filter``."""
     arch, nr, x32 = _ARCHES[machine or platform.machine()]
-    ops: list[tuple[int, int, str | None, str | None]] = [(_LD_ABS, _ARCH, None, None), (_JEQ, arch, None, "kill"),
-                                                          (_LD_ABS, _NR, None, None)]  # fmt: skip
+    ops: list[tuple[int, int, str | None, str | None]] = [
+        (_LD_ABS, _ARCH, None, None),
+        (_JEQ, arch, None, "kill"),
+        (_LD_ABS, _NR, None, None),
+    ]
     if x32 is not None:
         ops.append((_JGE, x32, "enosys", None))
     ops += [(_JEQ, nr[name], "eperm", None) for name in ("add_key", "request_key", "keyctl")]

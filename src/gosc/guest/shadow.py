@@ -21,14 +21,24 @@ from .guestpath import GuestRoot, opened
 from .libxcrypt import Method
 
 __all__ = [
-    "Account", "Method", "check", "verify", "hash_password", "method_for",
-    "read_account", "read_accounts", "update_shadow", "set_password", "expire_password",
+    "Account",
+    "Method",
+    "check",
     "days_since_epoch",
+    "expire_password",
+    "hash_password",
+    "method_for",
+    "read_account",
+    "read_accounts",
+    "set_password",
+    "update_shadow",
+    "verify",
 ]
 
 
-def hash_password(password: str, salt: str | None = None, *, method: Method = Method.SHA512,
-                  rounds: int | None = None) -> str:  # fmt: skip
+def hash_password(
+    password: str, salt: str | None = None, *, method: Method = Method.SHA512, rounds: int | None = None
+) -> str:
     """A hash of ``password`` in ``method``.  ``salt`` (SHA-crypt only) makes it
     reproducible, as ``openssl passwd -6 -salt SALT``; otherwise libxcrypt makes the
     setting with its default cost and fresh entropy."""
@@ -110,9 +120,7 @@ def read_accounts(root: Path | GuestRoot) -> list[Account]:
         if len(f) < 7 or not f[2].isdigit() or not f[3].isdigit():
             continue
         sh = shadow.get(f[0])
-        accounts.append(
-            Account(f[0], int(f[2]), int(f[3]), f[5], f[6], sh[1] if sh else None, sh[2] if sh else None)
-        )
+        accounts.append(Account(f[0], int(f[2]), int(f[3]), f[5], f[6], sh[1] if sh else None, sh[2] if sh else None))
     return accounts
 
 

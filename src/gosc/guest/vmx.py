@@ -66,9 +66,16 @@ class ScriptRequest:
             raise ValueError("malformed guest.script.run")
         cwd, env, command, timeout = d.get("cwd"), d.get("env"), d.get("command"), d.get("timeout")
         strings = [cwd, *(command or []), *(env or {}).keys(), *(env or {}).values()]
-        if (not isinstance(command, list) or not command or len(command) > SCRIPT_MAX_ARGS or not isinstance(env, dict)
-                or not all(isinstance(x, str) and "\0" not in x for x in strings) or not cwd.startswith("/")
-                or not isinstance(timeout, (int, float)) or not 0 < timeout <= SCRIPT_MAX_SECONDS):  # fmt: skip
+        if (
+            not isinstance(command, list)
+            or not command
+            or len(command) > SCRIPT_MAX_ARGS
+            or not isinstance(env, dict)
+            or not all(isinstance(x, str) and "\0" not in x for x in strings)
+            or not cwd.startswith("/")
+            or not isinstance(timeout, (int, float))
+            or not 0 < timeout <= SCRIPT_MAX_SECONDS
+        ):
             raise ValueError("malformed guest.script.run")
         return cls(cwd, dict(env), list(command), float(timeout))
 
@@ -184,5 +191,13 @@ class ToolsConnection:
             done = await host.run_script(request, cancel)
         finally:
             self._script_cancel = None
-        return rpc.ok(json.dumps({"outcome": done.outcome.value, "returncode": done.returncode,
-                                  "stdout": done.stdout, "stderr": done.stderr}))  # fmt: skip
+        return rpc.ok(
+            json.dumps(
+                {
+                    "outcome": done.outcome.value,
+                    "returncode": done.returncode,
+                    "stdout": done.stdout,
+                    "stderr": done.stderr,
+                }
+            )
+        )

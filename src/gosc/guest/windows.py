@@ -120,10 +120,14 @@ def _apply(guest: GuestRoot, pkg: GuestRoot, dry_run: bool) -> WindowsResult:
         before = redact(old.decode("utf-8", "replace")) if old is not None else ""
         after = redact(data.decode("utf-8", "replace"))
         rel = str(ANSWER_FILE)
-        result.diff = "".join(difflib.unified_diff(
-            before.splitlines(keepends=True), after.splitlines(keepends=True),
-            fromfile=f"a/{rel}" if old is not None else "/dev/null", tofile=f"b/{rel}",
-        ))  # fmt: skip
+        result.diff = "".join(
+            difflib.unified_diff(
+                before.splitlines(keepends=True),
+                after.splitlines(keepends=True),
+                fromfile=f"a/{rel}" if old is not None else "/dev/null",
+                tofile=f"b/{rel}",
+            )
+        )
         result.message = "dry run: nothing written"
         return result
 

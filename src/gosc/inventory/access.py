@@ -103,7 +103,12 @@ def _task_entity(ctx: CallContext, task: Any) -> ManagedEntity:
 
 
 def _event_entity(ctx: CallContext, event: Any) -> ManagedEntity:
-    for arg, attr in (("vm", "vm"), ("host", "host"), ("computeResource", "computeResource"), ("datacenter", "datacenter")):
+    for arg, attr in (
+        ("vm", "vm"),
+        ("host", "host"),
+        ("computeResource", "computeResource"),
+        ("datacenter", "datacenter"),
+    ):
         ref = getattr(getattr(event, arg, None), attr, None)
         if ref is not None:
             entity = ctx.si.entities.get(ref._moId)

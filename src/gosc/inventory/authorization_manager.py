@@ -101,8 +101,12 @@ class User:
 
     @classmethod
     def from_doc(cls, doc: dict[str, Any]) -> User:
-        return cls(doc["name"], doc["password_hash"], doc.get("full_name", ""),
-                   [Permission(**p) for p in doc.get("permissions", [])])  # fmt: skip
+        return cls(
+            doc["name"],
+            doc["password_hash"],
+            doc.get("full_name", ""),
+            [Permission(**p) for p in doc.get("permissions", [])],
+        )
 
 
 class AuthorizationManager(ManagedObject):
@@ -212,9 +216,11 @@ class AuthorizationManager(ManagedObject):
     def prop_roleList(self, ctx: CallContext) -> list[Any]:
         return [
             vim.AuthorizationManager.Role(
-                roleId=SYSTEM_ROLES.get(name, (1000 + i, None))[0], system=name in SYSTEM_ROLES, name=name,
-                info=vim.Description(label=name, summary=name), privilege=sorted(privs),
+                roleId=SYSTEM_ROLES.get(name, (1000 + i, None))[0],
+                system=name in SYSTEM_ROLES,
+                name=name,
+                info=vim.Description(label=name, summary=name),
+                privilege=sorted(privs),
             )
             for i, (name, privs) in enumerate(sorted(self.roles.items()))
-        ]  # fmt: skip
-
+        ]

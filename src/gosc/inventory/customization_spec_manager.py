@@ -13,8 +13,8 @@ other encrypted value stays what it is, and customizing with it is CannotDecrypt
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from collections.abc import Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cryptography.fernet import Fernet, InvalidToken
@@ -105,7 +105,11 @@ class CustomizationSpecManager(ManagedObject):
         names.check_name(item.info.name, "item.info.name")
         item.info.lastUpdateTime = now()
         item.info.changeVersion = str(int(item.info.changeVersion or 0) + 1)
-        item.info.type = "Windows" if isinstance(item.spec.identity, vim.vm.customization.Sysprep | vim.vm.customization.SysprepText) else "Linux"
+        item.info.type = (
+            "Windows"
+            if isinstance(item.spec.identity, vim.vm.customization.Sysprep | vim.vm.customization.SysprepText)
+            else "Linux"
+        )
         return item
 
     # ------------------------------------------------------------ API
@@ -124,7 +128,11 @@ class CustomizationSpecManager(ManagedObject):
 
     def CreateCustomizationSpec(self, ctx: CallContext, item: Any) -> None:
         if item.info.name in self.items:
-            raise fault(vim.fault.AlreadyExists, f"The customization specification '{item.info.name}' already exists.", name=item.info.name)
+            raise fault(
+                vim.fault.AlreadyExists,
+                f"The customization specification '{item.info.name}' already exists.",
+                name=item.info.name,
+            )
         item.info.changeVersion = None
         self.reveal_passwords(item.spec)
         self._save(self._stamp(item))
@@ -132,7 +140,10 @@ class CustomizationSpecManager(ManagedObject):
     def OverwriteCustomizationSpec(self, ctx: CallContext, item: Any) -> None:
         current = self._get(item.info.name)
         if item.info.changeVersion is not None and item.info.changeVersion != current.info.changeVersion:
-            raise fault(vim.fault.ConcurrentAccess, f"The customization specification '{item.info.name}' was changed by someone else.")
+            raise fault(
+                vim.fault.ConcurrentAccess,
+                f"The customization specification '{item.info.name}' was changed by someone else.",
+            )
         item.info.changeVersion = current.info.changeVersion
         self.reveal_passwords(item.spec)
         self._save(self._stamp(item))
@@ -146,7 +157,9 @@ class CustomizationSpecManager(ManagedObject):
         source = self._get(name)
         names.check_name(newName, "newName")
         if newName in self.items:
-            raise fault(vim.fault.AlreadyExists, f"The customization specification '{newName}' already exists.", name=newName)
+            raise fault(
+                vim.fault.AlreadyExists, f"The customization specification '{newName}' already exists.", name=newName
+            )
         doc = json_codec.to_store(source)
         copy = json_codec.from_store(doc, vim.CustomizationSpecItem)
         copy.info.name, copy.info.changeVersion = newName, None
@@ -156,15 +169,21 @@ class CustomizationSpecManager(ManagedObject):
         item = self._get(name)
         names.check_name(newName, "newName")
         if newName in self.items:
-            raise fault(vim.fault.AlreadyExists, f"The customization specification '{newName}' already exists.", name=newName)
+            raise fault(
+                vim.fault.AlreadyExists, f"The customization specification '{newName}' already exists.", name=newName
+            )
         self.DeleteCustomizationSpec(ctx, name)
         item.info.name = newName
         self._save(self._stamp(item))
 
     def IsGuestOsCustomizable(self, ctx: CallContext, guestId: str) -> bool:
         gid = guestId.lower()
-        return gid.startswith("windows") or gid.startswith("win") or any(f in gid for f in _LINUX_FAMILIES)
+        return gid.startswith(("windows", "win")) or any(f in gid for f in _LINUX_FAMILIES)
 
     def CheckCustomizationResources(self, ctx: CallContext, guestOs: str) -> None:
         if not self.IsGuestOsCustomizable(ctx, guestOs):
-            raise fault(vim.fault.UncustomizableGuest, f"Guest OS {guestOs} cannot be customized.", uncustomizableGuestOS=guestOs)
+            raise fault(
+                vim.fault.UncustomizableGuest,
+                f"Guest OS {guestOs} cannot be customized.",
+                uncustomizableGuestOS=guestOs,
+            )

@@ -19,13 +19,17 @@ from . import access
 from .base import CallContext, ManagedEntity, ManagedObject
 
 # Calls that work without a session, as on vCenter.
-_ANONYMOUS = frozenset({
-    ("ServiceInstance", "RetrieveServiceContent"), ("SessionManager", "Login"),
-    # Without a session these answer only what is readable anonymously
-    # (SessionManager.currentSession: unset); every other property lands in missingSet
-    # as NotAuthenticated. govmomi and pyVmomi decide to log in again from that.
-    ("PropertyCollector", "RetrieveProperties"), ("PropertyCollector", "RetrievePropertiesEx"),
-})
+_ANONYMOUS = frozenset(
+    {
+        ("ServiceInstance", "RetrieveServiceContent"),
+        ("SessionManager", "Login"),
+        # Without a session these answer only what is readable anonymously
+        # (SessionManager.currentSession: unset); every other property lands in missingSet
+        # as NotAuthenticated. govmomi and pyVmomi decide to log in again from that.
+        ("PropertyCollector", "RetrieveProperties"),
+        ("PropertyCollector", "RetrievePropertiesEx"),
+    }
+)
 
 
 def lookup(ctx: CallContext, type_name: str, moid: str) -> ManagedObject:

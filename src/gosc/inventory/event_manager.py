@@ -111,14 +111,17 @@ class _Filter:
                 return False
             if s.time.endTime is not None and e.createdTime > s.time.endTime:
                 return False
-        if self.users is not None and e.userName not in self.users:
-            return False
-        return True
+        return not (self.users is not None and e.userName not in self.users)
 
 
 def _entity_ids(e: Any) -> set[str]:
     ids = set()
-    for arg, attr in (("vm", "vm"), ("host", "host"), ("datacenter", "datacenter"), ("computeResource", "computeResource")):
+    for arg, attr in (
+        ("vm", "vm"),
+        ("host", "host"),
+        ("datacenter", "datacenter"),
+        ("computeResource", "computeResource"),
+    ):
         a = getattr(e, arg, None)
         if a is not None and getattr(a, attr, None) is not None:
             ids.add(getattr(a, attr)._moId)

@@ -15,7 +15,9 @@ if TYPE_CHECKING:
 class Folder(ManagedEntity):
     vim_type = vim.Folder
 
-    def __init__(self, si: ServiceInstance, moId: str, name: str, parent: ManagedEntity | None, child_type: list[str]) -> None:
+    def __init__(
+        self, si: ServiceInstance, moId: str, name: str, parent: ManagedEntity | None, child_type: list[str]
+    ) -> None:
         super().__init__(si, moId, name, parent)
         self.child_type = child_type
 

@@ -78,8 +78,10 @@ class GuestCustomizationManager(ManagedObject):
         if vm.power_state != "poweredOn":
             raise invalid_power_state(vm, "poweredOn")
         if not vm.tools_running:
-            raise fault(vim.fault.InvalidState,
-                        f"The operation is not allowed in the current state: VMware Tools is not running in {vm.name}.")  # fmt: skip
+            raise fault(
+                vim.fault.InvalidState,
+                f"The operation is not allowed in the current state: VMware Tools is not running in {vm.name}.",
+            )
 
     def _check_auth(self, auth: Any) -> None:
         if not isinstance(auth, vim.vm.guest.NamePasswordAuthentication):
@@ -88,11 +90,16 @@ class GuestCustomizationManager(ManagedObject):
     async def _login(self, vm: VirtualMachine, auth: Any) -> None:
         uid = await vm.tools.authenticate(auth.username, auth.password)
         if uid is None:
-            raise fault(vim.fault.InvalidGuestLogin, f"Failed to authenticate with the guest operating system of {vm.name} using the supplied credentials.")
+            raise fault(
+                vim.fault.InvalidGuestLogin,
+                f"Failed to authenticate with the guest operating system of {vm.name} using the supplied credentials.",
+            )
         if uid != 0:
-            raise fault(vim.fault.GuestPermissionDenied,
-                        f"Insufficient permissions in the guest operating system of {vm.name}: "
-                        f"customization needs a uid 0 account, '{auth.username}' has uid {uid}.")  # fmt: skip
+            raise fault(
+                vim.fault.GuestPermissionDenied,
+                f"Insufficient permissions in the guest operating system of {vm.name}: "
+                f"customization needs a uid 0 account, '{auth.username}' has uid {uid}.",
+            )
 
     def _target(self, vm: VirtualMachine) -> validation.Target:
         return validation.Target(
@@ -104,7 +111,9 @@ class GuestCustomizationManager(ManagedObject):
 
     def _name_taken(self, vm: VirtualMachine) -> Any:
         def taken(name: str) -> bool:
-            return any(o is not vm and o.guest_report.get("hostName", "").lower() == name.lower() for o in self.si.vms())
+            return any(
+                o is not vm and o.guest_report.get("hostName", "").lower() == name.lower() for o in self.si.vms()
+            )
 
         return taken
 
@@ -116,10 +125,13 @@ class GuestCustomizationManager(ManagedObject):
         self._check_auth(auth)
         self.si.task_manager.check_free(machine)
         return self.si.task_manager.submit(
-            ctx, machine, "CustomizeGuest_Task",
-            lambda task: self._customize(ctx, task, machine, auth, spec, list(configParams or [])), owner=self,
+            ctx,
+            machine,
+            "CustomizeGuest_Task",
+            lambda task: self._customize(ctx, task, machine, auth, spec, list(configParams or [])),
+            owner=self,
             cancelable=True,
-        )  # fmt: skip
+        )
 
     def _cancel(self, vm: VirtualMachine) -> None:
         """CancelTask on a customization: before the guest has it, the task stops at its
@@ -128,7 +140,9 @@ class GuestCustomizationManager(ManagedObject):
             t = asyncio.get_running_loop().create_task(vm.tools.call("deployPkg.abort"))
             t.add_done_callback(lambda done: done.exception())  # an already finished deployment is fine
 
-    async def _customize(self, ctx: CallContext, task: Task, vm: VirtualMachine, auth: Any, spec: Any, params: list[Any]) -> None:
+    async def _customize(
+        self, ctx: CallContext, task: Task, vm: VirtualMachine, auth: Any, spec: Any, params: list[Any]
+    ) -> None:
         task.cancel_hook = lambda: self._cancel(vm)
         spec = self.si.customization_spec_manager.reveal_passwords(spec)  # a spec read back from GetCustomizationSpec
         validation.validate(spec, self._target(vm))
@@ -144,15 +158,20 @@ class GuestCustomizationManager(ManagedObject):
         chain = task.info.eventChainId
         vm.set_customization_status("TOOLSDEPLOYPKG_PENDING")
         self.si.event_manager.post(
-            vim.event.CustomizationStartedEvent(userName=ctx.user, template=False,
-                                                fullFormattedMessage=f"Started customization of VM {vm.name}."),
-            vm=vm, chain_id=chain)  # fmt: skip
+            vim.event.CustomizationStartedEvent(
+                userName=ctx.user, template=False, fullFormattedMessage=f"Started customization of VM {vm.name}."
+            ),
+            vm=vm,
+            chain_id=chain,
+        )
         task.set_progress(10)
         self.running[vm.moId] = task
         try:
             report = await self._deploy(task, vm, pkg)
         except (rpc.RpcError, TimeoutError) as e:
-            report = DeployReport(f"{int(DeployState.DONE)} {int(DeployError.DEPLOY_FAILED)} @unknown: tools channel: {e}")
+            report = DeployReport(
+                f"{int(DeployState.DONE)} {int(DeployError.DEPLOY_FAILED)} @unknown: tools channel: {e}"
+            )
         finally:
             self.running.pop(vm.moId, None)
         self._finish(ctx, task, vm, report)
@@ -184,9 +203,15 @@ class GuestCustomizationManager(ManagedObject):
                     dev.connectable.connected = True
             vm.set_customization_status("TOOLSDEPLOYPKG_SUCCEEDED")
             self.si.event_manager.post(
-                vim.event.CustomizationSucceeded(userName=ctx.user, template=False, logLocation=log_location,
-                                                 fullFormattedMessage=f"Customization of VM {vm.name} succeeded."),
-                vm=vm, chain_id=chain)  # fmt: skip
+                vim.event.CustomizationSucceeded(
+                    userName=ctx.user,
+                    template=False,
+                    logLocation=log_location,
+                    fullFormattedMessage=f"Customization of VM {vm.name} succeeded.",
+                ),
+                vm=vm,
+                chain_id=chain,
+            )
             return
         event = failure_event(report)
         message = report.message or f"deployPkg error {int(report.code)}"
@@ -211,7 +236,9 @@ class GuestCustomizationManager(ManagedObject):
             try:
                 await machine.tools.call("network.start", timeout=60)
             except rpc.RpcError as e:
-                raise fault(vim.fault.CustomizationFault, f"Starting the guest network of {machine.name} failed: {e}") from None
+                raise fault(
+                    vim.fault.CustomizationFault, f"Starting the guest network of {machine.name} failed: {e}"
+                ) from None
 
         return self.si.task_manager.submit(ctx, machine, "StartGuestNetwork_Task", work, owner=self)
 
@@ -227,8 +254,9 @@ class GuestCustomizationManager(ManagedObject):
             try:
                 await machine.tools.call("deployPkg.abort")
             except rpc.RpcError as e:
-                raise fault(vim.fault.CustomizationFault, f"Aborting the customization of {machine.name} failed: {e}") from None
+                raise fault(
+                    vim.fault.CustomizationFault, f"Aborting the customization of {machine.name} failed: {e}"
+                ) from None
 
         # The customization task holds the VM: the abort must not wait for that lock.
         return self.si.task_manager.submit(ctx, machine, "AbortCustomization_Task", work, lock=False, owner=self)
-

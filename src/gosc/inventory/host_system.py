@@ -59,9 +59,14 @@ class HostSystem(ManagedEntity):
 
     def prop_summary(self, ctx: CallContext) -> Any:
         return vim.host.Summary(
-            host=self.ref, runtime=self.prop_runtime(ctx), overallStatus="green", rebootRequired=False,
-            config=vim.host.Summary.ConfigSummary(name=self.name, port=443, vmotionEnabled=False, faultToleranceEnabled=False),
-        )  # fmt: skip
+            host=self.ref,
+            runtime=self.prop_runtime(ctx),
+            overallStatus="green",
+            rebootRequired=False,
+            config=vim.host.Summary.ConfigSummary(
+                name=self.name, port=443, vmotionEnabled=False, faultToleranceEnabled=False
+            ),
+        )
 
     def to_doc(self) -> dict[str, Any]:
         return {"name": self.name}

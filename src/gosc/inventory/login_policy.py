@@ -95,7 +95,9 @@ class PasswordChecks:
         self._waiting += 1
         try:
             with self.hooks.marker(CHECKING_PREFIX) if self.hooks is not None else contextlib.nullcontext():
-                return bool(await asyncio.get_running_loop().run_in_executor(self._pool, self._check, verify, password, stored))
+                return bool(
+                    await asyncio.get_running_loop().run_in_executor(self._pool, self._check, verify, password, stored)
+                )
         finally:
             self._waiting -= 1
 
@@ -141,8 +143,12 @@ class Lockout:
         if len(account.failures) >= self.policy.max_failures:
             account.locked_until = now + self.policy.unlock_time
             account.failures = []
-            log.warning("user %s is locked for %.0f s after %d failed logins", user, self.policy.unlock_time,
-                        self.policy.max_failures)  # fmt: skip
+            log.warning(
+                "user %s is locked for %.0f s after %d failed logins",
+                user,
+                self.policy.unlock_time,
+                self.policy.max_failures,
+            )
         self._save(user, account)
 
     def succeeded(self, user: str) -> None:

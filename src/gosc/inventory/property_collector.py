@@ -144,14 +144,22 @@ def validate_spec(spec: Any, version: str) -> None:
         raise invalid_argument("spec.objectSet", "a filter spec needs at least one object")
     for i, ps in enumerate(spec.propSet or []):
         if not isinstance(ps.type, type) or not T.is_managed(ps.type):
-            raise fault(vmodl.fault.InvalidType, f"propSet[{i}].type is not a managed object type", argument=f"propSet[{i}].type")
+            raise fault(
+                vmodl.fault.InvalidType,
+                f"propSet[{i}].type is not a managed object type",
+                argument=f"propSet[{i}].type",
+            )
         for path in ps.pathSet or []:
             path_type(ps.type, path, version)
     names = _spec_names(spec)
     for ts in _all_traversals(spec):
         if isinstance(ts, PC.TraversalSpec):
             if not T.is_managed(ts.type):
-                raise fault(vmodl.fault.InvalidType, f"TraversalSpec {ts.name or ''} type is not a managed type", argument="type")
+                raise fault(
+                    vmodl.fault.InvalidType,
+                    f"TraversalSpec {ts.name or ''} type is not a managed type",
+                    argument="type",
+                )
             path_type(ts.type, ts.path, version)
         elif ts.name not in names:
             raise invalid_argument("selectSet.name", f"no TraversalSpec is named '{ts.name}'")
@@ -359,7 +367,6 @@ def coalesce(pending: list[tuple[Any, Any]]) -> list[tuple[Any, Any]]:
     return list(merged.values())
 
 
-
 class PropertyCollector(ManagedObject):
     vim_type = vmodl.query.PropertyCollector
 
@@ -501,22 +508,35 @@ class PropertyCollector(ManagedObject):
             now: dict[str, _Reported] = {}
             for snap in collect(ctx, f.spec, strict=False):
                 moid = snap.ref._moId
-                rep = _Reported(snap.ref, {p: fingerprint(v, version) for p, (v, _) in snap.values.items()},
-                                {p: fingerprint(e, version) for p, e in snap.missing.items()})  # fmt: skip
+                rep = _Reported(
+                    snap.ref,
+                    {p: fingerprint(v, version) for p, (v, _) in snap.values.items()},
+                    {p: fingerprint(e, version) for p, e in snap.missing.items()},
+                )
                 now[moid] = rep
                 old = before.get(moid)
                 if old is None:
                     changes = [PC.Change(name=p, op="assign", val=v) for p, (v, _) in snap.values.items()]
                     missing = [PC.MissingProperty(path=p, fault=e) for p, e in snap.missing.items()]
-                    out.append((f.ref, PC.ObjectUpdate(kind="enter", obj=snap.ref, changeSet=changes, missingSet=missing)))
+                    out.append(
+                        (f.ref, PC.ObjectUpdate(kind="enter", obj=snap.ref, changeSet=changes, missingSet=missing))
+                    )
                     continue
-                changes = [PC.Change(name=p, op="assign", val=snap.values[p][0])
-                           for p, fp in rep.values.items() if old.values.get(p) != fp]  # fmt: skip
+                changes = [
+                    PC.Change(name=p, op="assign", val=snap.values[p][0])
+                    for p, fp in rep.values.items()
+                    if old.values.get(p) != fp
+                ]
                 changes += [PC.Change(name=p, op="assign") for p in old.values if p not in rep.values]
-                missing = [PC.MissingProperty(path=p, fault=snap.missing[p])
-                           for p, fp in rep.missing.items() if old.missing.get(p) != fp]  # fmt: skip
+                missing = [
+                    PC.MissingProperty(path=p, fault=snap.missing[p])
+                    for p, fp in rep.missing.items()
+                    if old.missing.get(p) != fp
+                ]
                 if changes or missing:
-                    out.append((f.ref, PC.ObjectUpdate(kind="modify", obj=snap.ref, changeSet=changes, missingSet=missing)))
+                    out.append(
+                        (f.ref, PC.ObjectUpdate(kind="modify", obj=snap.ref, changeSet=changes, missingSet=missing))
+                    )
             for moid, old in before.items():
                 if moid not in now:
                     out.append((f.ref, PC.ObjectUpdate(kind="leave", obj=old.ref)))
@@ -551,9 +571,10 @@ class PropertyCollector(ManagedObject):
             return None
         state.version += 1
         return PC.UpdateSet(
-            version=str(state.version), truncated=False,
+            version=str(state.version),
+            truncated=False,
             filterSet=[PC.FilterUpdate(filter=fref, objectSet=objs) for fref, objs in by_filter.values()],
-        )  # fmt: skip
+        )
 
     def _check_version(self, state: SessionState, version: str | None) -> None:
         if not version:

@@ -65,15 +65,17 @@ class SearchIndex(ManagedObject):
         found = next((c for c in children_of(parent) if c.name == escape(name)), None)
         return found.ref if found is not None else None
 
-    def FindAllByUuid(self, ctx: CallContext, uuid: str, vmSearch: bool, datacenter: Any = None,
-                      instanceUuid: bool | None = None) -> list[Any]:  # fmt: skip
+    def FindAllByUuid(
+        self, ctx: CallContext, uuid: str, vmSearch: bool, datacenter: Any = None, instanceUuid: bool | None = None
+    ) -> list[Any]:
         if not vmSearch:
             return vim.ManagedEntity.Array()
         key = (lambda v: v.config.instanceUuid) if instanceUuid else (lambda v: v.config.uuid)
         return vim.ManagedEntity.Array([v.ref for v in self._vms(datacenter) if key(v).lower() == uuid.lower()])
 
-    def FindByUuid(self, ctx: CallContext, uuid: str, vmSearch: bool, datacenter: Any = None,
-                   instanceUuid: bool | None = None) -> Any:  # fmt: skip
+    def FindByUuid(
+        self, ctx: CallContext, uuid: str, vmSearch: bool, datacenter: Any = None, instanceUuid: bool | None = None
+    ) -> Any:
         found = self.FindAllByUuid(ctx, uuid, vmSearch, datacenter, instanceUuid)
         return found[0] if found else None
 
@@ -81,10 +83,13 @@ class SearchIndex(ManagedObject):
         if not vmSearch:
             return vim.ManagedEntity.Array()
         want = dnsName.lower()
-        return vim.ManagedEntity.Array([
-            v.ref for v in self._vms(datacenter)
-            if v.tools_running and v.guest_report.get("hostName", "").lower() in (want, want.split(".")[0])
-        ])  # fmt: skip
+        return vim.ManagedEntity.Array(
+            [
+                v.ref
+                for v in self._vms(datacenter)
+                if v.tools_running and v.guest_report.get("hostName", "").lower() in (want, want.split(".")[0])
+            ]
+        )
 
     def FindByDnsName(self, ctx: CallContext, dnsName: str, vmSearch: bool, datacenter: Any = None) -> Any:
         found = self.FindAllByDnsName(ctx, dnsName, vmSearch, datacenter)
@@ -93,10 +98,9 @@ class SearchIndex(ManagedObject):
     def FindAllByIp(self, ctx: CallContext, ip: str, vmSearch: bool, datacenter: Any = None) -> list[Any]:
         if not vmSearch:
             return vim.ManagedEntity.Array()
-        return vim.ManagedEntity.Array([
-            v.ref for v in self._vms(datacenter)
-            if v.tools_running and any(ip in n.ipAddress for n in v.guest_nics())
-        ])  # fmt: skip
+        return vim.ManagedEntity.Array(
+            [v.ref for v in self._vms(datacenter) if v.tools_running and any(ip in n.ipAddress for n in v.guest_nics())]
+        )
 
     def FindByIp(self, ctx: CallContext, ip: str, vmSearch: bool, datacenter: Any = None) -> Any:
         found = self.FindAllByIp(ctx, ip, vmSearch, datacenter)

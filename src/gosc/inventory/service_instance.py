@@ -33,11 +33,20 @@ from .view_manager import ViewManager
 from .virtual_machine import VirtualMachine, make_config
 
 ABOUT = {
-    "name": "VMware vCenter Server", "fullName": "VMware vCenter Server 9.1.0 build-0 (gosc)",
-    "vendor": "VMware, Inc.", "version": "9.1.0", "build": "0", "localeVersion": "INTL", "localeBuild": "000",
-    "osType": "linux-x64", "productLineId": "vpx", "apiType": "VirtualCenter", "apiVersion": "9.1.0.0",
-    "licenseProductName": "VMware VirtualCenter Server", "licenseProductVersion": "9.0",
-}  # fmt: skip
+    "name": "VMware vCenter Server",
+    "fullName": "VMware vCenter Server 9.1.0 build-0 (gosc)",
+    "vendor": "VMware, Inc.",
+    "version": "9.1.0",
+    "build": "0",
+    "localeVersion": "INTL",
+    "localeBuild": "000",
+    "osType": "linux-x64",
+    "productLineId": "vpx",
+    "apiType": "VirtualCenter",
+    "apiVersion": "9.1.0.0",
+    "licenseProductName": "VMware VirtualCenter Server",
+    "licenseProductVersion": "9.0",
+}
 
 # Entity kinds in the store, in the order they must be recreated (parents first).
 _ENTITY_KINDS = ("folder", "datacenter", "compute", "pool", "host", "vm")
@@ -72,7 +81,7 @@ class ServiceInstance(ManagedObject):
         self.view_manager = self.register(ViewManager(self))
         self.root_folder: Folder = self.register(
             Folder(self, "group-d1", "Datacenters", None, ["Folder", "Datacenter"])
-        )  # fmt: skip
+        )
 
     def _meta_uuid(self) -> str:
         for _, doc in self.store.load("meta"):
@@ -128,8 +137,15 @@ class ServiceInstance(ManagedObject):
     # ------------------------------------------------------------ building the inventory
 
     def create_folder(self, name: str, parent: Folder | None, child_type: list[str]) -> Folder:
-        f = self.register(Folder(self, self.new_moid("group-v" if "VirtualMachine" in child_type else "group-h"),
-                                 name, parent or self.root_folder, child_type))  # fmt: skip
+        f = self.register(
+            Folder(
+                self,
+                self.new_moid("group-v" if "VirtualMachine" in child_type else "group-h"),
+                name,
+                parent or self.root_folder,
+                child_type,
+            )
+        )
         self.save(f)
         return f
 
@@ -137,9 +153,12 @@ class ServiceInstance(ManagedObject):
         dc = Datacenter(self, self.new_moid("datacenter"), name, parent or self.root_folder)
         self.register(dc)
         dc.folders = {}
-        for kind, child_type in (("vm", ["Folder", "VirtualMachine", "VirtualApp"]),
-                                 ("host", ["Folder", "ComputeResource"]), ("datastore", ["Folder", "Datastore"]),
-                                 ("network", ["Folder", "Network"])):  # fmt: skip
+        for kind, child_type in (
+            ("vm", ["Folder", "VirtualMachine", "VirtualApp"]),
+            ("host", ["Folder", "ComputeResource"]),
+            ("datastore", ["Folder", "Datastore"]),
+            ("network", ["Folder", "Network"]),
+        ):
             f = Folder(self, self.new_moid("group-" + kind[0]), kind, dc, child_type)
             dc.folders[kind] = self.register(f)
         self.save(dc)
@@ -161,17 +180,40 @@ class ServiceInstance(ManagedObject):
         used = {m for vm in self.vms() for m in vm.macs()}
         while True:
             n = self.store.next_id("mac") + (int(self.instance_uuid[:4], 16) << 8)
-            mac = "00:50:56:%02x:%02x:%02x" % (0x80 | ((n >> 16) & 0x3F), (n >> 8) & 0xFF, n & 0xFF)
+            mac = f"00:50:56:{0x80 | ((n >> 16) & 0x3F):02x}:{(n >> 8) & 0xFF:02x}:{n & 0xFF:02x}"
             if mac not in used:
                 return mac
 
-    def create_vm(self, *, name: str, folder: Folder, host: HostSystem, pool: ResourcePool | None, guest_id: str,
-                  guest_full_name: str, nic_count: int, backend: str, tools_installed: bool, family: str,
-                  bios_uuid: str | None = None, extra: list[Any] | None = None) -> VirtualMachine:  # fmt: skip
+    def create_vm(
+        self,
+        *,
+        name: str,
+        folder: Folder,
+        host: HostSystem,
+        pool: ResourcePool | None,
+        guest_id: str,
+        guest_full_name: str,
+        nic_count: int,
+        backend: str,
+        tools_installed: bool,
+        family: str,
+        bios_uuid: str | None = None,
+        extra: list[Any] | None = None,
+    ) -> VirtualMachine:
         macs = [self.new_mac() for _ in range(nic_count)]
         config = make_config(name, guest_id, guest_full_name, macs, bios_uuid=bios_uuid, extra=extra)
-        vm = VirtualMachine(self, self.new_moid("vm"), name, folder, config=config, host=host, pool=pool,
-                            backend=backend, tools_installed=tools_installed, family=family)  # fmt: skip
+        vm = VirtualMachine(
+            self,
+            self.new_moid("vm"),
+            name,
+            folder,
+            config=config,
+            host=host,
+            pool=pool,
+            backend=backend,
+            tools_installed=tools_installed,
+            family=family,
+        )
         self.register(vm)
         vm.save()
         return vm
@@ -199,7 +241,9 @@ class ServiceInstance(ManagedObject):
         for vm in self.vms():
             status = vm.customization_info.customizationStatus if vm.customization_info else None
             if status in ("TOOLSDEPLOYPKG_PENDING", "TOOLSDEPLOYPKG_RUNNING"):
-                vm.set_customization_status("TOOLSDEPLOYPKG_FAILED", "interrupted: the server restarted during customization")
+                vm.set_customization_status(
+                    "TOOLSDEPLOYPKG_FAILED", "interrupted: the server restarted during customization"
+                )
             if vm.power_state == "poweredOn":
                 await vm.power_on()
 
@@ -218,11 +262,17 @@ class ServiceInstance(ManagedObject):
         if kind == "host":
             return HostSystem(self, moid, doc["name"], parent)  # type: ignore[arg-type]
         vm = VirtualMachine(
-            self, moid, doc["name"], parent,  # type: ignore[arg-type]
+            self,
+            moid,
+            doc["name"],
+            parent,  # type: ignore[arg-type]
             config=json_codec.from_store(doc["config"], vim.vm.ConfigInfo),
-            host=self.objects[doc["host"]], pool=self.objects.get(doc["pool"] or ""),  # type: ignore[arg-type]
-            backend=doc["backend"], tools_installed=doc["toolsInstalled"], family=doc["family"],
-        )  # fmt: skip
+            host=self.objects[doc["host"]],
+            pool=self.objects.get(doc["pool"] or ""),  # type: ignore[arg-type]
+            backend=doc["backend"],
+            tools_installed=doc["toolsInstalled"],
+            family=doc["family"],
+        )
         vm.power_state = doc["powerState"]
         vm.guest_report = doc.get("guestReport") or {"hostName": "", "nics": []}
         if doc.get("customizationInfo"):
@@ -275,9 +325,14 @@ class ServiceInstance(ManagedObject):
 
 
 def _kind_of(obj: ManagedObject) -> str:
-    for cls, kind in ((VirtualMachine, "vm"), (Folder, "folder"), (Datacenter, "datacenter"),
-                      (ComputeResource, "compute"), (ResourcePool, "pool"), (HostSystem, "host")):  # fmt: skip
+    for cls, kind in (
+        (VirtualMachine, "vm"),
+        (Folder, "folder"),
+        (Datacenter, "datacenter"),
+        (ComputeResource, "compute"),
+        (ResourcePool, "pool"),
+        (HostSystem, "host"),
+    ):
         if isinstance(obj, cls):
             return kind
     return ""
-

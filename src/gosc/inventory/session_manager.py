@@ -42,10 +42,18 @@ class Session:
 
     def to_vim(self) -> Any:
         return vim.UserSession(
-            key=self.key, userName=self.userName, fullName=self.fullName, loginTime=self.loginTime,
-            lastActiveTime=self.lastActiveTime, locale=self.locale, messageLocale=self.locale, extensionSession=False,
-            ipAddress=self.ipAddress, userAgent=self.userAgent, callCount=self.callCount,
-        )  # fmt: skip
+            key=self.key,
+            userName=self.userName,
+            fullName=self.fullName,
+            loginTime=self.loginTime,
+            lastActiveTime=self.lastActiveTime,
+            locale=self.locale,
+            messageLocale=self.locale,
+            extensionSession=False,
+            ipAddress=self.ipAddress,
+            userAgent=self.userAgent,
+            callCount=self.callCount,
+        )
 
 
 class SessionManager(ManagedObject):
@@ -86,21 +94,34 @@ class SessionManager(ManagedObject):
             raise invalid_login()
         self._expire()
         if sum(1 for s in self.sessions.values() if s.userName == user.name) >= self.policy.max_per_user:
-            raise invalid_login(f"User {user.name} already holds {self.policy.max_per_user} sessions, the most one user "
-                                "may hold; log out of unused sessions first.")  # fmt: skip
+            raise invalid_login(
+                f"User {user.name} already holds {self.policy.max_per_user} sessions, the most one user "
+                "may hold; log out of unused sessions first."
+            )
         s = Session(
-            token=secrets.token_hex(20), key=str(uuid.uuid4()), userName=user.name, fullName=user.full_name, loginTime=now(),
-            locale=locale or "en", ipAddress=ctx.client_ip, userAgent=ctx.user_agent,
-            last_active=self.si.clock.monotonic(), lastActiveTime=now(),
-        )  # fmt: skip
+            token=secrets.token_hex(20),
+            key=str(uuid.uuid4()),
+            userName=user.name,
+            fullName=user.full_name,
+            loginTime=now(),
+            locale=locale or "en",
+            ipAddress=ctx.client_ip,
+            userAgent=ctx.user_agent,
+            last_active=self.si.clock.monotonic(),
+            lastActiveTime=now(),
+        )
         self.sessions[s.token] = s
         ctx.session = s  # the codec reads it to send the session id back
         self.si.event_manager.post(
             vim.event.UserLoginSessionEvent(
-                userName=user.name, ipAddress=ctx.client_ip, userAgent=ctx.user_agent, locale=s.locale,
-                sessionId=s.key, fullFormattedMessage=f"User {user.name}@{ctx.client_ip} logged in as {ctx.user_agent}",
+                userName=user.name,
+                ipAddress=ctx.client_ip,
+                userAgent=ctx.user_agent,
+                locale=s.locale,
+                sessionId=s.key,
+                fullFormattedMessage=f"User {user.name}@{ctx.client_ip} logged in as {ctx.user_agent}",
             )
-        )  # fmt: skip
+        )
         return s.to_vim()
 
     def Logout(self, ctx: CallContext) -> None:
@@ -108,10 +129,12 @@ class SessionManager(ManagedObject):
             self.sessions.pop(ctx.session.token, None)
             self.si.event_manager.post(
                 vim.event.UserLogoutSessionEvent(
-                    userName=ctx.user, ipAddress=ctx.client_ip, sessionId=ctx.session.key,
+                    userName=ctx.user,
+                    ipAddress=ctx.client_ip,
+                    sessionId=ctx.session.key,
                     fullFormattedMessage=f"User {ctx.user}@{ctx.client_ip} logged out",
                 )
-            )  # fmt: skip
+            )
         ctx.session = None
 
     def TerminateSession(self, ctx: CallContext, sessionId: list[str]) -> None:
@@ -129,10 +152,12 @@ class SessionManager(ManagedObject):
             if self.sessions.pop(s.token, None) is not None:
                 self.si.event_manager.post(
                     vim.event.SessionTerminatedEvent(
-                        userName=ctx.user, sessionId=s.key, terminatedUsername=s.userName,
+                        userName=ctx.user,
+                        sessionId=s.key,
+                        terminatedUsername=s.userName,
                         fullFormattedMessage=f"A session for user '{s.userName}' has stopped",
                     )
-                )  # fmt: skip
+                )
 
     def SessionIsActive(self, ctx: CallContext, sessionID: str, userName: str) -> bool:
         self._expire()

@@ -68,9 +68,13 @@ class TaskManager(ManagedObject):
             if info.state in ("queued", "running"):
                 if info.state == "queued":
                     info.startTime = now()
-                task.fail(fault(vmodl.fault.SystemError,
-                                "The task was interrupted: the server restarted while it was running.",
-                                reason="server restart"))  # fmt: skip
+                task.fail(
+                    fault(
+                        vmodl.fault.SystemError,
+                        "The task was interrupted: the server restarted while it was running.",
+                        reason="server restart",
+                    )
+                )
 
     def _retain(self, task: Task) -> None:
         self.si.register(task)
@@ -110,12 +114,19 @@ class TaskManager(ManagedObject):
             self.check_free(entity)
         moid = self.si.new_moid("task")
         info = vim.TaskInfo(
-            key=moid, task=vim.Task(moid), descriptionId=description_id(owner or entity, method),
+            key=moid,
+            task=vim.Task(moid),
+            descriptionId=description_id(owner or entity, method),
             name=VmomiSupport.GetWsdlMethod(T.VIM_NS, method),
-            entity=entity.ref, entityName=entity.name, state="queued", cancelled=False, cancelable=cancelable,
-            reason=vim.TaskReasonUser(userName=ctx.user), queueTime=now(),
+            entity=entity.ref,
+            entityName=entity.name,
+            state="queued",
+            cancelled=False,
+            cancelable=cancelable,
+            reason=vim.TaskReasonUser(userName=ctx.user),
+            queueTime=now(),
             eventChainId=self.si.event_manager.new_chain_id(),
-        )  # fmt: skip
+        )
         task = Task(self.si, moid, info)
         self._retain(task)
         task.save()
@@ -131,8 +142,11 @@ class TaskManager(ManagedObject):
         except vmodl.MethodFault as f:
             task.fail(f)
         except asyncio.CancelledError:
-            task.fail(fault(vmodl.fault.RequestCanceled, "The task was canceled by a user.") if task.info.cancelled
-                      else system_error("server shutting down"))  # fmt: skip
+            task.fail(
+                fault(vmodl.fault.RequestCanceled, "The task was canceled by a user.")
+                if task.info.cancelled
+                else system_error("server shutting down")
+            )
             raise
         except Exception as e:  # a bug must still end the task, never leave it running
             log.exception("task %s (%s) failed", task.moId, task.info.descriptionId)

@@ -55,8 +55,9 @@ class View(ManagedObject):
 class ContainerView(View):
     vim_type = vim.view.ContainerView
 
-    def __init__(self, si: ServiceInstance, moId: str, owner: str, container: ManagedEntity,
-                 types: list[type], recursive: bool) -> None:  # fmt: skip
+    def __init__(
+        self, si: ServiceInstance, moId: str, owner: str, container: ManagedEntity, types: list[type], recursive: bool
+    ) -> None:
         super().__init__(si, moId, owner)
         self.container_obj = container
         self.types = types
@@ -111,10 +112,13 @@ class ListView(View):
 
     def prop_view(self, ctx: CallContext) -> list[Any]:
         # What the caller may not read is left out, as in a ContainerView.
-        return T.ManagedObject.Array([r for r in self.refs if (o := self.si.objects.get(r._moId)) is not None
-                                      and access.visible(ctx, o)])  # fmt: skip
+        return T.ManagedObject.Array(
+            [r for r in self.refs if (o := self.si.objects.get(r._moId)) is not None and access.visible(ctx, o)]
+        )
 
-    def ModifyListView(self, ctx: CallContext, add: list[Any] | None = None, remove: list[Any] | None = None) -> list[Any]:
+    def ModifyListView(
+        self, ctx: CallContext, add: list[Any] | None = None, remove: list[Any] | None = None
+    ) -> list[Any]:
         self._own(ctx)
         unresolved = self._add(add or [])
         gone = {r._moId for r in remove or []}
@@ -157,9 +161,13 @@ class ViewManager(ManagedObject):
 
     def prop_viewList(self, ctx: CallContext) -> list[Any]:
         key = ctx.session.key if ctx.session else None
-        return vim.view.View.Array([o.ref for o in list(self.si.objects.values()) if isinstance(o, View) and o.owner == key])
+        return vim.view.View.Array(
+            [o.ref for o in list(self.si.objects.values()) if isinstance(o, View) and o.owner == key]
+        )
 
-    def CreateContainerView(self, ctx: CallContext, container: Any, recursive: bool, type: list[Any] | None = None) -> Any:
+    def CreateContainerView(
+        self, ctx: CallContext, container: Any, recursive: bool, type: list[Any] | None = None
+    ) -> Any:
         target = self.si.objects.get(container._moId)
         if target is None:
             raise not_found(container)

@@ -40,8 +40,15 @@ def invalid_power_state(vm: VirtualMachine, requested: str | None) -> vmodl.Meth
     )
 
 
-def make_config(name: str, guest_id: str, guest_full_name: str, macs: list[str], *, bios_uuid: str | None = None,
-                extra: list[Any] | None = None) -> Any:  # fmt: skip
+def make_config(
+    name: str,
+    guest_id: str,
+    guest_full_name: str,
+    macs: list[str],
+    *,
+    bios_uuid: str | None = None,
+    extra: list[Any] | None = None,
+) -> Any:
     nics = [
         vim.vm.device.VirtualVmxnet3(
             key=4000 + i,
@@ -59,19 +66,39 @@ def make_config(name: str, guest_id: str, guest_full_name: str, macs: list[str],
         for i, mac in enumerate(macs)
     ]
     return vim.vm.ConfigInfo(
-        name=name, guestId=guest_id, guestFullName=guest_full_name, version="vmx-21",
-        uuid=bios_uuid or str(uuid.uuid4()), instanceUuid=str(uuid.uuid4()), template=False,
-        changeVersion=now().isoformat(), modified=now(), createDate=now(),
+        name=name,
+        guestId=guest_id,
+        guestFullName=guest_full_name,
+        version="vmx-21",
+        uuid=bios_uuid or str(uuid.uuid4()),
+        instanceUuid=str(uuid.uuid4()),
+        template=False,
+        changeVersion=now().isoformat(),
+        modified=now(),
+        createDate=now(),
         hardware=vim.vm.VirtualHardware(numCPU=2, numCoresPerSocket=1, memoryMB=2048, device=nics),
-        extraConfig=extra or [], files=vim.vm.FileInfo(vmPathName=f"[datastore1] {name}/{name}.vmx"),
-    )  # fmt: skip
+        extraConfig=extra or [],
+        files=vim.vm.FileInfo(vmPathName=f"[datastore1] {name}/{name}.vmx"),
+    )
 
 
 class VirtualMachine(ManagedEntity):
     vim_type = vim.VirtualMachine
 
-    def __init__(self, si: ServiceInstance, moId: str, name: str, parent: Folder, *, config: Any, host: HostSystem,
-                 pool: ResourcePool | None, backend: str, tools_installed: bool, family: str) -> None:  # fmt: skip
+    def __init__(
+        self,
+        si: ServiceInstance,
+        moId: str,
+        name: str,
+        parent: Folder,
+        *,
+        config: Any,
+        host: HostSystem,
+        pool: ResourcePool | None,
+        backend: str,
+        tools_installed: bool,
+        family: str,
+    ) -> None:
         super().__init__(si, moId, name, parent)
         self.config = config
         self.host = host
@@ -115,12 +142,17 @@ class VirtualMachine(ManagedEntity):
 
     def to_doc(self) -> dict[str, Any]:
         return {
-            "name": self.name, "host": self.host.moId, "pool": self.pool.moId if self.pool else None,
-            "config": json_codec.to_store(self.config), "powerState": self.power_state,
+            "name": self.name,
+            "host": self.host.moId,
+            "pool": self.pool.moId if self.pool else None,
+            "config": json_codec.to_store(self.config),
+            "powerState": self.power_state,
             "backend": self.backend,
-            "toolsInstalled": self.tools_installed, "family": self.family, "guestReport": self.guest_report,
+            "toolsInstalled": self.tools_installed,
+            "family": self.family,
+            "guestReport": self.guest_report,
             "customizationInfo": json_codec.to_store(self.customization_info),
-        }  # fmt: skip
+        }
 
     def save(self) -> None:
         self.si.save(self)
@@ -144,11 +176,22 @@ class VirtualMachine(ManagedEntity):
 
     def prop_runtime(self, ctx: CallContext) -> Any:
         return vim.vm.RuntimeInfo(
-            host=self.host.ref, connectionState="connected", powerState=self.power_state, bootTime=self.boot_time,
-            toolsInstallerMounted=False, faultToleranceState="notConfigured", consolidationNeeded=False,
-            onlineStandby=False, numMksConnections=0, paused=False, snapshotInBackground=False,
-            instantCloneFrozen=False, suspendInterval=0, maxCpuUsage=4000, maxMemoryUsage=2048,
-        )  # fmt: skip
+            host=self.host.ref,
+            connectionState="connected",
+            powerState=self.power_state,
+            bootTime=self.boot_time,
+            toolsInstallerMounted=False,
+            faultToleranceState="notConfigured",
+            consolidationNeeded=False,
+            onlineStandby=False,
+            numMksConnections=0,
+            paused=False,
+            snapshotInBackground=False,
+            instantCloneFrozen=False,
+            suspendInterval=0,
+            maxCpuUsage=4000,
+            maxMemoryUsage=2048,
+        )
 
     def _tools_status(self) -> tuple[str, str]:
         if not self.tools_installed:
@@ -164,17 +207,28 @@ class VirtualMachine(ManagedEntity):
             rep = reported.get(dev.macAddress, {})
             cidrs = [a for a in rep.get("ipAddress", []) if a]
             ips = [c.split("/")[0] for c in cidrs]
-            out.append(vim.vm.GuestInfo.NicInfo(
-                network=dev.backing.deviceName if dev.backing else None, macAddress=dev.macAddress,
-                connected=bool(dev.connectable and dev.connectable.connected), deviceConfigId=dev.key,
-                ipAddress=ips,
-                ipConfig=vim.net.IpConfigInfo(ipAddress=[
-                    vim.net.IpConfigInfo.IpAddress(
-                        ipAddress=c.split("/")[0], prefixLength=int(c.split("/")[1]) if "/" in c else 32,
-                        state="preferred", origin="dhcp" if rep.get("dhcp") else "manual")
-                    for c in cidrs
-                ]) if cidrs else None,
-            ))  # fmt: skip
+            out.append(
+                vim.vm.GuestInfo.NicInfo(
+                    network=dev.backing.deviceName if dev.backing else None,
+                    macAddress=dev.macAddress,
+                    connected=bool(dev.connectable and dev.connectable.connected),
+                    deviceConfigId=dev.key,
+                    ipAddress=ips,
+                    ipConfig=vim.net.IpConfigInfo(
+                        ipAddress=[
+                            vim.net.IpConfigInfo.IpAddress(
+                                ipAddress=c.split("/")[0],
+                                prefixLength=int(c.split("/")[1]) if "/" in c else 32,
+                                state="preferred",
+                                origin="dhcp" if rep.get("dhcp") else "manual",
+                            )
+                            for c in cidrs
+                        ]
+                    )
+                    if cidrs
+                    else None,
+                )
+            )
         return out
 
     def primary_ip(self, nics: list[Any]) -> str | None:
@@ -189,39 +243,61 @@ class VirtualMachine(ManagedEntity):
         running = self.tools_running
         nics = self.guest_nics() if running else []
         return vim.vm.GuestInfo(
-            toolsStatus=tools_status, toolsRunningStatus=running_status,
+            toolsStatus=tools_status,
+            toolsRunningStatus=running_status,
             toolsVersionStatus="guestToolsCurrent" if self.tools_installed else "guestToolsNotInstalled",
             toolsVersionStatus2="guestToolsCurrent" if self.tools_installed else "guestToolsNotInstalled",
             toolsVersion=TOOLS_VERSION if self.tools_installed else "0",
             toolsInstallType="guestToolsTypeOpenVMTools" if self.tools_installed else None,
-            guestId=self.config.guestId, guestFamily=GUEST_FAMILY.get(self.family, "linuxGuest"),
+            guestId=self.config.guestId,
+            guestFamily=GUEST_FAMILY.get(self.family, "linuxGuest"),
             guestFullName=self.config.guestFullName,
             hostName=self.guest_report.get("hostName") or None if running else None,
-            ipAddress=self.primary_ip(nics), net=nics,
-            guestState="running" if running else "notRunning", appHeartbeatStatus="appStatusGray",
-            guestKernelCrashed=False, guestOperationsReady=running, interactiveGuestOperationsReady=False,
-            guestStateChangeSupported=running, hwVersion=self.config.version,
+            ipAddress=self.primary_ip(nics),
+            net=nics,
+            guestState="running" if running else "notRunning",
+            appHeartbeatStatus="appStatusGray",
+            guestKernelCrashed=False,
+            guestOperationsReady=running,
+            interactiveGuestOperationsReady=False,
+            guestStateChangeSupported=running,
+            hwVersion=self.config.version,
             customizationInfo=self.customization_info,
-        )  # fmt: skip
+        )
 
     def prop_summary(self, ctx: CallContext) -> Any:
         guest = self.prop_guest(ctx)
         return vim.vm.Summary(
-            vm=self.ref, runtime=self.prop_runtime(ctx),
+            vm=self.ref,
+            runtime=self.prop_runtime(ctx),
             guest=vim.vm.Summary.GuestSummary(
-                guestId=guest.guestId, guestFullName=guest.guestFullName, toolsStatus=guest.toolsStatus,
-                toolsVersionStatus=guest.toolsVersionStatus, toolsVersionStatus2=guest.toolsVersionStatus2,
-                toolsRunningStatus=guest.toolsRunningStatus, hostName=guest.hostName, ipAddress=guest.ipAddress,
-                hwVersion=self.config.version),
+                guestId=guest.guestId,
+                guestFullName=guest.guestFullName,
+                toolsStatus=guest.toolsStatus,
+                toolsVersionStatus=guest.toolsVersionStatus,
+                toolsVersionStatus2=guest.toolsVersionStatus2,
+                toolsRunningStatus=guest.toolsRunningStatus,
+                hostName=guest.hostName,
+                ipAddress=guest.ipAddress,
+                hwVersion=self.config.version,
+            ),
             config=vim.vm.Summary.ConfigSummary(
-                name=self.name, template=False, vmPathName=self.config.files.vmPathName,
-                memorySizeMB=self.config.hardware.memoryMB, numCpu=self.config.hardware.numCPU,
-                numEthernetCards=len(self.nics()), numVirtualDisks=0, uuid=self.config.uuid,
-                instanceUuid=self.config.instanceUuid, guestId=self.config.guestId,
-                guestFullName=self.config.guestFullName, hwVersion=self.config.version),
+                name=self.name,
+                template=False,
+                vmPathName=self.config.files.vmPathName,
+                memorySizeMB=self.config.hardware.memoryMB,
+                numCpu=self.config.hardware.numCPU,
+                numEthernetCards=len(self.nics()),
+                numVirtualDisks=0,
+                uuid=self.config.uuid,
+                instanceUuid=self.config.instanceUuid,
+                guestId=self.config.guestId,
+                guestFullName=self.config.guestFullName,
+                hwVersion=self.config.version,
+            ),
             quickStats=vim.vm.Summary.QuickStats(guestHeartbeatStatus=self.prop_guestHeartbeatStatus(ctx)),
             overallStatus="green",
-        )  # fmt: skip
+        )
 
     def prop_guestHeartbeatStatus(self, ctx: CallContext) -> str:
         return "green" if self.tools_running else "gray"
@@ -264,8 +340,12 @@ class VirtualMachine(ManagedEntity):
         async def work(task: Task) -> None:
             await action()
             self.si.event_manager.post(
-                event(userName=ctx.user, template=False, fullFormattedMessage=f"{self.name} on {self.host.name} is {done}"),
-                vm=self, chain_id=task.info.eventChainId)  # fmt: skip
+                event(
+                    userName=ctx.user, template=False, fullFormattedMessage=f"{self.name} on {self.host.name} is {done}"
+                ),
+                vm=self,
+                chain_id=task.info.eventChainId,
+            )
 
         return self.si.task_manager.submit(ctx, self, method, work)
 
@@ -276,9 +356,12 @@ class VirtualMachine(ManagedEntity):
 
         async def work(task: Task) -> None:
             self.si.event_manager.post(
-                vim.event.VmRemovedEvent(userName=ctx.user, template=False,
-                                         fullFormattedMessage=f"Removed {self.name} on {self.host.name}"),
-                vm=self, chain_id=task.info.eventChainId)  # fmt: skip
+                vim.event.VmRemovedEvent(
+                    userName=ctx.user, template=False, fullFormattedMessage=f"Removed {self.name} on {self.host.name}"
+                ),
+                vm=self,
+                chain_id=task.info.eventChainId,
+            )
             self.si.unregister(self)
             await asyncio.to_thread(self.si.backend(self.backend).destroy_tree, self)
 
@@ -300,11 +383,19 @@ class VirtualMachine(ManagedEntity):
 
         async def work(task: Task) -> Any:
             child = self.si.create_vm(
-                name=name, folder=folder, host=host, pool=pool, guest_id=self.config.guestId,
-                guest_full_name=self.config.guestFullName, nic_count=len(self.nics()), backend=self.backend,
-                tools_installed=self.tools_installed, family=self.family, bios_uuid=spec.biosUuid,
+                name=name,
+                folder=folder,
+                host=host,
+                pool=pool,
+                guest_id=self.config.guestId,
+                guest_full_name=self.config.guestFullName,
+                nic_count=len(self.nics()),
+                backend=self.backend,
+                tools_installed=self.tools_installed,
+                family=self.family,
+                bios_uuid=spec.biosUuid,
                 extra=[vim.option.OptionValue(key=o.key, value=o.value) for o in self.config.extraConfig],
-            )  # fmt: skip
+            )
             for ov in spec.config or []:
                 child.set_extra_config(ov.key, "" if ov.value is None else str(ov.value))
             # An instant clone starts with its NICs disconnected: it shares the parent's
@@ -320,10 +411,15 @@ class VirtualMachine(ManagedEntity):
                 await asyncio.to_thread(self.si.backend(self.backend).destroy_tree, child)
                 raise
             self.si.event_manager.post(
-                vim.event.VmClonedEvent(userName=ctx.user, template=False,
-                                        sourceVm=vim.event.VmEventArgument(name=self.name, vm=self.ref),
-                                        fullFormattedMessage=f"Instant clone of {self.name} completed as {child.name}"),
-                vm=child, chain_id=task.info.eventChainId)  # fmt: skip
+                vim.event.VmClonedEvent(
+                    userName=ctx.user,
+                    template=False,
+                    sourceVm=vim.event.VmEventArgument(name=self.name, vm=self.ref),
+                    fullFormattedMessage=f"Instant clone of {self.name} completed as {child.name}",
+                ),
+                vm=child,
+                chain_id=task.info.eventChainId,
+            )
             return child.ref
 
         # Many instant clones of one running source may run at once, as on vSphere: the

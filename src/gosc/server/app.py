@@ -50,8 +50,12 @@ def build_service_instance(config: ServerConfig) -> ServiceInstance:
     if config.guest_backend == "netns":
         from ..backends.netns import NetnsBackend
 
-        backends["netns"] = NetnsBackend(config.data_dir / "guests", config.data_dir / "netns",
-                                         prefix=config.netns_prefix, networks=config.netns_networks)  # fmt: skip
+        backends["netns"] = NetnsBackend(
+            config.data_dir / "guests",
+            config.data_dir / "netns",
+            prefix=config.netns_prefix,
+            networks=config.netns_networks,
+        )
     elif config.guest_backend != "rootfs":
         raise ValueError(f"unknown guest backend {config.guest_backend!r}")
     return ServiceInstance(store, config.data_dir, backends)
@@ -92,8 +96,10 @@ def _check_guest_backends(si: ServiceInstance, config: ServerConfig) -> None:
     if not used or used == {config.guest_backend}:
         return
     made = " and ".join(sorted(used))
-    raise StartupError(f"{config.data_dir} holds {made} guests; start it with --guest-backend {sorted(used)[0]}"
-                       f" or use another --data-dir for --guest-backend {config.guest_backend}")  # fmt: skip
+    raise StartupError(
+        f"{config.data_dir} holds {made} guests; start it with --guest-backend {sorted(used)[0]}"
+        f" or use another --data-dir for --guest-backend {config.guest_backend}"
+    )
 
 
 class _Lifespan:
@@ -101,7 +107,9 @@ class _Lifespan:
     server (uvicorn) as the failed start's one-line message; anything else is a bug and
     keeps its traceback."""
 
-    def __init__(self, app: ASGIApp, startup: Callable[[], Awaitable[None]], shutdown: Callable[[], Awaitable[None]]) -> None:
+    def __init__(
+        self, app: ASGIApp, startup: Callable[[], Awaitable[None]], shutdown: Callable[[], Awaitable[None]]
+    ) -> None:
         self.app, self.startup, self.shutdown = app, startup, shutdown
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

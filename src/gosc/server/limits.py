@@ -108,7 +108,9 @@ class BodyLimit:
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send, size: str) -> None:
         log.info("refused a %s request body of %s on %s", scope["method"], size, scope["path"])
-        f = invalid_request(f"The request body is too large ({size}); this server accepts at most {self.max_body} bytes")
+        f = invalid_request(
+            f"The request body is too large ({size}); this server accepts at most {self.max_body} bytes"
+        )
         # Closing the connection is the only way to be rid of a body nobody will read.
         await fault_answer(scope, f, 413, {"connection": "close"})(scope, receive, send)
 
@@ -173,9 +175,14 @@ def protocol_factory(limits: RequestLimits, tls: ssl.SSLContext | None) -> Calla
         if tls is None:
             return http
         return sslproto.SSLProtocol(
-            http.loop, http, tls, None, server_side=True,
-            ssl_handshake_timeout=limits.header_timeout, ssl_shutdown_timeout=limits.header_timeout,
-        )  # fmt: skip
+            http.loop,
+            http,
+            tls,
+            None,
+            server_side=True,
+            ssl_handshake_timeout=limits.header_timeout,
+            ssl_shutdown_timeout=limits.header_timeout,
+        )
 
     return make
 

@@ -35,7 +35,7 @@ from ..vim.faults import invalid_argument, invalid_request, system_error
 log = logging.getLogger(__name__)
 
 COOKIE = "vmware_soap_session"
-_COOKIE_RE = re.compile(r'(?:^|[;,]\s*)' + COOKIE + r'\s*=\s*"?([^";,\s]*)"?')
+_COOKIE_RE = re.compile(r"(?:^|[;,]\s*)" + COOKIE + r'\s*=\s*"?([^";,\s]*)"?')
 _XML = "text/xml; charset=utf-8"
 # Routes that answer every method themselves (Starlette's default is GET only).
 ANY_METHOD = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
@@ -104,9 +104,12 @@ class Soap:
             req = soap_codec.parse_request(body)
             version = soap_codec.version_of(request.headers.get("soapaction"), req.version_id)
             ctx = CallContext(
-                self.si, version, self.si.session_manager.session(session_token(request)),
-                request.client.host if request.client else "", request.headers.get("user-agent", ""),
-            )  # fmt: skip
+                self.si,
+                version,
+                self.si.session_manager.session(session_token(request)),
+                request.client.host if request.client else "",
+                request.headers.get("user-agent", ""),
+            )
             token_before = ctx.session.token if ctx.session else None
             if req.method == "Fetch":
                 out = soap_codec.response("Fetch", *self.fetch(ctx, req), version)
@@ -127,7 +130,9 @@ class Soap:
             return soap_response(soap_codec.fault_response(f, version), 500)
         except Exception:  # a bug answers as vCenter does, with a fault; the trace goes to the log
             log.exception("SOAP %s failed", request.url.path)
-            return soap_response(soap_codec.fault_response(system_error("internal error; see the server log"), version), 500)
+            return soap_response(
+                soap_codec.fault_response(system_error("internal error; see the server log"), version), 500
+            )
 
     def fetch(self, ctx: CallContext, req: soap_codec.SoapRequest) -> tuple[Any, type]:
         """``Fetch(_this, prop)``: one property (a path is allowed) of one object."""
@@ -143,10 +148,16 @@ class Soap:
 
 
 _FETCH_INFO = T.MethodInfo(
-    wsdl_name="Fetch", name="Fetch", owner=T.ManagedObject,
+    wsdl_name="Fetch",
+    name="Fetch",
+    owner=T.ManagedObject,
     params=(T.Param("prop", str, False, False, "vmodl.version.version0"),),
-    result=object, is_task=False, priv_id="System.Anonymous", version="vmodl.version.version0", faults=(),
-)  # fmt: skip
+    result=object,
+    is_task=False,
+    priv_id="System.Anonymous",
+    version="vmodl.version.version0",
+    faults=(),
+)
 
 
 async def _until_disconnected(request: Request, work: Any) -> Any:
@@ -190,4 +201,7 @@ def soap_fallback_routes(si: ServiceInstance) -> list[Route]:
     """After every other route: what is left under /sdk (other methods on /sdk itself,
     unknown paths) gets a SOAP fault."""
     soap = Soap(si)
-    return [Route("/sdk", soap.path_fault, methods=ANY_METHOD), Route("/sdk/{rest:path}", soap.path_fault, methods=ANY_METHOD)]
+    return [
+        Route("/sdk", soap.path_fault, methods=ANY_METHOD),
+        Route("/sdk/{rest:path}", soap.path_fault, methods=ANY_METHOD),
+    ]

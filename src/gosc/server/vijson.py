@@ -72,14 +72,20 @@ def decode_arguments(body: bytes, info: T.MethodInfo, version: str) -> dict[str,
     if not isinstance(raw, dict):
         raise invalid_request(f"The body of {info.wsdl_name} must be a JSON object of its parameters")
     type_name = raw.pop("_typeName", None)
-    if type_name is not None and (not isinstance(type_name, str) or type_name not in _request_type_names(info.wsdl_name)):
+    if type_name is not None and (
+        not isinstance(type_name, str) or type_name not in _request_type_names(info.wsdl_name)
+    ):
         raise invalid_type("_typeName", f"'{type_name}' is not the request type of {info.wsdl_name}")
     params = {p.name: p for p in info.params}
     args = {}
     for name, value in raw.items():
         p = params.get(name)
         if p is None or not T.defined_in(version, p.version):
-            raise fault(vmodl.fault.InvalidArgument, f"{info.wsdl_name} has no parameter '{name}' ({name})", invalidProperty=name)
+            raise fault(
+                vmodl.fault.InvalidArgument,
+                f"{info.wsdl_name} has no parameter '{name}' ({name})",
+                invalidProperty=name,
+            )
         args[name] = json_codec.decode(value, p.type, version, name)
     return args
 

@@ -3,7 +3,7 @@
 from .base import Store
 from .sqlite import SqliteStore
 
-__all__ = ["Store", "SqliteStore", "open_store"]
+__all__ = ["SqliteStore", "Store", "open_store"]
 
 
 def open_store(url: str) -> Store:

@@ -26,7 +26,9 @@ CREATE TABLE IF NOT EXISTS counter (name TEXT PRIMARY KEY, value INTEGER NOT NUL
 class SqliteStore:
     def __init__(self, path: str | Path) -> None:
         path = Path(path)
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)  # the data directory itself is made private by the server
+        path.parent.mkdir(
+            mode=0o700, parents=True, exist_ok=True
+        )  # the data directory itself is made private by the server
         # SQLite makes the -wal and -shm files with the database file's mode: 0600 first.
         private_file(path)
         for side in ("-wal", "-shm", "-journal"):

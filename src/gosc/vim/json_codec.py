@@ -86,7 +86,7 @@ def _encode_data(obj: Any, version: str, secrets: SecretFilter | None) -> dict[s
 def _encode_primitive(value: Any) -> Any:
     if isinstance(value, datetime.datetime):
         if value.tzinfo is None:
-            value = value.replace(tzinfo=datetime.timezone.utc)
+            value = value.replace(tzinfo=datetime.UTC)
         return value.isoformat().replace("+00:00", "Z")
     if isinstance(value, VmomiSupport.binary):
         return base64.b64encode(value).decode("ascii")
@@ -123,8 +123,9 @@ def _array_name(value: list[Any]) -> str:
 # ---------------------------------------------------------------- decoding
 
 
-def decode(data: Any, declared: type, version: str, path: str, *, secrets: SecretFilter | None = None,
-           strict: bool = True) -> Any:  # fmt: skip
+def decode(
+    data: Any, declared: type, version: str, path: str, *, secrets: SecretFilter | None = None, strict: bool = True
+) -> Any:
     """A VI/JSON value in a slot of type ``declared`` as a pyVmomi value for ``version``.
     ``secrets`` turns a stored secret back into its value (the inverse of encode's);
     ``strict=False`` (for gosc's own store) lets required properties be absent and takes
@@ -143,7 +144,9 @@ def decode(data: Any, declared: type, version: str, path: str, *, secrets: Secre
         for i, v in enumerate(data):
             if v is None:
                 raise invalid_argument(f"{path}[{i}]", "an array element must not be null")
-        return declared([decode(v, item, version, f"{path}[{i}]", secrets=secrets, strict=strict) for i, v in enumerate(data)])
+        return declared(
+            [decode(v, item, version, f"{path}[{i}]", secrets=secrets, strict=strict) for i, v in enumerate(data)]
+        )
     if T.is_managed(declared):
         return _decode_moref(data, declared, path)
     if T.is_data(declared):
@@ -277,9 +280,8 @@ def _decode_primitive(data: Any, declared: type, path: str) -> Any:
         if isinstance(data, str) and T.lookup_type(data) is not None:
             return T.lookup_type(data)
         raise invalid_argument(path, f"unknown type name '{data}'")
-    elif issubclass(declared, str):
-        if isinstance(data, str):
-            return declared(data)
+    elif issubclass(declared, str) and isinstance(data, str):
+        return declared(data)
     raise invalid_argument(path, f"expected a value of type {name}")
 
 
@@ -288,7 +290,7 @@ def _parse_datetime(text: str, path: str) -> datetime.datetime:
         value = datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         raise invalid_argument(path, f"'{text}' is not an RFC 3339 date-time") from None
-    return value if value.tzinfo else value.replace(tzinfo=datetime.timezone.utc)
+    return value if value.tzinfo else value.replace(tzinfo=datetime.UTC)
 
 
 # ---------------------------------------------------------------- gosc's own store

@@ -153,8 +153,9 @@ def parse_request(body: bytes) -> SoapRequest:
     except _Reject as e:
         raise invalid_request(f"Malformed SOAP request: {e}") from None
     except expat.ExpatError as e:
-        raise invalid_request(f"Malformed SOAP request: {expat.errors.messages.get(e.code, str(e))} "
-                              f"at line {e.lineno}, column {e.offset}") from None  # fmt: skip
+        raise invalid_request(
+            f"Malformed SOAP request: {expat.errors.messages.get(e.code, str(e))} at line {e.lineno}, column {e.offset}"
+        ) from None
     if state["method"] is None:
         raise invalid_request("Malformed SOAP request: soapenv:Body has no method element")
     this = state["this"]
@@ -223,7 +224,7 @@ class _CheckedDeserializer(SoapAdapter.SoapDeserializer):
         self.seen: list[dict[str, int]] = []
         self.current = root
 
-    def StartElementHandler(self, tag: str, attr: dict[str, str]) -> None:  # noqa: N802 (expat's names)
+    def StartElementHandler(self, tag: str, attr: dict[str, str]) -> None:
         name = _local(tag)
         version = self.check_version
         static: Any = None
@@ -237,8 +238,13 @@ class _CheckedDeserializer(SoapAdapter.SoapDeserializer):
                 prop = T.property_info(type(parent), name)
                 if prop is None or not T.defined_in(version, prop.version):
                     where = f"{self.paths[-1]}.{name}"
-                    raise _BadParam(invalid_argument(where, f"{T.wsdl_name(type(parent))} has no property '{name}' "
-                                                            f"in release {T.release_of_version(version)}"))  # fmt: skip
+                    raise _BadParam(
+                        invalid_argument(
+                            where,
+                            f"{T.wsdl_name(type(parent))} has no property '{name}' "
+                            f"in release {T.release_of_version(version)}",
+                        )
+                    )
                 n = self.seen[-1].get(name, 0)
                 self.seen[-1][name] = n + 1
                 static = prop.type
@@ -256,8 +262,11 @@ class _CheckedDeserializer(SoapAdapter.SoapDeserializer):
             except KeyError:
                 raise _BadParam(invalid_type(path, f"unknown type '{type_name}' at {path}")) from None
             if not T.type_defined_in(version, dyn) and not T.is_array(dyn):
-                raise _BadParam(invalid_type(path, f"unknown type '{type_name}' at {path} in release "
-                                                   f"{T.release_of_version(version)}"))  # fmt: skip
+                raise _BadParam(
+                    invalid_type(
+                        path, f"unknown type '{type_name}' at {path} in release {T.release_of_version(version)}"
+                    )
+                )
             fits = (
                 static is object
                 or dyn is T.ManagedObject
@@ -271,7 +280,7 @@ class _CheckedDeserializer(SoapAdapter.SoapDeserializer):
         self.paths.append(path)
         self.seen.append({})
 
-    def EndElementHandler(self, tag: str) -> None:  # noqa: N802
+    def EndElementHandler(self, tag: str) -> None:
         if self.stack:
             obj = self.stack[-1]
             path = self.paths.pop()
@@ -279,9 +288,15 @@ class _CheckedDeserializer(SoapAdapter.SoapDeserializer):
             self.current = path
             if isinstance(obj, T.DataObject) and not isinstance(obj, SoapAdapter.LocalizedMethodFault):
                 for p in T.properties(type(obj)):
-                    if (not p.flags & T.F_OPTIONAL and p.name not in seen and p.name not in _IMPLICIT
-                            and T.defined_in(self.check_version, p.version)):  # fmt: skip
-                        raise _BadParam(invalid_argument(f"{path}.{p.name}", f"required property '{p.name}' is missing"))
+                    if (
+                        not p.flags & T.F_OPTIONAL
+                        and p.name not in seen
+                        and p.name not in _IMPLICIT
+                        and T.defined_in(self.check_version, p.version)
+                    ):
+                        raise _BadParam(
+                            invalid_argument(f"{path}.{p.name}", f"required property '{p.name}' is missing")
+                        )
         super().EndElementHandler(tag)
 
 
@@ -302,7 +317,7 @@ class _ParamReader(SoapAdapter.ExpatDeserializerNSHandlers):
         self.readers: list[tuple[str, _CheckedDeserializer]] = []
         self.parser: Any = None
 
-    def StartElementHandler(self, tag: str, attrs: dict[str, str]) -> None:  # noqa: N802 (expat's names)
+    def StartElementHandler(self, tag: str, attrs: dict[str, str]) -> None:
         if self.depth == 1:
             self.in_body = tag == _BODY
         if self.depth == 3 and self.in_body:
@@ -322,10 +337,10 @@ class _ParamReader(SoapAdapter.ExpatDeserializerNSHandlers):
                 return
         self.depth += 1
 
-    def EndElementHandler(self, tag: str) -> None:  # noqa: N802
+    def EndElementHandler(self, tag: str) -> None:
         self.depth -= 1
 
-    def CharacterDataHandler(self, data: str) -> None:  # noqa: N802
+    def CharacterDataHandler(self, data: str) -> None:
         pass
 
 
@@ -336,7 +351,9 @@ def decode_params(req: SoapRequest, info: T.MethodInfo, version: str) -> dict[st
     for name in req.params:
         p = params.get(name)
         if p is None or not T.defined_in(version, p.version):
-            raise invalid_argument(name, f"{info.wsdl_name} has no parameter '{name}' in release {T.release_of_version(version)}")
+            raise invalid_argument(
+                name, f"{info.wsdl_name} has no parameter '{name}' in release {T.release_of_version(version)}"
+            )
         counts[name] = counts.get(name, 0) + 1
         if counts[name] > 1 and not T.is_array(p.type):
             raise invalid_argument(name, f"parameter '{name}' of {info.wsdl_name} is given more than once")
@@ -394,14 +411,14 @@ class _Serializer(SoapAdapter.SoapSerializer):
     """pyVmomi's serializer, lenient where a server's object model is: a required
     property left unset is left out (as VI/JSON does) rather than failing the call."""
 
-    def _Serialize(self, val: Any, info: Any, defNS: str) -> None:  # noqa: N802,N803 (pyVmomi's names)
+    def _Serialize(self, val: Any, info: Any, defNS: str) -> None:
         if val is None:
             return
         if isinstance(val, list) and not val and (info.type is not object or not isinstance(val, VmomiSupport.Array)):
             return
         super()._Serialize(val, info, defNS)
 
-    def _QName(self, typ: Any, defNS: str) -> tuple[str, str]:  # noqa: N802,N803 (pyVmomi's names)
+    def _QName(self, typ: Any, defNS: str) -> tuple[str, str]:
         # A reference in an anyType slot is xsi:type="ManagedObjectReference", as vCenter
         # writes it; pyVmomi's client-side "ManagedObject" is unknown to govmomi, which
         # then drops the value (TaskInfo.result, DynamicProperty.val).
@@ -428,8 +445,9 @@ def serialize_value(value: Any, declared: type, version: str, name: str = "retur
 
 def response(method: str, value: Any, declared: type | None, version: str) -> bytes:
     inner = "" if declared is None else serialize_value(value, declared, version)
-    return (f'{XML_HEADER}{ENVELOPE_START}<{method}Response xmlns="{VIM_NS}">{inner}'
-            f"</{method}Response>{ENVELOPE_END}").encode()  # fmt: skip
+    return (
+        f'{XML_HEADER}{ENVELOPE_START}<{method}Response xmlns="{VIM_NS}">{inner}</{method}Response>{ENVELOPE_END}'
+    ).encode()
 
 
 def fault_detail(f: vmodl.MethodFault, version: str) -> str:
@@ -451,6 +469,8 @@ def fault_response(f: vmodl.MethodFault, version: str) -> bytes:
         detail = fault_detail(f, version)
     except Exception:  # never let a fault that cannot be written become a traceback
         detail = fault_detail(fault(vmodl.fault.SystemError, message_of(f), reason=message_of(f)), version)
-    return (f"{XML_HEADER}{ENVELOPE_START}<soapenv:Fault><faultcode>ServerFaultCode</faultcode>"
-            f"<faultstring>{message}</faultstring><detail>{detail}</detail></soapenv:Fault>"
-            f"{ENVELOPE_END}").encode()  # fmt: skip
+    return (
+        f"{XML_HEADER}{ENVELOPE_START}<soapenv:Fault><faultcode>ServerFaultCode</faultcode>"
+        f"<faultstring>{message}</faultstring><detail>{detail}</detail></soapenv:Fault>"
+        f"{ENVELOPE_END}"
+    ).encode()

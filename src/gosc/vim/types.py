@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any
 
 from pyVmomi import VmomiSupport, vim, vmodl  # noqa: F401  (vim/vmodl load the type tables)
@@ -18,11 +18,26 @@ XSD_NS = "http://www.w3.org/2001/XMLSchema"
 
 # The VI/JSON releases a vCenter 9.1 serves, newest first (the spec's `release` enum).
 RELEASES: tuple[str, ...] = (
-    "9.1.0.0", "9.0.0.0",
-    "8.0.3.1", "8.0.3.0", "8.0.2.0", "8.0.1.0", "8.0.0.2", "8.0.0.1", "8.0.0.0",
-    "7.0.3.2", "7.0.3.1", "7.0.3.0", "7.0.2.1", "7.0.2.0", "7.0.1.1", "7.0.1.0",
-    "7.0.0.2", "7.0.0.1", "7.0.0.0",
-)  # fmt: skip
+    "9.1.0.0",
+    "9.0.0.0",
+    "8.0.3.1",
+    "8.0.3.0",
+    "8.0.2.0",
+    "8.0.1.0",
+    "8.0.0.2",
+    "8.0.0.1",
+    "8.0.0.0",
+    "7.0.3.2",
+    "7.0.3.1",
+    "7.0.3.0",
+    "7.0.2.1",
+    "7.0.2.0",
+    "7.0.1.1",
+    "7.0.1.0",
+    "7.0.0.2",
+    "7.0.0.1",
+    "7.0.0.0",
+)
 NEWEST_RELEASE = RELEASES[0]
 
 DataObject = VmomiSupport.DataObject
@@ -55,21 +70,21 @@ class UnknownRelease(LookupError):
     pass
 
 
-@lru_cache(maxsize=None)
+@cache
 def version_of_release(release: str) -> str:
     """pyVmomi version name (e.g. ``vim.version.v8_0_3_0``) for a VI/JSON release.
     A release pyVmomi has no version of (7.0.0.1, a patch that changed no type) takes
     the newest older one it has."""
     if release not in RELEASES:
         raise UnknownRelease(release)
-    for candidate in RELEASES[RELEASES.index(release):]:
+    for candidate in RELEASES[RELEASES.index(release) :]:
         version = VmomiSupport.versionMap.get(f"vim25/{candidate}")
         if version is not None:
             return version
     raise UnknownRelease(release)
 
 
-@lru_cache(maxsize=None)
+@cache
 def release_of_version(version: str) -> str:
     return VmomiSupport.versionIdMap[version]
 

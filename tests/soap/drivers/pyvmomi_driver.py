@@ -31,12 +31,24 @@ PC = vmodl.query.PropertyCollector
 
 
 def connect(a: dict[str, Any], user: str | None = None, password: str | None = None) -> Any:
-    return SmartConnect(host=a["host"], port=a["port"], user=user or a["user"], pwd=password or a["password"],
-                        disableSslCertValidation=True)  # fmt: skip
+    return SmartConnect(
+        host=a["host"],
+        port=a["port"],
+        user=user or a["user"],
+        pwd=password or a["password"],
+        disableSslCertValidation=True,
+    )
 
 
-def linux_spec(host: str = "web01", *, domain: str = "example.com", nics: list[Any] | None = None,
-               tz: str | None = "Europe/Berlin", script: str | None = None, name_gen: Any = None) -> Any:  # fmt: skip
+def linux_spec(
+    host: str = "web01",
+    *,
+    domain: str = "example.com",
+    nics: list[Any] | None = None,
+    tz: str | None = "Europe/Berlin",
+    script: str | None = None,
+    name_gen: Any = None,
+) -> Any:
     identity = C.LinuxPrep(hostName=name_gen or C.FixedName(name=host), domain=domain, hwClockUTC=True)
     if tz:
         identity.timeZone = tz
@@ -85,8 +97,11 @@ def jsonable(v: Any) -> Any:
     if isinstance(v, vmodl.MethodFault):
         return fault_dict(v)
     if isinstance(v, VmomiSupport.DataObject):
-        return {p.name: jsonable(getattr(v, p.name)) for p in v._GetPropertyList()
-                if p.name not in ("dynamicType", "dynamicProperty") and not _unset(getattr(v, p.name))}  # fmt: skip
+        return {
+            p.name: jsonable(getattr(v, p.name))
+            for p in v._GetPropertyList()
+            if p.name not in ("dynamicType", "dynamicProperty") and not _unset(getattr(v, p.name))
+        }
     if isinstance(v, list):
         return [jsonable(x) for x in v]
     if isinstance(v, (str, int, float, bool)) or v is None:
@@ -99,10 +114,17 @@ def _unset(v: Any) -> bool:
 
 
 def fault_dict(e: Any) -> dict[str, Any]:
-    fields = {p.name: jsonable(getattr(e, p.name)) for p in e._GetPropertyList()
-              if p.name not in ("dynamicType", "dynamicProperty", "faultCause", "faultMessage", "msg")}  # fmt: skip
-    return {"class": type(e).__name__, "msg": e.msg, "fields": fields,
-            "is_method_fault": isinstance(e, vmodl.MethodFault)}  # fmt: skip
+    fields = {
+        p.name: jsonable(getattr(e, p.name))
+        for p in e._GetPropertyList()
+        if p.name not in ("dynamicType", "dynamicProperty", "faultCause", "faultMessage", "msg")
+    }
+    return {
+        "class": type(e).__name__,
+        "msg": e.msg,
+        "fields": fields,
+        "is_method_fault": isinstance(e, vmodl.MethodFault),
+    }
 
 
 def capture(fn: Any) -> dict[str, Any] | None:
@@ -129,10 +151,19 @@ def scenario_connect(a: dict[str, Any]) -> dict[str, Any]:
     names = sorted(vm.name for vm in view.view)
     # The same list the PropertyCollector way (what most tools do).
     spec = PC.FilterSpec(
-        objectSet=[PC.ObjectSpec(obj=view, skip=True, selectSet=[
-            PC.TraversalSpec(name="traverseEntities", path="view", skip=False, type=vim.view.ContainerView)])],
-        propSet=[PC.PropertySpec(type=vim.VirtualMachine, pathSet=["name", "runtime.powerState", "summary.config.name"])],
-    )  # fmt: skip
+        objectSet=[
+            PC.ObjectSpec(
+                obj=view,
+                skip=True,
+                selectSet=[
+                    PC.TraversalSpec(name="traverseEntities", path="view", skip=False, type=vim.view.ContainerView)
+                ],
+            )
+        ],
+        propSet=[
+            PC.PropertySpec(type=vim.VirtualMachine, pathSet=["name", "runtime.powerState", "summary.config.name"])
+        ],
+    )
     result = content.propertyCollector.RetrievePropertiesEx([spec], PC.RetrieveOptions())
     props = {}
     for oc in result.objects:
@@ -141,10 +172,16 @@ def scenario_connect(a: dict[str, Any]) -> dict[str, Any]:
     view.DestroyView()
     vm = find(content, "DC0/vm/demo-ubuntu")
     out = {
-        "version": si._stub.version, "about": content.about.fullName, "apiVersion": content.about.apiVersion,
-        "names": names, "props": props, "hostName": vm.guest.hostName, "powerState": str(vm.runtime.powerState),
-        "currentUser": content.sessionManager.currentSession.userName, "time": str(si.CurrentTime()),
-    }  # fmt: skip
+        "version": si._stub.version,
+        "about": content.about.fullName,
+        "apiVersion": content.about.apiVersion,
+        "names": names,
+        "props": props,
+        "hostName": vm.guest.hostName,
+        "powerState": str(vm.runtime.powerState),
+        "currentUser": content.sessionManager.currentSession.userName,
+        "time": str(si.CurrentTime()),
+    }
     Disconnect(si)
     return out
 
@@ -158,17 +195,26 @@ def scenario_customize(a: dict[str, Any]) -> dict[str, Any]:
     task = content.guestCustomizationManager.CustomizeGuest_Task(clone, auth(), linux_spec("web01"))
     state = WaitForTask(task)
     info = task.info
-    events = content.eventManager.QueryEvents(vim.event.EventFilterSpec(
-        entity=vim.event.EventFilterSpec.ByEntity(entity=clone, recursion="self"),
-        eventTypeId=["CustomizationStartedEvent", "CustomizationSucceeded"]))  # fmt: skip
+    events = content.eventManager.QueryEvents(
+        vim.event.EventFilterSpec(
+            entity=vim.event.EventFilterSpec.ByEntity(entity=clone, recursion="self"),
+            eventTypeId=["CustomizationStartedEvent", "CustomizationSucceeded"],
+        )
+    )
     guest = clone.guest
     out = {
-        "clone": clone._moId, "before": before, "state": state, "descriptionId": info.descriptionId,
-        "entity": info.entity._moId, "hostName": guest.hostName, "ipAddress": guest.ipAddress,
+        "clone": clone._moId,
+        "before": before,
+        "state": state,
+        "descriptionId": info.descriptionId,
+        "entity": info.entity._moId,
+        "hostName": guest.hostName,
+        "ipAddress": guest.ipAddress,
         "customizationStatus": guest.customizationInfo.customizationStatus,
         "events": [type(e).__name__.rsplit(".", 1)[-1] for e in events],
-        "chains": sorted({e.chainId for e in events}), "eventChainId": info.eventChainId,
-    }  # fmt: skip
+        "chains": sorted({e.chainId for e in events}),
+        "eventChainId": info.eventChainId,
+    }
     Disconnect(si)
     return out
 
@@ -198,8 +244,10 @@ def scenario_faults(a: dict[str, Any]) -> dict[str, Any]:
     sysprep = linux_spec()
     sysprep.identity = C.SysprepText(value="<unattend/>")
     out["UncustomizableGuest"] = task_error(content, vm, sysprep)
-    out["IpHostnameGeneratorError"] = [task_error(content, vm, linux_spec(name_gen=g))
-                                       for g in (C.UnknownNameGenerator(), C.CustomNameGenerator(argument="x"))]  # fmt: skip
+    out["IpHostnameGeneratorError"] = [
+        task_error(content, vm, linux_spec(name_gen=g))
+        for g in (C.UnknownNameGenerator(), C.CustomNameGenerator(argument="x"))
+    ]
 
     def bad(change: Any) -> Any:
         spec = linux_spec()
@@ -207,17 +255,25 @@ def scenario_faults(a: dict[str, Any]) -> dict[str, Any]:
         return spec
 
     cases = {
-        "spec.identity.hostName": [lambda s: setattr(s.identity.hostName, "name", "web_01"),
-                                   lambda s: setattr(s.identity.hostName, "name", "a" * 64),
-                                   lambda s: setattr(s.identity.hostName, "name", "web.example.com")],
+        "spec.identity.hostName": [
+            lambda s: setattr(s.identity.hostName, "name", "web_01"),
+            lambda s: setattr(s.identity.hostName, "name", "a" * 64),
+            lambda s: setattr(s.identity.hostName, "name", "web.example.com"),
+        ],
         "spec.identity.timeZone": [lambda s: setattr(s.identity, "timeZone", "Mars/Olympus_Mons")],
-        "spec.nicSettingMap[0].adapter.ip.ipAddress": [lambda s: setattr(s.nicSettingMap[0].adapter.ip, "ipAddress", "10.0.0.300")],
-        "spec.nicSettingMap[0].adapter.subnetMask": [lambda s: setattr(s.nicSettingMap[0].adapter, "subnetMask", "255.0.255.0")],
+        "spec.nicSettingMap[0].adapter.ip.ipAddress": [
+            lambda s: setattr(s.nicSettingMap[0].adapter.ip, "ipAddress", "10.0.0.300")
+        ],
+        "spec.nicSettingMap[0].adapter.subnetMask": [
+            lambda s: setattr(s.nicSettingMap[0].adapter, "subnetMask", "255.0.255.0")
+        ],
         "spec.nicSettingMap[0].adapter.gateway[0]": [lambda s: setattr(s.nicSettingMap[0].adapter, "gateway", ["gw"])],
         "spec.globalIPSettings.dnsServerList[0]": [lambda s: setattr(s.globalIPSettings, "dnsServerList", ["8.8.8"])],
         "spec.identity.domain": [lambda s: setattr(s.identity, "domain", "bad_domain.com")],
-    }  # fmt: skip
-    out["InvalidArgument"] = {path: [task_error(content, vm, bad(c)) for c in changes] for path, changes in cases.items()}
+    }
+    out["InvalidArgument"] = {
+        path: [task_error(content, vm, bad(c)) for c in changes] for path, changes in cases.items()
+    }
     out["hostNameAfter"] = vm.guest.hostName
 
     # NoPermission for a user without the privilege; InvalidLogin; NotAuthenticated.
@@ -226,9 +282,11 @@ def scenario_faults(a: dict[str, Any]) -> dict[str, Any]:
     vvm = vm_by_moid(viewer, vm._moId)
     out["NoPermission"] = [
         capture(lambda: vc.guestCustomizationManager.CustomizeGuest_Task(vvm, auth(), linux_spec())),
-        capture(lambda: vvm.InstantClone_Task(spec=vim.vm.InstantCloneSpec(name="nope", location=vim.vm.RelocateSpec()))),
+        capture(
+            lambda: vvm.InstantClone_Task(spec=vim.vm.InstantCloneSpec(name="nope", location=vim.vm.RelocateSpec()))
+        ),
         capture(lambda: vvm.PowerOffVM_Task()),
-    ]  # fmt: skip
+    ]
     Disconnect(viewer)
     out["InvalidLogin"] = capture(lambda: connect(a, a["user"], "wrong"))
     anon = SmartStubAdapter(host=a["host"], port=a["port"], disableSslCertValidation=True)
@@ -242,7 +300,7 @@ def scenario_task_in_progress(a: dict[str, Any]) -> dict[str, Any]:
     si = connect(a)
     content = si.RetrieveContent()
     vm = vm_by_moid(si, a["vm"])
-    slow = linux_spec(script="#!/bin/sh\nif [ \"$1\" = precustomization ]; then sleep 2; fi\n")
+    slow = linux_spec(script='#!/bin/sh\nif [ "$1" = precustomization ]; then sleep 2; fi\n')
     first = content.guestCustomizationManager.CustomizeGuest_Task(vm, auth(), slow)
     f = capture(lambda: content.guestCustomizationManager.CustomizeGuest_Task(vm, auth(), linux_spec()))
     state = WaitForTask(first)
@@ -258,14 +316,19 @@ def scenario_wait_for_updates(a: dict[str, Any]) -> dict[str, Any]:
     vm = vm_by_moid(si, a["vm"])
     pc = content.propertyCollector.CreatePropertyCollector()
     spec = PC.FilterSpec(
-        objectSet=[PC.ObjectSpec(obj=content.taskManager, skip=True, selectSet=[
-            PC.TraversalSpec(name="tasks", type=vim.TaskManager, path="recentTask", skip=False)])],
+        objectSet=[
+            PC.ObjectSpec(
+                obj=content.taskManager,
+                skip=True,
+                selectSet=[PC.TraversalSpec(name="tasks", type=vim.TaskManager, path="recentTask", skip=False)],
+            )
+        ],
         propSet=[PC.PropertySpec(type=vim.Task, pathSet=["info.state", "info.entity"])],
-    )  # fmt: skip
+    )
     pc.CreateFilter(spec, partialUpdates=False)
     first = pc.WaitForUpdatesEx("", PC.WaitOptions(maxWaitSeconds=0))
     version = first.version if first else ""
-    script = "#!/bin/sh\nif [ \"$1\" = precustomization ]; then sleep 1; fi\n" if a.get("slow") else None
+    script = '#!/bin/sh\nif [ "$1" = precustomization ]; then sleep 1; fi\n' if a.get("slow") else None
     task = content.guestCustomizationManager.CustomizeGuest_Task(vm, auth(), linux_spec("waited", script=script))
     states: list[str] = []
     kinds: list[str] = []
@@ -302,8 +365,16 @@ def scenario_wait_for_updates(a: dict[str, Any]) -> dict[str, Any]:
     bad_version = capture(lambda: pc.WaitForUpdatesEx("not-a-version", PC.WaitOptions(maxWaitSeconds=0)))
     pc.DestroyPropertyCollector()
     Disconnect(si)
-    return {"states": states, "kinds": kinds, "versions": versions, "idle": idle is None, "idle_seconds": idle_seconds,
-            "cancel": caught[0] if caught else None, "cancel_seconds": cancel_seconds, "bad_version": bad_version}  # fmt: skip
+    return {
+        "states": states,
+        "kinds": kinds,
+        "versions": versions,
+        "idle": idle is None,
+        "idle_seconds": idle_seconds,
+        "cancel": caught[0] if caught else None,
+        "cancel_seconds": cancel_seconds,
+        "bad_version": bad_version,
+    }
 
 
 def scenario_relogin(a: dict[str, Any]) -> dict[str, Any]:
@@ -346,18 +417,29 @@ def scenario_collector(a: dict[str, Any]) -> dict[str, Any]:
     folder_ts = PC.TraversalSpec(name="folderTraversalSpec", type=vim.Folder, path="childEntity", skip=False)
     dc_vm = PC.TraversalSpec(name="datacenterVmTraversalSpec", type=vim.Datacenter, path="vmFolder", skip=False)
     dc_host = PC.TraversalSpec(name="datacenterHostTraversalSpec", type=vim.Datacenter, path="hostFolder", skip=False)
-    cr_host = PC.TraversalSpec(name="computeResourceHostTraversalSpec", type=vim.ComputeResource, path="host", skip=False)
-    sel = [PC.SelectionSpec(name=n) for n in ("folderTraversalSpec", "datacenterVmTraversalSpec",
-                                               "datacenterHostTraversalSpec", "computeResourceHostTraversalSpec")]  # fmt: skip
+    cr_host = PC.TraversalSpec(
+        name="computeResourceHostTraversalSpec", type=vim.ComputeResource, path="host", skip=False
+    )
+    sel = [
+        PC.SelectionSpec(name=n)
+        for n in (
+            "folderTraversalSpec",
+            "datacenterVmTraversalSpec",
+            "datacenterHostTraversalSpec",
+            "computeResourceHostTraversalSpec",
+        )
+    ]
     folder_ts.selectSet = sel
     dc_vm.selectSet = [sel[0]]
     dc_host.selectSet = [sel[0]]
     spec = PC.FilterSpec(
         objectSet=[PC.ObjectSpec(obj=content.rootFolder, skip=False, selectSet=[folder_ts, dc_vm, dc_host, cr_host])],
-        propSet=[PC.PropertySpec(type=vim.VirtualMachine, pathSet=["name", "guest.ipAddress", "config.instanceUuid"]),
-                 PC.PropertySpec(type=vim.HostSystem, pathSet=["name"]),
-                 PC.PropertySpec(type=vim.Folder, pathSet=["name"])],
-    )  # fmt: skip
+        propSet=[
+            PC.PropertySpec(type=vim.VirtualMachine, pathSet=["name", "guest.ipAddress", "config.instanceUuid"]),
+            PC.PropertySpec(type=vim.HostSystem, pathSet=["name"]),
+            PC.PropertySpec(type=vim.Folder, pathSet=["name"]),
+        ],
+    )
     objects = pc.RetrieveContents([spec]) if hasattr(pc, "RetrieveContents") else pc.RetrieveProperties([spec])
     classic = sorted((o.obj._wsdlName, {p.name: p.val for p in o.propSet}.get("name")) for o in objects)
     # Paging.
@@ -369,29 +451,64 @@ def scenario_collector(a: dict[str, Any]) -> dict[str, Any]:
     vm = find(content, "DC0/vm/demo-ubuntu")
     one = PC.FilterSpec(objectSet=[PC.ObjectSpec(obj=vm)], propSet=[PC.PropertySpec(type=vim.VirtualMachine, all=True)])
     all_props = sorted(p.name for p in pc.RetrievePropertiesEx([one], PC.RetrieveOptions()).objects[0].propSet)
-    nested = PC.FilterSpec(objectSet=[PC.ObjectSpec(obj=vm)], propSet=[PC.PropertySpec(
-        type=vim.VirtualMachine, pathSet=["guest.hostName", "guest.net", "runtime.powerState", "summary.config.name",
-                                          "config.hardware.device", "snapshot"])])  # fmt: skip
+    nested = PC.FilterSpec(
+        objectSet=[PC.ObjectSpec(obj=vm)],
+        propSet=[
+            PC.PropertySpec(
+                type=vim.VirtualMachine,
+                pathSet=[
+                    "guest.hostName",
+                    "guest.net",
+                    "runtime.powerState",
+                    "summary.config.name",
+                    "config.hardware.device",
+                    "snapshot",
+                ],
+            )
+        ],
+    )
     got = {p.name: p.val for p in pc.RetrievePropertiesEx([nested], PC.RetrieveOptions()).objects[0].propSet}
-    nested_out = {"hostName": got.get("guest.hostName"), "powerState": str(got.get("runtime.powerState")),
-                  "configName": got.get("summary.config.name"), "devices": len(got.get("config.hardware.device") or []),
-                  "net": type(got.get("guest.net")).__name__, "snapshot": "snapshot" in got}  # fmt: skip
-    bad = PC.FilterSpec(objectSet=[PC.ObjectSpec(obj=vm)], propSet=[PC.PropertySpec(type=vim.VirtualMachine, pathSet=["guest.noSuch"])])
+    nested_out = {
+        "hostName": got.get("guest.hostName"),
+        "powerState": str(got.get("runtime.powerState")),
+        "configName": got.get("summary.config.name"),
+        "devices": len(got.get("config.hardware.device") or []),
+        "net": type(got.get("guest.net")).__name__,
+        "snapshot": "snapshot" in got,
+    }
+    bad = PC.FilterSpec(
+        objectSet=[PC.ObjectSpec(obj=vm)], propSet=[PC.PropertySpec(type=vim.VirtualMachine, pathSet=["guest.noSuch"])]
+    )
     invalid = capture(lambda: pc.RetrievePropertiesEx([bad], PC.RetrieveOptions()))
-    gone = PC.FilterSpec(objectSet=[PC.ObjectSpec(obj=vim.VirtualMachine("vm-999999", si._stub))],
-                         propSet=[PC.PropertySpec(type=vim.VirtualMachine, pathSet=["name"])])  # fmt: skip
+    gone = PC.FilterSpec(
+        objectSet=[PC.ObjectSpec(obj=vim.VirtualMachine("vm-999999", si._stub))],
+        propSet=[PC.PropertySpec(type=vim.VirtualMachine, pathSet=["name"])],
+    )
     not_found = capture(lambda: pc.RetrievePropertiesEx([gone], PC.RetrieveOptions()))
     # A user with NoAccess on the VM: named directly, it comes back with its properties in missingSet.
     cloner = connect(a, a["cloner"], a["cloner_password"])
     cc = cloner.RetrieveContent()
     cvm = vm_by_moid(cloner, vm._moId)
-    res = cc.propertyCollector.RetrievePropertiesEx([PC.FilterSpec(objectSet=[PC.ObjectSpec(obj=cvm)], propSet=[
-        PC.PropertySpec(type=vim.VirtualMachine, pathSet=["name"])])], PC.RetrieveOptions())  # fmt: skip
+    res = cc.propertyCollector.RetrievePropertiesEx(
+        [
+            PC.FilterSpec(
+                objectSet=[PC.ObjectSpec(obj=cvm)], propSet=[PC.PropertySpec(type=vim.VirtualMachine, pathSet=["name"])]
+            )
+        ],
+        PC.RetrieveOptions(),
+    )
     missing = [{"path": m.path, "fault": type(m.fault).__name__} for m in res.objects[0].missingSet]
     Disconnect(cloner)
     Disconnect(si)
-    return {"classic": classic, "pages": pages, "all": all_props, "nested": nested_out, "invalid": invalid,
-            "not_found": not_found, "missing": missing}  # fmt: skip
+    return {
+        "classic": classic,
+        "pages": pages,
+        "all": all_props,
+        "nested": nested_out,
+        "invalid": invalid,
+        "not_found": not_found,
+        "missing": missing,
+    }
 
 
 def scenario_spec_versions(a: dict[str, Any]) -> dict[str, Any]:
@@ -399,9 +516,13 @@ def scenario_spec_versions(a: dict[str, Any]) -> dict[str, Any]:
     si = connect(a)
     content = si.RetrieveContent()
     item = content.customizationSpecManager.GetCustomizationSpec(a["spec_name"])
-    out = {"version": si._stub.version, "name": item.info.name, "identity": type(item.spec.identity).__name__,
-           "hostName": item.spec.identity.hostName.name,
-           "resetPassword": getattr(item.spec.identity, "resetPassword", "unknown-to-client")}  # fmt: skip
+    out = {
+        "version": si._stub.version,
+        "name": item.info.name,
+        "identity": type(item.spec.identity).__name__,
+        "hostName": item.spec.identity.hostName.name,
+        "resetPassword": getattr(item.spec.identity, "resetPassword", "unknown-to-client"),
+    }
     Disconnect(si)
     return out
 
@@ -412,7 +533,8 @@ def scenario_save_spec(a: dict[str, Any]) -> dict[str, Any]:
     spec = linux_spec("saved")
     spec.identity.resetPassword = True
     item = vim.CustomizationSpecItem(
-        info=vim.CustomizationSpecInfo(name=a["spec_name"], description="from pyVmomi 9.1", type="Linux"), spec=spec)
+        info=vim.CustomizationSpecInfo(name=a["spec_name"], description="from pyVmomi 9.1", type="Linux"), spec=spec
+    )
     content.customizationSpecManager.CreateCustomizationSpec(item)
     Disconnect(si)
     return {"saved": a["spec_name"]}
@@ -425,7 +547,7 @@ def scenario_bench(a: dict[str, Any]) -> dict[str, Any]:
     return run(a["base_url"], a["user"], a["password"], **a.get("kw", {}))
 
 
-SCENARIOS = {name[len("scenario_"):]: fn for name, fn in globals().items() if name.startswith("scenario_")}
+SCENARIOS = {name[len("scenario_") :]: fn for name, fn in globals().items() if name.startswith("scenario_")}
 
 
 def main() -> None:

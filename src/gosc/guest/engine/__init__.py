@@ -22,22 +22,23 @@ from __future__ import annotations
 
 import base64
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 from gosc.customization.custcfg import CustCfgError, parse
 from gosc.customization.custcfg_model import CustConfig
 
+from ..guestpath import GuestRoot, opened
+from ..sandbox import Runner
+from ..sandbox import run as run_local
 from . import cloudinit, identity, interfaces, network, password, scripts, timezone
-from ..sandbox import Runner, run as run_local
 from .distro import Distro, UnsupportedDistro, detect
 from .errors import ABORTED, CONFIG, IDENTITY, NETWORK, UNKNOWN, EngineError, ErrorCode
-from ..guestpath import GuestRoot, opened
 from .files import ChangeSet, CommitError
 from .log import LOG_PATH, EngineLog
 
-__all__ = ["apply", "apply_cfg", "EngineResult", "ErrorCode", "LOG_PATH"]
+__all__ = ["LOG_PATH", "EngineResult", "ErrorCode", "apply", "apply_cfg"]
 
 Report = Callable[[str, str], None]
 
@@ -58,30 +59,64 @@ class EngineResult:
         return self.error_code == 0
 
 
-def apply(root: Path | GuestRoot, pkg_dir: Path | GuestRoot, *, dry_run: bool = False, report: Report | None = None,
-          script_timeout: float = 100, password_salt: str | None = None,
-          cancel: threading.Event | None = None, script_runner: Runner = run_local) -> EngineResult:
+def apply(
+    root: Path | GuestRoot,
+    pkg_dir: Path | GuestRoot,
+    *,
+    dry_run: bool = False,
+    report: Report | None = None,
+    script_timeout: float = 100,
+    password_salt: str | None = None,
+    cancel: threading.Event | None = None,
+    script_runner: Runner = run_local,
+) -> EngineResult:
     """``cancel`` (AbortCustomization_Task): once set, a running script is killed and
     nothing is committed; the result is the failure ``aborted``.  Every file of the guest
     and of the package is reached through gosc.guest.guestpath, each tree as its own root.
     ``script_runner``: how the custom script's sandbox is run (gosc.guest.sandbox.run here; a
     live guest's agent asks the host, which runs it in the guest's network namespace)."""
-    return _open_and_run(root, pkg_dir, "cust.cfg", dry_run, report, script_timeout, password_salt, cancel,
-                         script_runner)  # fmt: skip
+    return _open_and_run(
+        root, pkg_dir, "cust.cfg", dry_run, report, script_timeout, password_salt, cancel, script_runner
+    )
 
 
-def apply_cfg(root: Path | GuestRoot, cust_cfg_path: Path, *, dry_run: bool = False, report: Report | None = None,
-              script_timeout: float = 100, password_salt: str | None = None,
-              cancel: threading.Event | None = None, script_runner: Runner = run_local) -> EngineResult:
+def apply_cfg(
+    root: Path | GuestRoot,
+    cust_cfg_path: Path,
+    *,
+    dry_run: bool = False,
+    report: Report | None = None,
+    script_timeout: float = 100,
+    password_salt: str | None = None,
+    cancel: threading.Event | None = None,
+    script_runner: Runner = run_local,
+) -> EngineResult:
     """Like apply(), for a lone cust.cfg; files it names are looked up beside it."""
     cust_cfg_path = Path(cust_cfg_path)
-    return _open_and_run(root, cust_cfg_path.parent, cust_cfg_path.name, dry_run, report, script_timeout,
-                         password_salt, cancel, script_runner)  # fmt: skip
+    return _open_and_run(
+        root,
+        cust_cfg_path.parent,
+        cust_cfg_path.name,
+        dry_run,
+        report,
+        script_timeout,
+        password_salt,
+        cancel,
+        script_runner,
+    )
 
 
-def _open_and_run(root: Path | GuestRoot, pkg_dir: Path | GuestRoot, cfg_name: str, dry_run: bool,
-                  report: Report | None, script_timeout: float, salt: str | None,
-                  cancel: threading.Event | None, script_runner: Runner) -> EngineResult:  # fmt: skip
+def _open_and_run(
+    root: Path | GuestRoot,
+    pkg_dir: Path | GuestRoot,
+    cfg_name: str,
+    dry_run: bool,
+    report: Report | None,
+    script_timeout: float,
+    salt: str | None,
+    cancel: threading.Event | None,
+    script_runner: Runner,
+) -> EngineResult:
     try:
         with opened(root) as guest:
             try:
@@ -93,9 +128,17 @@ def _open_and_run(root: Path | GuestRoot, pkg_dir: Path | GuestRoot, cfg_name: s
         return EngineResult(int(ErrorCode.DEPLOY_FAILED), UNKNOWN, f"no guest tree at {exc.filename}", None)
 
 
-def _run(guest: GuestRoot, pkg: GuestRoot, cfg_name: str, dry_run: bool, report: Report | None,
-         script_timeout: float, salt: str | None, cancel: threading.Event | None,
-         script_runner: Runner) -> EngineResult:  # fmt: skip
+def _run(
+    guest: GuestRoot,
+    pkg: GuestRoot,
+    cfg_name: str,
+    dry_run: bool,
+    report: Report | None,
+    script_timeout: float,
+    salt: str | None,
+    cancel: threading.Event | None,
+    script_runner: Runner,
+) -> EngineResult:
     log = EngineLog()
     log.info(f"gosc guest customization of {guest.path} from {pkg.path}{' (dry run)' if dry_run else ''}")
     cfg: CustConfig | None = None
@@ -112,8 +155,20 @@ def _run(guest: GuestRoot, pkg: GuestRoot, cfg_name: str, dry_run: bool, report:
         result.family = distro.family
         log.info(f"guest is {distro.pretty_name} (family {distro.family})")
         cs = ChangeSet(guest)
-        _steps(cfg, distro, guest, pkg, cs, log, dry_run, script_timeout, salt, result, cancel or threading.Event(),
-               script_runner)  # fmt: skip
+        _steps(
+            cfg,
+            distro,
+            guest,
+            pkg,
+            cs,
+            log,
+            dry_run,
+            script_timeout,
+            salt,
+            result,
+            cancel or threading.Event(),
+            script_runner,
+        )
     except EngineError as exc:
         result.error_code, result.failure, result.message = int(exc.code), exc.failure, log.mask(exc.message)
         log.error(f"customization failed ({exc.failure}): {exc.message}")
@@ -159,9 +214,20 @@ def _detect(guest: GuestRoot) -> Distro:
         raise EngineError(CONFIG, str(exc), ErrorCode.NOT_SUPPORT) from None
 
 
-def _steps(cfg: CustConfig, distro: Distro, guest: GuestRoot, pkg: GuestRoot, cs: ChangeSet, log: EngineLog,
-           dry_run: bool, script_timeout: float, salt: str | None, result: EngineResult,
-           cancel: threading.Event, script_runner: Runner) -> None:
+def _steps(
+    cfg: CustConfig,
+    distro: Distro,
+    guest: GuestRoot,
+    pkg: GuestRoot,
+    cs: ChangeSet,
+    log: EngineLog,
+    dry_run: bool,
+    script_timeout: float,
+    salt: str | None,
+    result: EngineResult,
+    cancel: threading.Event,
+    script_runner: Runner,
+) -> None:
     # Scripts are programs, not file operations: they get host paths of the resolved trees.
     root, pkg_dir = guest.path, pkg.path
     if cfg.cloudinit_metadata:

@@ -47,13 +47,17 @@ def load_metadata(text: str) -> dict:
         try:
             data = yaml.safe_load(text)
         except yaml.YAMLError as exc:
-            raise EngineError(METADATA, f"cloud-init metadata is neither JSON nor YAML: {exc}",
-                              ErrorCode.CLOUDINIT_WRONG_META_FORMAT) from None
+            raise EngineError(
+                METADATA, f"cloud-init metadata is neither JSON nor YAML: {exc}", ErrorCode.CLOUDINIT_WRONG_META_FORMAT
+            ) from None
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        raise EngineError(METADATA, f"cloud-init metadata must be a mapping, not {type(data).__name__}",
-                          ErrorCode.CLOUDINIT_WRONG_META_FORMAT)
+        raise EngineError(
+            METADATA,
+            f"cloud-init metadata must be a mapping, not {type(data).__name__}",
+            ErrorCode.CLOUDINIT_WRONG_META_FORMAT,
+        )
     return data
 
 
@@ -70,23 +74,29 @@ def apply(cfg: CustConfig, guest: GuestRoot, pkg: GuestRoot, cs: ChangeSet, log:
     assert cfg.cloudinit_metadata
     raw = _package_file(pkg, cfg.cloudinit_metadata, "METADATA")
     if len(raw) > MAX_METADATA:
-        raise EngineError(METADATA, f"cloud-init metadata is {len(raw)} bytes, more than {MAX_METADATA}",
-                          ErrorCode.CLOUDINIT_WRONG_META_FORMAT)
+        raise EngineError(
+            METADATA,
+            f"cloud-init metadata is {len(raw)} bytes, more than {MAX_METADATA}",
+            ErrorCode.CLOUDINIT_WRONG_META_FORMAT,
+        )
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
-        raise EngineError(METADATA, "cloud-init metadata is not UTF-8 text",
-                          ErrorCode.CLOUDINIT_WRONG_META_FORMAT) from None
+        raise EngineError(
+            METADATA, "cloud-init metadata is not UTF-8 text", ErrorCode.CLOUDINIT_WRONG_META_FORMAT
+        ) from None
     load_metadata(text)
     if not has_cloud_init(guest):
-        raise EngineError(CLOUDINIT_MISSING, "cloud-init metadata was sent but the guest has no cloud-init",
-                          ErrorCode.CLOUDINIT_NOT_SUPPORT_RAWDATA)
+        raise EngineError(
+            CLOUDINIT_MISSING,
+            "cloud-init metadata was sent but the guest has no cloud-init",
+            ErrorCode.CLOUDINIT_NOT_SUPPORT_RAWDATA,
+        )
     target = imc_dir(cs)
     cs.write(f"{target}/cust.cfg", _package_file(pkg, "cust.cfg", "cust.cfg"), 0o600)
     cs.write(f"{target}/{cfg.cloudinit_metadata}", raw, 0o600)
     if cfg.cloudinit_userdata:
-        cs.write(f"{target}/{cfg.cloudinit_userdata}",
-                 _package_file(pkg, cfg.cloudinit_userdata, "USERDATA"), 0o600)
+        cs.write(f"{target}/{cfg.cloudinit_userdata}", _package_file(pkg, cfg.cloudinit_userdata, "USERDATA"), 0o600)
     log.info(f"cloud-init raw data placed in {target} for cloud-init's VMware datasource")
 
 

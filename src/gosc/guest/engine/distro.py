@@ -70,7 +70,9 @@ def parse_os_release(text: str) -> dict[str, str]:
 
 def detect(root: Path | GuestRoot) -> Distro:
     with opened(root) as guest:
-        text = next((t for t in map(guest.read_text, ("/etc/os-release", "/usr/lib/os-release")) if t is not None), None)
+        text = next(
+            (t for t in map(guest.read_text, ("/etc/os-release", "/usr/lib/os-release")) if t is not None), None
+        )
     if text is None:
         raise UnsupportedDistro("the guest has no /etc/os-release")
     info = parse_os_release(text)

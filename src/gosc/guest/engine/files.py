@@ -97,7 +97,9 @@ class ChangeSet:
             return current is None
         if current is None or not stat.S_ISREG(current):
             return False
-        return self.guest.read_bytes(change.path, follow=False) == change.content and stat.S_IMODE(current) == change.mode
+        return (
+            self.guest.read_bytes(change.path, follow=False) == change.content and stat.S_IMODE(current) == change.mode
+        )
 
     def pending(self) -> list[Change]:
         """Changes that would alter the tree, in staging order."""
@@ -121,7 +123,11 @@ class ChangeSet:
         for change in self.pending():
             old, what = self._describe_current(change.path)
             if change.secret:
-                out += [f"--- a{change.path}\n", f"+++ b{change.path}\n", "@@ secret file changed; content not shown @@\n"]
+                out += [
+                    f"--- a{change.path}\n",
+                    f"+++ b{change.path}\n",
+                    "@@ secret file changed; content not shown @@\n",
+                ]
                 continue
             if change.kind == "write":
                 assert change.content is not None

@@ -31,9 +31,8 @@ def validate(hostname: str, domain: str | None) -> None:
         raise EngineError(IDENTITY, "HOSTNAME is empty; a Linux guest needs a host name")
     if len(hostname) > 64 or not _LABEL.match(hostname):
         raise EngineError(IDENTITY, f"invalid host name {hostname!r}: letters, digits and '-', at most 63 characters")
-    if domain:
-        if len(domain) > 253 or not all(_LABEL.match(label) for label in domain.rstrip(".").split(".")):
-            raise EngineError(IDENTITY, f"invalid domain name {domain!r}")
+    if domain and (len(domain) > 253 or not all(_LABEL.match(label) for label in domain.rstrip(".").split("."))):
+        raise EngineError(IDENTITY, f"invalid domain name {domain!r}")
 
 
 def static_ip(cfg: CustConfig) -> str | None:
@@ -72,7 +71,7 @@ def hosts_text(old: str, names: list[str], remove: set[str], address: str) -> st
 
 def _set_kv(text: str, key: str, value: str) -> str:
     lines = [line for line in text.splitlines() if line.split("=", 1)[0].strip() != key]
-    return "\n".join(lines + [f"{key}={value}"]) + "\n"
+    return "\n".join([*lines, f"{key}={value}"]) + "\n"
 
 
 def apply(cfg: CustConfig, distro: Distro, cs: ChangeSet, log: EngineLog) -> None:

@@ -28,13 +28,19 @@ def apply(cfg: CustConfig, cs: ChangeSet, log: EngineLog, *, allowed: bool, salt
     if text is None:
         raise EngineError(IDENTITY, "the guest has no /etc/shadow")
     if cfg.admin_password:
-        current = next((f[1] for f in (line.split(":") for line in text.splitlines()) if f[0] == "root" and len(f) > 1), None)
+        current = next(
+            (f[1] for f in (line.split(":") for line in text.splitlines()) if f[0] == "root" and len(f) > 1), None
+        )
         method = shadow.method_for(current, cs.read_text("/etc/login.defs"))
         if salt is not None:  # a fixed salt (reproducible tests) is a SHA-crypt setting
             method = shadow.Method.SHA512
         try:
-            text = shadow.update_shadow(text, "root", hashed=shadow.hash_password(cfg.admin_password, salt, method=method),
-                                        last_change=shadow.days_since_epoch())
+            text = shadow.update_shadow(
+                text,
+                "root",
+                hashed=shadow.hash_password(cfg.admin_password, salt, method=method),
+                last_change=shadow.days_since_epoch(),
+            )
         except KeyError:
             raise EngineError(IDENTITY, "/etc/shadow has no root entry") from None
         log.info(f"root password set ({method.name})")

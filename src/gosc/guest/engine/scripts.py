@@ -30,7 +30,8 @@ from pathlib import Path
 from gosc.customization.custcfg_model import CustConfig
 
 from ..guestpath import GuestRoot, opened
-from ..sandbox import Completed, Outcome, Runner, SandboxError, SandboxSpec, guest_path_of, run as run_local
+from ..sandbox import Completed, Outcome, Runner, SandboxError, SandboxSpec, guest_path_of
+from ..sandbox import run as run_local
 from .errors import ABORTED, CONFIG, SCRIPT, SCRIPT_DISABLED, EngineError, ErrorCode
 from .log import EngineLog
 
@@ -106,8 +107,9 @@ def _spec(root: Path, pkg_dir: Path) -> SandboxSpec:
     return SandboxSpec(root=root, cwd=cwd, uid=0, gid=0, env=SCRIPT_ENV)
 
 
-def _run(runner: Runner, spec: SandboxSpec, command: list[str], timeout: float,
-         cancel: threading.Event | None) -> Completed:  # fmt: skip
+def _run(
+    runner: Runner, spec: SandboxSpec, command: list[str], timeout: float, cancel: threading.Event | None
+) -> Completed:
     try:
         return runner(spec, command, timeout, cancel)
     except SandboxError as exc:
@@ -129,8 +131,16 @@ def check_runnable(root: Path, pkg_dir: Path, log: EngineLog, runner: Runner = r
         raise EngineError(SCRIPT, f"{NO_SHELL} ({detail})")
 
 
-def run(root: Path, pkg_dir: Path, cfg: CustConfig, phase: str, log: EngineLog, timeout: float = 100,
-        cancel: threading.Event | None = None, runner: Runner = run_local) -> None:
+def run(
+    root: Path,
+    pkg_dir: Path,
+    cfg: CustConfig,
+    phase: str,
+    log: EngineLog,
+    timeout: float = 100,
+    cancel: threading.Event | None = None,
+    runner: Runner = run_local,
+) -> None:
     script = script_path(pkg_dir, cfg)
     spec = _spec(root, pkg_dir)
     log.info(f"running {script.name} {phase} in the guest (sandbox, cwd {spec.cwd})")

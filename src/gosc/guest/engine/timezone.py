@@ -39,9 +39,8 @@ def host_zones() -> frozenset[str]:
 def resolve(tz: str, cs: ChangeSet, zones: frozenset[str] | set[str] | None = None) -> str:
     """The zone name to install for ``tz``; EngineError(identity) when none fits."""
     tz = tz.strip()
-    if _NAME.match(tz) and ".." not in tz:
-        if cs.guest.is_file(f"/usr/share/zoneinfo/{tz}"):
-            return tz
+    if _NAME.match(tz) and ".." not in tz and cs.guest.is_file(f"/usr/share/zoneinfo/{tz}"):
+        return tz
     zones = host_zones() if zones is None else zones
     if tz in zones:
         return tz
@@ -61,7 +60,7 @@ def resolve(tz: str, cs: ChangeSet, zones: frozenset[str] | set[str] | None = No
 
 def _set_kv(text: str, key: str, value: str) -> str:
     lines = [line for line in text.splitlines() if line.split("=", 1)[0].strip() != key]
-    return "\n".join(lines + [f'{key}="{value}"']) + "\n"
+    return "\n".join([*lines, f'{key}="{value}"']) + "\n"
 
 
 def apply(cfg: CustConfig, distro: Distro, cs: ChangeSet, log: EngineLog) -> None:
@@ -82,7 +81,7 @@ def apply(cfg: CustConfig, distro: Distro, cs: ChangeSet, log: EngineLog) -> Non
     if cfg.utc is not None:
         mode = "UTC" if cfg.utc else "LOCAL"
         lines = (cs.read_text("/etc/adjtime") or "0.0 0 0.0\n0\n").splitlines()
-        lines = (lines + ["", "", ""])[:3] if len(lines) < 3 else lines
+        lines = ([*lines, "", "", ""])[:3] if len(lines) < 3 else lines
         if not lines[0]:
             lines[0] = "0.0 0 0.0"
         if not lines[1]:

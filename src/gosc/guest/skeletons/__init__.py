@@ -34,8 +34,16 @@ HERE = Path(__file__).parent
 # VMware's PCI slot order of vmxnet3/e1000e NICs as predictable interface names.
 NIC_NAMES = ("ens192", "ens224", "ens256", "ens161", "ens193", "ens225", "ens257", "ens162", "ens194", "ens226")
 _ALIASES = {
-    "ubuntu22.04": "ubuntu", "debian12": "debian", "centos": "centos7", "rhel7": "centos7", "sysconfig": "rhel8",
-    "rhel": "rhel9", "networkmanager": "rhel9", "sles": "sles15", "suse": "sles15", "photon": "photon5",
+    "ubuntu22.04": "ubuntu",
+    "debian12": "debian",
+    "centos": "centos7",
+    "rhel7": "centos7",
+    "sysconfig": "rhel8",
+    "rhel": "rhel9",
+    "networkmanager": "rhel9",
+    "sles": "sles15",
+    "suse": "sles15",
+    "photon": "photon5",
 }
 _META = "skeleton.json"
 

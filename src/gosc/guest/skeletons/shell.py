@@ -18,9 +18,42 @@ from ..guestpath import GuestRoot
 log = logging.getLogger(__name__)
 
 HOST_BUSYBOX = Path("/bin/busybox")
-APPLETS = ("sh", "ash", "cat", "chmod", "cp", "cut", "date", "echo", "env", "false", "grep", "head", "hostname",
-           "id", "ln", "ls", "mkdir", "mv", "printf", "ps", "pwd", "rm", "rmdir", "sed", "sleep", "sort", "tail",
-           "tee", "test", "touch", "tr", "true", "uname", "wc")  # fmt: skip
+APPLETS = (
+    "sh",
+    "ash",
+    "cat",
+    "chmod",
+    "cp",
+    "cut",
+    "date",
+    "echo",
+    "env",
+    "false",
+    "grep",
+    "head",
+    "hostname",
+    "id",
+    "ln",
+    "ls",
+    "mkdir",
+    "mv",
+    "printf",
+    "ps",
+    "pwd",
+    "rm",
+    "rmdir",
+    "sed",
+    "sleep",
+    "sort",
+    "tail",
+    "tee",
+    "test",
+    "touch",
+    "tr",
+    "true",
+    "uname",
+    "wc",
+)
 _PT_INTERP = 3
 
 
@@ -31,7 +64,7 @@ def is_static_elf(path: Path) -> bool:
             head = f.read(64)
             if len(head) < 64 or head[:6] != b"\x7fELF\x02\x01":
                 return False
-            phoff, = struct.unpack_from("<Q", head, 32)
+            (phoff,) = struct.unpack_from("<Q", head, 32)
             phentsize, phnum = struct.unpack_from("<HH", head, 54)
             f.seek(phoff)
             table = f.read(phentsize * phnum)

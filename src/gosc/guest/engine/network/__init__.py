@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from ..distro import Distro
 from ..files import ChangeSet
 from ..log import EngineLog
-from . import eni, networkd, netplan, nm_keyfile, suse, sysconfig
+from . import eni, netplan, networkd, nm_keyfile, suse, sysconfig
 from .model import NetworkConfig, build
 
 Renderer = Callable[[NetworkConfig, ChangeSet, EngineLog], None]
@@ -26,4 +26,4 @@ def render(distro: Distro, net: NetworkConfig, cs: ChangeSet, log: EngineLog) ->
     RENDERERS[distro.family](net, cs, log)
 
 
-__all__ = ["RENDERERS", "render", "build", "NetworkConfig"]
+__all__ = ["RENDERERS", "NetworkConfig", "build", "render"]

@@ -84,15 +84,15 @@ def render(net: NetworkConfig, cs: ChangeSet, log: EngineLog) -> None:
     sources, old_by_iface = _old_stanzas(old)
     lines = [f"# {HEADER}", ""]
     if sources:
-        lines += sources + [""]
+        lines += [*sources, ""]
     lines += ["auto lo", "iface lo inet loopback", ""]
     for iface in net.ifaces:
         if iface.ipv4 == "as_is":
             kept = old_by_iface.get(iface.name)
             if kept:
-                lines += [f"# {iface.nic} ({iface.mac}): kept as it was"] + kept + [""]
+                lines += [f"# {iface.nic} ({iface.mac}): kept as it was", *kept, ""]
             continue
-        lines += _stanza(iface, net) + [""]
+        lines += [*_stanza(iface, net), ""]
     backup(cs, PATH, log)
     cs.write(PATH, "\n".join(lines).rstrip("\n") + "\n", 0o644)
     resolv_conf(net, cs, log)

@@ -100,7 +100,8 @@ def _primary(cfg: CustConfig) -> Nic | None:
     if flagged:
         return flagged[0]
     return next((n for n in cfg.nics if n.ipv4_static and n.gateways), None) or next(
-        (n for n in cfg.nics if any(a.gateway for a in n.ipv6)), None)
+        (n for n in cfg.nics if any(a.gateway for a in n.ipv6)), None
+    )
 
 
 def build(cfg: CustConfig, mac_to_name: dict[str, str]) -> NetworkConfig:
@@ -112,8 +113,16 @@ def build(cfg: CustConfig, mac_to_name: dict[str, str]) -> NetworkConfig:
         if name is None:
             known = ", ".join(f"{n} ({m})" for m, n in sorted(mac_to_name.items())) or "none"
             raise EngineError(NETWORK, f"{nic.name}: no guest interface has MAC {nic.mac}; guest has {known}")
-        iface = Iface(name=name, mac=nic.mac, nic=nic.name, primary=nic is primary,
-                      onboot=nic.onboot, ipv4=_ipv4_mode(nic), ipv6=list(nic.ipv6), ipv6_mode=nic.ipv6_mode)
+        iface = Iface(
+            name=name,
+            mac=nic.mac,
+            nic=nic.name,
+            primary=nic is primary,
+            onboot=nic.onboot,
+            ipv4=_ipv4_mode(nic),
+            ipv6=list(nic.ipv6),
+            ipv6_mode=nic.ipv6_mode,
+        )
         if iface.ipv4 == "static":
             if not nic.ipaddr or not nic.netmask:
                 raise EngineError(NETWORK, f"{nic.name}: static IPv4 needs IPADDR and NETMASK")

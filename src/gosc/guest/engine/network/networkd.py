@@ -20,7 +20,8 @@ def unit(iface: Iface, net: NetworkConfig) -> str:
     if not iface.onboot:
         out += ["[Link]", "ActivationPolicy=manual", ""]
     dhcp = {(True, True): "yes", (True, False): "ipv4", (False, True): "ipv6", (False, False): "no"}[
-        (iface.ipv4 == "dhcp", iface.dhcp6)]
+        (iface.ipv4 == "dhcp", iface.dhcp6)
+    ]
     out += ["[Network]", f"DHCP={dhcp}"]
     if iface.ipv6 or iface.ipv6_mode:
         out.append(f"IPv6AcceptRA={'yes' if iface.slaac or iface.dhcp6 else 'no'}")

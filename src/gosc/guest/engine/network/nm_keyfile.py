@@ -27,11 +27,20 @@ def _section(name: str, kv: list[tuple[str, str]]) -> str:
 
 def keyfile(iface: Iface, net: NetworkConfig) -> str:
     conn_id = f"VMware-customization-{iface.name}"
-    sections = [_section("connection", [
-        ("id", conn_id), ("uuid", str(uuid.uuid5(_NS, iface.mac))), ("type", "ethernet"),
-        ("interface-name", iface.name), ("autoconnect", "true" if iface.onboot else "false"),
-        ("autoconnect-priority", "120"),
-    ]), _section("ethernet", [("mac-address", iface.mac.upper())])]
+    sections = [
+        _section(
+            "connection",
+            [
+                ("id", conn_id),
+                ("uuid", str(uuid.uuid5(_NS, iface.mac))),
+                ("type", "ethernet"),
+                ("interface-name", iface.name),
+                ("autoconnect", "true" if iface.onboot else "false"),
+                ("autoconnect-priority", "120"),
+            ],
+        ),
+        _section("ethernet", [("mac-address", iface.mac.upper())]),
+    ]
 
     v4: list[tuple[str, str]] = []
     if iface.ipv4 == "static":

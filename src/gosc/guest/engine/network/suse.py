@@ -30,8 +30,12 @@ def _bootproto(iface: Iface) -> str:
 
 
 def _ifcfg(iface: Iface) -> str:
-    kv = [("NAME", iface.nic), ("LLADDR", iface.mac), ("STARTMODE", "auto" if iface.onboot else "manual"),
-          ("BOOTPROTO", _bootproto(iface))]
+    kv = [
+        ("NAME", iface.nic),
+        ("LLADDR", iface.mac),
+        ("STARTMODE", "auto" if iface.onboot else "manual"),
+        ("BOOTPROTO", _bootproto(iface)),
+    ]
     addresses = ([iface.cidr4] if iface.cidr4 else []) + iface.ipv6_cidrs
     for i, cidr in enumerate(addresses):
         kv.append(("IPADDR" if i == 0 else f"IPADDR_{i}", cidr))

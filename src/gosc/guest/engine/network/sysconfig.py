@@ -23,12 +23,20 @@ def _q(value: str) -> str:
 
 def _ifcfg(iface: Iface, net: NetworkConfig, dns_owner: bool) -> str:
     kv: list[tuple[str, str]] = [
-        ("TYPE", "Ethernet"), ("DEVICE", iface.name), ("NAME", iface.name), ("HWADDR", iface.mac),
-        ("ONBOOT", "yes" if iface.onboot else "no"), ("USERCTL", "no"),
+        ("TYPE", "Ethernet"),
+        ("DEVICE", iface.name),
+        ("NAME", iface.name),
+        ("HWADDR", iface.mac),
+        ("ONBOOT", "yes" if iface.onboot else "no"),
+        ("USERCTL", "no"),
     ]
     if iface.ipv4 == "static":
-        kv += [("BOOTPROTO", "none"), ("IPADDR", iface.address or ""), ("NETMASK", iface.netmask or ""),
-               ("PREFIX", str(iface.prefix))]
+        kv += [
+            ("BOOTPROTO", "none"),
+            ("IPADDR", iface.address or ""),
+            ("NETMASK", iface.netmask or ""),
+            ("PREFIX", str(iface.prefix)),
+        ]
         if iface.gateway4:
             kv.append(("GATEWAY", iface.gateway4))
     elif iface.ipv4 == "dhcp":
@@ -62,8 +70,11 @@ def _ifcfg(iface: Iface, net: NetworkConfig, dns_owner: bool) -> str:
 
 
 def _routes(iface: Iface, family: int) -> str | None:
-    lines = [f"{r.cidr} via {r.via} dev {iface.name}" + (f" metric {r.metric}" if r.metric is not None else "")
-             for r in iface.routes if r.family == family]
+    lines = [
+        f"{r.cidr} via {r.via} dev {iface.name}" + (f" metric {r.metric}" if r.metric is not None else "")
+        for r in iface.routes
+        if r.family == family
+    ]
     return f"# {HEADER}\n" + "\n".join(lines) + "\n" if lines else None
 
 
