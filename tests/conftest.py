@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from gosc.inventory.authorization_manager import hash_password
-from tests.support.server import ADMIN, ADMIN_PASSWORD, GoscServer
+from gosc.testing import Gosc
+from tests.support.server import ADMIN, ADMIN_PASSWORD, GoscServer, Injections
 from tests.support.vijson import ViClient
 
 LIMITED_USER = "viewer@vsphere.local"
@@ -51,14 +52,24 @@ permissions = [{{ entity = "/DC0/vm/demo-ubuntu", role = "NoAccess" }}]
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GoscServer]:
+def gosc_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The plugin's data dir (gosc.testing), with the tests' users."""
     data = tmp_path_factory.mktemp("gosc") / "data"
     write_users(data)
-    srv = GoscServer(data).start()
-    try:
-        yield srv
-    finally:
-        srv.stop()
+    return data
+
+
+@pytest.fixture(scope="module")
+def server(gosc_server: GoscServer) -> GoscServer:
+    """The module's server: gosc's pytest plugin (gosc.testing) starts and stops it."""
+    return gosc_server
+
+
+@pytest.fixture(scope="module")
+def inject(gosc: Gosc) -> Iterator[Injections]:
+    """Fault and delay injection on the module's server; nothing stays injected after a test."""
+    yield gosc.inject
+    gosc.inject.remove()
 
 
 @pytest.fixture(scope="module")

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import threading
-
 import httpx
 import pytest
 
 from tests.conftest import CLONER_USER, LIMITED_PASSWORD, LIMITED_USER, guest_root
-from tests.support.server import GoscServer
+from tests.support.server import GoscServer, Injections
 from tests.support.specs import customize_body, dhcp, fixed_ip, instant_clone_body, linux_spec
 from tests.support.vijson import ViClient, ViFault, moref
 
@@ -46,26 +44,14 @@ def test_invalid_state_without_tools(vi: ViClient) -> None:
     assert f["_typeName"] == "InvalidState" and "Tools" in f["faultMessage"][0]["message"]
 
 
-def test_task_in_progress(server: GoscServer, vi: ViClient) -> None:
-    src = vi.find("DC0/vm/demo-ubuntu")
-    root = guest_root(server, vi, src)
-    conf = root / "etc/vmware-tools/tools.conf"
-    original = conf.read_text() if conf.exists() else None
-    conf.parent.mkdir(parents=True, exist_ok=True)
-    conf.write_text("[deployPkg]\nenable-custom-scripts = true\n")
-    try:
-        c = vi.wait_task(vi.call("VirtualMachine", src["value"], "InstantClone_Task", instant_clone_body("busy-1")))[
-            "result"
-        ]
-    finally:
-        if original is None:
-            conf.unlink()
-        else:
-            conf.write_text(original)
-    slow = linux_spec(script='#!/bin/sh\nif [ "$1" = precustomization ]; then sleep 2; fi\n')
-    first = vi.call(*GCM, "CustomizeGuest_Task", customize_body(c, slow))
+def test_task_in_progress(vi: ViClient, clone: dict, inject: Injections) -> None:  # type: ignore[type-arg]
+    c = clone
+    hold = inject.add("CustomizeGuest_Task", moId=c["value"], hold=True, count=1)
+    first = vi.call(*GCM, "CustomizeGuest_Task", customize_body(c, linux_spec()))
+    inject.wait_held(hold)
     f = call_fault(vi, *GCM, "CustomizeGuest_Task", customize_body(c, linux_spec()))
     assert f["_typeName"] == "TaskInProgress" and f["task"] == first
+    inject.release(hold)
     assert vi.wait_task(first)["state"] == "success"
 
 
@@ -260,24 +246,18 @@ def test_property_reads(vi: ViClient, clone: dict) -> None:  # type: ignore[type
     assert vi.get("VirtualMachine", clone["value"], "name").startswith("clone-")
 
 
-def test_concurrent_customizations_of_one_vm_never_overlap(vi: ViClient, clone: dict) -> None:  # type: ignore[type-arg]
-    results: list[object] = []
-
-    def go(i: int) -> None:
-        try:
-            results.append(vi.call(*GCM, "CustomizeGuest_Task", customize_body(clone, linux_spec(f"par{i}"))))
-        except ViFault as e:
-            results.append(e.type_name)
-
-    threads = [threading.Thread(target=go, args=(i,)) for i in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    tasks = [r for r in results if isinstance(r, dict)]
-    assert tasks and all(r == "TaskInProgress" for r in results if not isinstance(r, dict))
-    for t in tasks:
-        assert vi.wait_task(t)["state"] == "success"
+def test_concurrent_customizations_of_one_vm_never_overlap(vi: ViClient, clone: dict, inject: Injections) -> None:  # type: ignore[type-arg]
+    """While one customization of a VM runs (held running by an injection), every other
+    one is refused with TaskInProgress naming it; without the VM's lock they would run."""
+    hold = inject.add("CustomizeGuest_Task", moId=clone["value"], hold=True, count=1)
+    first = vi.call(*GCM, "CustomizeGuest_Task", customize_body(clone, linux_spec("par0")))
+    inject.wait_held(hold)
+    assert vi.get("Task", first["value"], "info")["state"] == "running"
+    for i in range(1, 4):
+        f = call_fault(vi, *GCM, "CustomizeGuest_Task", customize_body(clone, linux_spec(f"par{i}")))
+        assert f["_typeName"] == "TaskInProgress" and f["task"] == first
+    inject.release(hold)
+    assert vi.wait_task(first)["state"] == "success"
 
 
 def test_logout_is_void_and_ends_the_session(server: GoscServer) -> None:

@@ -22,6 +22,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     from .server.app import ServerConfig, create_app
     from .server.limits import RequestLimits, protocol_factory, server_tls_context
+    from .server.listen import ReportingServer
     from .server.tls import ensure_certificate
 
     host, port = args.listen
@@ -52,24 +53,25 @@ def cmd_serve(args: argparse.Namespace) -> int:
         cert, key = ensure_certificate(data_dir, host)
         tls = server_tls_context(str(cert), str(key))
     _allow_open_files(limits.max_connections)
-    scheme = "http" if args.http else "https"
-    print(
-        f"gosc: serving VI/JSON at {scheme}://{host}:{port}/sdk/vim25/... and SOAP at {scheme}://{host}:{port}/sdk",
-        file=sys.stderr,
-        flush=True,
-    )
     # TLS is in the protocol factory (it bounds the handshake), so uvicorn gets no SSL options.
-    uvicorn.run(
-        app,
-        host=host,
-        port=port,
-        log_level=args.log_level,
-        access_log=False,
-        lifespan="on",
-        timeout_graceful_shutdown=5,
-        http=protocol_factory(limits, tls),  # type: ignore[arg-type]
-        timeout_keep_alive=limits.keep_alive_timeout,
-    )  # type: ignore[arg-type]
+    server = ReportingServer(
+        uvicorn.Config(
+            app,
+            host=host,
+            port=port,
+            log_level=args.log_level,
+            access_log=False,
+            lifespan="on",
+            timeout_graceful_shutdown=5,
+            http=protocol_factory(limits, tls),  # type: ignore[arg-type]
+            timeout_keep_alive=limits.keep_alive_timeout,
+        ),
+        "http" if args.http else "https",
+        Path(args.port_file) if args.port_file else None,
+    )
+    server.run()
+    if not server.started:
+        return 3  # uvicorn's STARTUP_FAILURE: the lifespan start or the bind failed, and said why
     return 0
 
 
@@ -131,6 +133,9 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("serve", help="run the vCenter API server (VI/JSON and SOAP)")
     s.add_argument("--listen", type=_listen, default=("127.0.0.1", 8989), metavar="HOST:PORT")
     s.add_argument("--data-dir", default="./gosc-data", help="store, TLS certificate and guest trees")
+    s.add_argument(
+        "--port-file", metavar="PATH", help="write the bound port here once listening (with --listen HOST:0)"
+    )
     s.add_argument("--http", action="store_true", help="plain HTTP instead of HTTPS")
     s.add_argument("--demo", action="store_true", help="create the demo inventory when the store is empty")
     s.add_argument("--users", help="users and roles (TOML); default DATA_DIR/users.toml")

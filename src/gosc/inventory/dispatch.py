@@ -15,7 +15,7 @@ from pyVmomi import vim, vmodl
 
 from ..vim import types as T
 from ..vim.faults import fault, invalid_argument, not_authenticated, not_found
-from . import access
+from . import access, inject
 from .base import CallContext, ManagedEntity, ManagedObject
 
 # Calls that work without a session, as on vCenter.
@@ -105,6 +105,13 @@ async def invoke(ctx: CallContext, obj: ManagedObject, info: T.MethodInfo, args:
     privilege = info.priv_id
     if ctx.session is not None and privilege and privilege not in access.SESSION_PRIVILEGES:
         ctx.check(privilege_target(obj, info, args), privilege)
+    injection = ctx.si.injector.match(method, obj.moId, args)  # one dict lookup when nothing is injected
+    if injection is not None:
+        return await inject.run(injection, method, lambda: _call(ctx, obj, method, args))
+    return await _call(ctx, obj, method, args)
+
+
+async def _call(ctx: CallContext, obj: ManagedObject, method: str, args: dict[str, Any]) -> Any:
     result = getattr(obj, method)(ctx, **args)
     if inspect.isawaitable(result):
         result = await result

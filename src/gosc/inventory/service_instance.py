@@ -25,6 +25,7 @@ from .event_manager import EventManager
 from .folder import Folder
 from .guest_customization_manager import GuestCustomizationManager
 from .host_system import ComputeResource, HostSystem, ResourcePool
+from .inject import Injector
 from .property_collector import PropertyCollector
 from .search_index import SearchIndex
 from .session_manager import SessionManager
@@ -67,6 +68,7 @@ class ServiceInstance(ManagedObject):
         # GOSC_TEST_HOOKS names the tests' hook directory (testhooks.py); unset in real use.
         self.hooks = TestHooks.from_env()
         self.clock = Clock(self.hooks)
+        self.injector = Injector()  # faults and delays a test injects (inject.py); empty in real use
         self.instance_uuid = self._meta_uuid()
         self._listeners: list[Callable[[ManagedObject, str | None], None]] = []
         self.register(self)

@@ -19,7 +19,7 @@ from pyVmomi import VmomiSupport, vim, vmodl
 from ..vim import json_codec
 from ..vim import types as T
 from ..vim.faults import fault, system_error
-from . import access
+from . import access, inject
 from .base import CallContext, ManagedEntity, ManagedObject, now
 from .task import Task
 
@@ -138,6 +138,7 @@ class TaskManager(ManagedObject):
     async def _run(self, task: Task, entity: ManagedEntity, work: Work, lock: bool) -> None:
         task.start()
         try:
+            await inject.at_task_start()  # an injected hold, delay or fault of the call that made this task
             result = await work(task)
         except vmodl.MethodFault as f:
             task.fail(f)
