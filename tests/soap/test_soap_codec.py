@@ -1,10 +1,9 @@
 """The SOAP codec on its own: the requests pyVmomi 9.1.1.0 really sent (the wire log in
-../shared/reference), and the refusals that keep a server safe."""
+tests/data, from ../shared/reference), and the refusals that keep a server safe."""
 
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 from pyVmomi import SoapAdapter, vim, vmodl
@@ -12,23 +11,16 @@ from pyVmomi import SoapAdapter, vim, vmodl
 from gosc.vim import soap_codec as C
 from gosc.vim import types as T
 from gosc.vim.faults import fault
+from tests.support.paths import WIRE_LOG
 
-WIRE_LOG = Path(__file__).resolve().parents[3] / "shared" / "reference" / "pyvmomi-9.1.1.0-wire-log.json"
 V803 = "vim.version.v8_0_3_0"
 V910 = "vim.version.v9_1_0_0"
 
 
 def wire_bodies() -> list[dict]:  # type: ignore[type-arg]
-    if WIRE_LOG.exists():
-        return [e for e in json.loads(WIRE_LOG.read_text()) if e.get("body")]
-    # The reference lives beside the repository; keep one real request here as well.
-    body = (
-        '<?xml version="1.0" encoding="UTF-8"?>\n<soapenv:Envelope xmlns:soapenc="http://schemas.xmlsoap.org/soap/encoding/" '
-        'xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
-        'xmlns:xsd="http://www.w3.org/2001/XMLSchema">\n<soapenv:Body><Fetch xmlns="urn:vim25"><_this versionId="8.0.3.0" '
-        'type="Task">task-1</_this><prop versionId="8.0.3.0">info</prop></Fetch></soapenv:Body>\n</soapenv:Envelope>'
-    )
-    return [{"op": "Fetch", "body": body, "headers": {"SOAPAction": '"urn:vim25/8.0.3.0"'}}]
+    bodies = [e for e in json.loads(WIRE_LOG.read_text()) if e.get("body")]
+    assert bodies, WIRE_LOG
+    return bodies
 
 
 def test_every_logged_request_parses() -> None:
