@@ -22,6 +22,7 @@ the host's static busybox as its ``/bin/sh`` when it is made (``shell.py``).  Co
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -63,6 +64,13 @@ def skeleton_dir(family: str) -> Path:
     return path
 
 
+def _copy_file(src: str, dst: str) -> None:
+    """A skeleton file, with an explicit mode (0755 if executable, else 0644; the meta file
+    sets others) rather than the checkout's, which depends on the umask it was made with."""
+    shutil.copyfile(src, dst)
+    os.chmod(dst, 0o755 if os.stat(src).st_mode & 0o100 else 0o644)
+
+
 def copy_skeleton(family: str, dest: Path, macs: list[str]) -> Path:
     """Copy the family's skeleton to dest (must not exist or be empty) and give it NICs.
 
@@ -75,7 +83,11 @@ def copy_skeleton(family: str, dest: Path, macs: list[str]) -> Path:
         raise FileExistsError(f"{dest} is not empty")
     if len(macs) > len(NIC_NAMES):
         raise ValueError(f"at most {len(NIC_NAMES)} NICs")
-    shutil.copytree(src, dest, dirs_exist_ok=True, ignore=shutil.ignore_patterns(_META, "__pycache__"))
+    shutil.copytree(
+        src, dest, dirs_exist_ok=True, ignore=shutil.ignore_patterns(_META, "__pycache__"), copy_function=_copy_file
+    )
+    for d, _, _ in os.walk(dest):  # a checkout's modes follow its umask: a guest's do not
+        os.chmod(d, 0o755)
     meta_path = src / _META
     meta = json.loads(meta_path.read_text()) if meta_path.exists() else {}
     with GuestRoot(dest) as guest:  # the copy is a guest tree now: act inside it
