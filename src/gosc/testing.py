@@ -57,7 +57,9 @@ class GoscServer:
 
     def start(self, timeout: float = START_TIMEOUT) -> GoscServer:
         self.port_file.unlink(missing_ok=True)
-        args = [sys.executable, "-m", "gosc.cli", "serve", "--listen", "127.0.0.1:0"]
+        # The first start binds a free port; a restart binds the same one again, as a
+        # restarted vCenter keeps its address (clients made before it still reach it).
+        args = [sys.executable, "-m", "gosc.cli", "serve", "--listen", f"127.0.0.1:{self.port}"]
         args += ["--port-file", str(self.port_file), "--data-dir", str(self.data_dir), *self.extra_args]
         if self.demo:
             args.append("--demo")
