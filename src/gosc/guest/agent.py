@@ -42,7 +42,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from . import introspect, rpc
+from ..formats import deploypkg
+from . import accounts, deploy, introspect, rpc
 from .guestpath import GuestRoot
 from .sandbox import Completed, Outcome, SandboxSpec
 from .sandbox import run as run_local
@@ -215,8 +216,6 @@ class ToolsAgent:
         return rpc.ok()
 
     async def _auth(self, args: bytes) -> bytes:
-        from . import accounts
-
         try:
             user_b64, pw_b64 = args.split(b" ", 1)
             user = base64.b64decode(user_b64).decode()
@@ -333,15 +332,12 @@ class ToolsAgent:
         self, guest: GuestRoot, pkg: str, work: str, cancel: threading.Event
     ) -> tuple[DeployError, str, str]:
         """Extract and apply; (error code, log location, message) for the DONE state."""
-        from ..customization import deploypkg
-        from .deploy import apply_package
-
         try:
             data = await asyncio.to_thread(guest.read_bytes, pkg)
             if data is None:
                 raise deploypkg.DeployPkgError(f"{pkg} is not a file")
             pkg_root = guest.subroot(work)
-            await asyncio.to_thread(deploypkg.extract, data, pkg_root)
+            await asyncio.to_thread(deploy.extract, data, pkg_root)
         except (deploypkg.DeployPkgError, OSError) as e:
             return DeployError.DEPLOY_FAILED, "", f"bad package: {e}"
         try:
@@ -349,7 +345,7 @@ class ToolsAgent:
             # sandbox itself: the host does (run_on_host).  A tree's runs here, without network.
             runner = self.run_on_host if self.live is not None else run_local
             result = await asyncio.to_thread(
-                apply_package, guest, pkg_root, report=self._gc_status_sync, cancel=cancel, script_runner=runner
+                deploy.apply_package, guest, pkg_root, report=self._gc_status_sync, cancel=cancel, script_runner=runner
             )
             if result.error_code == 0 and self.live is not None:
                 try:

@@ -20,19 +20,18 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
-import re
 import threading
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from ..formats.rules import host_label_problem
 from . import rpc
 from .sandbox import Completed
 from .states import DeployError, DeployState
 
 TOOLS_TIMEOUT_SECONDS = 4.0  # no heartbeat for this long: tools are not running
-HOST_LABEL = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
 SCRIPT_MAX_SECONDS = 3600.0
 SCRIPT_MAX_ARGS = 64
 SCRIPT_MAX_BYTES = 64 * 1024  # of the command line and environment together
@@ -172,8 +171,8 @@ class ToolsConnection:
 
     async def _for_live_guest(self, host: GuestHost, command: str, text: str) -> bytes:
         if command == "guest.sethostname":
-            if not HOST_LABEL.fullmatch(text):
-                return rpc.error("a host name is one DNS label: letters, digits and '-', at most 63")
+            if host_label_problem(text) is not None:
+                return rpc.error("a host name is one DNS label: letters, digits and '-', at most {HOST_LABEL_MAX}")
             await host.set_hostname(text)
             return rpc.ok()
         if command == "guest.script.cancel":

@@ -24,7 +24,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..customization.sysprep import check_answer_file
+from ..formats.answerfile import check_answer_file
 from .guestpath import GuestRoot, opened
 
 ANSWER_FILE = Path("Windows/Panther/unattend.xml")

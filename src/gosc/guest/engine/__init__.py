@@ -26,8 +26,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from gosc.customization.custcfg import CustCfgError, parse
-from gosc.customization.custcfg_model import CustConfig
+from gosc.formats.custcfg import CustCfgError, parse
+from gosc.formats.custcfg_model import CustConfig
 
 from ..guestpath import GuestRoot, opened
 from ..sandbox import Runner

@@ -19,7 +19,7 @@ import json
 
 import yaml
 
-from gosc.customization.custcfg_model import CustConfig
+from gosc.formats.custcfg_model import CustConfig
 
 from ..guestpath import GuestRoot
 from .errors import CLOUDINIT_MISSING, CONFIG, METADATA, EngineError, ErrorCode

@@ -10,7 +10,7 @@ says this customization already ran.
 
 from __future__ import annotations
 
-from gosc.customization.custcfg_model import CustConfig
+from gosc.formats.custcfg_model import CustConfig
 
 from .. import shadow
 from .errors import IDENTITY, EngineError

@@ -27,7 +27,7 @@ import re
 import threading
 from pathlib import Path
 
-from gosc.customization.custcfg_model import CustConfig
+from gosc.formats.custcfg_model import CustConfig
 
 from ..guestpath import GuestRoot, opened
 from ..sandbox import Completed, Outcome, Runner, SandboxError, SandboxSpec, guest_path_of

@@ -15,11 +15,10 @@ as the third line of /etc/adjtime.
 
 from __future__ import annotations
 
-import functools
 import re
-import zoneinfo
 
-from gosc.customization.custcfg_model import CustConfig
+from gosc.formats.custcfg_model import CustConfig
+from gosc.formats.timezones import iana_zones
 
 from .distro import Distro
 from .errors import IDENTITY, EngineError
@@ -30,18 +29,12 @@ _NAME = re.compile(r"^[A-Za-z0-9_+\-]+(/[A-Za-z0-9_+\-]+)*$")
 _OFFSET = re.compile(r"^(?:GMT|UTC)\s*([+-])\s*(\d{1,2})(?::?00)?$", re.IGNORECASE)
 
 
-@functools.lru_cache(maxsize=1)
-def host_zones() -> frozenset[str]:
-    # Scanning the database costs ~10 ms; it does not change while a process runs.
-    return frozenset(zoneinfo.available_timezones())
-
-
 def resolve(tz: str, cs: ChangeSet, zones: frozenset[str] | set[str] | None = None) -> str:
     """The zone name to install for ``tz``; EngineError(identity) when none fits."""
     tz = tz.strip()
     if _NAME.match(tz) and ".." not in tz and cs.guest.is_file(f"/usr/share/zoneinfo/{tz}"):
         return tz
-    zones = host_zones() if zones is None else zones
+    zones = iana_zones() if zones is None else zones
     if tz in zones:
         return tz
     by_lower = {z.lower(): z for z in zones}

@@ -17,7 +17,7 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass, field
 
-from gosc.customization.custcfg_model import CustConfig, Ipv6Address, Nic
+from gosc.formats.custcfg_model import CustConfig, Ipv6Address, Nic
 
 from ..errors import NETWORK, EngineError
 
