@@ -18,20 +18,21 @@ from gosc.formats.custcfg_model import CustConfig
 from gosc.formats.rules import HOST_LABEL_MAX, domain_problem, host_label_problem
 
 from .distro import Distro
-from .errors import IDENTITY, EngineError
+from .errors import EngineError, FailureKind
 from .files import ChangeSet
 from .log import EngineLog
 
 
 def validate(hostname: str, domain: str | None) -> None:
     if not hostname:
-        raise EngineError(IDENTITY, "HOSTNAME is empty; a Linux guest needs a host name")
+        raise EngineError(FailureKind.IDENTITY, "HOSTNAME is empty; a Linux guest needs a host name")
     if host_label_problem(hostname) is not None:
         raise EngineError(
-            IDENTITY, f"invalid host name {hostname!r}: letters, digits and '-', at most {HOST_LABEL_MAX} characters"
+            FailureKind.IDENTITY,
+            f"invalid host name {hostname!r}: letters, digits and '-', at most {HOST_LABEL_MAX} characters",
         )
     if domain and domain_problem(domain) is not None:
-        raise EngineError(IDENTITY, f"invalid domain name {domain!r}")
+        raise EngineError(FailureKind.IDENTITY, f"invalid domain name {domain!r}")
 
 
 def static_ip(cfg: CustConfig) -> str | None:

@@ -21,7 +21,7 @@ from gosc.formats.custcfg_model import CustConfig
 from gosc.formats.timezones import iana_zones
 
 from .distro import Distro
-from .errors import IDENTITY, EngineError
+from .errors import EngineError, FailureKind
 from .files import ChangeSet
 from .log import EngineLog
 
@@ -48,7 +48,7 @@ def resolve(tz: str, cs: ChangeSet, zones: frozenset[str] | set[str] | None = No
         name = f"Etc/GMT{'-' if m.group(1) == '+' else '+'}{hours}"
         if name in zones:
             return name
-    raise EngineError(IDENTITY, f"unknown time zone {tz!r}")
+    raise EngineError(FailureKind.IDENTITY, f"unknown time zone {tz!r}")
 
 
 def _set_kv(text: str, key: str, value: str) -> str:
