@@ -11,8 +11,8 @@ from typing import Any
 
 from pyVmomi import vim
 
-from gosc.customization import deploypkg, package
-from gosc.guest import engine
+from gosc.customization import package
+from gosc.guest import deploy, engine
 from gosc.guest.skeletons import copy_skeleton
 
 MAC = "00:50:56:80:00:01"
@@ -47,7 +47,7 @@ def run(seconds: float = 3.0) -> dict[str, float]:
         while time.perf_counter() - t0 < seconds:
             pkg = package.build_package(_spec(n), facts, f"host{n}")
             pkg_dir = work / f"pkg{n}"
-            deploypkg.extract(pkg, pkg_dir)
+            deploy.extract(pkg, pkg_dir)
             result = engine.apply(root, pkg_dir)
             assert result.ok, result.message
             changed = result.changes

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from gosc.customization import deploypkg
+from gosc.formats import deploypkg
 from gosc.guest.skeletons import copy_skeleton
 from tests.support.paths import CONFORMANCE
 from tests.support.specs import fixed_ip, linux_spec

@@ -101,9 +101,9 @@ def cmd_package(args: argparse.Namespace) -> int:
 
 
 def cmd_apply(args: argparse.Namespace) -> int:
-    from .customization import deploypkg
+    from .formats import deploypkg
     from .guest import engine
-    from .guest.deploy import apply_package
+    from .guest.deploy import apply_package, extract
     from .guest.states import DeployError
 
     source = Path(args.package)
@@ -114,7 +114,7 @@ def cmd_apply(args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory(prefix="gosc-apply-") as tmp:
         if data.startswith(deploypkg.SIGNATURE):
             try:
-                deploypkg.extract(data, Path(tmp))
+                extract(data, Path(tmp))
             except deploypkg.DeployPkgError as e:
                 print(f"bad package: {e}", file=sys.stderr)
                 return int(DeployError.DEPLOY_FAILED)

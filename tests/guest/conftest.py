@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from gosc.customization import custcfg
-from gosc.customization.custcfg_model import CustConfig
+from gosc.formats import custcfg
+from gosc.formats.custcfg_model import CustConfig
 from gosc.guest.skeletons import copy_skeleton
 
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from gosc.customization.custcfg import parse
-from gosc.customization.custcfg_model import CustConfig, Ipv6Address, Nic
+from gosc.formats.custcfg import parse
+from gosc.formats.custcfg_model import CustConfig, Ipv6Address, Nic
 
 from .guest_helpers import STATIC_2NIC
 

@@ -6,7 +6,7 @@ import ipaddress
 
 from hypothesis import strategies as st
 
-from gosc.customization.custcfg_model import CustConfig, Ipv6Address, Nic
+from gosc.formats.custcfg_model import CustConfig, Ipv6Address, Nic
 
 label = st.from_regex(r"[a-z][a-z0-9-]{0,10}[a-z0-9]", fullmatch=True)
 domain = st.lists(label, min_size=1, max_size=3).map(".".join)

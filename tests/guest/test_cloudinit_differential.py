@@ -10,8 +10,8 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from gosc.customization.custcfg import parse, render
-from gosc.customization.custcfg_model import CustConfig
+from gosc.formats.custcfg import parse, render
+from gosc.formats.custcfg_model import CustConfig
 from gosc.guest.engine.network.model import build
 
 from .guest_helpers import DHCP_2NIC, HERE, STATIC_2NIC

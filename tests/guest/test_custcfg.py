@@ -7,8 +7,8 @@ import configparser
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from gosc.customization.custcfg import CustCfgError, parse, render
-from gosc.customization.custcfg_model import CustConfig, Ipv6Address, Nic
+from gosc.formats.custcfg import CustCfgError, parse, render
+from gosc.formats.custcfg_model import CustConfig, Ipv6Address, Nic
 
 from .guest_helpers import DHCP_2NIC, STATIC_2NIC
 from .guest_strategies import custconfigs

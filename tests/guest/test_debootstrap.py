@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from gosc.customization.custcfg import parse, render
+from gosc.formats.custcfg import parse, render
 from gosc.guest import shadow
 from gosc.guest.engine import apply
 from tests.conftest import guest_root

@@ -10,7 +10,8 @@ import zipfile
 
 import pytest
 
-from gosc.customization import deploypkg as dp
+from gosc.formats import deploypkg as dp
+from gosc.guest import deploy
 
 FILES = {"cust.cfg": b"[NETWORK]\nHOSTNAME = h\n", "nics.txt": b"00:50:56:00:00:01\n", "customize.sh": b"echo hi\n"}
 
@@ -48,7 +49,7 @@ def test_tgz_payload():
 
 def test_extract_writes_private_files(tmp_path):
     dest = tmp_path / "pkg"
-    dp.extract(dp.build(FILES), dest)
+    deploy.extract(dp.build(FILES), dest)
     assert (dest / "cust.cfg").read_bytes() == FILES["cust.cfg"]
     assert stat.S_IMODE((dest / "cust.cfg").stat().st_mode) == 0o600
     assert stat.S_IMODE((dest / "customize.sh").stat().st_mode) == 0o700
@@ -76,14 +77,14 @@ def _zip(entries: list[tuple[str, bytes, int]]) -> bytes:
 def test_path_traversal_is_refused(tmp_path, name):
     data = _with_payload(_zip([("cust.cfg", b"x", 0o100600), (name, b"pwned", 0o100600)]))
     with pytest.raises(dp.DeployPkgError, match="unsafe"):
-        dp.extract(data, tmp_path / "pkg")
+        deploy.extract(data, tmp_path / "pkg")
     assert not (tmp_path / "evil").exists()
 
 
 def test_symlink_member_is_refused(tmp_path):
     data = _with_payload(_zip([("cust.cfg", b"/etc/shadow", 0o120777)]))
     with pytest.raises(dp.DeployPkgError, match="symbolic link"):
-        dp.extract(data, tmp_path / "pkg")
+        deploy.extract(data, tmp_path / "pkg")
 
 
 def test_tar_link_is_refused():
@@ -103,7 +104,7 @@ def test_planted_symlink_is_not_followed(tmp_path):
     victim = tmp_path / "victim"
     victim.write_text("keep")
     (dest / "cust.cfg").symlink_to(victim)
-    dp.extract(dp.build(FILES), dest)  # the link is replaced by the package's file, not followed
+    deploy.extract(dp.build(FILES), dest)  # the link is replaced by the package's file, not followed
     assert victim.read_text() == "keep"
     assert not (dest / "cust.cfg").is_symlink() and (dest / "cust.cfg").read_bytes() == FILES["cust.cfg"]
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from gosc.customization.custcfg_model import CustConfig, Nic
+from gosc.formats.custcfg_model import CustConfig, Nic
 from gosc.guest import shadow
 from gosc.guest.engine import apply, apply_cfg
 from gosc.guest.engine.__main__ import main as engine_main

@@ -9,7 +9,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from gosc.customization.custcfg import render
+from gosc.formats.custcfg import render
 from gosc.guest.engine import apply
 from gosc.guest.skeletons import copy_skeleton
 

@@ -277,8 +277,8 @@ def test_engine_links_to_host_paths_reach_nothing_on_the_host(tmp_path: Path, ho
 
 
 def _ubuntu(tmp_path: Path) -> tuple[Path, Path]:
-    from gosc.customization import custcfg
-    from gosc.customization.custcfg_model import CustConfig, Nic
+    from gosc.formats import custcfg
+    from gosc.formats.custcfg_model import CustConfig, Nic
 
     root = copy_skeleton("ubuntu", tmp_path / "root", [MAC])
     pkg = tmp_path / "pkg"

@@ -154,7 +154,7 @@ def test_the_agents_extension_modules_are_listed() -> None:
     fresh interpreter importing what the agent imports loads no other."""
     code = (
         "import sys, gosc.guest.agent_process, gosc.guest.deploy, gosc.guest.engine, gosc.guest.accounts, "
-        "gosc.customization.deploypkg, yaml; "
+        "gosc.formats.deploypkg, yaml; "
         "print(sorted({m.__name__ for m in list(sys.modules.values()) if (getattr(m, '__file__', '') or '')"
         ".endswith('.so') and 'lib-dynload' in m.__file__}))"
     )

@@ -24,8 +24,8 @@ from typing import Any
 
 import pytest
 
-from gosc.customization import custcfg
-from gosc.customization.custcfg_model import CustConfig, Nic
+from gosc.formats import custcfg
+from gosc.formats.custcfg_model import CustConfig, Nic
 from gosc.guest import sandbox
 from gosc.guest.engine import apply
 from gosc.guest.skeletons import copy_skeleton

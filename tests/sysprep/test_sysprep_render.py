@@ -6,7 +6,8 @@ import xml.etree.ElementTree as ET
 
 from pyVmomi import vim
 
-from gosc.customization import sysprep
+from gosc.customization import unattend
+from gosc.formats import answerfile
 from tests.sysprep.sysprep_helpers import ADMIN_PW, JOIN_PW, domain_identification, make_ident, make_spec
 
 C = vim.vm.customization
@@ -64,7 +65,7 @@ def domain_spec() -> vim.vm.customization.Specification:
 
 
 def test_workgroup_answer_file() -> None:
-    root = parse(sysprep.render_unattend(workgroup_spec(), computer_name="web-01", macs=[MAC1]))
+    root = parse(unattend.render_unattend(workgroup_spec(), computer_name="web-01", macs=[MAC1]))
     assert root.tag == "{urn:schemas-microsoft-com:unattend}unattend"
     assert [s.get("pass") for s in root] == ["specialize", "oobeSystem"]
     shell = component(root, "specialize", "Microsoft-Windows-Shell-Setup")
@@ -101,7 +102,7 @@ def test_workgroup_answer_file() -> None:
 
 def test_no_autologon_and_no_password_means_blank_password() -> None:
     ident = make_ident(guiUnattended=C.GuiUnattended(timeZone=4, autoLogon=False, autoLogonCount=0))
-    root = parse(sysprep.render_unattend(make_spec(ident), computer_name="w", macs=[]))
+    root = parse(unattend.render_unattend(make_spec(ident), computer_name="w", macs=[]))
     oobe = component(root, "oobeSystem", "Microsoft-Windows-Shell-Setup")
     assert oobe.find("u:AutoLogon", NS) is None and oobe.find("u:FirstLogonCommands", NS) is None
     assert (text(oobe, "u:UserAccounts/u:AdministratorPassword/u:Value") or "") == ""
@@ -111,7 +112,7 @@ def test_no_autologon_and_no_password_means_blank_password() -> None:
 
 
 def test_domain_join_answer_file() -> None:
-    root = parse(sysprep.render_unattend(domain_spec(), computer_name="db-01", macs=[MAC1, MAC2]))
+    root = parse(unattend.render_unattend(domain_spec(), computer_name="db-01", macs=[MAC1, MAC2]))
     ident = component(root, "specialize", "Microsoft-Windows-UnattendedJoin").find("u:Identification", NS)
     assert text(ident, "u:JoinDomain") == "corp.example.com"
     assert text(ident, "u:MachineObjectOU") == "OU=Servers,DC=corp,DC=example,DC=com"
@@ -126,13 +127,13 @@ def test_domain_join_answer_file() -> None:
 
 def test_upn_domain_admin_keeps_the_join_domain() -> None:
     spec = make_spec(make_ident(identification=domain_identification(domainAdmin="joiner@corp.example.com")))
-    root = parse(sysprep.render_unattend(spec, computer_name="w", macs=[]))
+    root = parse(unattend.render_unattend(spec, computer_name="w", macs=[]))
     creds = component(root, "specialize", "Microsoft-Windows-UnattendedJoin").find("u:Identification/u:Credentials", NS)
     assert (text(creds, "u:Domain"), text(creds, "u:Username")) == ("corp.example.com", "joiner@corp.example.com")
 
 
 def test_static_nic_settings_keyed_by_mac() -> None:
-    root = parse(sysprep.render_unattend(domain_spec(), computer_name="db-01", macs=[MAC1, MAC2]))
+    root = parse(unattend.render_unattend(domain_spec(), computer_name="db-01", macs=[MAC1, MAC2]))
     tcpip = component(root, "specialize", "Microsoft-Windows-TCPIP")
     (iface,) = tcpip.findall("u:Interfaces/u:Interface", NS)  # only the static NIC
     assert iface.get(f"{WCM}action") == "add"
@@ -169,7 +170,7 @@ def test_static_nic_settings_keyed_by_mac() -> None:
 def test_static_nic_without_own_dns_uses_global_servers() -> None:
     fixed = C.IPSettings(ip=C.FixedIp(ipAddress="10.0.0.5"), subnetMask="255.255.0.0")
     spec = make_spec(make_ident(), nics=[(None, fixed)], servers=["192.0.2.53"])
-    root = parse(sysprep.render_unattend(spec, computer_name="w", macs=["00:50:56:00:00:09"]))
+    root = parse(unattend.render_unattend(spec, computer_name="w", macs=["00:50:56:00:00:09"]))
     iface = component(root, "specialize", "Microsoft-Windows-TCPIP").find("u:Interfaces/u:Interface", NS)
     assert text(iface, "u:Identifier") == "00-50-56-00-00-09"
     assert text(iface, "u:UnicastIpAddresses/u:IpAddress") == "10.0.0.5/16"
@@ -182,12 +183,12 @@ def test_values_are_escaped() -> None:
     ident = make_ident()
     ident.userData.orgName = "R&D <Lab>"
     ident.guiRunOnce = C.GuiRunOnce(commandList=['cmd /c "echo a & echo b" > out.txt'])
-    root = parse(sysprep.render_unattend(make_spec(ident), computer_name="w", macs=[]))
+    root = parse(unattend.render_unattend(make_spec(ident), computer_name="w", macs=[]))
     oobe = component(root, "oobeSystem", "Microsoft-Windows-Shell-Setup")
     assert text(oobe, "u:RegisteredOrganization") == "R&D <Lab>"
     assert text(oobe, "u:FirstLogonCommands/u:SynchronousCommand/u:CommandLine") == 'cmd /c "echo a & echo b" > out.txt'
 
 
 def test_mac_identifier() -> None:
-    assert sysprep.mac_identifier("00:50:56:0a:0b:0c") == "00-50-56-0A-0B-0C"
-    assert sysprep.mac_identifier("00-50-56-0A-0B-0C") == "00-50-56-0A-0B-0C"
+    assert answerfile.mac_identifier("00:50:56:0a:0b:0c") == "00-50-56-0A-0B-0C"
+    assert answerfile.mac_identifier("00-50-56-0A-0B-0C") == "00-50-56-0A-0B-0C"

@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 from pyVmomi import vim, vmodl
 
-from gosc.customization import sysprep
+from gosc.customization import sysprep, unattend
 from gosc.customization.validation import Target
 from gosc.customization.validation import problems as spec_problems
+from gosc.formats import timezones
 from tests.sysprep.sysprep_helpers import ADMIN_PW, JOIN_PW, domain_identification, make_ident
 
 C = vim.vm.customization
@@ -146,7 +147,7 @@ def test_domain_ou_only_with_domain() -> None:
 def test_time_zone_index_ok(index: int, name: str) -> None:
     gui = C.GuiUnattended(timeZone=index, autoLogon=False, autoLogonCount=0)
     assert faults(make_ident(guiUnattended=gui)) == []
-    assert sysprep.time_zone_name(index) == name
+    assert timezones.time_zone_name(index) == name
 
 
 @pytest.mark.parametrize("index", [5, 999, -1, 0x80000053])
@@ -156,7 +157,7 @@ def test_time_zone_index_bad(index: int) -> None:
 
 
 def test_time_zone_table_is_microsofts_index_list() -> None:
-    table = sysprep.WINDOWS_TIME_ZONES
+    table = timezones.WINDOWS_TIME_ZONES
     assert len(table) == 75 + 19
     assert all(" " not in n or n.endswith(("Time", ")")) for n in table.values())
 
@@ -271,7 +272,7 @@ def test_sysprep_text_bomb_is_refused_before_parsing() -> None:
 
 
 def test_sysprep_text_is_rendered_verbatim() -> None:
-    assert sysprep.render_sysprep_text(C.SysprepText(value=GOOD_TEXT)) == GOOD_TEXT.encode()
+    assert unattend.render_sysprep_text(C.SysprepText(value=GOOD_TEXT)) == GOOD_TEXT.encode()
 
 
 # ---- wired into the spec validator

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 import gosc
-from gosc.customization import sysprep
+from gosc.customization import unattend
 from gosc.guest.windows import ANSWER_FILE, LOG_FILE, apply_sysprep, redact
 from tests.sysprep.sysprep_helpers import ADMIN_PW, JOIN_PW, domain_identification, make_ident, make_spec
 
@@ -34,7 +34,7 @@ def pkg(tmp_path: Path) -> Path:
     d = tmp_path / "pkg"
     d.mkdir()
     spec = make_spec(make_ident(identification=domain_identification()))
-    (d / "sysprep.xml").write_bytes(sysprep.render_unattend(spec, computer_name="web-01", macs=["00:50:56:00:00:01"]))
+    (d / "sysprep.xml").write_bytes(unattend.render_unattend(spec, computer_name="web-01", macs=["00:50:56:00:00:01"]))
     return d
 
 
@@ -83,7 +83,7 @@ def test_dry_run_diff_against_existing_file(guest: Path, pkg: Path) -> None:
     apply_sysprep(guest, pkg)
     before = snapshot(guest)
     spec = make_spec(make_ident())
-    (pkg / "sysprep.xml").write_bytes(sysprep.render_unattend(spec, computer_name="web-02", macs=[]))
+    (pkg / "sysprep.xml").write_bytes(unattend.render_unattend(spec, computer_name="web-02", macs=[]))
     r = apply_sysprep(guest, pkg, dry_run=True)
     assert snapshot(guest) == before
     assert "-      <ComputerName>web-01</ComputerName>" in r.diff
@@ -131,7 +131,7 @@ def test_sysprep_text_is_placed_verbatim(guest: Path, tmp_path: Path) -> None:
     value = '<?xml version="1.0" encoding="utf-8"?>\r\n<unattend xmlns="urn:schemas-microsoft-com:unattend"/>\r\n'
     d = tmp_path / "pkgtext"
     d.mkdir()
-    (d / "sysprep.xml").write_bytes(sysprep.render_sysprep_text(vim.vm.customization.SysprepText(value=value)))
+    (d / "sysprep.xml").write_bytes(unattend.render_sysprep_text(vim.vm.customization.SysprepText(value=value)))
     assert apply_sysprep(guest, d).error_code == 0
     assert (guest / ANSWER_FILE).read_bytes() == value.encode()
 

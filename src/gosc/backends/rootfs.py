@@ -15,6 +15,7 @@ import socket
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..formats.rules import NIC_NAMES
 from ..guest.agent import ToolsAgent
 from ..guest.guestpath import GuestRoot
 from ..guest.vmx import ToolsConnection
@@ -24,7 +25,6 @@ if TYPE_CHECKING:
 
 # VMware's PCI slot order for vmxnet3 NICs as a modern Linux names them.
 NET = "/sys/class/net"
-NIC_NAMES = ("ens192", "ens224", "ens256", "ens161", "ens193", "ens225", "ens257", "ens162", "ens194", "ens226")
 
 
 class RootfsBackend:

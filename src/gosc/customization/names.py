@@ -11,18 +11,19 @@ from collections.abc import Callable
 
 from pyVmomi import vim, vmodl
 
+from ..formats.rules import HOST_LABEL_MAX
 from ..vim.faults import fault
 
 C = vim.vm.customization
 
 
-def from_vm_name(vm_name: str, limit: int = 63) -> str:
+def from_vm_name(vm_name: str, limit: int = HOST_LABEL_MAX) -> str:
     """The VM's name as a host name: what DNS cannot carry becomes '-', as vCenter does."""
     name = re.sub(r"[^A-Za-z0-9-]+", "-", vm_name).strip("-")[:limit].rstrip("-")
     return name or "localhost"
 
 
-def generate(gen: object, vm_name: str, taken: Callable[[str], bool], *, limit: int = 63) -> str:
+def generate(gen: object, vm_name: str, taken: Callable[[str], bool], *, limit: int = HOST_LABEL_MAX) -> str:
     """The host (or computer) name a generator yields for a VM.  ``taken(name)`` says
     whether another VM already uses a name; PrefixName appends the smallest free number."""
     if isinstance(gen, C.FixedName):

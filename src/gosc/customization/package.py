@@ -15,8 +15,10 @@ from typing import Any
 
 from pyVmomi import vim
 
-from . import custcfg, deploypkg, names
-from .custcfg_model import CustConfig, Ipv6Address, Nic
+from ..formats import custcfg, deploypkg, rules
+from ..formats.custcfg_model import CustConfig, Ipv6Address, Nic
+from . import names, sysprep, unattend
+from .adapters import ordered_adapters
 
 C = vim.vm.customization
 SCRIPT_NAME = "customize.sh"
@@ -31,22 +33,8 @@ class VmFacts:
     instance_uuid: str
 
 
-def ordered_adapters(spec: Any, macs: tuple[str, ...]) -> list[tuple[str, Any]]:
-    """(mac, CustomizationIPSettings) per VM NIC: by MAC where the mapping names one,
-    else in order, as vCenter pairs nicSettingMap with the VM's NICs."""
-    maps = list(spec.nicSettingMap or [])
-    by_mac = {m.macAddress.lower(): m for m in maps if m.macAddress}
-    unnamed = iter(m for m in maps if not m.macAddress)
-    out = []
-    for mac in macs:
-        m = by_mac.get(mac) or next(unnamed, None)
-        if m is not None:
-            out.append((mac, m.adapter))
-    return out
-
-
 def _nic(index: int, mac: str, adapter: Any) -> Nic:
-    nic = Nic(name=f"NIC{index}", mac=mac.lower())
+    nic = Nic(name=rules.custcfg_nic_name(index), mac=mac.lower())
     ip = adapter.ip
     if isinstance(ip, C.FixedIp):
         nic.bootproto, nic.ipaddr, nic.netmask = "static", ip.ipAddress, adapter.subnetMask
@@ -70,9 +58,8 @@ def _nic(index: int, mac: str, adapter: Any) -> Nic:
 def to_custcfg(spec: Any, vm: VmFacts, host_name: str, marker_id: str) -> CustConfig:
     ident = spec.identity
     nics = [_nic(i, mac, adapter) for i, (mac, adapter) in enumerate(ordered_adapters(spec, vm.macs), start=1)]
-    # The primary NIC carries the default route: the first one with an IPv4 gateway,
-    # else the first NIC (cust.cfg's PRIMARY=yes).
-    primary = next((n for n in nics if n.gateways), nics[0] if nics else None)
+    # cust.cfg names the primary NIC (PRIMARY = yes), chosen by the one rule both sides share.
+    primary = rules.primary_nic(nics)
     if primary is not None:
         primary.primary = True
     g = spec.globalIPSettings
@@ -106,7 +93,7 @@ def host_name_for(spec: Any, vm: VmFacts, taken: Callable[[str], bool]) -> str:
     if isinstance(ident, C.LinuxPrep):
         return names.generate(ident.hostName, vm.name, taken)
     if isinstance(ident, C.Sysprep):
-        return names.generate(ident.userData.computerName, vm.name, taken, limit=15)
+        return names.generate(ident.userData.computerName, vm.name, taken, limit=sysprep.MAX_COMPUTER_NAME)
     return names.from_vm_name(vm.name)
 
 
@@ -116,12 +103,10 @@ def build_package(spec: Any, vm: VmFacts, host_name: str, config_params: list[An
     files: dict[str, bytes] = {}
     marker = secrets.token_hex(8)
     if isinstance(ident, C.Sysprep | C.SysprepText):
-        from . import sysprep
-
         files["sysprep.xml"] = (
-            sysprep.render_sysprep_text(ident)
+            unattend.render_sysprep_text(ident)
             if isinstance(ident, C.SysprepText)
-            else sysprep.render_unattend(spec, computer_name=host_name, macs=list(vm.macs))
+            else unattend.render_unattend(spec, computer_name=host_name, macs=list(vm.macs))
         )
     cfg = to_custcfg(spec, vm, host_name, marker)
     files["cust.cfg"] = custcfg.render(cfg).encode()

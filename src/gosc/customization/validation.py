@@ -15,14 +15,15 @@ from dataclasses import dataclass
 
 from pyVmomi import vim, vmodl
 
-from ..guest.engine.timezone import host_zones
+from ..formats import custcfg
+from ..formats.rules import domain_problem, host_label_problem
+from ..formats.timezones import iana_zones
 from ..vim.faults import fault, invalid_argument, invalid_type
 from ..vim.types import wsdl_name
-from . import custcfg, names
+from . import names, sysprep
 
 C = vim.vm.customization
 MAX_CLOUDINIT = 512 * 1024  # VMware's limit for metadata and for userdata
-_LABEL = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
 _NETBIOS_BAD = re.compile(r"[^A-Za-z0-9-]")
 
 
@@ -34,31 +35,6 @@ class Target:
     guest_family: str  # "linux" or "windows"
     guest_id: str
     vm_name: str
-
-
-def host_label_problem(name: str) -> str | None:
-    if not name:
-        return "a host name must not be empty"
-    if "." in name:
-        return f"'{name}' is not a single DNS label: the domain goes in 'domain'"
-    if "_" in name:
-        return f"'{name}' contains an underscore, which a host name may not"
-    if len(name) > 63:
-        return f"'{name}' is longer than 63 characters"
-    if not _LABEL.match(name):
-        return f"'{name}' must be letters, digits and inner hyphens"
-    return None
-
-
-def domain_problem(domain: str) -> str | None:
-    if not domain:
-        return None
-    if len(domain) > 253:
-        return "a domain name is at most 253 characters"
-    for label in domain.rstrip(".").split("."):
-        if not _LABEL.match(label):
-            return f"'{domain}' is not a valid DNS domain (label '{label}')"
-    return None
 
 
 def _ipv4(value: str | None) -> bool:
@@ -165,7 +141,7 @@ def _identity(spec: vim.vm.customization.Specification, target: Target) -> Itera
         problem = domain_problem(ident.domain or "")
         if problem:
             yield invalid_argument("spec.identity.domain", problem)
-        if ident.timeZone is not None and ident.timeZone not in host_zones():
+        if ident.timeZone is not None and ident.timeZone not in iana_zones():
             yield invalid_argument(
                 "spec.identity.timeZone", f"'{ident.timeZone}' is not a time zone of the IANA database"
             )
@@ -181,13 +157,9 @@ def _identity(spec: vim.vm.customization.Specification, target: Target) -> Itera
                 "spec.identity.userdata", f"cloud-init userdata is larger than {MAX_CLOUDINIT} bytes"
             )
     elif isinstance(ident, C.Sysprep):
-        from .sysprep import problems as sysprep_problems
-
-        yield from sysprep_problems(ident)
+        yield from sysprep.problems(ident)
     elif isinstance(ident, C.SysprepText):
-        from .sysprep import text_problems
-
-        yield from text_problems(ident)
+        yield from sysprep.text_problems(ident)
     elif ident is None:
         yield invalid_argument("spec.identity", "a customization spec needs an identity")
 

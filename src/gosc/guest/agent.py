@@ -16,7 +16,7 @@ abstract Unix socket ``@gosc-rpctool-<instanceUuid>`` (in the guest's network na
 for live guests) and gets the host's answer.
 
 The agent sends RPCIs to the host: ``tools.heartbeat``, ``guest.info <json>`` (host name and
-addresses as the guest sees them), ``deployPkg.update.state <state> <code> [<log>@<msg>]``
+addresses as the guest sees them), ``deployPkg.update.state <state> <code> [<log>@<kind>: <msg>]`` (gosc.guest.states)
 with VMware's state and error numbers, and ``info-get``/``info-set`` for guestinfo keys.
 A live guest's agent, sandboxed with only network capabilities (gosc.guest.runtime), also
 asks the host for what it may not do itself: ``guest.sethostname <name>`` (sethostname
@@ -42,11 +42,12 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from . import introspect, rpc
+from ..formats import deploypkg
+from . import accounts, deploy, introspect, rpc
 from .guestpath import GuestRoot
 from .sandbox import Completed, Outcome, SandboxSpec
 from .sandbox import run as run_local
-from .states import DeployError, DeployState
+from .states import DeployError, DeployState, FailureKind, update_state
 
 log = logging.getLogger(__name__)
 
@@ -215,8 +216,6 @@ class ToolsAgent:
         return rpc.ok()
 
     async def _auth(self, args: bytes) -> bytes:
-        from . import accounts
-
         try:
             user_b64, pw_b64 = args.split(b" ", 1)
             user = base64.b64decode(user_b64).decode()
@@ -286,13 +285,15 @@ class ToolsAgent:
     # ------------------------------------------------------------ deployment
 
     async def _update_state(
-        self, state: DeployState, code: DeployError = DeployError.SUCCESS, log_path: str = "", msg: str = ""
+        self,
+        state: DeployState,
+        code: DeployError = DeployError.SUCCESS,
+        log_path: str = "",
+        kind: FailureKind | None = None,
+        msg: str = "",
     ) -> None:
         assert self.endpoint is not None
-        text = f"{int(state)} {int(code)}"
-        if log_path or msg:
-            text += f" {log_path}@{msg}"
-        await self.endpoint.call("deployPkg.update.state", text)
+        await self.endpoint.call("deployPkg.update.state", update_state(state, code, log_path, kind, msg))
 
     async def _run_deploy(self, pkg: str, cancel: threading.Event) -> None:
         # Not closed here: on power off the engine's thread may still hold these roots;
@@ -301,10 +302,10 @@ class ToolsAgent:
         work = pkg.rstrip("/").rpartition("/")[0] or "/"  # the package's own directory
         try:
             await self._update_state(DeployState.RUNNING)
-            code, log_loc, msg = await self._deploy_in(guest, pkg, work, cancel)
+            code, log_loc, kind, msg = await self._deploy_in(guest, pkg, work, cancel)
             self._remove_package(guest, work)  # before DONE: the host sees a guest without it
             self._remove_packages(guest)
-            await self._update_state(DeployState.DONE, code, log_loc, msg)
+            await self._update_state(DeployState.DONE, code, log_loc, kind, msg)
         except asyncio.CancelledError:  # the agent is stopping (power off)
             cancel.set()
             raise
@@ -331,25 +332,22 @@ class ToolsAgent:
 
     async def _deploy_in(
         self, guest: GuestRoot, pkg: str, work: str, cancel: threading.Event
-    ) -> tuple[DeployError, str, str]:
-        """Extract and apply; (error code, log location, message) for the DONE state."""
-        from ..customization import deploypkg
-        from .deploy import apply_package
-
+    ) -> tuple[DeployError, str, FailureKind | None, str]:
+        """Extract and apply; (error code, log location, failure kind, message) for the DONE state."""
         try:
             data = await asyncio.to_thread(guest.read_bytes, pkg)
             if data is None:
                 raise deploypkg.DeployPkgError(f"{pkg} is not a file")
             pkg_root = guest.subroot(work)
-            await asyncio.to_thread(deploypkg.extract, data, pkg_root)
+            await asyncio.to_thread(deploy.extract, data, pkg_root)
         except (deploypkg.DeployPkgError, OSError) as e:
-            return DeployError.DEPLOY_FAILED, "", f"bad package: {e}"
+            return DeployError.DEPLOY_FAILED, "", FailureKind.PACKAGE, f"bad package: {e}"
         try:
             # A live guest's script runs in the guest's network; its agent may not make the
             # sandbox itself: the host does (run_on_host).  A tree's runs here, without network.
             runner = self.run_on_host if self.live is not None else run_local
             result = await asyncio.to_thread(
-                apply_package, guest, pkg_root, report=self._gc_status_sync, cancel=cancel, script_runner=runner
+                deploy.apply_package, guest, pkg_root, report=self._gc_status_sync, cancel=cancel, script_runner=runner
             )
             if result.error_code == 0 and self.live is not None:
                 try:
@@ -357,7 +355,7 @@ class ToolsAgent:
                 except Exception as e:  # live apply errors are network errors to the host
                     result.error_code, result.failure, result.message = (
                         int(DeployError.DEPLOY_FAILED),
-                        "network",
+                        FailureKind.NETWORK,
                         str(e),
                     )
             with contextlib.suppress(rpc.RpcError):
@@ -366,13 +364,11 @@ class ToolsAgent:
             raise
         except Exception as e:
             log.exception("deployment failed in %s", self.root)
-            return DeployError.DEPLOY_FAILED, "", f"unknown: {type(e).__name__}: {e}"
+            return DeployError.DEPLOY_FAILED, "", FailureKind.UNKNOWN, f"{type(e).__name__}: {e}"
         log_loc = "/" + str(result.log_path.relative_to(self.root)) if result.log_path else ""
-        return (
-            DeployError(result.error_code),
-            log_loc,
-            f"{result.failure}: {result.message}" if result.error_code else "",
-        )
+        if result.error_code == 0:
+            return DeployError.SUCCESS, log_loc, None, ""
+        return DeployError(result.error_code), log_loc, result.failure or FailureKind.UNKNOWN, result.message
 
     def _gc_status_sync(self, key: str, value: str) -> None:
         """Engine callback (runs in the engine's thread) for guestinfo.gc.status."""

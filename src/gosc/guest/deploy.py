@@ -1,4 +1,4 @@
-"""Which in-guest engine an extracted deploy package goes to.
+"""A deploy package in the guest: unpacked into a directory, then handed to its engine.
 
 A package with ``sysprep.xml`` is a Windows customization (the answer file lands where
 Windows setup reads it); every other package is cust.cfg for the Linux engine.
@@ -10,10 +10,27 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from ..formats import deploypkg
 from . import engine
 from .guestpath import GuestRoot, opened
 from .sandbox import Runner
 from .sandbox import run as run_local
+
+
+def extract(data: bytes, dest_dir: Path | GuestRoot) -> deploypkg.DeployPackage:
+    """Unpack the payload into dest_dir (a directory, e.g. one the agent made in a guest):
+    every member is written inside it through gosc.guest.guestpath, so a symlink planted
+    there (or a name with "..") cannot lead a write anywhere else."""
+    pkg = deploypkg.read(data)
+    if not isinstance(dest_dir, GuestRoot):
+        Path(dest_dir).mkdir(mode=0o700, parents=True, exist_ok=True)
+    with opened(dest_dir) as dest:
+        for name, content in pkg.files.items():
+            parent = name.rpartition("/")[0]
+            if parent:
+                dest.mkdir(parent, 0o700, parents=True, exist_ok=True)
+            dest.write_atomic(name, content, 0o700 if name in deploypkg.EXECUTABLE else 0o600)
+    return pkg
 
 
 def apply_package(
@@ -30,7 +47,9 @@ def apply_package(
     ``script_runner``: how a custom script's sandbox runs (see gosc.guest.engine.apply)."""
     with opened(pkg_dir) as pkg:
         if pkg.is_file("sysprep.xml"):
-            from .windows import apply_sysprep  # not before: it needs pyVmomi, which a live agent has not
+            # Not at the top: the XML parser's extension module is not in a live Linux
+            # guest's agent runtime (gosc.guest.runtime.AGENT_EXTENSIONS), and needs not be.
+            from .windows import apply_sysprep
 
             return apply_sysprep(root, pkg, dry_run=dry_run)
         return engine.apply(root, pkg, dry_run=dry_run, report=report, cancel=cancel, script_runner=script_runner)

@@ -22,7 +22,6 @@ Failures raise ``GuestPathError`` (an ``OSError`` with an errno and a ``Kind``).
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import enum
 import errno
 import os
@@ -33,14 +32,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from .openat2 import RESOLVE_IN_ROOT as _RESOLVE_IN_ROOT
+from .openat2 import RESOLVE_NO_MAGICLINKS as _RESOLVE_NO_MAGICLINKS
+from .openat2 import openat2 as _openat2
+
 __all__ = ["MAX_HOPS", "GuestPathError", "GuestRoot", "Kind", "Staged", "opened"]
 
 MAX_HOPS = 40  # the kernel's limit of symlinks followed in one lookup
 READ_LIMIT = 64 * 1024 * 1024  # no guest file the tools read is near this; a bigger one is hostile
-
-_SYS_OPENAT2 = 437  # the same number on every architecture (unified syscall table)
-_RESOLVE_NO_MAGICLINKS = 0x02
-_RESOLVE_IN_ROOT = 0x10
 
 
 class Kind(enum.Enum):
@@ -94,22 +93,6 @@ class GuestPathError(OSError):
             Kind.SYMLINK: "is a symbolic link, which is not followed here",
         }.get(kind, os.strerror(err))
         return cls(kind, path, detail, err)
-
-
-class _OpenHow(ctypes.Structure):
-    _fields_ = [("flags", ctypes.c_uint64), ("mode", ctypes.c_uint64), ("resolve", ctypes.c_uint64)]
-
-
-_libc = ctypes.CDLL(None, use_errno=True)
-
-
-def _openat2(dir_fd: int, path: str, flags: int, mode: int, resolve: int) -> int:
-    how = _OpenHow(flags | os.O_CLOEXEC, mode if flags & (os.O_CREAT | os.O_TMPFILE) else 0, resolve)
-    fd = int(_libc.syscall(_SYS_OPENAT2, dir_fd, os.fsencode(path), ctypes.byref(how), ctypes.sizeof(how)))
-    if fd < 0:
-        err = ctypes.get_errno()
-        raise OSError(err, os.strerror(err), path)
-    return fd
 
 
 def _components(path: str) -> list[str]:

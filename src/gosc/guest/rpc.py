@@ -31,7 +31,16 @@ Handler = Callable[[str, bytes], Awaitable[bytes]]
 
 
 class RpcError(Exception):
-    """The peer answered ``0 <error>``, or the channel closed."""
+    """A request failed: ``Refused`` or ``ChannelError``."""
+
+
+class Refused(RpcError):
+    """The peer answered ``0 <error>``: it understood the request and said no."""
+
+
+class ChannelError(RpcError):
+    """The channel failed: closed (the peer died), no answer in time, a malformed frame.
+    Nothing is known of what the peer thinks of the request."""
 
 
 def ok(result: bytes | str = b"") -> bytes:
@@ -85,7 +94,7 @@ class Endpoint:
     async def call(self, command: str, args: bytes | str = b"", timeout: float | None = 30.0) -> bytes:
         """Send a request; return the result of ``1 <result>`` or raise RpcError."""
         if self.closed:
-            raise RpcError("channel closed")
+            raise ChannelError("channel closed")
         if isinstance(args, str):
             args = args.encode()
         msg_id = next(self._ids)
@@ -96,17 +105,17 @@ class Endpoint:
         try:
             reply = await asyncio.wait_for(fut, timeout)
         except TimeoutError:
-            raise RpcError(f"{command}: no answer within {timeout} s") from None
+            raise ChannelError(f"{command}: no answer within {timeout} s") from None
         finally:
             self._pending.pop(msg_id, None)
         status, _, result = reply.partition(b" ")
         if status != b"1":
-            raise RpcError(result.decode("utf-8", "replace") or f"{command} failed")
+            raise Refused(result.decode("utf-8", "replace") or f"{command} failed")
         return result
 
     def _send(self, kind: int, msg_id: int, body: bytes) -> None:
         if len(body) > MAX_FRAME:
-            raise RpcError("message too large")
+            raise ChannelError("message too large")
         self.writer.write(_HEADER.pack(len(body) + 5, kind, msg_id) + body)
 
     async def _read_loop(self) -> None:
@@ -115,7 +124,7 @@ class Endpoint:
                 head = await self.reader.readexactly(_HEADER.size)
                 length, kind, msg_id = _HEADER.unpack(head)
                 if length < 5 or length - 5 > MAX_FRAME:
-                    raise RpcError(f"bad frame length {length}")
+                    raise ChannelError(f"bad frame length {length}")
                 body = await self.reader.readexactly(length - 5)
                 if kind == REPLY:
                     fut = self._pending.get(msg_id)
@@ -147,7 +156,7 @@ class Endpoint:
         self._closed.set()
         for fut in self._pending.values():
             if not fut.done():
-                fut.set_exception(RpcError("channel closed"))
+                fut.set_exception(ChannelError("channel closed"))
         with contextlib.suppress(Exception):
             self.writer.close()
 

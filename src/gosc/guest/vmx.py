@@ -20,19 +20,18 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
-import re
 import threading
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from ..formats.rules import host_label_problem
 from . import rpc
 from .sandbox import Completed
-from .states import DeployError, DeployState
+from .states import DeployReport
 
 TOOLS_TIMEOUT_SECONDS = 4.0  # no heartbeat for this long: tools are not running
-HOST_LABEL = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
 SCRIPT_MAX_SECONDS = 3600.0
 SCRIPT_MAX_ARGS = 64
 SCRIPT_MAX_BYTES = 64 * 1024  # of the command line and environment together
@@ -88,18 +87,6 @@ class GuestHost(Protocol):
     async def run_script(self, request: ScriptRequest, cancel: threading.Event) -> Completed: ...
 
 
-class DeployReport:
-    """One ``deployPkg.update.state`` from the agent."""
-
-    def __init__(self, args: str) -> None:
-        head, _, tail = args.partition(" ")
-        code, _, detail = tail.partition(" ")
-        self.state = DeployState(int(head))
-        self.code = DeployError(int(code or 0))
-        log_path, _, self.message = detail.partition("@")
-        self.log_path = log_path or None
-
-
 class ToolsConnection:
     def __init__(self, handler: VmxHandler) -> None:
         self.handler = handler
@@ -132,15 +119,16 @@ class ToolsConnection:
 
     async def call(self, command: str, args: bytes | str = b"", timeout: float = 30.0) -> bytes:
         if self.endpoint is None:
-            raise rpc.RpcError("tools are not connected")
+            raise rpc.ChannelError("tools are not connected")
         return await self.endpoint.call(command, args, timeout=timeout)
 
     async def authenticate(self, user: str, password: str) -> int | None:
-        """The account's uid when the guest accepts the password, else None."""
+        """The account's uid when the guest accepts the password, None when it refuses;
+        rpc.ChannelError when the channel fails (that says nothing of the password)."""
         args = base64.b64encode(user.encode()) + b" " + base64.b64encode(password.encode())
         try:
             return int(await self.call("guest.auth", args))
-        except rpc.RpcError:
+        except rpc.Refused:
             return None
 
     # ------------------------------------------------------------ RPCI (guest -> host)
@@ -172,8 +160,8 @@ class ToolsConnection:
 
     async def _for_live_guest(self, host: GuestHost, command: str, text: str) -> bytes:
         if command == "guest.sethostname":
-            if not HOST_LABEL.fullmatch(text):
-                return rpc.error("a host name is one DNS label: letters, digits and '-', at most 63")
+            if host_label_problem(text) is not None:
+                return rpc.error("a host name is one DNS label: letters, digits and '-', at most {HOST_LABEL_MAX}")
             await host.set_hostname(text)
             return rpc.ok()
         if command == "guest.script.cancel":

@@ -24,22 +24,22 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..customization.sysprep import check_answer_file
+from ..formats.answerfile import check_answer_file
 from .guestpath import GuestRoot, opened
+from .states import DeployError, FailureKind
 
 ANSWER_FILE = Path("Windows/Panther/unattend.xml")
 EARLIER_ANSWER_FILE = Path("Windows/Panther/Unattend/Unattend.xml")
 LOG_FILE = Path("Windows/Temp/vmware-imc/guestcust.log")
 PACKAGE_FILE = "sysprep.xml"
 
-DEPLOY_FAILED = 5
 _SECRET_VALUE = re.compile(r"(<(?:\w+:)?(Value|Password)\b[^>]*>)(.*?)(</(?:\w+:)?\2\s*>)", re.DOTALL)
 
 
 @dataclass
 class WindowsResult:
-    error_code: int = 0  # 0 ok, 5 deploy failed (VMware's DEPLOY_FAILED)
-    failure: str | None = None  # None | "sysprep"
+    error_code: int = 0  # VMware's deployPkg code: 0 ok, DEPLOY_FAILED
+    failure: FailureKind | None = None
     message: str = ""
     log_path: Path | None = None
     changes: list[Path] = field(default_factory=list)
@@ -84,7 +84,7 @@ def _apply(guest: GuestRoot, pkg: GuestRoot, dry_run: bool) -> WindowsResult:
 
     def fail(message: str) -> WindowsResult:
         log("ERROR", message)
-        result.error_code, result.failure, result.message = DEPLOY_FAILED, "sysprep", message
+        result.error_code, result.failure, result.message = int(DeployError.DEPLOY_FAILED), FailureKind.SYSPREP, message
         if not dry_run and guest.is_dir("Windows"):  # never create a Windows dir in another tree
             result.log_path = log.flush(guest)
         return result

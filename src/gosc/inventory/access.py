@@ -28,6 +28,7 @@ from pyVmomi import vim, vmodl
 from ..vim import types as T
 from ..vim.faults import fault, not_authenticated, not_found
 from .base import CallContext, ManagedEntity, ManagedObject
+from .task import Task
 
 READ = "System.Read"
 # What every logged-in session holds on objects that are not inventory entities.
@@ -70,10 +71,6 @@ def event_visible(ctx: CallContext, event: Any) -> bool:
 
 
 def _denial(ctx: CallContext, obj: ManagedObject, privilege: str) -> vmodl.MethodFault | None:
-    from .property_collector import PropertyCollector, PropertyFilter
-    from .task import Task
-    from .view_manager import View
-
     assert ctx.session is not None
     if isinstance(obj, ManagedEntity):
         target: ManagedEntity = obj
@@ -81,7 +78,7 @@ def _denial(ctx: CallContext, obj: ManagedObject, privilege: str) -> vmodl.Metho
         if ctx.user and ctx.user == getattr(obj.info.reason, "userName", None):
             return None
         target = _task_entity(ctx, obj)
-    elif isinstance(obj, (View, PropertyFilter)) or (isinstance(obj, PropertyCollector) and obj.owner is not None):
+    elif obj.owner is not None:  # a view, a property filter, a collector a session made
         return None if obj.owner == ctx.session.key else not_found(obj.ref)
     elif privilege in SESSION_PRIVILEGES:
         return None

@@ -12,6 +12,8 @@ import datetime
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from pyVmomi import vim
+
 from ..vim import types as T
 from ..vim.faults import fault
 
@@ -48,6 +50,9 @@ class ManagedObject:
     vim_type: ClassVar[type]
     # Properties that a session may read without being logged in (ServiceInstance.content).
     anonymous_properties: ClassVar[frozenset[str]] = frozenset()
+    # The session key of a session-scoped object (a view, a property filter, a collector a
+    # session made): only that session may use it.  None for everything else.
+    owner: str | None = None
 
     def __init__(self, si: ServiceInstance, moId: str) -> None:
         self.si = si
@@ -98,9 +103,8 @@ class ManagedEntity(ManagedObject):
         return out
 
     def datacenter(self) -> ManagedEntity | None:
-        from .datacenter import Datacenter
-
-        return next((a for a in [self, *self.ancestors()] if isinstance(a, Datacenter)), None)
+        # by managed type, not by class: gosc.inventory.datacenter imports this module
+        return next((a for a in [self, *self.ancestors()] if a.vim_type is vim.Datacenter), None)
 
 
 def not_supported(what: str) -> Exception:

@@ -16,9 +16,8 @@ from pyVmomi import vim, vmodl
 
 from ..customization import package, validation
 from ..guest import rpc
-from ..guest.states import DeployError, DeployState
-from ..guest.vmx import DeployReport
-from ..vim.faults import fault, invalid_argument, not_found
+from ..guest.states import DeployError, DeployReport, DeployState, FailureKind, update_state
+from ..vim.faults import fault, invalid_argument, not_found, system_error
 from ..vim.types import wsdl_name
 from .base import CallContext, ManagedObject
 from .virtual_machine import VirtualMachine, invalid_power_state
@@ -41,18 +40,24 @@ _REASON = {
 
 def failure_event(report: DeployReport) -> Any:
     """The CustomizationFailed subtype vCenter posts for a guest's report."""
-    kind, _, text = report.message.partition(": ")
+    text = report.message or None
     if report.code in _REASON:
         return vim.event.CustomizationFailed(reason=_REASON[report.code])
-    if kind == "network":
-        return vim.event.CustomizationNetworkSetupFailed(reason=text or None)
-    if kind == "identity":
-        return vim.event.CustomizationLinuxIdentityFailed(reason=text or None)
-    if kind in ("script", "aborted"):  # no reason code fits: the message says what happened
+    if report.kind is FailureKind.NETWORK:
+        return vim.event.CustomizationNetworkSetupFailed(reason=text)
+    if report.kind is FailureKind.IDENTITY:
+        return vim.event.CustomizationLinuxIdentityFailed(reason=text)
+    if report.kind in (FailureKind.SCRIPT, FailureKind.ABORTED):  # no reason code fits: the message says it
         return vim.event.CustomizationFailed(reason=None)
-    if kind == "sysprep":
-        return vim.event.CustomizationSysprepFailed(reason=text or None)
-    return vim.event.CustomizationUnknownFailure(reason=report.message or None)
+    if report.kind is FailureKind.SYSPREP:
+        return vim.event.CustomizationSysprepFailed(reason=text)
+    return vim.event.CustomizationUnknownFailure(reason=text)
+
+
+def channel_fault(vm_name: str, e: rpc.ChannelError) -> vmodl.MethodFault:
+    """A broken tools channel (the agent died, no answer): a system error, never a
+    statement about the guest's credentials or the customization spec."""
+    return system_error(f"the VMware Tools channel of {vm_name} failed: {e}")
 
 
 def _canceled() -> vmodl.MethodFault:
@@ -88,7 +93,10 @@ class GuestCustomizationManager(ManagedObject):
             raise invalid_argument("auth", f"gosc accepts NamePasswordAuthentication, not {wsdl_name(type(auth))}")
 
     async def _login(self, vm: VirtualMachine, auth: Any) -> None:
-        uid = await vm.tools.authenticate(auth.username, auth.password)
+        try:
+            uid = await vm.tools.authenticate(auth.username, auth.password)
+        except rpc.ChannelError as e:
+            raise channel_fault(vm.name, e) from None
         if uid is None:
             raise fault(
                 vim.fault.InvalidGuestLogin,
@@ -168,9 +176,16 @@ class GuestCustomizationManager(ManagedObject):
         self.running[vm.moId] = task
         try:
             report = await self._deploy(task, vm, pkg)
-        except (rpc.RpcError, TimeoutError) as e:
+        except rpc.Refused as e:  # deployPkg.begin / file.put / deployPkg.deploy said no
             report = DeployReport(
-                f"{int(DeployState.DONE)} {int(DeployError.DEPLOY_FAILED)} @unknown: tools channel: {e}"
+                update_state(DeployState.DONE, DeployError.DEPLOY_FAILED, "", FailureKind.UNKNOWN, str(e))
+            )
+        except (rpc.ChannelError, TimeoutError) as e:
+            why = str(e) or f"no result within {DEPLOY_TIMEOUT} s"
+            report = DeployReport(
+                update_state(
+                    DeployState.DONE, DeployError.DEPLOY_FAILED, "", FailureKind.CHANNEL, f"tools channel: {why}"
+                )
             )
         finally:
             self.running.pop(vm.moId, None)
@@ -221,6 +236,8 @@ class GuestCustomizationManager(ManagedObject):
         self.si.event_manager.post(event, vm=vm, chain_id=chain)
         if task.info.cancelled:
             raise _canceled()
+        if report.kind is FailureKind.CHANNEL:
+            raise system_error(f"the VMware Tools channel of {vm.name} failed during the customization: {message}")
         where = f" See {log_location} in the guest." if log_location else ""
         raise fault(vim.fault.CustomizationFault, f"Customization of {vm.name} failed: {message}.{where}")
 
@@ -235,7 +252,9 @@ class GuestCustomizationManager(ManagedObject):
             await self._login(machine, auth)
             try:
                 await machine.tools.call("network.start", timeout=60)
-            except rpc.RpcError as e:
+            except rpc.ChannelError as e:
+                raise channel_fault(machine.name, e) from None
+            except rpc.Refused as e:
                 raise fault(
                     vim.fault.CustomizationFault, f"Starting the guest network of {machine.name} failed: {e}"
                 ) from None
@@ -253,7 +272,9 @@ class GuestCustomizationManager(ManagedObject):
             await self._login(machine, auth)
             try:
                 await machine.tools.call("deployPkg.abort")
-            except rpc.RpcError as e:
+            except rpc.ChannelError as e:
+                raise channel_fault(machine.name, e) from None
+            except rpc.Refused as e:
                 raise fault(
                     vim.fault.CustomizationFault, f"Aborting the customization of {machine.name} failed: {e}"
                 ) from None

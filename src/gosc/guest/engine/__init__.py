@@ -26,15 +26,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from gosc.customization.custcfg import CustCfgError, parse
-from gosc.customization.custcfg_model import CustConfig
+from gosc.formats.custcfg import CustCfgError, parse
+from gosc.formats.custcfg_model import CustConfig
 
 from ..guestpath import GuestRoot, opened
 from ..sandbox import Runner
 from ..sandbox import run as run_local
 from . import cloudinit, identity, interfaces, network, password, scripts, timezone
 from .distro import Distro, UnsupportedDistro, detect
-from .errors import ABORTED, CONFIG, IDENTITY, NETWORK, UNKNOWN, EngineError, ErrorCode
+from .errors import EngineError, ErrorCode, FailureKind
 from .files import ChangeSet, CommitError
 from .log import LOG_PATH, EngineLog
 
@@ -46,7 +46,7 @@ Report = Callable[[str, str], None]
 @dataclass
 class EngineResult:
     error_code: int  # VMware deployPkg error code, 0 = success
-    failure: str | None  # None | network | identity | script_disabled | script | metadata | ...
+    failure: FailureKind | None  # None on success
     message: str
     log_path: Path | None  # host path of the guest's log file; None for a dry run
     changes: list[str] = field(default_factory=list)  # guest paths changed (or that would be)
@@ -123,9 +123,11 @@ def _open_and_run(
                 with opened(pkg_dir) as pkg:
                     return _run(guest, pkg, cfg_name, dry_run, report, script_timeout, salt, cancel, script_runner)
             except FileNotFoundError as exc:  # the package directory itself is gone
-                return EngineResult(int(ErrorCode.PKG_NOT_FOUND), CONFIG, f"cannot open {exc.filename}", None)
+                return EngineResult(
+                    int(ErrorCode.PKG_NOT_FOUND), FailureKind.CONFIG, f"cannot open {exc.filename}", None
+                )
     except FileNotFoundError as exc:
-        return EngineResult(int(ErrorCode.DEPLOY_FAILED), UNKNOWN, f"no guest tree at {exc.filename}", None)
+        return EngineResult(int(ErrorCode.DEPLOY_FAILED), FailureKind.UNKNOWN, f"no guest tree at {exc.filename}", None)
 
 
 def _run(
@@ -174,7 +176,7 @@ def _run(
         log.error(f"customization failed ({exc.failure}): {exc.message}")
     except Exception as exc:  # a bug or an OS error: still report, never half-write
         msg = log.mask(f"{exc.__class__.__name__}: {exc}")
-        result.error_code, result.failure, result.message = int(ErrorCode.DEPLOY_FAILED), UNKNOWN, msg
+        result.error_code, result.failure, result.message = int(ErrorCode.DEPLOY_FAILED), FailureKind.UNKNOWN, msg
         log.error(f"customization failed unexpectedly: {msg}")
     if result.error_code == 0:
         log.info("customization succeeded")
@@ -193,13 +195,13 @@ def _load(pkg: GuestRoot, cfg_name: str, log: EngineLog) -> CustConfig:
         text = pkg.read_text(cfg_name, errors="strict")
     except (OSError, UnicodeDecodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
-        raise EngineError(CONFIG, f"cannot read {cfg_name}: {reason}", ErrorCode.PKG_NOT_FOUND) from None
+        raise EngineError(FailureKind.CONFIG, f"cannot read {cfg_name}: {reason}", ErrorCode.PKG_NOT_FOUND) from None
     if text is None:
-        raise EngineError(CONFIG, f"cannot read {cfg_name}: no such file", ErrorCode.PKG_NOT_FOUND)
+        raise EngineError(FailureKind.CONFIG, f"cannot read {cfg_name}: no such file", ErrorCode.PKG_NOT_FOUND)
     try:
         cfg = parse(text)
     except CustCfgError as exc:
-        raise EngineError(CONFIG, f"cust.cfg: {exc}") from None
+        raise EngineError(FailureKind.CONFIG, f"cust.cfg: {exc}") from None
     if cfg.admin_password:
         log.add_secret(cfg.admin_password)
         log.add_secret(base64.b64encode(cfg.admin_password.encode()).decode())
@@ -211,7 +213,7 @@ def _detect(guest: GuestRoot) -> Distro:
     try:
         return detect(guest)
     except UnsupportedDistro as exc:
-        raise EngineError(CONFIG, str(exc), ErrorCode.NOT_SUPPORT) from None
+        raise EngineError(FailureKind.CONFIG, str(exc), ErrorCode.NOT_SUPPORT) from None
 
 
 def _steps(
@@ -248,7 +250,7 @@ def _steps(
             scripts.check_runnable(root, pkg_dir, log, script_runner)  # a guest without a shell: fail before any change
             scripts.run(root, pkg_dir, cfg, "precustomization", log, script_timeout, cancel, script_runner)
 
-    cs.section = NETWORK
+    cs.section = FailureKind.NETWORK
     if cfg.networking and cfg.nics:
         try:
             net = network.build(cfg, interfaces.scan(guest))
@@ -256,12 +258,12 @@ def _steps(
         except EngineError:
             raise
         except Exception as exc:
-            raise EngineError(NETWORK, f"network configuration failed: {exc}") from exc
+            raise EngineError(FailureKind.NETWORK, f"network configuration failed: {exc}") from exc
         cloudinit.keep_network(guest, cs, log)
     else:
         log.info("no NICs to configure (NETWORKING = no or no [NIC-CONFIG])")
 
-    cs.section = IDENTITY
+    cs.section = FailureKind.IDENTITY
     try:
         identity.apply(cfg, distro, cs, log)
         timezone.apply(cfg, distro, cs, log)
@@ -269,7 +271,7 @@ def _steps(
     except EngineError:
         raise
     except Exception as exc:
-        raise EngineError(IDENTITY, f"identity configuration failed: {exc}") from exc
+        raise EngineError(FailureKind.IDENTITY, f"identity configuration failed: {exc}") from exc
 
     if cfg.marker_id and first_run:
         cs.write(scripts.marker_path(cfg.marker_id), "", 0o644)
@@ -286,7 +288,7 @@ def _finish(cs: ChangeSet, dry_run: bool, result: EngineResult, cancel: threadin
     result.diff = cs.diff()
     result.changes = cs.paths()
     if cancel.is_set():
-        raise EngineError(ABORTED, "customization aborted before its changes were written")
+        raise EngineError(FailureKind.ABORTED, "customization aborted before its changes were written")
     if not dry_run:
         try:
             cs.commit()

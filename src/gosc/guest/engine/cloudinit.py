@@ -19,10 +19,10 @@ import json
 
 import yaml
 
-from gosc.customization.custcfg_model import CustConfig
+from gosc.formats.custcfg_model import CustConfig
 
 from ..guestpath import GuestRoot
-from .errors import CLOUDINIT_MISSING, CONFIG, METADATA, EngineError, ErrorCode
+from .errors import EngineError, ErrorCode, FailureKind
 from .files import ChangeSet
 from .log import EngineLog
 
@@ -48,13 +48,15 @@ def load_metadata(text: str) -> dict:
             data = yaml.safe_load(text)
         except yaml.YAMLError as exc:
             raise EngineError(
-                METADATA, f"cloud-init metadata is neither JSON nor YAML: {exc}", ErrorCode.CLOUDINIT_WRONG_META_FORMAT
+                FailureKind.METADATA,
+                f"cloud-init metadata is neither JSON nor YAML: {exc}",
+                ErrorCode.CLOUDINIT_WRONG_META_FORMAT,
             ) from None
     if data is None:
         data = {}
     if not isinstance(data, dict):
         raise EngineError(
-            METADATA,
+            FailureKind.METADATA,
             f"cloud-init metadata must be a mapping, not {type(data).__name__}",
             ErrorCode.CLOUDINIT_WRONG_META_FORMAT,
         )
@@ -63,10 +65,10 @@ def load_metadata(text: str) -> dict:
 
 def _package_file(pkg: GuestRoot, name: str, key: str) -> bytes:
     if "/" in name or name in (".", ".."):
-        raise EngineError(CONFIG, f"[CLOUDINIT] {key}: unusable file name {name!r}")
+        raise EngineError(FailureKind.CONFIG, f"[CLOUDINIT] {key}: unusable file name {name!r}")
     data = pkg.read_bytes(name)
     if data is None:
-        raise EngineError(CONFIG, f"[CLOUDINIT] {key}: {name} is not in the package")
+        raise EngineError(FailureKind.CONFIG, f"[CLOUDINIT] {key}: {name} is not in the package")
     return data
 
 
@@ -75,7 +77,7 @@ def apply(cfg: CustConfig, guest: GuestRoot, pkg: GuestRoot, cs: ChangeSet, log:
     raw = _package_file(pkg, cfg.cloudinit_metadata, "METADATA")
     if len(raw) > MAX_METADATA:
         raise EngineError(
-            METADATA,
+            FailureKind.METADATA,
             f"cloud-init metadata is {len(raw)} bytes, more than {MAX_METADATA}",
             ErrorCode.CLOUDINIT_WRONG_META_FORMAT,
         )
@@ -83,12 +85,12 @@ def apply(cfg: CustConfig, guest: GuestRoot, pkg: GuestRoot, cs: ChangeSet, log:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise EngineError(
-            METADATA, "cloud-init metadata is not UTF-8 text", ErrorCode.CLOUDINIT_WRONG_META_FORMAT
+            FailureKind.METADATA, "cloud-init metadata is not UTF-8 text", ErrorCode.CLOUDINIT_WRONG_META_FORMAT
         ) from None
     load_metadata(text)
     if not has_cloud_init(guest):
         raise EngineError(
-            CLOUDINIT_MISSING,
+            FailureKind.CLOUDINIT_MISSING,
             "cloud-init metadata was sent but the guest has no cloud-init",
             ErrorCode.CLOUDINIT_NOT_SUPPORT_RAWDATA,
         )

@@ -14,25 +14,25 @@ The static address is the primary NIC's, else the first static NIC's.
 
 from __future__ import annotations
 
-import re
-
-from gosc.customization.custcfg_model import CustConfig
+from gosc.formats.custcfg_model import CustConfig
+from gosc.formats.rules import HOST_LABEL_MAX, domain_problem, host_label_problem
 
 from .distro import Distro
-from .errors import IDENTITY, EngineError
+from .errors import EngineError, FailureKind
 from .files import ChangeSet
 from .log import EngineLog
-
-_LABEL = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
 
 
 def validate(hostname: str, domain: str | None) -> None:
     if not hostname:
-        raise EngineError(IDENTITY, "HOSTNAME is empty; a Linux guest needs a host name")
-    if len(hostname) > 64 or not _LABEL.match(hostname):
-        raise EngineError(IDENTITY, f"invalid host name {hostname!r}: letters, digits and '-', at most 63 characters")
-    if domain and (len(domain) > 253 or not all(_LABEL.match(label) for label in domain.rstrip(".").split("."))):
-        raise EngineError(IDENTITY, f"invalid domain name {domain!r}")
+        raise EngineError(FailureKind.IDENTITY, "HOSTNAME is empty; a Linux guest needs a host name")
+    if host_label_problem(hostname) is not None:
+        raise EngineError(
+            FailureKind.IDENTITY,
+            f"invalid host name {hostname!r}: letters, digits and '-', at most {HOST_LABEL_MAX} characters",
+        )
+    if domain and domain_problem(domain) is not None:
+        raise EngineError(FailureKind.IDENTITY, f"invalid domain name {domain!r}")
 
 
 def static_ip(cfg: CustConfig) -> str | None:

@@ -9,12 +9,10 @@ and devices without a hardware address are ignored.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
+from ...formats.rules import is_mac
 from ..guestpath import GuestRoot, opened
-
-_MAC_RE = re.compile(r"^[0-9a-f]{2}(:[0-9a-f]{2}){5}$")
 
 
 def scan(root: Path | GuestRoot) -> dict[str, str]:
@@ -24,6 +22,6 @@ def scan(root: Path | GuestRoot) -> dict[str, str]:
         for dev in guest.listdir("/sys/class/net"):
             text = guest.read_text(f"/sys/class/net/{dev}/address") if dev != "lo" else None
             mac = (text or "").strip().lower()
-            if _MAC_RE.match(mac) and mac != "00:00:00:00:00:00":
+            if is_mac(mac) and mac != "00:00:00:00:00:00":
                 found.setdefault(mac, dev)
     return found

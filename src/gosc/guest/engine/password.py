@@ -10,10 +10,10 @@ says this customization already ran.
 
 from __future__ import annotations
 
-from gosc.customization.custcfg_model import CustConfig
+from gosc.formats.custcfg_model import CustConfig
 
 from .. import shadow
-from .errors import IDENTITY, EngineError
+from .errors import EngineError, FailureKind
 from .files import ChangeSet
 from .log import EngineLog
 
@@ -26,7 +26,7 @@ def apply(cfg: CustConfig, cs: ChangeSet, log: EngineLog, *, allowed: bool, salt
         return
     text = cs.read_text("/etc/shadow")
     if text is None:
-        raise EngineError(IDENTITY, "the guest has no /etc/shadow")
+        raise EngineError(FailureKind.IDENTITY, "the guest has no /etc/shadow")
     if cfg.admin_password:
         current = next(
             (f[1] for f in (line.split(":") for line in text.splitlines()) if f[0] == "root" and len(f) > 1), None
@@ -42,7 +42,7 @@ def apply(cfg: CustConfig, cs: ChangeSet, log: EngineLog, *, allowed: bool, salt
                 last_change=shadow.days_since_epoch(),
             )
         except KeyError:
-            raise EngineError(IDENTITY, "/etc/shadow has no root entry") from None
+            raise EngineError(FailureKind.IDENTITY, "/etc/shadow has no root entry") from None
         log.info(f"root password set ({method.name})")
     elif cfg.admin_password == "":
         log.info("-PASS is empty: root password kept")

@@ -27,12 +27,12 @@ import re
 import threading
 from pathlib import Path
 
-from gosc.customization.custcfg_model import CustConfig
+from gosc.formats.custcfg_model import CustConfig
 
 from ..guestpath import GuestRoot, opened
 from ..sandbox import Completed, Outcome, Runner, SandboxError, SandboxSpec, guest_path_of
 from ..sandbox import run as run_local
-from .errors import ABORTED, CONFIG, SCRIPT, SCRIPT_DISABLED, EngineError, ErrorCode
+from .errors import EngineError, ErrorCode, FailureKind
 from .log import EngineLog
 
 TOOLS_CONF = "etc/vmware-tools/tools.conf"
@@ -68,7 +68,7 @@ def scripts_enabled(root: Path | GuestRoot, cfg: CustConfig, log: EngineLog | No
 def check_enabled(root: Path | GuestRoot, cfg: CustConfig, log: EngineLog) -> None:
     if cfg.script_name and not scripts_enabled(root, cfg, log):
         raise EngineError(
-            SCRIPT_DISABLED,
+            FailureKind.SCRIPT_DISABLED,
             "custom scripts are disabled in this guest: set [deployPkg] enable-custom-scripts = true "
             "in /etc/vmware-tools/tools.conf",
             ErrorCode.CUST_SCRIPT_DISABLED,
@@ -77,7 +77,7 @@ def check_enabled(root: Path | GuestRoot, cfg: CustConfig, log: EngineLog) -> No
 
 def marker_path(marker_id: str) -> str:
     if not _MARKER_ID.match(marker_id):
-        raise EngineError(CONFIG, f"[MISC] MARKER-ID: unusable marker id {marker_id!r}")
+        raise EngineError(FailureKind.CONFIG, f"[MISC] MARKER-ID: unusable marker id {marker_id!r}")
     return f"/.markerfile-{marker_id}.txt"
 
 
@@ -92,10 +92,10 @@ def script_path(pkg_dir: Path, cfg: CustConfig) -> Path:
     assert cfg.script_name
     name = cfg.script_name
     if "/" in name or name in ("", ".", ".."):
-        raise EngineError(CONFIG, f"[CUSTOM-SCRIPT] SCRIPT-NAME: unusable name {name!r}")
+        raise EngineError(FailureKind.CONFIG, f"[CUSTOM-SCRIPT] SCRIPT-NAME: unusable name {name!r}")
     path = pkg_dir / name
     if not path.is_file():
-        raise EngineError(CONFIG, f"[CUSTOM-SCRIPT] SCRIPT-NAME: {name} is not in the package")
+        raise EngineError(FailureKind.CONFIG, f"[CUSTOM-SCRIPT] SCRIPT-NAME: {name} is not in the package")
     return path
 
 
@@ -103,7 +103,7 @@ def _spec(root: Path, pkg_dir: Path) -> SandboxSpec:
     try:
         cwd = guest_path_of(root, pkg_dir)
     except SandboxError as exc:
-        raise EngineError(SCRIPT, f"the package directory is not inside the guest: {exc}") from None
+        raise EngineError(FailureKind.SCRIPT, f"the package directory is not inside the guest: {exc}") from None
     return SandboxSpec(root=root, cwd=cwd, uid=0, gid=0, env=SCRIPT_ENV)
 
 
@@ -113,9 +113,9 @@ def _run(
     try:
         return runner(spec, command, timeout, cancel)
     except SandboxError as exc:
-        raise EngineError(SCRIPT, exc.message) from None
+        raise EngineError(FailureKind.SCRIPT, exc.message) from None
     except OSError as exc:
-        raise EngineError(SCRIPT, f"the script's sandbox did not start: {exc.strerror or exc}") from None
+        raise EngineError(FailureKind.SCRIPT, f"the script's sandbox did not start: {exc.strerror or exc}") from None
 
 
 def check_runnable(root: Path, pkg_dir: Path, log: EngineLog, runner: Runner = run_local) -> None:
@@ -127,8 +127,8 @@ def check_runnable(root: Path, pkg_dir: Path, log: EngineLog, runner: Runner = r
         detail = (done.stderr or done.stdout).strip() or f"status {done.returncode}"
         log.warn(f"/bin/sh does not run in the guest: {detail}")
         if "execvp" in detail:  # bwrap's own words when the exec itself fails
-            raise EngineError(SCRIPT, NO_SHELL)
-        raise EngineError(SCRIPT, f"{NO_SHELL} ({detail})")
+            raise EngineError(FailureKind.SCRIPT, NO_SHELL)
+        raise EngineError(FailureKind.SCRIPT, f"{NO_SHELL} ({detail})")
 
 
 def run(
@@ -148,11 +148,11 @@ def run(
     # and with it every process of the sandbox's PID namespace.
     done = _run(runner, spec, ["/bin/sh", f"./{script.name}", phase], timeout, cancel)
     if done.outcome is Outcome.CANCELLED:
-        raise EngineError(ABORTED, f"{phase} script killed: customization aborted")
+        raise EngineError(FailureKind.ABORTED, f"{phase} script killed: customization aborted")
     if done.outcome is Outcome.TIMED_OUT:
-        raise EngineError(SCRIPT, f"{phase} script did not finish within {timeout:g} s")
+        raise EngineError(FailureKind.SCRIPT, f"{phase} script did not finish within {timeout:g} s")
     for stream, text in (("stdout", done.stdout), ("stderr", done.stderr)):
         if text.strip():
             log.info(f"{phase} {stream}:\n{text.rstrip()}")
     if done.returncode != 0:
-        raise EngineError(SCRIPT, f"{phase} script exited with status {done.returncode}")
+        raise EngineError(FailureKind.SCRIPT, f"{phase} script exited with status {done.returncode}")

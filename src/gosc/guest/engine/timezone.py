@@ -15,14 +15,13 @@ as the third line of /etc/adjtime.
 
 from __future__ import annotations
 
-import functools
 import re
-import zoneinfo
 
-from gosc.customization.custcfg_model import CustConfig
+from gosc.formats.custcfg_model import CustConfig
+from gosc.formats.timezones import iana_zones
 
 from .distro import Distro
-from .errors import IDENTITY, EngineError
+from .errors import EngineError, FailureKind
 from .files import ChangeSet
 from .log import EngineLog
 
@@ -30,18 +29,12 @@ _NAME = re.compile(r"^[A-Za-z0-9_+\-]+(/[A-Za-z0-9_+\-]+)*$")
 _OFFSET = re.compile(r"^(?:GMT|UTC)\s*([+-])\s*(\d{1,2})(?::?00)?$", re.IGNORECASE)
 
 
-@functools.lru_cache(maxsize=1)
-def host_zones() -> frozenset[str]:
-    # Scanning the database costs ~10 ms; it does not change while a process runs.
-    return frozenset(zoneinfo.available_timezones())
-
-
 def resolve(tz: str, cs: ChangeSet, zones: frozenset[str] | set[str] | None = None) -> str:
     """The zone name to install for ``tz``; EngineError(identity) when none fits."""
     tz = tz.strip()
     if _NAME.match(tz) and ".." not in tz and cs.guest.is_file(f"/usr/share/zoneinfo/{tz}"):
         return tz
-    zones = host_zones() if zones is None else zones
+    zones = iana_zones() if zones is None else zones
     if tz in zones:
         return tz
     by_lower = {z.lower(): z for z in zones}
@@ -55,7 +48,7 @@ def resolve(tz: str, cs: ChangeSet, zones: frozenset[str] | set[str] | None = No
         name = f"Etc/GMT{'-' if m.group(1) == '+' else '+'}{hours}"
         if name in zones:
             return name
-    raise EngineError(IDENTITY, f"unknown time zone {tz!r}")
+    raise EngineError(FailureKind.IDENTITY, f"unknown time zone {tz!r}")
 
 
 def _set_kv(text: str, key: str, value: str) -> str:

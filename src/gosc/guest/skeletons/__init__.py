@@ -26,6 +26,7 @@ import os
 import shutil
 from pathlib import Path
 
+from ...formats.rules import NIC_NAMES
 from ..guestpath import GuestRoot
 from .shell import install_shell
 
@@ -33,7 +34,6 @@ __all__ = ["FAMILIES", "NIC_NAMES", "copy_skeleton", "skeleton_dir"]
 
 HERE = Path(__file__).parent
 # VMware's PCI slot order of vmxnet3/e1000e NICs as predictable interface names.
-NIC_NAMES = ("ens192", "ens224", "ens256", "ens161", "ens193", "ens225", "ens257", "ens162", "ens194", "ens226")
 _ALIASES = {
     "ubuntu22.04": "ubuntu",
     "debian12": "debian",

@@ -17,9 +17,9 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass, field
 
-from gosc.customization.custcfg_model import CustConfig, Ipv6Address, Nic
+from gosc.formats.custcfg_model import CustConfig, Ipv6Address, Nic
 
-from ..errors import NETWORK, EngineError
+from ..errors import EngineError, FailureKind
 
 SECONDARY_METRIC = 10000
 
@@ -112,7 +112,9 @@ def build(cfg: CustConfig, mac_to_name: dict[str, str]) -> NetworkConfig:
         name = mac_to_name.get(nic.mac)
         if name is None:
             known = ", ".join(f"{n} ({m})" for m, n in sorted(mac_to_name.items())) or "none"
-            raise EngineError(NETWORK, f"{nic.name}: no guest interface has MAC {nic.mac}; guest has {known}")
+            raise EngineError(
+                FailureKind.NETWORK, f"{nic.name}: no guest interface has MAC {nic.mac}; guest has {known}"
+            )
         iface = Iface(
             name=name,
             mac=nic.mac,
@@ -125,7 +127,7 @@ def build(cfg: CustConfig, mac_to_name: dict[str, str]) -> NetworkConfig:
         )
         if iface.ipv4 == "static":
             if not nic.ipaddr or not nic.netmask:
-                raise EngineError(NETWORK, f"{nic.name}: static IPv4 needs IPADDR and NETMASK")
+                raise EngineError(FailureKind.NETWORK, f"{nic.name}: static IPv4 needs IPADDR and NETMASK")
             iface.address, iface.netmask = nic.ipaddr, nic.netmask
             iface.prefix = ipaddress.IPv4Network(f"0.0.0.0/{nic.netmask}").prefixlen
             _ipv4_gateways(iface, nic.gateways)

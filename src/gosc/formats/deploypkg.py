@@ -24,7 +24,7 @@ gosc builds ZIP payloads (what open-vm-tools extracts on Linux) and also reads t
 Package contents (names at the top level of the payload):
 
 ``cust.cfg``
-    the customization (see ``gosc.customization.custcfg``).
+    the customization (see ``gosc.formats.custcfg``).
 ``nics.txt``
     the MAC addresses of the NICs to connect after customization, in cust.cfg NIC
     order: lower-case, colon separated, one per line, each line ended by ``\\n``, no
@@ -41,15 +41,14 @@ Package contents (names at the top level of the payload):
 from __future__ import annotations
 
 import io
-import re
 import stat
 import struct
 import tarfile
 import zipfile
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import PurePosixPath
 
-from ..guest.guestpath import GuestRoot, opened
+from .rules import is_mac
 
 __all__ = [
     "DEFAULT_COMMAND",
@@ -64,7 +63,6 @@ __all__ = [
     "DeployPackage",
     "DeployPkgError",
     "build",
-    "extract",
     "nics_txt",
     "parse_nics_txt",
     "read",
@@ -90,8 +88,7 @@ NICS_TXT_MAX = 1024
 
 _HEADER = struct.Struct("<16sBBBBHHQQQ8s456s")
 assert _HEADER.size == HEADER_SIZE
-_MAC_RE = re.compile(r"^[0-9a-f]{2}(:[0-9a-f]{2}){5}$")
-_EXECUTABLE = {"customize.sh"}
+EXECUTABLE = frozenset({"customize.sh"})  # members unpacked with mode 0700
 
 
 class DeployPkgError(ValueError):
@@ -134,7 +131,7 @@ def nics_txt(macs: list[str]) -> bytes:
     lines = []
     for mac in macs:
         mac = mac.lower()
-        if not _MAC_RE.match(mac):
+        if not is_mac(mac):
             raise DeployPkgError(f"nics.txt: not a MAC address: {mac!r}")
         lines.append(mac + "\n")
     data = "".join(lines).encode("ascii")
@@ -150,7 +147,7 @@ def parse_nics_txt(data: bytes) -> list[str]:
         raise DeployPkgError("nics.txt: not ASCII text") from None
     macs = [line.strip().lower() for line in text.splitlines() if line.strip()]
     for mac in macs:
-        if not _MAC_RE.match(mac):
+        if not is_mac(mac):
             raise DeployPkgError(f"nics.txt: not a MAC address: {mac!r}")
     return macs
 
@@ -176,7 +173,7 @@ def _zip(files: dict[str, bytes]) -> bytes:
             # Fixed timestamp: the same inputs give the same package, byte for byte.
             info = zipfile.ZipInfo(_check_name(name), date_time=(1980, 1, 1, 0, 0, 0))
             info.compress_type = zipfile.ZIP_DEFLATED
-            mode = 0o700 if name in _EXECUTABLE else 0o600
+            mode = 0o700 if name in EXECUTABLE else 0o600
             info.external_attr = (stat.S_IFREG | mode) << 16
             info.create_system = 3  # Unix, so the mode bits above are honoured
             zf.writestr(info, data)
@@ -189,7 +186,7 @@ def _tgz(files: dict[str, bytes]) -> bytes:
         for name, data in files.items():
             info = tarfile.TarInfo(_check_name(name))
             info.size = len(data)
-            info.mode = 0o700 if name in _EXECUTABLE else 0o600
+            info.mode = 0o700 if name in EXECUTABLE else 0o600
             tf.addfile(info, io.BytesIO(data))
     return buf.getvalue()
 
@@ -333,20 +330,4 @@ def read(data: bytes) -> DeployPackage:
         pkg.files = _untgz(payload)
     else:
         raise DeployPkgError("CAB payloads are for Windows guests; Linux packages are ZIP")
-    return pkg
-
-
-def extract(data: bytes, dest_dir: Path | GuestRoot) -> DeployPackage:
-    """Unpack the payload into dest_dir (a directory, e.g. one the agent made in a guest):
-    every member is written inside it through gosc.guest.guestpath, so a symlink planted
-    there (or a name with "..") cannot lead a write anywhere else."""
-    pkg = read(data)
-    if not isinstance(dest_dir, GuestRoot):
-        Path(dest_dir).mkdir(mode=0o700, parents=True, exist_ok=True)
-    with opened(dest_dir) as dest:
-        for name, content in pkg.files.items():
-            parent = name.rpartition("/")[0]
-            if parent:
-                dest.mkdir(parent, 0o700, parents=True, exist_ok=True)
-            dest.write_atomic(name, content, 0o700 if name in _EXECUTABLE else 0o600)
     return pkg

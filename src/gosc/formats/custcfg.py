@@ -29,11 +29,11 @@ import ipaddress
 import re
 from dataclasses import dataclass, field
 
-from gosc.customization.custcfg_model import CustConfig, Ipv6Address, Nic
+from .custcfg_model import CustConfig, Ipv6Address, Nic
+from .rules import is_mac
 
 __all__ = ["CustCfgError", "parse", "render"]
 
-_MAC_RE = re.compile(r"^[0-9a-f]{2}(:[0-9a-f]{2}){5}$")
 _INDEXED_RE = re.compile(r"^(?P<base>[^|]+)\|(?P<index>[0-9]+)$")
 _IPV4_MODES = ("BACKWARDS_COMPATIBLE", "STATIC", "DHCP", "DISABLED", "AS_IS")
 _IPV6_MODES = ("DHCP", "AUTO")
@@ -105,10 +105,10 @@ class _Reader:
     def err(self, key: str, why: str) -> CustCfgError:
         return CustCfgError(f"[{self.name}] {key}: {why}")
 
-    def str(self, key: str) -> str | None:
+    def text(self, key: str) -> str | None:
         return self.keys.get(key)
 
-    def bool(self, key: str) -> bool | None:
+    def flag(self, key: str) -> bool | None:
         value = self.keys.get(key)
         if value is None or value == "":
             return None
@@ -176,15 +176,15 @@ def parse(text: str) -> CustConfig:
 
     cfg = CustConfig()
     net = reader("NETWORK")
-    # Host name rules (<= 64 characters, letters/digits/hyphen) are checked by the engine,
+    # Host name rules (gosc.formats.rules: <= 63 characters, letters/digits/hyphen) are checked by the engine,
     # which reports them as an identity failure rather than a malformed file.
-    cfg.hostname = net.str("HOSTNAME")
-    cfg.domainname = net.str("DOMAINNAME")
-    networking = net.bool("NETWORKING")
+    cfg.hostname = net.text("HOSTNAME")
+    cfg.domainname = net.text("DOMAINNAME")
+    networking = net.flag("NETWORKING")
     cfg.networking = True if networking is None else networking
 
     nic_config = reader("NIC-CONFIG")
-    names = nic_config.str("NICS")
+    names = nic_config.text("NICS")
     if names:
         seen: set[str] = set()
         for name in (n.strip() for n in names.split(",")):
@@ -201,7 +201,7 @@ def parse(text: str) -> CustConfig:
         raise nic_config.err("NICS", "more than one NIC has PRIMARY = yes")
 
     dns = reader("DNS")
-    cfg.dns_from_dhcp = dns.bool("DNSFROMDHCP")
+    cfg.dns_from_dhcp = dns.flag("DNSFROMDHCP")
     cfg.dns_suffixes = dns.indexed("SUFFIX")
     servers = dns.indexed("NAMESERVER")
     if servers:
@@ -213,26 +213,26 @@ def parse(text: str) -> CustConfig:
     cfg.dns_servers = servers
 
     dt = reader("DATETIME")
-    cfg.timezone = dt.str("TIMEZONE")
-    cfg.utc = dt.bool("UTC")
+    cfg.timezone = dt.text("TIMEZONE")
+    cfg.utc = dt.flag("UTC")
 
     pw = reader("PASSWORD")
-    encoded = pw.str("-PASS")
+    encoded = pw.text("-PASS")
     if encoded is not None:
         cfg.admin_password = _decode_password(pw, encoded)
-    cfg.reset_password = bool(pw.bool("RESET"))
+    cfg.reset_password = bool(pw.flag("RESET"))
 
-    cfg.script_name = reader("CUSTOM-SCRIPT").str("SCRIPT-NAME")
+    cfg.script_name = reader("CUSTOM-SCRIPT").text("SCRIPT-NAME")
 
     misc = reader("MISC")
-    cfg.marker_id = misc.str("MARKER-ID")
-    cfg.post_gc_status = bool(misc.bool("POST-GC-STATUS"))
-    cfg.default_run_post_script = bool(misc.bool("DEFAULT-RUN-POST-CUST-SCRIPT"))
-    cfg.instance_id = misc.str("INSTANCE-ID")
+    cfg.marker_id = misc.text("MARKER-ID")
+    cfg.post_gc_status = bool(misc.flag("POST-GC-STATUS"))
+    cfg.default_run_post_script = bool(misc.flag("DEFAULT-RUN-POST-CUST-SCRIPT"))
+    cfg.instance_id = misc.text("INSTANCE-ID")
 
     ci = reader("CLOUDINIT")
-    cfg.cloudinit_metadata = ci.str("METADATA")
-    cfg.cloudinit_userdata = ci.str("USERDATA")
+    cfg.cloudinit_metadata = ci.text("METADATA")
+    cfg.cloudinit_userdata = ci.text("USERDATA")
     return cfg
 
 
@@ -255,35 +255,35 @@ def _decode_password(pw: _Reader, encoded: str) -> str:
 
 
 def _parse_nic(r: _Reader) -> Nic:
-    mac = r.str("MACADDR")
+    mac = r.text("MACADDR")
     if not mac:
         raise r.err("MACADDR", "missing")
     mac = mac.lower()
-    if not _MAC_RE.match(mac):
+    if not is_mac(mac):
         raise r.err("MACADDR", f"not a MAC address: {mac!r}")
     nic = Nic(name=r.name, mac=mac)
-    nic.primary = bool(r.bool("PRIMARY"))
-    onboot = r.bool("ONBOOT")
+    nic.primary = bool(r.flag("PRIMARY"))
+    onboot = r.flag("ONBOOT")
     nic.onboot = True if onboot is None else onboot
-    mode = (r.str("IPv4_MODE") or "BACKWARDS_COMPATIBLE").upper()
+    mode = (r.text("IPv4_MODE") or "BACKWARDS_COMPATIBLE").upper()
     if mode not in _IPV4_MODES:
         raise r.err("IPv4_MODE", f"expected one of {', '.join(_IPV4_MODES)}, got {mode!r}")
     nic.ipv4_mode = mode
-    bootproto = (r.str("BOOTPROTO") or "dhcp").lower()
+    bootproto = (r.text("BOOTPROTO") or "dhcp").lower()
     if bootproto not in ("static", "dhcp"):
         raise r.err("BOOTPROTO", f"expected static or dhcp, got {bootproto!r}")
     nic.bootproto = bootproto
-    ipaddr = r.str("IPADDR")
+    ipaddr = r.text("IPADDR")
     nic.ipaddr = _check_ip(r, "IPADDR", ipaddr, 4) if ipaddr else ipaddr
-    netmask = r.str("NETMASK")
+    netmask = r.text("NETMASK")
     nic.netmask = _check_netmask(r, "NETMASK", netmask) if netmask else netmask
     if nic.ipv4_static and not (nic.ipaddr and nic.netmask):
         raise r.err("IPADDR", "a static NIC needs IPADDR and NETMASK")
-    gateways = r.str("GATEWAY")
+    gateways = r.text("GATEWAY")
     if gateways:
         nic.gateways = [_check_ip(r, "GATEWAY", g.strip(), 4) for g in gateways.split(",")]
     nic.ipv6 = _parse_ipv6(r)
-    ipv6_mode = r.str("IPv6_MODE")
+    ipv6_mode = r.text("IPv6_MODE")
     if ipv6_mode:
         if ipv6_mode.upper() not in _IPV6_MODES:
             raise r.err("IPv6_MODE", f"expected DHCP or AUTO, got {ipv6_mode!r}")
@@ -296,10 +296,10 @@ def _parse_ipv6(r: _Reader) -> list[Ipv6Address]:
     result: list[Ipv6Address] = []
     for i, addr in enumerate(addrs, start=1):
         _check_ip(r, f"IPv6ADDR|{i}", addr, 6)
-        prefix = r.str(f"IPv6NETMASK|{i}")
+        prefix = r.text(f"IPv6NETMASK|{i}")
         if not prefix or not prefix.isdigit() or not 0 < int(prefix) <= 128:
             raise r.err(f"IPv6NETMASK|{i}", f"expected a prefix length 1..128, got {prefix!r}")
-        gateway = r.str(f"IPv6GATEWAY|{i}") or None
+        gateway = r.text(f"IPv6GATEWAY|{i}") or None
         if gateway:
             _check_ip(r, f"IPv6GATEWAY|{i}", gateway, 6)
         result.append(Ipv6Address(address=addr, prefix=int(prefix), gateway=gateway))
@@ -404,7 +404,7 @@ def render(cfg: CustConfig) -> str:
 
 
 def _render_nic(w: _Writer, nic: Nic) -> None:
-    if not _MAC_RE.match(nic.mac):
+    if not is_mac(nic.mac):
         raise CustCfgError(f"[{nic.name}] MACADDR: not a lower-case MAC address: {nic.mac!r}")
     if nic.ipv4_mode not in _IPV4_MODES:
         raise CustCfgError(f"[{nic.name}] IPv4_MODE: unknown mode {nic.ipv4_mode!r}")

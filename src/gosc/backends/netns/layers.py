@@ -1,0 +1,161 @@
+"""The guests' trees: overlayfs layers under ``<data>/guests/<instanceUuid>/``.
+
+``layers/<n>`` directories and ``state.json`` naming the VM's writable ``upper`` layer and
+its read-only ``lowers`` (paths relative to the guests directory).  A VM made from a
+skeleton has the skeleton as ``layers/0`` and an empty upper.  An instant clone is
+copy-on-write: first the source's upper, when it holds changes, is frozen into its lowers
+and the source gets a fresh upper (remounted in its namespace while it runs), then the
+child gets the source's lowers and an empty upper of its own, with its MACs.  A destroyed
+VM keeps the layers its clones still read until the last of them is gone.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ...formats.rules import NIC_NAMES
+from ...guest.guestpath import GuestRoot
+from ...guest.skeletons import copy_skeleton
+from .processes import run
+
+if TYPE_CHECKING:
+    from ...inventory.virtual_machine import VirtualMachine
+
+
+class Layers:
+    def __init__(self, guests_dir: Path, running_pid: Callable[[VirtualMachine], int | None]) -> None:
+        self.guests_dir = guests_dir
+        self.running_pid = running_pid  # the holder of a running VM's namespaces, to remount in
+        self._lock = threading.Lock()
+
+    def root_of(self, vm: VirtualMachine) -> Path:
+        """The guest's / as the agent sees it (mounted only inside the guest's namespace)."""
+        return self.guests_dir / vm.instance_uuid / "root"
+
+    def state_path(self, uuid: str) -> Path:
+        return self.guests_dir / uuid / "state.json"
+
+    def state(self, vm: VirtualMachine) -> dict[str, Any]:
+        state: dict[str, Any] = json.loads(self.state_path(vm.instance_uuid).read_text())
+        return state
+
+    def save_state(self, uuid: str, state: dict[str, Any]) -> None:
+        path = self.state_path(uuid)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(state))
+        os.replace(tmp, path)
+
+    def layers(self, vm: VirtualMachine) -> list[Path]:
+        """The VM's layers, top (writable) first."""
+        st = self.state(vm)
+        return [self.guests_dir / p for p in [st["upper"], *st["lowers"]]]
+
+    def create_from_skeleton(self, vm: VirtualMachine, family: str) -> None:
+        d = self.guests_dir / vm.instance_uuid
+        copy_skeleton(family, d / "layers/0", vm.macs())
+        (d / "layers/1").mkdir()
+        (d / "root").mkdir()
+        self.save_state(
+            vm.instance_uuid,
+            {"upper": f"{vm.instance_uuid}/layers/1", "lowers": [f"{vm.instance_uuid}/layers/0"], "next": 2},
+        )
+
+    def clone_tree(self, source: VirtualMachine, child: VirtualMachine) -> None:
+        with self._lock:
+            st = self.state(source)
+            upper = self.guests_dir / st["upper"]
+            if any(upper.iterdir()):  # changes since the last freeze: they become read-only
+                new = f"{source.instance_uuid}/layers/{st['next']}"
+                (self.guests_dir / new).mkdir(parents=True)
+                st = {"upper": new, "lowers": [st["upper"], *st["lowers"]], "next": st["next"] + 1}
+                self.save_state(source.instance_uuid, st)
+                pid = self.running_pid(source)
+                if pid is not None:
+                    self.remount(source, pid)
+            d = self.guests_dir / child.instance_uuid
+            (d / "layers/0").mkdir(parents=True)
+            (d / "root").mkdir()
+            self.save_state(
+                child.instance_uuid,
+                {"upper": f"{child.instance_uuid}/layers/0", "lowers": list(st["lowers"]), "next": 1},
+            )
+        self.write_macs(child)
+
+    def write_macs(self, vm: VirtualMachine) -> None:
+        """The virtual hardware: sys/class/net/<if>/address for the VM's MACs, in its upper layer."""
+        layers = self.layers(vm)
+        names = self.nic_names(layers, vm)
+        with GuestRoot(layers[0]) as upper:  # a tree: its symlinks resolve inside it
+            for name, mac in zip(names, vm.macs(), strict=False):
+                upper.write_atomic(f"/sys/class/net/{name}/address", (mac.lower() + "\n").encode(), 0o644)
+
+    def nic_names(self, layers: list[Path], vm: VirtualMachine) -> list[str]:
+        seen: list[str] = []
+        for layer in layers:
+            net = layer / "sys/class/net"
+            for p in sorted(net.iterdir()) if net.is_dir() else []:
+                if p.is_dir() and p.name != "lo" and p.name not in seen:
+                    seen.append(p.name)
+        ordered = sorted(seen, key=lambda n: NIC_NAMES.index(n) if n in NIC_NAMES else 100)
+        return ordered if len(ordered) >= len(vm.macs()) else list(NIC_NAMES)
+
+    def mount_options(self, vm: VirtualMachine) -> str:
+        st = self.state(vm)
+        upper = self.guests_dir / st["upper"]
+        work = upper.parent.parent / f"work-{upper.name}"
+        work.mkdir(exist_ok=True)
+        lowers = ":".join(str(self.guests_dir / p) for p in st["lowers"])
+        return f"lowerdir={lowers},upperdir={upper},workdir={work}"
+
+    def remount(self, vm: VirtualMachine, pid: int) -> None:
+        """Switch a running guest to its new layers (new overlay, then swap it in)."""
+        root = self.root_of(vm)
+        staging = root.parent / "root.new"
+        staging.mkdir(exist_ok=True)
+        script = 'mount -t overlay overlay -o "$1" "$2" && umount -l "$3" && mount --move "$2" "$3"'
+        run(
+            [
+                "nsenter",
+                "-t",
+                str(pid),
+                "-m",
+                "sh",
+                "-c",
+                script,
+                "sh",
+                self.mount_options(vm),
+                str(staging),
+                str(root),
+            ]
+        )
+
+    def destroy_tree(self, vm: VirtualMachine) -> None:
+        with self._lock:
+            d = self.guests_dir / vm.instance_uuid
+            if self.state_path(vm.instance_uuid).exists():
+                self.state_path(vm.instance_uuid).unlink()
+                (d / "destroyed").touch()
+            self._collect()
+
+    def _collect(self) -> None:
+        """Remove destroyed VMs' layers that no VM reads any more."""
+        used: set[str] = set()
+        for st_path in self.guests_dir.glob("*/state.json"):
+            with contextlib.suppress(OSError, ValueError):
+                st = json.loads(st_path.read_text())
+                used.update([st["upper"], *st["lowers"]])
+        for marker in self.guests_dir.glob("*/destroyed"):
+            d = marker.parent
+            layers = d / "layers"
+            for layer in sorted(layers.iterdir()) if layers.is_dir() else []:
+                if f"{d.name}/layers/{layer.name}" not in used:
+                    shutil.rmtree(layer, ignore_errors=True)
+            if not layers.is_dir() or not any(layers.iterdir()):
+                shutil.rmtree(d, ignore_errors=True)
