@@ -1,15 +1,21 @@
 """The one network model every family renderer reads.
 
-Built from cust.cfg NICs plus the guest's MAC -> interface map.  Gateway mapping
-follows cloud-init's VMware mapping, extended so that a spec without ``PRIMARY`` still
-gets a default route the way VMware's own engine gives one:
+Built from cust.cfg NICs plus the guest's MAC -> interface map; every format module
+renders it (``render``) and reads its own files back into it (``read``).  The decisions
+are taken HERE, once, and the renderers only express them (docs/decisions.md):
 
-* the primary NIC is the one with ``PRIMARY = yes``; without one, the first NIC with a
-  static IPv4 gateway, else the first NIC with an IPv6 gateway;
-* the primary NIC's first IPv4 gateway (and first IPv6 gateway) is the default route;
-  further gateways on it become default routes with metric 10000 (fallbacks);
-* a non-primary NIC's gateways become routes to the gateway's subnet with metric
-  10000 (cloud-init's mapping), so they never compete with the default route.
+* the primary NIC is ``gosc.formats.rules.primary_nic`` (the flagged one, else the first
+  static NIC with an IPv4 gateway, else the first with an IPv6 gateway, else the first);
+* default route: the primary NIC's first IPv4 gateway (and first IPv6 gateway) is the
+  default route; further gateways on it become default routes with metric 10000
+  (fallbacks); a non-primary NIC's gateways become routes to the gateway's subnet with
+  metric 10000 (cloud-init's VMware mapping), and a non-primary DHCP NIC does not take
+  a default route from its lease where the format can say so (``Iface.default_route``);
+* DNS servers and search domains are global (cust.cfg's [DNS], cloud-init's global
+  ``nameserver`` entry): formats with a global place (resolv.conf, SUSE's netconfig)
+  put them there, and formats that only know per-interface DNS put them on ONE
+  interface, ``Iface.dns``: the primary NIC, or when its IPv4 is AS_IS or DISABLED the
+  first NIC with static or DHCP IPv4 (a NIC that is up and routed), else the primary.
 """
 
 from __future__ import annotations
@@ -18,13 +24,14 @@ import ipaddress
 from dataclasses import dataclass, field
 
 from gosc.formats.custcfg_model import CustConfig, Ipv6Address, Nic
+from gosc.formats.rules import primary_nic
 
 from ..errors import EngineError, FailureKind
 
 SECONDARY_METRIC = 10000
 
 
-@dataclass
+@dataclass(frozen=True)
 class Route:
     to: str  # "default" or a CIDR
     via: str
@@ -57,6 +64,8 @@ class Iface:
     gateway6: str | None = None
     ipv6_mode: str | None = None  # None | "dhcp" | "auto"
     routes: list[Route] = field(default_factory=list)
+    default_route: bool = True  # may a DHCP lease on it set the default route (the primary's only)
+    dns: bool = False  # the interface per-interface formats put the global DNS settings on
 
     @property
     def cidr4(self) -> str | None:
@@ -74,6 +83,17 @@ class Iface:
     def slaac(self) -> bool:
         return self.ipv6_mode == "auto"
 
+    @property
+    def addresses(self) -> list[str]:
+        """Every static address, CIDR notation, IPv4 first (what guest.net reports)."""
+        return ([self.cidr4] if self.cidr4 else []) + self.ipv6_cidrs
+
+    @property
+    def all_routes(self) -> list[Route]:
+        """The default routes of the gateways, then the other routes: what a boot applies."""
+        defaults = [Route("default", g) for g in (self.gateway4, self.gateway6) if g]
+        return defaults + self.routes
+
 
 @dataclass
 class NetworkConfig:
@@ -86,6 +106,10 @@ class NetworkConfig:
     def primary(self) -> Iface | None:
         return next((i for i in self.ifaces if i.primary), None)
 
+    @property
+    def dns_iface(self) -> Iface | None:
+        return next((i for i in self.ifaces if i.dns), None)
+
 
 def _ipv4_mode(nic: Nic) -> str:
     if nic.ipv4_mode == "DISABLED":
@@ -95,18 +119,9 @@ def _ipv4_mode(nic: Nic) -> str:
     return "static" if nic.ipv4_static else "dhcp"
 
 
-def _primary(cfg: CustConfig) -> Nic | None:
-    flagged = [n for n in cfg.nics if n.primary]
-    if flagged:
-        return flagged[0]
-    return next((n for n in cfg.nics if n.ipv4_static and n.gateways), None) or next(
-        (n for n in cfg.nics if any(a.gateway for a in n.ipv6)), None
-    )
-
-
 def build(cfg: CustConfig, mac_to_name: dict[str, str]) -> NetworkConfig:
     """Resolve every NIC to a guest interface; EngineError(network) when one is missing."""
-    primary = _primary(cfg)
+    primary = primary_nic(cfg.nics)
     ifaces: list[Iface] = []
     for nic in cfg.nics:
         name = mac_to_name.get(nic.mac)
@@ -122,7 +137,7 @@ def build(cfg: CustConfig, mac_to_name: dict[str, str]) -> NetworkConfig:
             primary=nic is primary,
             onboot=nic.onboot,
             ipv4=_ipv4_mode(nic),
-            ipv6=list(nic.ipv6),
+            ipv6=[Ipv6Address(a.address, a.prefix, None) for a in nic.ipv6],  # gateways: below
             ipv6_mode=nic.ipv6_mode,
         )
         if iface.ipv4 == "static":
@@ -131,9 +146,20 @@ def build(cfg: CustConfig, mac_to_name: dict[str, str]) -> NetworkConfig:
             iface.address, iface.netmask = nic.ipaddr, nic.netmask
             iface.prefix = ipaddress.IPv4Network(f"0.0.0.0/{nic.netmask}").prefixlen
             _ipv4_gateways(iface, nic.gateways)
-        _ipv6_gateways(iface)
+        _ipv6_gateways(iface, [(a.gateway, a.prefix) for a in nic.ipv6 if a.gateway])
+        iface.default_route = iface.primary
         ifaces.append(iface)
+    carrier = _dns_carrier(ifaces)
+    if carrier is not None:
+        carrier.dns = True
     return NetworkConfig(ifaces, cfg.dns_servers, cfg.dns_suffixes, cfg.dns_from_dhcp)
+
+
+def _dns_carrier(ifaces: list[Iface]) -> Iface | None:
+    primary = next((i for i in ifaces if i.primary), None)
+    if primary is None or primary.ipv4 in ("static", "dhcp"):
+        return primary
+    return next((i for i in ifaces if i.ipv4 in ("static", "dhcp")), primary)
 
 
 def _ipv4_gateways(iface: Iface, gateways: list[str]) -> None:
@@ -149,8 +175,7 @@ def _ipv4_gateways(iface: Iface, gateways: list[str]) -> None:
         iface.routes.append(Route(str(net), g, SECONDARY_METRIC))
 
 
-def _ipv6_gateways(iface: Iface) -> None:
-    gateways = [(a.gateway, a.prefix) for a in iface.ipv6 if a.gateway]
+def _ipv6_gateways(iface: Iface, gateways: list[tuple[str, int]]) -> None:
     if not gateways:
         return
     if iface.primary:

@@ -1,5 +1,8 @@
 """Ubuntu: /etc/netplan/99-netcfg-vmware.yaml (mode 0600, as netplan requires).
 
+DNS goes on the model's DNS interface only (``nameservers``); ``read`` gives the model
+back from every netplan file (the guest's own too, for guest.net).
+
 Each interface is matched by MAC and renamed with ``set-name`` to the name it has in
 the guest, so the file stays right even if udev naming changes.  Other netplan files
 are moved aside (kept as ``*.BeforeVMwareCustomization``), because netplan merges
@@ -13,10 +16,11 @@ from typing import Any
 
 import yaml
 
+from ...guestpath import GuestRoot
 from ..files import ChangeSet
 from ..log import EngineLog
-from .common import BACKUP_SUFFIX, HEADER
-from .model import Iface, NetworkConfig
+from .common import BACKUP_SUFFIX, HEADER, add_cidr, assign_routes, blank, files, finish, route
+from .model import Iface, NetworkConfig, Route
 
 PATH = "/etc/netplan/99-netcfg-vmware.yaml"
 
@@ -51,9 +55,9 @@ def _ethernet(iface: Iface, net: NetworkConfig) -> dict[str, Any]:
     if routes:
         eth["routes"] = routes
     ns: dict[str, Any] = {}
-    if net.dns_suffixes:
+    if iface.dns and net.dns_suffixes:
         ns["search"] = list(net.dns_suffixes)
-    if net.dns_servers:
+    if iface.dns and net.dns_servers:
         ns["addresses"] = list(net.dns_servers)
     if ns:
         eth["nameservers"] = ns
@@ -75,3 +79,62 @@ def render(net: NetworkConfig, cs: ChangeSet, log: EngineLog) -> None:
             cs.remove(guest)
             log.info(f"moved {guest} aside to {guest}{BACKUP_SUFFIX}: netplan would merge it")
     log.info(f"wrote {PATH} for {', '.join(ethernets) or 'no interfaces'}")
+
+
+def _strs(value: object) -> list[str]:
+    return [str(v) for v in value] if isinstance(value, list) else []
+
+
+def _dict(value: object) -> dict[str, object]:
+    return {str(k): v for k, v in value.items()} if isinstance(value, dict) else {}
+
+
+def _read_ethernet(ident: str, eth: dict[str, object]) -> tuple[Iface, list[str], list[str]]:
+    mac = str(_dict(eth.get("match")).get("macaddress") or "")
+    iface = blank(str(eth.get("set-name") or ident), mac)
+    iface.onboot = eth.get("activation-mode") != "manual"
+    for cidr in _strs(eth.get("addresses")):
+        add_cidr(iface, cidr)
+    if eth.get("dhcp4") is True:
+        iface.ipv4 = "dhcp"
+    if eth.get("dhcp6") is True:
+        iface.ipv6_mode = "dhcp"
+    elif eth.get("accept-ra") is True:
+        iface.ipv6_mode = "auto"
+    routes: list[Route] = []
+    for gw in ("gateway4", "gateway6"):  # older netplan files say so
+        r = route("default", str(eth.get(gw) or ""))
+        if r is not None:
+            routes.append(r)
+    routes_value = eth.get("routes")
+    for item in routes_value if isinstance(routes_value, list) else []:
+        d = _dict(item)
+        metric = d.get("metric")
+        r = route(str(d.get("to", "")), str(d.get("via", "")), metric if isinstance(metric, int) else None)
+        if r is not None:
+            routes.append(r)
+    assign_routes(iface, routes)
+    ns = _dict(eth.get("nameservers"))
+    iface.dns = bool(ns)
+    return iface, _strs(ns.get("addresses")), _strs(ns.get("search"))
+
+
+def read(guest: GuestRoot) -> NetworkConfig:
+    """Every ethernet of the guest's netplan files, in file order."""
+    ifaces: list[Iface] = []
+    servers: list[str] = []
+    search: list[str] = []
+    no_dhcp_dns = False
+    for _, text in files(guest, "/etc/netplan", ".yaml"):
+        try:
+            doc = yaml.safe_load(text)
+        except yaml.YAMLError:
+            continue
+        for ident, eth in _dict(_dict(_dict(doc).get("network")).get("ethernets")).items():
+            iface, s, d = _read_ethernet(ident, _dict(eth))
+            ifaces.append(iface)
+            servers += [x for x in s if x not in servers]
+            search += [x for x in d if x not in search]
+            overrides = _dict(_dict(eth).get("dhcp4-overrides")) or _dict(_dict(eth).get("dhcp6-overrides"))
+            no_dhcp_dns = no_dhcp_dns or overrides.get("use-dns") is False
+    return finish(ifaces, servers, search, False if no_dhcp_dns else None)

@@ -5,17 +5,21 @@ NetworkManager ignores keyfiles readable by others).
 The profile is bound to the interface name and the MAC; ``autoconnect-priority`` is
 above the default 0 so it wins over the distribution's "Wired connection" or
 cloud-init's profile for the same device.  The UUID is derived from the MAC, so a
-re-customization rewrites the same profile instead of adding one.
+re-customization rewrites the same profile instead of adding one.  DNS goes on the
+model's DNS interface; a NIC that may not hold the default route gets ``never-default``.
+``read`` gives the model back from every keyfile in the directory.
 """
 
 from __future__ import annotations
 
+import configparser
 import uuid
 
+from ...guestpath import GuestRoot
 from ..files import ChangeSet
 from ..log import EngineLog
-from .common import HEADER
-from .model import Iface, NetworkConfig
+from .common import HEADER, add_cidr, assign_routes, blank, files, finish, route
+from .model import Iface, NetworkConfig, Route
 
 DIR = "/etc/NetworkManager/system-connections"
 _NS = uuid.UUID("6f1b1e6c-9f7e-4c5e-9a55-6f9d3c0e9a11")  # gosc's namespace for profile UUIDs
@@ -45,7 +49,7 @@ def keyfile(iface: Iface, net: NetworkConfig) -> str:
     v4: list[tuple[str, str]] = []
     if iface.ipv4 == "static":
         v4.append(("method", "manual"))
-        v4.append(("address1", iface.cidr4 + (f",{iface.gateway4}" if iface.gateway4 else "")))  # type: ignore[operator]
+        v4.append(("address1", f"{iface.cidr4}" + (f",{iface.gateway4}" if iface.gateway4 else "")))
     elif iface.ipv4 == "dhcp":
         v4.append(("method", "auto"))
         if net.dns_from_dhcp is False:
@@ -58,7 +62,7 @@ def keyfile(iface: Iface, net: NetworkConfig) -> str:
             if r.family == 4:
                 v4.append((f"route{n}", f"{r.cidr},{r.via}" + (f",{r.metric}" if r.metric is not None else "")))
                 n += 1
-        if not iface.primary and net.primary is not None:
+        if not iface.default_route:
             v4.append(("never-default", "true"))
     v6: list[tuple[str, str]] = []
     if iface.ipv6:
@@ -73,7 +77,7 @@ def keyfile(iface: Iface, net: NetworkConfig) -> str:
         if r.family == 6:
             v6.append((f"route{n}", f"{r.cidr},{r.via}" + (f",{r.metric}" if r.metric is not None else "")))
             n += 1
-    if iface.primary or net.primary is None:
+    if iface.dns:
         v4_servers = [s for s in net.dns_servers or [] if ":" not in s]
         v6_servers = [s for s in net.dns_servers or [] if ":" in s]
         if v4_servers and iface.ipv4 != "disabled":
@@ -93,3 +97,66 @@ def render(net: NetworkConfig, cs: ChangeSet, log: EngineLog) -> None:
             continue
         cs.write(f"{DIR}/VMware-customization-{iface.name}.nmconnection", keyfile(iface, net), 0o600)
     log.info(f"wrote NetworkManager keyfiles for {', '.join(i.name for i in net.ifaces)}")
+
+
+class _Keyfile(configparser.ConfigParser):
+    """A keyfile as NetworkManager reads it: keys case-sensitive, no interpolation."""
+
+    def __init__(self) -> None:
+        super().__init__(interpolation=None, strict=False)
+
+    def optionxform(self, optionstr: str) -> str:
+        return optionstr
+
+
+def _read_keyfile(text: str) -> tuple[Iface, list[str], list[str]] | None:
+    cp = _Keyfile()
+    try:
+        cp.read_string(text)
+    except configparser.Error:
+        return None
+    if cp.get("connection", "type", fallback="ethernet") not in ("ethernet", "802-3-ethernet"):
+        return None
+    iface = blank(cp.get("connection", "interface-name", fallback=""), cp.get("ethernet", "mac-address", fallback=""))
+    iface.onboot = cp.get("connection", "autoconnect", fallback="true") != "false"
+    v4 = cp.get("ipv4", "method", fallback="auto")
+    iface.ipv4 = {"auto": "dhcp", "manual": "static"}.get(v4, "disabled")
+    iface.default_route = cp.get("ipv4", "never-default", fallback="false") != "true"
+    v6 = cp.get("ipv6", "method", fallback="auto")
+    iface.ipv6_mode = {"dhcp": "dhcp", "auto": "auto"}.get(v6)
+    routes: list[Route] = []
+    servers: list[str] = []
+    search: list[str] = []
+    for fam in ("ipv4", "ipv6"):
+        if not cp.has_section(fam):
+            continue
+        gateway = route("default", cp.get(fam, "gateway", fallback=""))
+        routes += [gateway] if gateway else []
+        for key, value in cp.items(fam):
+            parts = [p.strip() for p in value.split(",")]
+            kind = key.rstrip("0123456789")
+            if kind in ("address", "addresses"):
+                add_cidr(iface, parts[0])
+                gw = route("default", parts[1]) if len(parts) > 1 else None
+                routes += [gw] if gw else []
+            elif kind in ("route", "routes") and len(parts) > 1:
+                r = route(parts[0], parts[1], parts[2] if len(parts) > 2 else None)
+                routes += [r] if r else []
+        servers += [x for x in cp.get(fam, "dns", fallback="").split(";") if x]
+        search += [x for x in cp.get(fam, "dns-search", fallback="").split(";") if x]
+    iface.dns = bool(servers or search)
+    assign_routes(iface, routes)
+    return iface, servers, search
+
+
+def read(guest: GuestRoot) -> NetworkConfig:
+    ifaces: list[Iface] = []
+    servers: list[str] = []
+    search: list[str] = []
+    for _, text in files(guest, DIR, ".nmconnection"):
+        got = _read_keyfile(text)
+        if got is not None:
+            ifaces.append(got[0])
+            servers += got[1]
+            search += got[2]
+    return finish(ifaces, servers, search)
