@@ -9,8 +9,8 @@ CAP_SYS_ADMIN), and the guest's rp_filter is switched off by the netns backend's
 before the agent starts (its /proc is read-only).
 
 * ``boot()``: loopback up, host name from /etc/hostname, every NIC's static addresses
-  and routes from the network files the family uses (what the distro's network service
-  does at boot);
+  and routes from the network files the family uses, read by that format's own reader
+  (gosc.guest.engine.network; what the distro's network service does at boot);
 * ``apply_network(root)``: the same after a customization has rewritten the files
   (addresses flushed and re-added, routes replaced, host name set);
 * ``guest_info()``: host name and per-NIC addresses read from the LIVE namespace
@@ -29,12 +29,10 @@ Addresses and routes are applied with one ``ip -batch`` per change (iproute2).
 from __future__ import annotations
 
 import asyncio
-import configparser
 import ipaddress
 import json
 import logging
 import random
-import re
 import select
 import socket
 import struct
@@ -45,7 +43,7 @@ from pathlib import Path
 from typing import Any
 
 from . import introspect
-from .guestpath import GuestRoot, opened
+from .guestpath import GuestRoot
 
 log = logging.getLogger(__name__)
 
@@ -84,8 +82,7 @@ class LiveGuest:
     def apply_sync(self, boot: bool = False) -> None:
         with GuestRoot(self.root) as guest:  # the guest's files, read inside its tree
             name = introspect.host_name(guest)
-            configured = introspect.guest_info(guest)["nics"]
-            routes = read_routes(guest)
+            configured = introspect.configured_nics(guest)
         if name:
             self.set_hostname(name.split(".")[0])
         links = self.links()
@@ -95,19 +92,20 @@ class LiveGuest:
             dev = _live_name(nic, links)
             if dev is None:
                 continue
-            if not boot or nic["ipAddress"]:
+            addresses = nic.iface.addresses if nic.iface else []
+            if not boot or addresses:
                 lines.append(f"addr flush dev {dev} scope global")
-            for cidr in nic["ipAddress"]:
-                lines.append(f"addr add {_with_prefix(cidr)} dev {dev}" + (" nodad" if ":" in cidr else ""))
+            for cidr in addresses:
+                lines.append(f"addr add {cidr} dev {dev}" + (" nodad" if ":" in cidr else ""))
             lines.append(f"link set {dev} up")
-            for to, via, metric in routes.get(nic["mac"], []) + routes.get(nic["name"], []):
-                version = ipaddress.ip_address(via).version
-                if to == "default":
-                    if version in default_seen and metric is None:
+            for r in nic.iface.all_routes if nic.iface else []:
+                if r.to == "default":
+                    if r.family in default_seen and r.metric is None:
                         continue
-                    default_seen.add(version)
-                fam = "-6 " if version == 6 else ""
-                lines.append(f"{fam}route replace {to} via {via} dev {dev}" + (f" metric {metric}" if metric else ""))
+                    default_seen.add(r.family)
+                fam = "-6 " if r.family == 6 else ""
+                metric = f" metric {r.metric}" if r.metric else ""
+                lines.append(f"{fam}route replace {r.to} via {r.via} dev {dev}{metric}")
         self._ip_batch(lines)
 
     def links(self) -> dict[str, str]:
@@ -145,9 +143,9 @@ class LiveGuest:
         links = self.links()
         self.apply_sync()  # static NICs as configured; DHCP NICs come up without an address
         got = []
-        for nic in introspect.guest_info(self.root)["nics"]:
+        for nic in introspect.configured_nics(self.root):
             dev = _live_name(nic, links)
-            if dev is None or not nic["dhcp"]:
+            if dev is None or nic.iface is None or nic.iface.ipv4 != "dhcp":
                 continue
             lease = dhcp_lease(dev, links[dev], timeout=timeout)
             lines = [
@@ -161,99 +159,11 @@ class LiveGuest:
         return " ".join(got)
 
 
-def _live_name(nic: dict[str, Any], links: dict[str, str]) -> str | None:
+def _live_name(nic: introspect.ConfiguredNic, links: dict[str, str]) -> str | None:
     for name, mac in links.items():
-        if mac == nic["mac"]:
+        if mac == nic.mac:
             return name
-    return nic["name"] if nic["name"] in links else None
-
-
-def _with_prefix(cidr: str) -> str:
-    if "/" in cidr:
-        return cidr
-    return cidr + ("/128" if ":" in cidr else "/32")
-
-
-# ---------------------------------------------------------------- routes from the files
-
-Route = tuple[str, str, "int | None"]  # (destination or "default", gateway, metric)
-
-
-def read_routes(root: Path | GuestRoot) -> dict[str, list[Route]]:
-    """Routes per NIC (keyed by MAC or interface name) as the family's network files say."""
-    out: dict[str, list[Route]] = {}
-
-    def add(key: str, to: str, via: str, metric: Any = None) -> None:
-        try:
-            ipaddress.ip_address(via)
-        except ValueError:
-            return
-        if to in ("0.0.0.0/0", "::/0", ""):
-            to = "default"
-        out.setdefault(key.lower() if re.fullmatch(r"([0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2}", key) else key, []).append(
-            (to, via, int(metric) if metric not in (None, "") else None)
-        )
-
-    with opened(root) as guest:
-        _routes_from_files(guest, add)
-    return out
-
-
-def _routes_from_files(guest: GuestRoot, add: Callable[..., None]) -> None:
-    for key, eth in introspect.netplan_ethernets(guest):
-        for r in eth.get("routes") or []:
-            add(key, str(r.get("to", "")), str(r.get("via", "")), r.get("metric"))
-        for gw in ("gateway4", "gateway6"):
-            if eth.get(gw):
-                add(key, "default", str(eth[gw]))
-    current = None
-    for line in (guest.read_text("/etc/network/interfaces") or "").splitlines():
-        words = line.split()
-        if words[:1] == ["iface"] and len(words) >= 2:
-            current = words[1]
-        elif current and words[:1] == ["gateway"] and len(words) > 1:
-            add(current, "default", words[1])
-    for d in ("/etc/sysconfig/network-scripts", "/etc/sysconfig/network"):
-        for name, text in introspect.files(guest, d, prefix="ifcfg-"):
-            v = introspect.shell_vars(text)
-            key = v.get("HWADDR") or v.get("DEVICE") or name.removeprefix("ifcfg-")
-            if v.get("GATEWAY"):
-                add(key, "default", v["GATEWAY"])
-        for line in (guest.read_text(f"{d}/routes") or "").splitlines():  # SUSE: "default GW - IFACE"
-            w = line.split()
-            if len(w) >= 4 and w[0] == "default":
-                add(w[3], "default", w[1])
-    for _, text in introspect.files(guest, "/etc/NetworkManager/system-connections", ".nmconnection"):
-        cp = configparser.ConfigParser(interpolation=None, strict=False)
-        try:
-            cp.read_string(text)
-        except configparser.Error:
-            continue
-        key = cp.get("ethernet", "mac-address", fallback=None) or cp.get("connection", "interface-name", fallback="")
-        for fam in ("ipv4", "ipv6"):
-            if not cp.has_section(fam):
-                continue
-            if cp.get(fam, "gateway", fallback=""):
-                add(key, "default", cp.get(fam, "gateway"))
-            for k, val in cp.items(fam):
-                parts = [p.strip() for p in val.split(",")]
-                if re.fullmatch(r"address\d*", k) and len(parts) > 1:
-                    add(key, "default", parts[1])
-                elif re.fullmatch(r"route\d*", k) and len(parts) > 1:
-                    add(key, parts[0], parts[1], parts[2] if len(parts) > 2 else None)
-    for _, text in introspect.files(guest, "/etc/systemd/network", ".network"):
-        key, gws = "", []
-        for line in text.splitlines():
-            k, sep, val = (s.strip() for s in line.partition("="))
-            if not sep:
-                continue
-            if k == "MACAddress" or (k == "Name" and not key):
-                key = val
-            elif k == "Gateway":
-                gws.append(val)
-        for gw in gws:
-            if key:
-                add(key, "default", gw)
+    return nic.name if nic.name in links else None
 
 
 # ---------------------------------------------------------------- a small DHCP client
