@@ -73,8 +73,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
     )
     target = validation.Target(macs=macs, guest_family=args.guest, guest_id=args.guest + "Guest", vm_name=args.vm_name)
     problems = list(validation.problems(spec, target))
-    for f in problems:
-        print(_describe(f))
+    for problem in problems:
+        print(_describe(problem))
     if not problems:
         print("OK: no problems found")
     return 1 if problems else 0

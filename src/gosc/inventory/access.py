@@ -36,7 +36,7 @@ SESSION_PRIVILEGES = frozenset({"System.Anonymous", "System.View"})
 
 def property_privilege(obj: ManagedObject, name: str) -> str:
     prop = T.property_info(obj.vim_type, name)
-    return str(prop.privId) if prop is not None and prop.privId else READ
+    return prop.privId if prop is not None and prop.privId else READ
 
 
 def check_read(ctx: CallContext, obj: ManagedObject, name: str) -> None:

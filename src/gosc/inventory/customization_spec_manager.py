@@ -115,7 +115,7 @@ class CustomizationSpecManager(ManagedObject):
     # ------------------------------------------------------------ API
 
     def prop_info(self, ctx: CallContext) -> list[Any]:
-        return vim.CustomizationSpecInfo.Array([i.info for i in self.items.values()])
+        return T.array(vim.CustomizationSpecInfo, [i.info for i in self.items.values()])
 
     def prop_encryptionKey(self, ctx: CallContext) -> list[int]:
         return []

@@ -73,7 +73,7 @@ class EventManager(ManagedObject):
         found = [e for e in self.events if match(e) and access.event_visible(ctx, e)]
         if filter.maxCount:
             found = found[-filter.maxCount :]
-        return vim.event.Event.Array(found)
+        return T.array(vim.event.Event, found)
 
 
 class _Filter:
@@ -137,5 +137,5 @@ def _entity_scope(ctx: CallContext, by_entity: Any) -> set[str]:
         return {root.moId}
     below = {o.moId for o in ctx.si.entities.values() if root in o.ancestors()}
     if recursion == "children":
-        below = {m for m in below if ctx.si.objects[m].parent_obj is root}
+        below = {m for m in below if ctx.si.entities[m].parent_obj is root}
     return below | ({root.moId} if recursion in ("all", "self") else set())

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from pyVmomi import vim
 
+from ..vim import types as T
 from .base import CallContext, ManagedEntity
 
 if TYPE_CHECKING:
@@ -22,7 +23,7 @@ class ComputeResource(ManagedEntity):
         return [o for o in self.si.entities.values() if isinstance(o, ResourcePool) and o.parent_obj is self]
 
     def prop_host(self, ctx: CallContext) -> list[Any]:
-        return vim.HostSystem.Array([h.ref for h in self.hosts()])
+        return T.array(vim.HostSystem, [h.ref for h in self.hosts()])
 
     def prop_resourcePool(self, ctx: CallContext) -> Any:
         pools = self.pools()
@@ -39,7 +40,7 @@ class ResourcePool(ManagedEntity):
         return self.parent_obj.ref if self.parent_obj else None
 
     def prop_vm(self, ctx: CallContext) -> list[Any]:
-        return vim.VirtualMachine.Array([v.ref for v in self.si.vms() if v.pool is self])
+        return T.array(vim.VirtualMachine, [v.ref for v in self.si.vms() if v.pool is self])
 
     def to_doc(self) -> dict[str, Any]:
         return {"name": self.name}
@@ -52,7 +53,7 @@ class HostSystem(ManagedEntity):
         return [v for v in self.si.vms() if v.host is self]
 
     def prop_vm(self, ctx: CallContext) -> list[Any]:
-        return vim.VirtualMachine.Array([v.ref for v in self.vms()])
+        return T.array(vim.VirtualMachine, [v.ref for v in self.vms()])
 
     def prop_runtime(self, ctx: CallContext) -> Any:
         return vim.host.RuntimeInfo(connectionState="connected", powerState="poweredOn", inMaintenanceMode=False)

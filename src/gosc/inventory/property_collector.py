@@ -33,7 +33,7 @@ from pyVmomi import VmomiSupport, vmodl
 
 from ..vim import json_codec
 from ..vim import types as T
-from ..vim.faults import fault, invalid_argument, not_found
+from ..vim.faults import fault, invalid_argument, message_of, not_found
 from . import access
 from .base import CallContext, ManagedObject
 
@@ -294,7 +294,7 @@ def object_content(snap: Snapshot) -> Any:
 
 def fingerprint(value: Any, version: str) -> str:
     if isinstance(value, vmodl.MethodFault):
-        return f"fault:{T.wsdl_name(type(value))}:{value.msg}"
+        return f"fault:{T.wsdl_name(type(value))}:{message_of(value)}"
     return json.dumps(json_codec.encode(value, version, object), sort_keys=True, default=str)
 
 
@@ -431,8 +431,8 @@ class PropertyCollector(ManagedObject):
 
     def prop_filter(self, ctx: CallContext) -> list[Any]:
         if ctx.session is None or ctx.session.key not in self.states:
-            return PC.Filter.Array()
-        return PC.Filter.Array([f.ref for f in self.states[ctx.session.key].filters.values()])
+            return T.array(PC.Filter)
+        return T.array(PC.Filter, [f.ref for f in self.states[ctx.session.key].filters.values()])
 
     # ------------------------------------------------------------ retrieving
 
@@ -446,7 +446,7 @@ class PropertyCollector(ManagedObject):
         return out
 
     def RetrieveProperties(self, ctx: CallContext, specSet: list[Any]) -> list[Any]:
-        return PC.ObjectContent.Array(self._retrieve(ctx, specSet))
+        return T.array(PC.ObjectContent, self._retrieve(ctx, specSet))
 
     def RetrievePropertiesEx(self, ctx: CallContext, specSet: list[Any], options: Any) -> Any:
         objects = self._retrieve(ctx, specSet)

@@ -49,7 +49,7 @@ MiB = 1024 * 1024
 class RequestLimits:
     max_body: int = 16 * MiB  # bytes of one request body
     header_timeout: float = 10.0  # seconds to complete the TLS handshake, and then each request head
-    keep_alive_timeout: float = 5.0  # seconds an idle kept-alive connection stays open (uvicorn's default)
+    keep_alive_timeout: int = 5  # seconds an idle kept-alive connection stays open (uvicorn's default and type)
     max_connections: int = 1000  # open connections served at once
 
 
@@ -178,9 +178,9 @@ def protocol_factory(limits: RequestLimits, tls: ssl.SSLContext | None) -> Calla
             http.loop,
             http,
             tls,
-            None,
+            None,  # type: ignore[arg-type]  # typeshed wants a waiter future; CPython takes None (nothing waits)
             server_side=True,
-            ssl_handshake_timeout=limits.header_timeout,
+            ssl_handshake_timeout=limits.header_timeout,  # type: ignore[arg-type]  # typeshed: int; CPython: any number
             ssl_shutdown_timeout=limits.header_timeout,
         )
 
