@@ -70,7 +70,8 @@ def event_visible(ctx: CallContext, event: Any) -> bool:
 
 
 def _denial(ctx: CallContext, obj: ManagedObject, privilege: str) -> vmodl.MethodFault | None:
-    from .property_collector import PropertyCollector, PropertyFilter
+    from .property_collector import PropertyCollector
+    from .property_updates import PropertyFilter
     from .task import Task
     from .view_manager import View
 

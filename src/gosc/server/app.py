@@ -17,7 +17,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ..backends.rootfs import RootfsBackend
 from ..inventory.service_instance import ServiceInstance
-from ..store import open_store
+from ..store import SqliteStore
 from ..store.private import private_dir
 from .limits import BodyLimit, RequestLimits
 from .soap import ANY_METHOD, soap_fallback_routes, soap_routes
@@ -31,7 +31,6 @@ class ServerConfig:
     data_dir: Path
     demo: bool = False
     users_file: Path | None = None
-    store_url: str | None = None  # default: sqlite in the data directory
     guest_backend: str = "rootfs"  # the demo VMs' backend: rootfs | netns (live guests, root only)
     netns_prefix: str = "gosc"  # names of the netns backend's namespaces (<prefix>-host, <prefix>-vm-N)
     netns_networks: dict[str, str | None] | None = None  # port group -> bridge address (CIDR); None: default
@@ -45,7 +44,7 @@ class StartupError(Exception):
 
 def build_service_instance(config: ServerConfig) -> ServiceInstance:
     private_dir(config.data_dir)
-    store = open_store(config.store_url or str(config.data_dir / "gosc.db"))
+    store = SqliteStore(config.data_dir / "gosc.db")
     backends: dict[str, Any] = {"rootfs": RootfsBackend(config.data_dir / "guests")}
     if config.guest_backend == "netns":
         from ..backends.netns import NetnsBackend

@@ -26,7 +26,7 @@ from starlette.routing import Route
 
 from ..inventory import dispatch
 from ..inventory.base import CallContext
-from ..inventory.property_collector import read_path
+from ..inventory.property_retrieval import read_path
 from ..inventory.service_instance import ServiceInstance
 from ..vim import soap_codec
 from ..vim import types as T

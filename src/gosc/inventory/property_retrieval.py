@@ -1,0 +1,276 @@
+"""PropertyCollector, reading: which objects a filter spec selects (ObjectSpecs and their
+TraversalSpecs) and what the asked property paths of each are, as the caller may read them.
+
+Shared by RetrieveProperties(Ex), by the filters' update computation (property_updates.py)
+and by the SOAP front end (a ``_this`` property read).
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+from dataclasses import dataclass, field
+
+from pyVmomi import VmomiSupport, vmodl
+
+from ..vim import json_codec
+from ..vim import types as T
+from ..vim.faults import fault, invalid_argument, message_of, not_found
+from . import access
+from .base import CallContext, ManagedObject
+
+PC = vmodl.query.PropertyCollector
+_PRIMITIVES = (str, bool, int, float, datetime.datetime, bytes, VmomiSupport.Enum, type)
+
+
+# ---------------------------------------------------------------- property paths
+
+
+def invalid_property(path: str, why: str = "") -> vmodl.MethodFault:
+    return fault(vmodl.query.InvalidProperty, f"Invalid property path '{path}'{why}", name=path)
+
+
+def path_type(t: type, path: str, version: str) -> type:
+    """The declared type at ``path`` of managed type ``t``; InvalidProperty if ``t`` (or a
+    data type along the way) has no such property in ``version``."""
+    declared = t
+    for seg in path.split("."):
+        if not seg or T.is_array(declared) or not (T.is_data(declared) or T.is_managed(declared)):
+            raise invalid_property(path, f" for {T.wsdl_name(t)}")
+        prop = T.property_info(declared, seg)
+        if prop is None or not T.defined_in(version, prop.version):
+            raise invalid_property(path, f" for {T.wsdl_name(t)}")
+        declared = prop.type
+    return declared
+
+
+def _vim_value(value: object) -> bool:
+    """True for what pyVmomi can put on the wire (managed objects' Python attributes that
+    happen to share a property's name are not)."""
+    if value is None or isinstance(value, (T.DataObject, T.ManagedObject, *_PRIMITIVES)):
+        return True
+    if isinstance(value, list):
+        return all(_vim_value(v) for v in value)
+    return False
+
+
+def typed(value: object, declared: type) -> object:
+    """A list as the declared pyVmomi array type, an enum string as its enum type: in
+    anyType slots (DynamicProperty.val) the type is what the client reads."""
+    if isinstance(value, list) and not isinstance(value, VmomiSupport.Array) and T.is_array(declared):
+        return declared(value)
+    if isinstance(value, str) and T.is_enum(declared) and not isinstance(value, declared):
+        return declared(value)
+    return value
+
+
+def walk(value: object, declared: type, rest: str, version: str, full: str) -> tuple[object, type]:
+    """Follow ``rest`` (``config.name``) into the data object ``value`` of type ``declared``."""
+    for seg in rest.split("."):
+        if not seg or T.is_array(declared) or not T.is_data(declared):
+            raise invalid_property(full)
+        prop = T.property_info(declared, seg)
+        if prop is None or not T.defined_in(version, prop.version):
+            raise invalid_property(full)
+        declared = prop.type
+        value = getattr(value, seg, None) if value is not None else None
+    return value, declared
+
+
+def read_path(ctx: CallContext, obj: ManagedObject, path: str) -> tuple[object, type]:
+    """The value and declared type at ``path`` of ``obj`` (``guest.ipAddress``)."""
+    first, _, rest = path.partition(".")
+    prop = T.property_info(obj.vim_type, first)
+    if prop is None or not T.defined_in(ctx.version, prop.version):
+        raise invalid_property(path, f" for {obj.type_name}")
+    access.check_read(ctx, obj, first)
+    value = obj.get_property(ctx, first)
+    if not _vim_value(value):
+        value = None
+    declared = prop.type
+    if rest:
+        value, declared = walk(value, declared, rest, ctx.version, path)
+    return typed(value, declared), declared
+
+
+# ---------------------------------------------------------------- selecting objects
+
+
+def _spec_names(spec: PC.FilterSpec) -> dict[str, PC.TraversalSpec]:
+    """Named TraversalSpecs anywhere in a filter spec (a SelectionSpec refers to them)."""
+    names: dict[str, PC.TraversalSpec] = {}
+    seen: set[int] = set()
+
+    def visit(sel: PC.SelectionSpec) -> None:
+        if id(sel) in seen:
+            return
+        seen.add(id(sel))
+        if isinstance(sel, PC.TraversalSpec):
+            if sel.name:
+                names.setdefault(sel.name, sel)
+            for s in sel.selectSet or []:
+                visit(s)
+
+    for os_ in spec.objectSet or []:
+        for s in os_.selectSet or []:
+            visit(s)
+    return names
+
+
+def validate_spec(spec: PC.FilterSpec, version: str) -> None:
+    if not spec.objectSet:
+        raise invalid_argument("spec.objectSet", "a filter spec needs at least one object")
+    for i, ps in enumerate(spec.propSet or []):
+        if not isinstance(ps.type, type) or not T.is_managed(ps.type):
+            raise fault(
+                vmodl.fault.InvalidType,
+                f"propSet[{i}].type is not a managed object type",
+                argument=f"propSet[{i}].type",
+            )
+        for path in ps.pathSet or []:
+            path_type(ps.type, path, version)
+    names = _spec_names(spec)
+    for ts in _all_traversals(spec):
+        if isinstance(ts, PC.TraversalSpec):
+            if not T.is_managed(ts.type):
+                raise fault(
+                    vmodl.fault.InvalidType,
+                    f"TraversalSpec {ts.name or ''} type is not a managed type",
+                    argument="type",
+                )
+            path_type(ts.type, ts.path, version)
+        elif ts.name not in names:
+            raise invalid_argument("selectSet.name", f"no TraversalSpec is named '{ts.name}'")
+
+
+def _all_traversals(spec: PC.FilterSpec) -> list[PC.SelectionSpec]:
+    out: list[PC.SelectionSpec] = []
+    seen: set[int] = set()
+
+    def visit(sel: PC.SelectionSpec) -> None:
+        if id(sel) in seen:
+            return
+        seen.add(id(sel))
+        out.append(sel)
+        for s in sel.selectSet if isinstance(sel, PC.TraversalSpec) else []:
+            visit(s)
+
+    for os_ in spec.objectSet or []:
+        for s in os_.selectSet or []:
+            visit(s)
+    return out
+
+
+def select_objects(ctx: CallContext, spec: PC.FilterSpec, *, strict: bool) -> list[tuple[ManagedObject, bool]]:
+    """The objects a filter spec names, in a stable order, each with whether the caller
+    may read it.  An object reached by traversal that the caller may not read is left
+    out; one named in an ObjectSpec is kept (its properties go to ``missingSet``).
+    ``strict``: an ObjectSpec naming an object that does not exist is
+    ManagedObjectNotFound (Retrieve*); a filter simply sees nothing."""
+    si = ctx.si
+    names = _spec_names(spec)
+    found: dict[str, tuple[ManagedObject, bool]] = {}
+    visited: set[tuple[str, int]] = set()
+
+    def follow(obj: ManagedObject, select_set: list[PC.SelectionSpec]) -> None:
+        for sel in select_set or []:
+            ts = sel if isinstance(sel, PC.TraversalSpec) else names.get(sel.name or "")
+            if ts is None or not issubclass(obj.vim_type, ts.type):
+                continue
+            key = (obj.moId, id(ts))
+            if key in visited:
+                continue
+            visited.add(key)
+            try:
+                value, _ = read_path(ctx, obj, ts.path)
+            except vmodl.MethodFault:
+                continue
+            refs = value if isinstance(value, list) else [value]
+            for ref in refs:
+                if not isinstance(ref, T.ManagedObject):
+                    continue
+                target = si.objects.get(ref._moId)
+                if target is None or not access.visible(ctx, target):
+                    continue
+                if not ts.skip:
+                    found.setdefault(target.moId, (target, True))
+                follow(target, ts.selectSet)
+
+    for os_ in spec.objectSet or []:
+        start = si.objects.get(os_.obj._moId) if os_.obj is not None else None
+        if start is None or not issubclass(start.vim_type, type(os_.obj)):
+            if strict:
+                raise not_found(os_.obj)
+            continue
+        readable = access.visible(ctx, start)
+        if not os_.skip:
+            found.setdefault(start.moId, (start, readable))
+        if readable:
+            follow(start, os_.selectSet)
+    return list(found.values())
+
+
+def paths_for(obj: ManagedObject, spec: PC.FilterSpec, version: str) -> list[str] | None:
+    """The property paths the spec asks of ``obj``; None if no PropertySpec covers it."""
+    paths: list[str] = []
+    matched = False
+    for ps in spec.propSet or []:
+        if not issubclass(obj.vim_type, ps.type):
+            continue
+        matched = True
+        if ps.all:
+            names = [p.name for p in T.properties(ps.type) if T.defined_in(version, p.version)]
+        else:
+            names = list(ps.pathSet or [])
+        for n in names:
+            if n not in paths:
+                paths.append(n)
+    return paths if matched else None
+
+
+@dataclass
+class Snapshot:
+    ref: T.ManagedObject
+    values: dict[str, tuple[object, type]] = field(default_factory=dict)  # path -> (value, declared)
+    missing: dict[str, vmodl.MethodFault] = field(default_factory=dict)
+
+
+def snapshot(ctx: CallContext, obj: ManagedObject, paths: list[str]) -> Snapshot:
+    """What ``paths`` of ``obj`` are; a path the caller may not read (``access``) goes to
+    ``missing`` with its fault, as on vCenter."""
+    snap = Snapshot(obj.ref)
+    for path in paths:
+        try:
+            value, declared = read_path(ctx, obj, path)
+        except vmodl.query.InvalidProperty:
+            raise
+        except vmodl.MethodFault as f:
+            snap.missing[path] = f
+            continue
+        if value is None:
+            continue
+        snap.values[path] = (value, declared)
+    return snap
+
+
+def collect(ctx: CallContext, spec: PC.FilterSpec, *, strict: bool) -> list[Snapshot]:
+    out = []
+    for obj, _ in select_objects(ctx, spec, strict=strict):
+        paths = paths_for(obj, spec, ctx.version)
+        if paths is not None:
+            out.append(snapshot(ctx, obj, paths))
+    return out
+
+
+def object_content(snap: Snapshot) -> PC.ObjectContent:
+    return PC.ObjectContent(
+        obj=snap.ref,
+        propSet=[vmodl.DynamicProperty(name=p, val=v) for p, (v, _) in snap.values.items()],
+        missingSet=[PC.MissingProperty(path=p, fault=f) for p, f in snap.missing.items()],
+    )
+
+
+def fingerprint(value: object, version: str) -> str:
+    if isinstance(value, vmodl.MethodFault):
+        return f"fault:{T.wsdl_name(type(value))}:{message_of(value)}"
+    return json.dumps(json_codec.encode(value, version, object), sort_keys=True, default=str)
