@@ -81,6 +81,7 @@ async def start(si: ServiceInstance, config: ServerConfig) -> None:
             si.authorization_manager.apply_config(users)
         except (ValueError, OSError) as e:  # tomllib.TOMLDecodeError is a ValueError
             raise StartupError(f"{users}: {e}") from None
+    log.debug("inventory ready: %d managed objects, guest backends %s", len(si.objects), ", ".join(si.backends))
     generated = si.authorization_manager.ensure_admin(os.environ.get("GOSC_ADMIN_PASSWORD"))
     if generated:
         # Printed once, to the operator's terminal only: the store keeps just its hash.

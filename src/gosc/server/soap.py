@@ -110,6 +110,7 @@ class Soap:
                 request.client.host if request.client else "",
                 request.headers.get("user-agent", ""),
             )
+            log.debug("SOAP %s %s:%s by %s", req.method, req.this_type, req.this_id, ctx.user or "(no session)")
             token_before = ctx.session.token if ctx.session else None
             if req.method == "Fetch":
                 out = soap_codec.response("Fetch", *self.fetch(ctx, req), version)
