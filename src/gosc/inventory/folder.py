@@ -25,7 +25,7 @@ class Folder(ManagedEntity):
     def children(self) -> list[ManagedEntity]:
         return [o for o in self.si.entities.values() if o.parent_obj is self]
 
-    def prop_childEntity(self, ctx: CallContext) -> list[Any]:
+    def prop_childEntity(self, ctx: CallContext) -> list[T.ManagedObject]:
         return T.array(vim.ManagedEntity, [c.ref for c in self.children()])
 
     def prop_childType(self, ctx: CallContext) -> list[str]:

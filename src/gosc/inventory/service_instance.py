@@ -7,6 +7,7 @@ explicitly in each CallContext: there is no module-level state.
 from __future__ import annotations
 
 import contextlib
+import datetime
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -303,7 +304,7 @@ class ServiceInstance(ManagedObject):
 
     # ------------------------------------------------------------ API
 
-    def content(self) -> Any:
+    def content(self) -> vim.ServiceInstanceContent:
         return vim.ServiceInstanceContent(
             rootFolder=self.root_folder.ref,
             propertyCollector=self.property_collector.ref,
@@ -318,19 +319,19 @@ class ServiceInstance(ManagedObject):
             guestCustomizationManager=self.guest_customization_manager.ref,
         )
 
-    def prop_content(self, ctx: CallContext) -> Any:
+    def prop_content(self, ctx: CallContext) -> vim.ServiceInstanceContent:
         return self.content()
 
-    def prop_serverClock(self, ctx: CallContext) -> Any:
+    def prop_serverClock(self, ctx: CallContext) -> datetime.datetime:
         return now()
 
-    def prop_capability(self, ctx: CallContext) -> Any:
+    def prop_capability(self, ctx: CallContext) -> vim.Capability:
         return vim.Capability(provisioningSupported=True, multiHostSupported=True, userShellAccessSupported=False)
 
-    def RetrieveServiceContent(self, ctx: CallContext) -> Any:
+    def RetrieveServiceContent(self, ctx: CallContext) -> vim.ServiceInstanceContent:
         return self.content()
 
-    def CurrentTime(self, ctx: CallContext) -> Any:
+    def CurrentTime(self, ctx: CallContext) -> datetime.datetime:
         return now()
 
 

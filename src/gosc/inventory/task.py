@@ -4,7 +4,8 @@ every transition so that a restart can end what was running."""
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from pyVmomi import vim, vmodl
 
@@ -22,8 +23,8 @@ class Task(ManagedObject):
     def __init__(self, si: ServiceInstance, moId: str, info: vim.TaskInfo) -> None:
         super().__init__(si, moId)
         self.info = info
-        self.runner: asyncio.Task[Any] | None = None
-        self.cancel_hook: Any = None  # called by CancelTask while cancelable
+        self.runner: asyncio.Task[None] | None = None
+        self.cancel_hook: Callable[[], None] | None = None  # called by CancelTask while cancelable
 
     @property
     def ref(self) -> vim.Task:

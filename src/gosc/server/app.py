@@ -8,7 +8,6 @@ import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -16,7 +15,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ..backends.rootfs import RootfsBackend
-from ..inventory.service_instance import ServiceInstance
+from ..inventory.service_instance import GuestBackend, ServiceInstance
 from ..store import SqliteStore
 from ..store.private import private_dir
 from .limits import BodyLimit, RequestLimits
@@ -45,7 +44,7 @@ class StartupError(Exception):
 def build_service_instance(config: ServerConfig) -> ServiceInstance:
     private_dir(config.data_dir)
     store = SqliteStore(config.data_dir / "gosc.db")
-    backends: dict[str, Any] = {"rootfs": RootfsBackend(config.data_dir / "guests")}
+    backends: dict[str, GuestBackend] = {"rootfs": RootfsBackend(config.data_dir / "guests")}
     if config.guest_backend == "netns":
         from ..backends.netns import NetnsBackend
 

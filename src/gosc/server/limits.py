@@ -129,6 +129,7 @@ class LimitedH11Protocol(H11Protocol):
         self.limits = limits
         self._head_deadline: asyncio.TimerHandle | None = None
 
+    # Narrower than asyncio's BaseTransport, as uvicorn's own H11Protocol.connection_made (same ignore there).
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         if len(self.connections) > self.limits.max_connections:

@@ -17,7 +17,8 @@ import asyncio
 import contextlib
 import logging
 import re
-from typing import Any
+from collections.abc import Awaitable
+from typing import Any, TypeVar
 
 from pyVmomi import vmodl
 from starlette.requests import Request
@@ -161,7 +162,10 @@ _FETCH_INFO = T.MethodInfo(
 )
 
 
-async def _until_disconnected(request: Request, work: Any) -> Any:
+_R = TypeVar("_R")
+
+
+async def _until_disconnected(request: Request, work: Awaitable[_R]) -> _R:
     """Run a long poll, abandoning it when the client hangs up (the ASGI server then has
     nothing to wait for at shutdown)."""
     job = asyncio.ensure_future(work)
