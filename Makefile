@@ -7,6 +7,7 @@ DATA ?= ./gosc-data
 lint:
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
+	.venv/bin/mypy
 
 setup:
 	@scripts/setup
@@ -18,6 +19,7 @@ test:
 	@scripts/setup --with-debs
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
+	.venv/bin/mypy
 	.venv/bin/python -m pytest $(PYTEST_ARGS)
 
 bench:

@@ -90,3 +90,37 @@ def test_a_data_dir_keeps_its_guest_backend(tmp_path: Path) -> None:
         f"ERROR:    gosc: {data} holds rootfs guests; start it with --guest-backend rootfs"
         f" or use another --data-dir for --guest-backend netns"
     ], r.stderr
+
+
+def test_log_level_debug_reaches_goscs_own_loggers(tmp_path: Path) -> None:
+    """--log-level is for gosc's loggers too, not only uvicorn's (main() sets WARNING)."""
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gosc.cli",
+            "serve",
+            "--http",
+            "--listen",
+            "127.0.0.1:0",
+            "--data-dir",
+            str(tmp_path / "data"),
+            "--log-level",
+            "debug",
+        ],
+        stderr=subprocess.PIPE,
+        text=True,
+        env=dict(os.environ, GOSC_ADMIN_PASSWORD=ADMIN_PASSWORD),
+    )
+    assert proc.stderr is not None
+    seen: list[str] = []
+    try:
+        for line in proc.stderr:  # up to uvicorn's line that the start is complete (or the end)
+            seen.append(line)
+            if "Application startup complete" in line:
+                break
+    finally:
+        proc.terminate()
+        proc.wait(30)
+    assert any("Application startup complete" in line for line in seen), "".join(seen)
+    assert any(" DEBUG gosc.server.app: inventory ready: " in line for line in seen), "".join(seen)

@@ -17,6 +17,10 @@ def _listen(value: str) -> tuple[str, int]:
     return host.strip("[]") or "127.0.0.1", int(port)
 
 
+# uvicorn's levels; "trace" is uvicorn's own, below debug.
+LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -25,6 +29,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from .server.listen import ReportingServer
     from .server.tls import ensure_certificate
 
+    # main() leaves every logger at WARNING; --log-level is for gosc's own loggers as for uvicorn's.
+    logging.getLogger("gosc").setLevel("DEBUG" if args.log_level == "trace" else args.log_level.upper())
     host, port = args.listen
     data_dir = Path(args.data_dir).resolve()
     networks = None
@@ -63,6 +69,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             access_log=False,
             lifespan="on",
             timeout_graceful_shutdown=5,
+            # uvicorn types http= as a protocol class; it only calls it, so a factory works.
             http=protocol_factory(limits, tls),  # type: ignore[arg-type]
             timeout_keep_alive=limits.keep_alive_timeout,
         ),
@@ -139,7 +146,12 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--http", action="store_true", help="plain HTTP instead of HTTPS")
     s.add_argument("--demo", action="store_true", help="create the demo inventory when the store is empty")
     s.add_argument("--users", help="users and roles (TOML); default DATA_DIR/users.toml")
-    s.add_argument("--log-level", default="warning")
+    s.add_argument(
+        "--log-level",
+        choices=LOG_LEVELS,
+        default="warning",
+        help="of gosc's own log and uvicorn's (default warning; trace is uvicorn's, debug for gosc)",
+    )
     s.add_argument(
         "--guest-backend",
         choices=("rootfs", "netns"),
@@ -169,8 +181,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     s.add_argument(
         "--keep-alive-timeout",
-        type=_positive(float),
-        default=5.0,
+        type=_positive(int),
+        default=5,
         metavar="SECONDS",
         help="time an idle kept-alive connection stays open (default 5)",
     )

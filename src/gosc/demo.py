@@ -34,7 +34,7 @@ async def ensure_demo_inventory(si: ServiceInstance, backend: str = "rootfs") ->
         return
     dc = si.create_datacenter(DATACENTER)
     host = si.create_host(HOST, dc)
-    pool = host.parent_obj.pools()[0]  # type: ignore[union-attr]
+    pool = host.parent_obj.pools()[0]
     for name, family, guest_id, full_name, tools in DEMO_VMS:
         vm_backend = "rootfs" if family == "windows" else backend
         vm = si.create_vm(

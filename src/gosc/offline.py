@@ -43,7 +43,7 @@ def read_input(path: str, status: int = 2) -> bytes:
         raise InputError(f"cannot read {path}: {e.strerror or e}", status) from None
 
 
-def _load_spec(path: str, release: str) -> Any:
+def _load_spec(path: str, release: str) -> vim.vm.customization.Specification:
     version = T.version_of_release(release)
     try:
         data = json.loads(read_input(path))
@@ -51,7 +51,10 @@ def _load_spec(path: str, release: str) -> Any:
         raise InputError(f"{'standard input' if path == '-' else path} is not JSON: {e}") from None
     if isinstance(data, dict) and data.get("_typeName") == "CustomizationSpecItem":
         data = data.get("spec")
-    return json_codec.decode(data, vim.vm.customization.Specification, version, "spec")
+    spec: vim.vm.customization.Specification = json_codec.decode(
+        data, vim.vm.customization.Specification, version, "spec"
+    )
+    return spec
 
 
 def _describe(f: vmodl.MethodFault) -> str:
@@ -73,8 +76,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
     )
     target = validation.Target(macs=macs, guest_family=args.guest, guest_id=args.guest + "Guest", vm_name=args.vm_name)
     problems = list(validation.problems(spec, target))
-    for f in problems:
-        print(_describe(f))
+    for problem in problems:
+        print(_describe(problem))
     if not problems:
         print("OK: no problems found")
     return 1 if problems else 0
@@ -134,7 +137,7 @@ def cmd_apply(args: argparse.Namespace) -> int:
     return int(result.error_code)
 
 
-def add_offline_commands(sub: Any) -> None:
+def add_offline_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     spec = sub.add_parser("spec", help="customization spec tools")
     spec_sub = spec.add_subparsers(dest="spec_command", required=True)
     v = spec_sub.add_parser("validate", help="print every problem of a VI/JSON CustomizationSpec")

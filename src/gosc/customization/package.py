@@ -77,8 +77,9 @@ def to_custcfg(spec: Any, vm: VmFacts, host_name: str, marker_id: str) -> CustCo
         cfg.domainname = ident.domain or ""
         cfg.timezone = ident.timeZone
         cfg.utc = ident.hwClockUTC
-        if getattr(ident, "password", None) is not None:
-            cfg.admin_password = ident.password.value
+        password: vim.vm.customization.Password | None = getattr(ident, "password", None)
+        if password is not None:
+            cfg.admin_password = password.value
         cfg.reset_password = bool(getattr(ident, "resetPassword", False))
         if ident.scriptText:
             cfg.script_name = SCRIPT_NAME

@@ -79,7 +79,10 @@ def _password(pw: Any, path: str) -> Iterator[vmodl.MethodFault]:
 def problems(ident: vim.vm.customization.Sysprep) -> Iterator[vmodl.MethodFault]:
     """Every problem of a Sysprep identity, as vSphere faults."""
     p = "spec.identity"
-    gui, user, idn = ident.guiUnattended, ident.userData, ident.identification
+    # The stubs call these required; a client may still leave them out, which is what this checks.
+    gui: vim.vm.customization.GuiUnattended | None = ident.guiUnattended
+    user: vim.vm.customization.UserData | None = ident.userData
+    idn: vim.vm.customization.Identification | None = ident.identification
     if user is None:
         yield invalid_argument(f"{p}.userData", "a Sysprep identity needs userData")
     else:

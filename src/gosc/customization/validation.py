@@ -128,7 +128,8 @@ def _uncustomizable(target: Target, why: str) -> vmodl.MethodFault:
 
 
 def _identity(spec: vim.vm.customization.Specification, target: Target) -> Iterator[vmodl.MethodFault]:
-    ident = spec.identity
+    # The stubs call identity required; a client may still leave it out, which is what this checks.
+    ident: vim.vm.customization.IdentitySettings | None = spec.identity
     windows = isinstance(ident, C.Sysprep | C.SysprepText)
     if windows and target.guest_family != "windows":
         yield _uncustomizable(target, f"a {wsdl_name(type(ident))} identity cannot customize a Linux guest")

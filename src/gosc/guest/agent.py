@@ -201,7 +201,8 @@ class ToolsAgent:
 
     def guest_info(self) -> dict[str, Any]:
         if self.live is not None:
-            return self.live.guest_info()
+            info: dict[str, Any] = self.live.guest_info()
+            return info
         return introspect.guest_info(self.root)
 
     # ------------------------------------------------------------ TCLO
@@ -210,7 +211,8 @@ class ToolsAgent:
         handler = _TCLO.get(command)
         if handler is None:
             return rpc.error(f"Unknown command {command}")
-        return await handler(self, args)
+        answer: bytes = await handler(self, args)
+        return answer
 
     async def _ping(self, args: bytes) -> bytes:
         return rpc.ok()

@@ -47,7 +47,7 @@ async def run(
     agent.live = live
     endpoint = agent.attach(reader, writer, boot=lambda: asyncio.to_thread(live.boot))
     last = None
-    while not endpoint.closed:
+    while True:
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(endpoint.wait_closed(), REPORT_SECONDS)
         if endpoint.closed:

@@ -90,7 +90,7 @@ def crypt(phrase: str, setting: str) -> str | None:
     if b"\0" in pw:
         return None
     data = ctypes.create_string_buffer(_CRYPT_DATA_SIZE)
-    out = _lib().crypt_rn(pw, setting.encode("utf-8"), data, _CRYPT_DATA_SIZE)
+    out: bytes | None = _lib().crypt_rn(pw, setting.encode("utf-8"), data, _CRYPT_DATA_SIZE)
     # libxcrypt answers a failure with NULL (crypt_rn) or a string starting with '*'.
     if not out or out.startswith(b"*"):
         return None
@@ -100,7 +100,9 @@ def crypt(phrase: str, setting: str) -> str | None:
 def gensalt(method: Method, rounds: int = 0) -> str:
     """A fresh setting for ``method`` with the library's default cost (rounds 0)."""
     out = ctypes.create_string_buffer(_CRYPT_GENSALT_OUTPUT_SIZE)
-    result = _lib().crypt_gensalt_rn(method.value.encode(), rounds, None, 0, out, _CRYPT_GENSALT_OUTPUT_SIZE)
+    result: bytes | None = _lib().crypt_gensalt_rn(
+        method.value.encode(), rounds, None, 0, out, _CRYPT_GENSALT_OUTPUT_SIZE
+    )
     if not result or result.startswith(b"*"):
         raise CryptUnavailable(f"libxcrypt cannot make a {method.name} setting")
     return result.decode("ascii")

@@ -115,7 +115,7 @@ class ToolsRuntime:
         elfs = [python, Path(ip), *(p for m in AGENT_EXTENSIONS for p in dynload.glob(f"{m}.*.so"))]
         for name in THIRD_PARTY:
             spec = __import__(name)
-            pkg = Path(spec.__file__).parent
+            pkg = Path(str(spec.__file__)).parent
             binds.append(Bind(pkg, f"{TOOLS_DIR}/site/{name}"))
             elfs += pkg.glob("*.so")
         import gosc

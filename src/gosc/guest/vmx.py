@@ -66,7 +66,8 @@ class ScriptRequest:
         cwd, env, command, timeout = d.get("cwd"), d.get("env"), d.get("command"), d.get("timeout")
         strings = [cwd, *(command or []), *(env or {}).keys(), *(env or {}).values()]
         if (
-            not isinstance(command, list)
+            not isinstance(cwd, str)
+            or not isinstance(command, list)
             or not command
             or len(command) > SCRIPT_MAX_ARGS
             or not isinstance(env, dict)

@@ -21,8 +21,6 @@ cannot disagree.
 
 from __future__ import annotations
 
-from typing import Any
-
 from pyVmomi import vim, vmodl
 
 from ..vim import types as T
@@ -37,7 +35,7 @@ SESSION_PRIVILEGES = frozenset({"System.Anonymous", "System.View"})
 
 def property_privilege(obj: ManagedObject, name: str) -> str:
     prop = T.property_info(obj.vim_type, name)
-    return str(prop.privId) if prop is not None and prop.privId else READ
+    return prop.privId if prop is not None and prop.privId else READ
 
 
 def check_read(ctx: CallContext, obj: ManagedObject, name: str) -> None:
@@ -58,7 +56,7 @@ def visible(ctx: CallContext, obj: ManagedObject) -> bool:
     return ctx.session is not None and _denial(ctx, obj, READ) is None
 
 
-def event_visible(ctx: CallContext, event: Any) -> bool:
+def event_visible(ctx: CallContext, event: vim.event.Event) -> bool:
     """An event shows when the caller may read the entity it is about (its VM, else its
     host, compute resource or datacenter); an event about no entity that still exists
     (a login, a removed VM) only to who may read the root folder."""
@@ -93,13 +91,13 @@ def _holds(ctx: CallContext, entity: ManagedEntity, privilege: str) -> bool:
     return bool(ctx.si.authorization_manager.has_privilege(ctx.user, entity, privilege))
 
 
-def _task_entity(ctx: CallContext, task: Any) -> ManagedEntity:
+def _task_entity(ctx: CallContext, task: Task) -> ManagedEntity:
     ref = task.info.entity
     entity = ctx.si.entities.get(ref._moId) if ref is not None else None
     return entity if entity is not None else ctx.si.root_folder
 
 
-def _event_entity(ctx: CallContext, event: Any) -> ManagedEntity:
+def _event_entity(ctx: CallContext, event: vim.event.Event) -> ManagedEntity:
     for arg, attr in (
         ("vm", "vm"),
         ("host", "host"),

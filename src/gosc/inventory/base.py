@@ -9,7 +9,7 @@ are read through ``get_property`` so that both protocols see one object model.
 from __future__ import annotations
 
 import datetime
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from pyVmomi import vim
@@ -35,7 +35,6 @@ class CallContext:
     session: Session | None = None
     client_ip: str = ""
     user_agent: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def user(self) -> str:
@@ -47,7 +46,7 @@ class CallContext:
 
 
 class ManagedObject:
-    vim_type: ClassVar[type]
+    vim_type: ClassVar[type[T.ManagedObject]]
     # Properties that a session may read without being logged in (ServiceInstance.content).
     anonymous_properties: ClassVar[frozenset[str]] = frozenset()
     # The session key of a session-scoped object (a view, a property filter, a collector a
@@ -59,7 +58,7 @@ class ManagedObject:
         self.moId = moId
 
     @property
-    def ref(self) -> Any:
+    def ref(self) -> T.ManagedObject:
         return self.vim_type(self.moId)
 
     @property
@@ -85,13 +84,17 @@ class ManagedEntity(ManagedObject):
         self.name = name
         self.parent_obj = parent
 
-    def prop_parent(self, ctx: CallContext) -> Any:
+    def to_doc(self) -> dict[str, Any]:
+        """What the store keeps of this entity (ServiceInstance.save adds its parent)."""
+        raise NotImplementedError(type(self).__name__)
+
+    def prop_parent(self, ctx: CallContext) -> T.ManagedObject | None:
         return self.parent_obj.ref if self.parent_obj else None
 
     def prop_overallStatus(self, ctx: CallContext) -> str:
         return "green"
 
-    def prop_recentTask(self, ctx: CallContext) -> list[Any]:
+    def prop_recentTask(self, ctx: CallContext) -> list[T.ManagedObject]:
         return self.si.task_manager.recent(ctx, self)
 
     def ancestors(self) -> list[ManagedEntity]:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, TypeVar
 
 from cryptography.fernet import Fernet, InvalidToken
 from pyVmomi import VmomiSupport, vim
@@ -43,7 +43,10 @@ def secret_box(data_dir: Path) -> Fernet:
     return Fernet(path.read_bytes())
 
 
-def passwords(value: Any) -> Iterator[Any]:
+_D = TypeVar("_D", bound=T.DataObject)
+
+
+def passwords(value: object) -> Iterator[vim.vm.customization.Password]:
     """Every CustomizationPassword inside a data object (a spec, a spec item)."""
     if isinstance(value, vim.vm.customization.Password):
         yield value
@@ -60,16 +63,16 @@ class CustomizationSpecManager(ManagedObject):
 
     def __init__(self, si: ServiceInstance) -> None:
         super().__init__(si, "CustomizationSpecManager")
-        self.items: dict[str, Any] = {}
+        self.items: dict[str, vim.CustomizationSpecItem] = {}
         self._box = secret_box(si.data_dir)
 
-    def _seal(self, value: Any) -> str:
+    def _seal(self, value: object) -> str:
         return self._box.encrypt(str(value).encode()).decode()
 
-    def _open(self, value: Any) -> str:
+    def _open(self, value: object) -> str:
         return self._box.decrypt(str(value).encode()).decode()
 
-    def reveal_passwords(self, spec: Any) -> Any:
+    def reveal_passwords(self, spec: _D) -> _D:
         """``spec`` with each password this server encrypted back in plain text (in place)."""
         for pw in passwords(spec):
             if not pw.plainText and pw.value:
@@ -79,7 +82,7 @@ class CustomizationSpecManager(ManagedObject):
                     pass  # not ours: it stays encrypted (CannotDecryptPasswords if used)
         return spec
 
-    def _sealed_copy(self, item: Any) -> Any:
+    def _sealed_copy(self, item: vim.CustomizationSpecItem) -> vim.CustomizationSpecItem:
         """What a client gets: a copy whose passwords are encrypted, ``plainText=false``."""
         copy = json_codec.from_store(json_codec.to_store(item), vim.CustomizationSpecItem)
         for pw in passwords(copy):
@@ -91,17 +94,17 @@ class CustomizationSpecManager(ManagedObject):
         for name, doc in self.si.store.load("custspec"):
             self.items[name] = json_codec.from_store(doc, vim.CustomizationSpecItem, secrets=self._open)
 
-    def _save(self, item: Any) -> None:
+    def _save(self, item: vim.CustomizationSpecItem) -> None:
         self.items[item.info.name] = item
         self.si.store.put("custspec", item.info.name, json_codec.to_store(item, secrets=self._seal))
 
-    def _get(self, name: str) -> Any:
+    def _get(self, name: str) -> vim.CustomizationSpecItem:
         item = self.items.get(name)
         if item is None:
             raise fault(vim.fault.NotFound, f"The customization specification '{name}' does not exist.")
         return item
 
-    def _stamp(self, item: Any) -> Any:
+    def _stamp(self, item: vim.CustomizationSpecItem) -> vim.CustomizationSpecItem:
         names.check_name(item.info.name, "item.info.name")
         item.info.lastUpdateTime = now()
         item.info.changeVersion = str(int(item.info.changeVersion or 0) + 1)
@@ -114,8 +117,8 @@ class CustomizationSpecManager(ManagedObject):
 
     # ------------------------------------------------------------ API
 
-    def prop_info(self, ctx: CallContext) -> list[Any]:
-        return vim.CustomizationSpecInfo.Array([i.info for i in self.items.values()])
+    def prop_info(self, ctx: CallContext) -> list[vim.CustomizationSpecInfo]:
+        return T.array(vim.CustomizationSpecInfo, [i.info for i in self.items.values()])
 
     def prop_encryptionKey(self, ctx: CallContext) -> list[int]:
         return []
@@ -123,10 +126,10 @@ class CustomizationSpecManager(ManagedObject):
     def DoesCustomizationSpecExist(self, ctx: CallContext, name: str) -> bool:
         return name in self.items
 
-    def GetCustomizationSpec(self, ctx: CallContext, name: str) -> Any:
+    def GetCustomizationSpec(self, ctx: CallContext, name: str) -> vim.CustomizationSpecItem:
         return self._sealed_copy(self._get(name))
 
-    def CreateCustomizationSpec(self, ctx: CallContext, item: Any) -> None:
+    def CreateCustomizationSpec(self, ctx: CallContext, item: vim.CustomizationSpecItem) -> None:
         if item.info.name in self.items:
             raise fault(
                 vim.fault.AlreadyExists,
@@ -137,7 +140,7 @@ class CustomizationSpecManager(ManagedObject):
         self.reveal_passwords(item.spec)
         self._save(self._stamp(item))
 
-    def OverwriteCustomizationSpec(self, ctx: CallContext, item: Any) -> None:
+    def OverwriteCustomizationSpec(self, ctx: CallContext, item: vim.CustomizationSpecItem) -> None:
         current = self._get(item.info.name)
         if item.info.changeVersion is not None and item.info.changeVersion != current.info.changeVersion:
             raise fault(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, TypeVar
 
 from pyVmomi import vim
 
@@ -19,12 +19,15 @@ if TYPE_CHECKING:
 MAX_EVENTS = 100_000  # the newest kept (in memory and in the store) and answered by QueryEvents
 
 
+_E = TypeVar("_E", bound=vim.event.Event)
+
+
 class EventManager(ManagedObject):
     vim_type = vim.event.EventManager
 
     def __init__(self, si: ServiceInstance) -> None:
         super().__init__(si, "EventManager")
-        self.events: list[Any] = []
+        self.events: list[vim.event.Event] = []
 
     def load(self) -> None:
         for _, doc in self.si.store.load("event"):
@@ -35,13 +38,11 @@ class EventManager(ManagedObject):
     def new_chain_id(self) -> int:
         return self.si.store.next_id("eventChain")
 
-    def post(self, event: Any, vm: VirtualMachine | None = None, chain_id: int | None = None) -> Any:
+    def post(self, event: _E, vm: VirtualMachine | None = None, chain_id: int | None = None) -> _E:
         """Stamp and record an event; ``vm`` fills the VM, host and datacenter arguments."""
         event.key = self.si.store.next_id("event")
         event.chainId = chain_id if chain_id is not None else event.key
         event.createdTime = now()
-        if event.userName is None:
-            event.userName = ""
         if vm is not None:
             event.vm = vim.event.VmEventArgument(name=vm.name, vm=vm.ref)
             host = vm.host
@@ -61,25 +62,27 @@ class EventManager(ManagedObject):
 
     # ------------------------------------------------------------ API
 
-    def prop_latestEvent(self, ctx: CallContext) -> Any:
+    def prop_latestEvent(self, ctx: CallContext) -> vim.event.Event | None:
         # The newest event the caller may see (access.event_visible), as QueryEvents answers.
         return next((e for e in reversed(self.events) if access.event_visible(ctx, e)), None)
 
     def prop_maxCollector(self, ctx: CallContext) -> int:
         return 32
 
-    def QueryEvents(self, ctx: CallContext, filter: Any, eventViewSpec: Any = None) -> list[Any]:
+    def QueryEvents(
+        self, ctx: CallContext, filter: vim.event.EventFilterSpec, eventViewSpec: object = None
+    ) -> list[vim.event.Event]:
         match = _Filter(ctx, filter)
         found = [e for e in self.events if match(e) and access.event_visible(ctx, e)]
         if filter.maxCount:
             found = found[-filter.maxCount :]
-        return vim.event.Event.Array(found)
+        return T.array(vim.event.Event, found)
 
 
 class _Filter:
     """EventFilterSpec as a predicate."""
 
-    def __init__(self, ctx: CallContext, spec: Any) -> None:
+    def __init__(self, ctx: CallContext, spec: vim.event.EventFilterSpec) -> None:
         self.spec = spec
         self.entities: set[str] | None = None
         if spec.entity is not None:
@@ -98,7 +101,7 @@ class _Filter:
         if spec.userName is not None and spec.userName.userList:
             self.users = set(spec.userName.userList)
 
-    def __call__(self, e: Any) -> bool:
+    def __call__(self, e: vim.event.Event) -> bool:
         s = self.spec
         if self.types is not None and not isinstance(e, self.types):
             return False
@@ -114,7 +117,7 @@ class _Filter:
         return not (self.users is not None and e.userName not in self.users)
 
 
-def _entity_ids(e: Any) -> set[str]:
+def _entity_ids(e: vim.event.Event) -> set[str]:
     ids = set()
     for arg, attr in (
         ("vm", "vm"),
@@ -128,7 +131,7 @@ def _entity_ids(e: Any) -> set[str]:
     return ids
 
 
-def _entity_scope(ctx: CallContext, by_entity: Any) -> set[str]:
+def _entity_scope(ctx: CallContext, by_entity: vim.event.EventFilterSpec.ByEntity) -> set[str]:
     root = ctx.si.objects.get(by_entity.entity._moId)
     if not isinstance(root, ManagedEntity):
         return {by_entity.entity._moId}
@@ -137,5 +140,5 @@ def _entity_scope(ctx: CallContext, by_entity: Any) -> set[str]:
         return {root.moId}
     below = {o.moId for o in ctx.si.entities.values() if root in o.ancestors()}
     if recursion == "children":
-        below = {m for m in below if ctx.si.objects[m].parent_obj is root}
+        below = {m for m in below if ctx.si.entities[m].parent_obj is root}
     return below | ({root.moId} if recursion in ("all", "self") else set())

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from pyVmomi import vim
 
+from ..vim import types as T
 from .base import CallContext, ManagedEntity
 
 if TYPE_CHECKING:
@@ -24,8 +25,8 @@ class Folder(ManagedEntity):
     def children(self) -> list[ManagedEntity]:
         return [o for o in self.si.entities.values() if o.parent_obj is self]
 
-    def prop_childEntity(self, ctx: CallContext) -> list[Any]:
-        return vim.ManagedEntity.Array([c.ref for c in self.children()])
+    def prop_childEntity(self, ctx: CallContext) -> list[T.ManagedObject]:
+        return T.array(vim.ManagedEntity, [c.ref for c in self.children()])
 
     def prop_childType(self, ctx: CallContext) -> list[str]:
         return self.child_type

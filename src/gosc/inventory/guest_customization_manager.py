@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from pyVmomi import vim, vmodl
 
@@ -38,7 +39,7 @@ _REASON = {
 }
 
 
-def failure_event(report: DeployReport) -> Any:
+def failure_event(report: DeployReport) -> vim.event.CustomizationFailed:
     """The CustomizationFailed subtype vCenter posts for a guest's report."""
     text = report.message or None
     if report.code in _REASON:
@@ -73,7 +74,7 @@ class GuestCustomizationManager(ManagedObject):
 
     # ------------------------------------------------------------ checks
 
-    def _vm(self, ref: Any) -> VirtualMachine:
+    def _vm(self, ref: vim.VirtualMachine) -> VirtualMachine:
         vm = self.si.objects.get(ref._moId)
         if not isinstance(vm, VirtualMachine):
             raise not_found(ref)
@@ -88,11 +89,12 @@ class GuestCustomizationManager(ManagedObject):
                 f"The operation is not allowed in the current state: VMware Tools is not running in {vm.name}.",
             )
 
-    def _check_auth(self, auth: Any) -> None:
+    def _check_auth(self, auth: vim.vm.guest.GuestAuthentication) -> vim.vm.guest.NamePasswordAuthentication:
         if not isinstance(auth, vim.vm.guest.NamePasswordAuthentication):
             raise invalid_argument("auth", f"gosc accepts NamePasswordAuthentication, not {wsdl_name(type(auth))}")
+        return auth
 
-    async def _login(self, vm: VirtualMachine, auth: Any) -> None:
+    async def _login(self, vm: VirtualMachine, auth: vim.vm.guest.NamePasswordAuthentication) -> None:
         try:
             uid = await vm.tools.authenticate(auth.username, auth.password)
         except rpc.ChannelError as e:
@@ -117,7 +119,7 @@ class GuestCustomizationManager(ManagedObject):
             vm_name=vm.name,
         )
 
-    def _name_taken(self, vm: VirtualMachine) -> Any:
+    def _name_taken(self, vm: VirtualMachine) -> Callable[[str], bool]:
         def taken(name: str) -> bool:
             return any(
                 o is not vm and o.guest_report.get("hostName", "").lower() == name.lower() for o in self.si.vms()
@@ -127,16 +129,23 @@ class GuestCustomizationManager(ManagedObject):
 
     # ------------------------------------------------------------ CustomizeGuest_Task
 
-    def CustomizeGuest_Task(self, ctx: CallContext, vm: Any, auth: Any, spec: Any, configParams: Any = None) -> Any:
+    def CustomizeGuest_Task(
+        self,
+        ctx: CallContext,
+        vm: vim.VirtualMachine,
+        auth: vim.vm.guest.GuestAuthentication,
+        spec: vim.vm.customization.Specification,
+        configParams: list[vim.option.OptionValue] | None = None,
+    ) -> vim.Task:
         machine = self._vm(vm)
         self._check_running(machine)
-        self._check_auth(auth)
+        login = self._check_auth(auth)
         self.si.task_manager.check_free(machine)
         return self.si.task_manager.submit(
             ctx,
             machine,
             "CustomizeGuest_Task",
-            lambda task: self._customize(ctx, task, machine, auth, spec, list(configParams or [])),
+            lambda task: self._customize(ctx, task, machine, login, spec, list(configParams or [])),
             owner=self,
             cancelable=True,
         )
@@ -149,7 +158,13 @@ class GuestCustomizationManager(ManagedObject):
             t.add_done_callback(lambda done: done.exception())  # an already finished deployment is fine
 
     async def _customize(
-        self, ctx: CallContext, task: Task, vm: VirtualMachine, auth: Any, spec: Any, params: list[Any]
+        self,
+        ctx: CallContext,
+        task: Task,
+        vm: VirtualMachine,
+        auth: vim.vm.guest.NamePasswordAuthentication,
+        spec: vim.vm.customization.Specification,
+        params: list[vim.option.OptionValue],
     ) -> None:
         task.cancel_hook = lambda: self._cancel(vm)
         spec = self.si.customization_spec_manager.reveal_passwords(spec)  # a spec read back from GetCustomizationSpec
@@ -243,13 +258,15 @@ class GuestCustomizationManager(ManagedObject):
 
     # ------------------------------------------------------------ the other two methods
 
-    def StartGuestNetwork_Task(self, ctx: CallContext, vm: Any, auth: Any) -> Any:
+    def StartGuestNetwork_Task(
+        self, ctx: CallContext, vm: vim.VirtualMachine, auth: vim.vm.guest.GuestAuthentication
+    ) -> vim.Task:
         machine = self._vm(vm)
         self._check_running(machine)
-        self._check_auth(auth)
+        login = self._check_auth(auth)
 
         async def work(task: Task) -> None:
-            await self._login(machine, auth)
+            await self._login(machine, login)
             try:
                 await machine.tools.call("network.start", timeout=60)
             except rpc.ChannelError as e:
@@ -261,15 +278,17 @@ class GuestCustomizationManager(ManagedObject):
 
         return self.si.task_manager.submit(ctx, machine, "StartGuestNetwork_Task", work, owner=self)
 
-    def AbortCustomization_Task(self, ctx: CallContext, vm: Any, auth: Any) -> Any:
+    def AbortCustomization_Task(
+        self, ctx: CallContext, vm: vim.VirtualMachine, auth: vim.vm.guest.GuestAuthentication
+    ) -> vim.Task:
         machine = self._vm(vm)
         self._check_running(machine)
-        self._check_auth(auth)
+        login = self._check_auth(auth)
         if machine.moId not in self.running:
             raise fault(vim.fault.InvalidState, f"No customization is running in {machine.name}.")
 
         async def work(task: Task) -> None:
-            await self._login(machine, auth)
+            await self._login(machine, login)
             try:
                 await machine.tools.call("deployPkg.abort")
             except rpc.ChannelError as e:

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from pyVmomi import vim
 
+from ..vim import types as T
 from .base import CallContext, ManagedEntity
 
 if TYPE_CHECKING:
@@ -21,10 +22,10 @@ class ComputeResource(ManagedEntity):
     def pools(self) -> list[ResourcePool]:
         return [o for o in self.si.entities.values() if isinstance(o, ResourcePool) and o.parent_obj is self]
 
-    def prop_host(self, ctx: CallContext) -> list[Any]:
-        return vim.HostSystem.Array([h.ref for h in self.hosts()])
+    def prop_host(self, ctx: CallContext) -> list[T.ManagedObject]:
+        return T.array(vim.HostSystem, [h.ref for h in self.hosts()])
 
-    def prop_resourcePool(self, ctx: CallContext) -> Any:
+    def prop_resourcePool(self, ctx: CallContext) -> T.ManagedObject | None:
         pools = self.pools()
         return pools[0].ref if pools else None
 
@@ -34,12 +35,13 @@ class ComputeResource(ManagedEntity):
 
 class ResourcePool(ManagedEntity):
     vim_type = vim.ResourcePool
+    parent_obj: ComputeResource  # gosc's pools are a compute resource's root pool
 
-    def prop_owner(self, ctx: CallContext) -> Any:
-        return self.parent_obj.ref if self.parent_obj else None
+    def prop_owner(self, ctx: CallContext) -> T.ManagedObject:
+        return self.parent_obj.ref
 
-    def prop_vm(self, ctx: CallContext) -> list[Any]:
-        return vim.VirtualMachine.Array([v.ref for v in self.si.vms() if v.pool is self])
+    def prop_vm(self, ctx: CallContext) -> list[T.ManagedObject]:
+        return T.array(vim.VirtualMachine, [v.ref for v in self.si.vms() if v.pool is self])
 
     def to_doc(self) -> dict[str, Any]:
         return {"name": self.name}
@@ -47,17 +49,18 @@ class ResourcePool(ManagedEntity):
 
 class HostSystem(ManagedEntity):
     vim_type = vim.HostSystem
+    parent_obj: ComputeResource  # a standalone host's compute resource
 
     def vms(self) -> list[VirtualMachine]:
         return [v for v in self.si.vms() if v.host is self]
 
-    def prop_vm(self, ctx: CallContext) -> list[Any]:
-        return vim.VirtualMachine.Array([v.ref for v in self.vms()])
+    def prop_vm(self, ctx: CallContext) -> list[T.ManagedObject]:
+        return T.array(vim.VirtualMachine, [v.ref for v in self.vms()])
 
-    def prop_runtime(self, ctx: CallContext) -> Any:
+    def prop_runtime(self, ctx: CallContext) -> vim.host.RuntimeInfo:
         return vim.host.RuntimeInfo(connectionState="connected", powerState="poweredOn", inMaintenanceMode=False)
 
-    def prop_summary(self, ctx: CallContext) -> Any:
+    def prop_summary(self, ctx: CallContext) -> vim.host.Summary:
         return vim.host.Summary(
             host=self.ref,
             runtime=self.prop_runtime(ctx),

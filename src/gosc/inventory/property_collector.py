@@ -24,94 +24,20 @@ import asyncio
 import logging
 import threading
 import uuid
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from pyVmomi import vmodl
 
+from ..vim import types as T
 from ..vim.faults import fault, invalid_argument, not_found
 from .base import CallContext, ManagedObject
-from .property_paths import (
-    collect,
-    fingerprint,
-    object_content,
-    validate_spec,
-)
+from .property_retrieval import PC, collect, object_content, validate_spec
+from .property_updates import MAX_PENDING, PropertyFilter, SessionState, coalesce, diff, take
 
 if TYPE_CHECKING:
     from .service_instance import ServiceInstance
 
 log = logging.getLogger(__name__)
-PC = vmodl.query.PropertyCollector
-
-
-# ---------------------------------------------------------------- filters and sessions
-
-
-class PropertyFilter(ManagedObject):
-    vim_type = PC.Filter
-
-    def __init__(self, collector: PropertyCollector, moId: str, owner: str, spec: Any, partial: bool) -> None:
-        super().__init__(collector.si, moId)
-        self.collector = collector
-        self.owner = owner
-        self.spec = spec
-        self.partialUpdates = partial
-
-    def prop_spec(self, ctx: CallContext) -> Any:
-        return self.spec
-
-    def prop_partialUpdates(self, ctx: CallContext) -> bool:
-        return self.partialUpdates
-
-    def DestroyPropertyFilter(self, ctx: CallContext) -> None:
-        if ctx.session is None or ctx.session.key != self.owner:
-            raise not_found(self.ref)
-        self.collector.remove_filter(self)
-
-
-@dataclass
-class _Reported:
-    ref: Any
-    values: dict[str, str]
-    missing: dict[str, str]
-
-
-@dataclass
-class SessionState:
-    """What one session's collector holds."""
-
-    filters: dict[str, PropertyFilter] = field(default_factory=dict)
-    version: int = 0
-    reported: dict[str, dict[str, _Reported]] = field(default_factory=dict)  # filter -> obj -> last seen
-    pending: list[tuple[Any, Any]] = field(default_factory=list)  # (filter ref, ObjectUpdate) not yet answered
-    changed: asyncio.Event | None = None
-    cancelled: bool = False
-    ctx: CallContext | None = None  # the session's latest call: its version and rights read for updates
-    tokens: dict[str, tuple[int, list[Any]]] = field(default_factory=dict)  # paging: token -> (page, rest)
-
-
-MAX_PENDING = 256  # object updates kept one by one; beyond, they are merged per object
-
-
-def _merge(a: Any, b: Any) -> Any:
-    """Two successive updates of one object as one (the later value of a property wins)."""
-    if b.kind == "leave":
-        return b
-    kind = "enter" if a.kind in ("enter", "leave") else b.kind
-    changes = {c.name: c for c in a.changeSet or []} if a.kind != "leave" else {}
-    changes.update({c.name: c for c in b.changeSet or []})
-    missing = {m.path: m for m in a.missingSet or []} if a.kind != "leave" else {}
-    missing.update({m.path: m for m in b.missingSet or []})
-    return PC.ObjectUpdate(kind=kind, obj=b.obj, changeSet=list(changes.values()), missingSet=list(missing.values()))
-
-
-def coalesce(pending: list[tuple[Any, Any]]) -> list[tuple[Any, Any]]:
-    merged: dict[tuple[str, str], tuple[Any, Any]] = {}
-    for fref, upd in pending:
-        key = (fref._moId, upd.obj._moId)
-        merged[key] = (fref, _merge(merged[key][1], upd) if key in merged else upd)
-    return list(merged.values())
 
 
 class PropertyCollector(ManagedObject):
@@ -166,7 +92,7 @@ class PropertyCollector(ManagedObject):
             loop.call_soon_threadsafe(self._refresh_all)
 
     def remove_filter(self, f: PropertyFilter) -> None:
-        state = self.states.get(f.owner)
+        state = self.states.get(f.owner) if f.owner is not None else None
         if state is not None:
             state.filters.pop(f.moId, None)
             state.reported.pop(f.moId, None)
@@ -176,26 +102,28 @@ class PropertyCollector(ManagedObject):
 
     # ------------------------------------------------------------ properties
 
-    def prop_filter(self, ctx: CallContext) -> list[Any]:
+    def prop_filter(self, ctx: CallContext) -> list[T.ManagedObject]:
         if ctx.session is None or ctx.session.key not in self.states:
-            return PC.Filter.Array()
-        return PC.Filter.Array([f.ref for f in self.states[ctx.session.key].filters.values()])
+            return T.array(PC.Filter)
+        return T.array(PC.Filter, [f.ref for f in self.states[ctx.session.key].filters.values()])
 
     # ------------------------------------------------------------ retrieving
 
-    def _retrieve(self, ctx: CallContext, specSet: list[Any]) -> list[Any]:
+    def _retrieve(self, ctx: CallContext, specSet: list[PC.FilterSpec]) -> list[PC.ObjectContent]:
         if ctx.session is not None:
             self._state(ctx)
-        out: list[Any] = []
+        out: list[PC.ObjectContent] = []
         for spec in specSet:
             validate_spec(spec, ctx.version)
             out.extend(object_content(s) for s in collect(ctx, spec, strict=True))
         return out
 
-    def RetrieveProperties(self, ctx: CallContext, specSet: list[Any]) -> list[Any]:
-        return PC.ObjectContent.Array(self._retrieve(ctx, specSet))
+    def RetrieveProperties(self, ctx: CallContext, specSet: list[PC.FilterSpec]) -> list[PC.ObjectContent]:
+        return T.array(PC.ObjectContent, self._retrieve(ctx, specSet))
 
-    def RetrievePropertiesEx(self, ctx: CallContext, specSet: list[Any], options: Any) -> Any:
+    def RetrievePropertiesEx(
+        self, ctx: CallContext, specSet: list[PC.FilterSpec], options: PC.RetrieveOptions | None
+    ) -> PC.RetrieveResult | None:
         objects = self._retrieve(ctx, specSet)
         if not objects:
             return None
@@ -204,14 +132,14 @@ class PropertyCollector(ManagedObject):
             return PC.RetrieveResult(objects=objects)
         return self._page(self._state(ctx), limit, objects)
 
-    def _page(self, state: SessionState, limit: int, objects: list[Any]) -> Any:
+    def _page(self, state: SessionState, limit: int, objects: list[PC.ObjectContent]) -> PC.RetrieveResult:
         if len(objects) <= limit:
             return PC.RetrieveResult(objects=objects)
         token = uuid.uuid4().hex
         state.tokens[token] = (limit, objects[limit:])
         return PC.RetrieveResult(token=token, objects=objects[:limit])
 
-    def ContinueRetrievePropertiesEx(self, ctx: CallContext, token: str) -> Any:
+    def ContinueRetrievePropertiesEx(self, ctx: CallContext, token: str) -> PC.RetrieveResult:
         state = self._state(ctx)
         held = state.tokens.pop(token, None)
         if held is None:
@@ -226,7 +154,7 @@ class PropertyCollector(ManagedObject):
 
     # ------------------------------------------------------------ filters
 
-    def CreateFilter(self, ctx: CallContext, spec: Any, partialUpdates: bool) -> Any:
+    def CreateFilter(self, ctx: CallContext, spec: PC.FilterSpec, partialUpdates: bool) -> T.ManagedObject:
         state = self._state(ctx)
         validate_spec(spec, ctx.version)
         assert ctx.session is not None
@@ -247,53 +175,10 @@ class PropertyCollector(ManagedObject):
     # client sees a task queued, then running, then done, even when it asks later); the
     # object updates wait in ``pending`` until WaitForUpdates answers them.
 
-    def _diff(self, ctx: CallContext, state: SessionState) -> list[tuple[Any, Any]]:
-        version = ctx.version
-        out: list[tuple[Any, Any]] = []
-        for f in list(state.filters.values()):
-            before = state.reported.get(f.moId, {})
-            now: dict[str, _Reported] = {}
-            for snap in collect(ctx, f.spec, strict=False):
-                moid = snap.ref._moId
-                rep = _Reported(
-                    snap.ref,
-                    {p: fingerprint(v, version) for p, (v, _) in snap.values.items()},
-                    {p: fingerprint(e, version) for p, e in snap.missing.items()},
-                )
-                now[moid] = rep
-                old = before.get(moid)
-                if old is None:
-                    changes = [PC.Change(name=p, op="assign", val=v) for p, (v, _) in snap.values.items()]
-                    missing = [PC.MissingProperty(path=p, fault=e) for p, e in snap.missing.items()]
-                    out.append(
-                        (f.ref, PC.ObjectUpdate(kind="enter", obj=snap.ref, changeSet=changes, missingSet=missing))
-                    )
-                    continue
-                changes = [
-                    PC.Change(name=p, op="assign", val=snap.values[p][0])
-                    for p, fp in rep.values.items()
-                    if old.values.get(p) != fp
-                ]
-                changes += [PC.Change(name=p, op="assign") for p in old.values if p not in rep.values]
-                missing = [
-                    PC.MissingProperty(path=p, fault=snap.missing[p])
-                    for p, fp in rep.missing.items()
-                    if old.missing.get(p) != fp
-                ]
-                if changes or missing:
-                    out.append(
-                        (f.ref, PC.ObjectUpdate(kind="modify", obj=snap.ref, changeSet=changes, missingSet=missing))
-                    )
-            for moid, old in before.items():
-                if moid not in now:
-                    out.append((f.ref, PC.ObjectUpdate(kind="leave", obj=old.ref)))
-            state.reported[f.moId] = now
-        return out
-
     def _refresh(self, state: SessionState) -> None:
         if not state.filters or state.ctx is None:
             return
-        state.pending.extend(self._diff(state.ctx, state))
+        state.pending.extend(diff(state.ctx, state))
         if len(state.pending) > MAX_PENDING:
             state.pending = coalesce(state.pending)
         if state.pending and state.changed is not None:
@@ -305,23 +190,6 @@ class PropertyCollector(ManagedObject):
                 self._refresh(state)
             except Exception:  # a notification must never fail the change that caused it
                 log.exception("property collector %s: updating session %s failed", self.moId, key[:8])
-
-    def _take(self, state: SessionState) -> Any:
-        if not state.pending:
-            return None
-        by_filter: dict[str, tuple[Any, list[Any]]] = {}
-        for fref, upd in state.pending:
-            if fref._moId in state.filters:
-                by_filter.setdefault(fref._moId, (fref, []))[1].append(upd)
-        state.pending = []
-        if not by_filter:
-            return None
-        state.version += 1
-        return PC.UpdateSet(
-            version=str(state.version),
-            truncated=False,
-            filterSet=[PC.FilterUpdate(filter=fref, objectSet=objs) for fref, objs in by_filter.values()],
-        )
 
     def _check_version(self, state: SessionState, version: str | None) -> None:
         if not version:
@@ -335,7 +203,7 @@ class PropertyCollector(ManagedObject):
         if not 0 < n <= state.version:
             raise fault(vmodl.query.InvalidCollectorVersion, f"'{version}' is not a version this collector gave out")
 
-    async def _wait(self, ctx: CallContext, version: str | None, max_wait: float | None) -> Any:
+    async def _wait(self, ctx: CallContext, version: str | None, max_wait: float | None) -> PC.UpdateSet | None:
         state = self._state(ctx)
         self._check_version(state, version)
         state.ctx = CallContext(ctx.si, ctx.version, ctx.session, ctx.client_ip, ctx.user_agent)
@@ -349,7 +217,7 @@ class PropertyCollector(ManagedObject):
         while True:
             state.changed.clear()
             self._refresh(state)
-            update = self._take(state)
+            update = take(state)
             if update is not None:
                 return update
             remaining = None if deadline is None else deadline - self._loop.time()
@@ -363,16 +231,18 @@ class PropertyCollector(ManagedObject):
                 state.cancelled = False
                 raise fault(vmodl.fault.RequestCanceled, "WaitForUpdates was cancelled by CancelWaitForUpdates.")
 
-    async def WaitForUpdatesEx(self, ctx: CallContext, version: str | None = None, options: Any = None) -> Any:
+    async def WaitForUpdatesEx(
+        self, ctx: CallContext, version: str | None = None, options: PC.WaitOptions | None = None
+    ) -> PC.UpdateSet | None:
         max_wait = options.maxWaitSeconds if options is not None else None
         if max_wait is not None and max_wait < 0:
             raise invalid_argument("options.maxWaitSeconds", "maxWaitSeconds must not be negative")
         return await self._wait(ctx, version, max_wait)
 
-    async def WaitForUpdates(self, ctx: CallContext, version: str | None = None) -> Any:
+    async def WaitForUpdates(self, ctx: CallContext, version: str | None = None) -> PC.UpdateSet | None:
         return await self._wait(ctx, version, None)
 
-    async def CheckForUpdates(self, ctx: CallContext, version: str | None = None) -> Any:
+    async def CheckForUpdates(self, ctx: CallContext, version: str | None = None) -> PC.UpdateSet | None:
         return await self._wait(ctx, version, 0)
 
     def CancelWaitForUpdates(self, ctx: CallContext) -> None:
@@ -383,7 +253,7 @@ class PropertyCollector(ManagedObject):
 
     # ------------------------------------------------------------ collectors
 
-    def CreatePropertyCollector(self, ctx: CallContext) -> Any:
+    def CreatePropertyCollector(self, ctx: CallContext) -> T.ManagedObject:
         self._state(ctx)
         assert ctx.session is not None
         pc = PropertyCollector(self.si, f"session[{ctx.session.key}]{uuid.uuid4().hex[:12]}", owner=ctx.session.key)

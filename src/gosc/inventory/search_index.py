@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from pyVmomi import vim
 
+from ..vim import types as T
 from ..vim.names import escape
 from .base import CallContext, ManagedEntity, ManagedObject
 from .datacenter import Datacenter
@@ -44,19 +45,19 @@ class SearchIndex(ManagedObject):
             node = nxt
         return node
 
-    def _vms(self, datacenter: Any) -> list[VirtualMachine]:
+    def _vms(self, datacenter: vim.Datacenter | None) -> list[VirtualMachine]:
         vms = self.si.vms()
         if datacenter is not None:
-            vms = [v for v in vms if v.datacenter() is not None and v.datacenter().moId == datacenter._moId]
+            vms = [v for v in vms if (dc := v.datacenter()) is not None and dc.moId == datacenter._moId]
         return vms
 
     # ------------------------------------------------------------ API
 
-    def FindByInventoryPath(self, ctx: CallContext, inventoryPath: str) -> Any:
+    def FindByInventoryPath(self, ctx: CallContext, inventoryPath: str) -> T.ManagedObject | None:
         found = self.resolve_path(inventoryPath)
         return found.ref if found is not None else None
 
-    def FindChild(self, ctx: CallContext, entity: Any, name: str) -> Any:
+    def FindChild(self, ctx: CallContext, entity: vim.ManagedEntity, name: str) -> T.ManagedObject | None:
         parent = self.si.objects.get(entity._moId)
         if not isinstance(parent, ManagedEntity):
             from ..vim.faults import not_found
@@ -66,42 +67,73 @@ class SearchIndex(ManagedObject):
         return found.ref if found is not None else None
 
     def FindAllByUuid(
-        self, ctx: CallContext, uuid: str, vmSearch: bool, datacenter: Any = None, instanceUuid: bool | None = None
-    ) -> list[Any]:
+        self,
+        ctx: CallContext,
+        uuid: str,
+        vmSearch: bool,
+        datacenter: vim.Datacenter | None = None,
+        instanceUuid: bool | None = None,
+    ) -> list[T.ManagedObject]:
         if not vmSearch:
-            return vim.ManagedEntity.Array()
-        key = (lambda v: v.config.instanceUuid) if instanceUuid else (lambda v: v.config.uuid)
-        return vim.ManagedEntity.Array([v.ref for v in self._vms(datacenter) if key(v).lower() == uuid.lower()])
+            return T.array(vim.ManagedEntity)
+        want = uuid.lower()
+        return T.array(
+            vim.ManagedEntity,
+            [
+                v.ref
+                for v in self._vms(datacenter)
+                if ((v.config.instanceUuid if instanceUuid else v.config.uuid) or "").lower() == want
+            ],
+        )
 
     def FindByUuid(
-        self, ctx: CallContext, uuid: str, vmSearch: bool, datacenter: Any = None, instanceUuid: bool | None = None
-    ) -> Any:
+        self,
+        ctx: CallContext,
+        uuid: str,
+        vmSearch: bool,
+        datacenter: vim.Datacenter | None = None,
+        instanceUuid: bool | None = None,
+    ) -> T.ManagedObject | None:
         found = self.FindAllByUuid(ctx, uuid, vmSearch, datacenter, instanceUuid)
         return found[0] if found else None
 
-    def FindAllByDnsName(self, ctx: CallContext, dnsName: str, vmSearch: bool, datacenter: Any = None) -> list[Any]:
+    def FindAllByDnsName(
+        self, ctx: CallContext, dnsName: str, vmSearch: bool, datacenter: vim.Datacenter | None = None
+    ) -> list[T.ManagedObject]:
         if not vmSearch:
-            return vim.ManagedEntity.Array()
+            return T.array(vim.ManagedEntity)
         want = dnsName.lower()
-        return vim.ManagedEntity.Array(
+        return T.array(
+            vim.ManagedEntity,
             [
                 v.ref
                 for v in self._vms(datacenter)
                 if v.tools_running and v.guest_report.get("hostName", "").lower() in (want, want.split(".")[0])
-            ]
+            ],
         )
 
-    def FindByDnsName(self, ctx: CallContext, dnsName: str, vmSearch: bool, datacenter: Any = None) -> Any:
+    def FindByDnsName(
+        self, ctx: CallContext, dnsName: str, vmSearch: bool, datacenter: vim.Datacenter | None = None
+    ) -> T.ManagedObject | None:
         found = self.FindAllByDnsName(ctx, dnsName, vmSearch, datacenter)
         return found[0] if found else None
 
-    def FindAllByIp(self, ctx: CallContext, ip: str, vmSearch: bool, datacenter: Any = None) -> list[Any]:
+    def FindAllByIp(
+        self, ctx: CallContext, ip: str, vmSearch: bool, datacenter: vim.Datacenter | None = None
+    ) -> list[T.ManagedObject]:
         if not vmSearch:
-            return vim.ManagedEntity.Array()
-        return vim.ManagedEntity.Array(
-            [v.ref for v in self._vms(datacenter) if v.tools_running and any(ip in n.ipAddress for n in v.guest_nics())]
+            return T.array(vim.ManagedEntity)
+        return T.array(
+            vim.ManagedEntity,
+            [
+                v.ref
+                for v in self._vms(datacenter)
+                if v.tools_running and any(ip in n.ipAddress for n in v.guest_nics())
+            ],
         )
 
-    def FindByIp(self, ctx: CallContext, ip: str, vmSearch: bool, datacenter: Any = None) -> Any:
+    def FindByIp(
+        self, ctx: CallContext, ip: str, vmSearch: bool, datacenter: vim.Datacenter | None = None
+    ) -> T.ManagedObject | None:
         found = self.FindAllByIp(ctx, ip, vmSearch, datacenter)
         return found[0] if found else None

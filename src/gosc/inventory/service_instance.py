@@ -7,10 +7,11 @@ explicitly in each CallContext: there is no module-level state.
 from __future__ import annotations
 
 import contextlib
+import datetime
 import uuid
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from pyVmomi import vim
 
@@ -49,15 +50,33 @@ ABOUT = {
     "licenseProductVersion": "9.0",
 }
 
+if TYPE_CHECKING:
+    from ..guest.vmx import ToolsConnection
+
 # Entity kinds in the store, in the order they must be recreated (parents first).
 _ENTITY_KINDS = ("folder", "datacenter", "compute", "pool", "host", "vm")
+_M = TypeVar("_M", bound=ManagedObject)
+
+
+class GuestBackend(Protocol):
+    """What the inventory asks of a guest backend (backends/rootfs.py, backends/netns.py)."""
+
+    def create_from_skeleton(self, vm: VirtualMachine, family: str) -> None: ...
+
+    def clone_tree(self, source: VirtualMachine, child: VirtualMachine) -> None: ...
+
+    def destroy_tree(self, vm: VirtualMachine) -> None: ...
+
+    async def power_on(self, vm: VirtualMachine, tools: ToolsConnection) -> None: ...
+
+    async def power_off(self, vm: VirtualMachine, tools: ToolsConnection) -> None: ...
 
 
 class ServiceInstance(ManagedObject):
     vim_type = vim.ServiceInstance
     anonymous_properties = frozenset({"content", "serverClock"})
 
-    def __init__(self, store: Store, data_dir: Path, backends: dict[str, Any]) -> None:
+    def __init__(self, store: Store, data_dir: Path, backends: dict[str, GuestBackend]) -> None:
         self.objects: dict[str, ManagedObject] = {}
         # The inventory tree alone (no tasks, filters, views): what tree walks iterate.
         self.entities: dict[str, ManagedEntity] = {}
@@ -95,7 +114,7 @@ class ServiceInstance(ManagedObject):
 
     # ------------------------------------------------------------ registry
 
-    def register(self, obj: Any) -> Any:
+    def register(self, obj: _M) -> _M:
         self.objects[obj.moId] = obj
         if isinstance(obj, ManagedEntity):
             self.entities[obj.moId] = obj
@@ -115,11 +134,18 @@ class ServiceInstance(ManagedObject):
     def vms(self) -> list[VirtualMachine]:
         return [o for o in self.entities.values() if isinstance(o, VirtualMachine)]
 
-    def backend(self, name: str) -> Any:
+    def backend(self, name: str) -> GuestBackend:
         return self.backends[name]
 
+    def entity_of(self, moid: str, cls: type[_M]) -> _M:
+        """The object ``moid``, which the store says is a ``cls``."""
+        obj = self.objects.get(moid)
+        if not isinstance(obj, cls):
+            raise LookupError(f"the store names {moid} as a {cls.__name__}, but it is {obj!r}")
+        return obj
+
     def save(self, obj: ManagedEntity) -> None:
-        doc = obj.to_doc()  # type: ignore[attr-defined]
+        doc = obj.to_doc()
         doc["parent"] = obj.parent_obj.moId if obj.parent_obj else None
         self.store.put(_kind_of(obj), obj.moId, doc)
 
@@ -137,19 +163,6 @@ class ServiceInstance(ManagedObject):
             listener(obj, prop)
 
     # ------------------------------------------------------------ building the inventory
-
-    def create_folder(self, name: str, parent: Folder | None, child_type: list[str]) -> Folder:
-        f = self.register(
-            Folder(
-                self,
-                self.new_moid("group-v" if "VirtualMachine" in child_type else "group-h"),
-                name,
-                parent or self.root_folder,
-                child_type,
-            )
-        )
-        self.save(f)
-        return f
 
     def create_datacenter(self, name: str, parent: Folder | None = None) -> Datacenter:
         dc = Datacenter(self, self.new_moid("datacenter"), name, parent or self.root_folder)
@@ -200,7 +213,7 @@ class ServiceInstance(ManagedObject):
         tools_installed: bool,
         family: str,
         bios_uuid: str | None = None,
-        extra: list[Any] | None = None,
+        extra: list[vim.option.OptionValue] | None = None,
     ) -> VirtualMachine:
         macs = [self.new_mac() for _ in range(nic_count)]
         config = make_config(name, guest_id, guest_full_name, macs, bios_uuid=bios_uuid, extra=extra)
@@ -235,10 +248,10 @@ class ServiceInstance(ManagedObject):
                     parents[moid] = doc.get("parent")
         # Parents link after everything exists: a datacenter's folders are stored before it.
         for moid, parent in parents.items():
-            self.objects[moid].parent_obj = self.objects.get(parent) if parent else None  # type: ignore[attr-defined]
-        for obj in self.entities.values():
-            if isinstance(obj, Datacenter):
-                obj.folders = {k: self.objects[v] for k, v in obj._folder_ids.items()}  # type: ignore[attr-defined]
+            self.entities[moid].parent_obj = self.entity_of(parent, ManagedEntity) if parent else None
+        for moid, doc in self.store.load("datacenter"):
+            dc = self.entity_of(moid, Datacenter)
+            dc.folders = {k: self.entity_of(v, Folder) for k, v in doc["folders"].items()}
         self.task_manager.load()
         for vm in self.vms():
             status = vm.customization_info.customizationStatus if vm.customization_info else None
@@ -252,25 +265,23 @@ class ServiceInstance(ManagedObject):
     def _entity_from_doc(self, kind: str, moid: str, doc: dict[str, Any]) -> ManagedEntity:
         parent = None  # linked by load() once every entity exists
         if kind == "folder":
-            return Folder(self, moid, doc["name"], parent, doc["childType"])  # type: ignore[arg-type]
+            return Folder(self, moid, doc["name"], parent, doc["childType"])
         if kind == "datacenter":
-            dc = Datacenter(self, moid, doc["name"], parent)  # type: ignore[arg-type]
-            dc._folder_ids = doc["folders"]  # type: ignore[attr-defined]
-            return dc
+            return Datacenter(self, moid, doc["name"], parent)  # its folders are linked by load()
         if kind == "compute":
-            return ComputeResource(self, moid, doc["name"], parent)  # type: ignore[arg-type]
+            return ComputeResource(self, moid, doc["name"], parent)
         if kind == "pool":
-            return ResourcePool(self, moid, doc["name"], parent)  # type: ignore[arg-type]
+            return ResourcePool(self, moid, doc["name"], parent)
         if kind == "host":
-            return HostSystem(self, moid, doc["name"], parent)  # type: ignore[arg-type]
+            return HostSystem(self, moid, doc["name"], parent)
         vm = VirtualMachine(
             self,
             moid,
             doc["name"],
-            parent,  # type: ignore[arg-type]
+            self.entity_of(doc["parent"], Folder),  # folders are loaded before VMs
             config=json_codec.from_store(doc["config"], vim.vm.ConfigInfo),
-            host=self.objects[doc["host"]],
-            pool=self.objects.get(doc["pool"] or ""),  # type: ignore[arg-type]
+            host=self.entity_of(doc["host"], HostSystem),
+            pool=self.entity_of(doc["pool"], ResourcePool) if doc["pool"] else None,
             backend=doc["backend"],
             tools_installed=doc["toolsInstalled"],
             family=doc["family"],
@@ -295,7 +306,7 @@ class ServiceInstance(ManagedObject):
 
     # ------------------------------------------------------------ API
 
-    def content(self) -> Any:
+    def content(self) -> vim.ServiceInstanceContent:
         return vim.ServiceInstanceContent(
             rootFolder=self.root_folder.ref,
             propertyCollector=self.property_collector.ref,
@@ -310,19 +321,19 @@ class ServiceInstance(ManagedObject):
             guestCustomizationManager=self.guest_customization_manager.ref,
         )
 
-    def prop_content(self, ctx: CallContext) -> Any:
+    def prop_content(self, ctx: CallContext) -> vim.ServiceInstanceContent:
         return self.content()
 
-    def prop_serverClock(self, ctx: CallContext) -> Any:
+    def prop_serverClock(self, ctx: CallContext) -> datetime.datetime:
         return now()
 
-    def prop_capability(self, ctx: CallContext) -> Any:
+    def prop_capability(self, ctx: CallContext) -> vim.Capability:
         return vim.Capability(provisioningSupported=True, multiHostSupported=True, userShellAccessSupported=False)
 
-    def RetrieveServiceContent(self, ctx: CallContext) -> Any:
+    def RetrieveServiceContent(self, ctx: CallContext) -> vim.ServiceInstanceContent:
         return self.content()
 
-    def CurrentTime(self, ctx: CallContext) -> Any:
+    def CurrentTime(self, ctx: CallContext) -> datetime.datetime:
         return now()
 
 

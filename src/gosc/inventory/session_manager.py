@@ -14,7 +14,7 @@ import datetime
 import secrets
 import uuid
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from pyVmomi import vim
 
@@ -40,7 +40,7 @@ class Session:
     lastActiveTime: datetime.datetime
     callCount: int = 0
 
-    def to_vim(self) -> Any:
+    def to_vim(self) -> vim.UserSession:
         return vim.UserSession(
             key=self.key,
             userName=self.userName,
@@ -88,7 +88,7 @@ class SessionManager(ManagedObject):
         s.lastActiveTime = now()
         return s
 
-    async def Login(self, ctx: CallContext, userName: str, password: str, locale: str | None = None) -> Any:
+    async def Login(self, ctx: CallContext, userName: str, password: str, locale: str | None = None) -> vim.UserSession:
         user = await self.si.authorization_manager.authenticate(userName, password)
         if user is None:
             raise invalid_login()
@@ -163,10 +163,10 @@ class SessionManager(ManagedObject):
         self._expire()
         return any(s.key == sessionID and s.userName == userName for s in self.sessions.values())
 
-    def prop_currentSession(self, ctx: CallContext) -> Any:
+    def prop_currentSession(self, ctx: CallContext) -> vim.UserSession | None:
         return ctx.session.to_vim() if ctx.session else None
 
-    def prop_sessionList(self, ctx: CallContext) -> list[Any]:
+    def prop_sessionList(self, ctx: CallContext) -> list[vim.UserSession]:
         self._expire()
         return [s.to_vim() for s in self.sessions.values()]
 

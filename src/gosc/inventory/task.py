@@ -4,7 +4,8 @@ every transition so that a restart can end what was running."""
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from pyVmomi import vim, vmodl
 
@@ -19,13 +20,17 @@ if TYPE_CHECKING:
 class Task(ManagedObject):
     vim_type = vim.Task
 
-    def __init__(self, si: ServiceInstance, moId: str, info: Any) -> None:
+    def __init__(self, si: ServiceInstance, moId: str, info: vim.TaskInfo) -> None:
         super().__init__(si, moId)
         self.info = info
-        self.runner: asyncio.Task[Any] | None = None
-        self.cancel_hook: Any = None  # called by CancelTask while cancelable
+        self.runner: asyncio.Task[None] | None = None
+        self.cancel_hook: Callable[[], None] | None = None  # called by CancelTask while cancelable
 
-    def prop_info(self, ctx: CallContext) -> Any:
+    @property
+    def ref(self) -> vim.Task:
+        return vim.Task(self.moId)
+
+    def prop_info(self, ctx: CallContext) -> vim.TaskInfo:
         return self.info
 
     # ------------------------------------------------------------ transitions
@@ -35,7 +40,7 @@ class Task(ManagedObject):
         self.si.notify(self, "info")
 
     def start(self) -> None:
-        self.info.state = "running"
+        self.info.state = vim.TaskInfo.State.running
         self.info.startTime = now()
         self.info.progress = 0
         self.save()
@@ -45,13 +50,13 @@ class Task(ManagedObject):
             self.info.progress = percent
             self.si.notify(self, "info")  # not persisted: progress is advisory
 
-    def succeed(self, result: Any = None) -> None:
-        self._finish("success", result=result)
+    def succeed(self, result: object = None) -> None:
+        self._finish(vim.TaskInfo.State.success, result=result)
 
     def fail(self, error: vmodl.MethodFault) -> None:
-        self._finish("error", error=error)
+        self._finish(vim.TaskInfo.State.error, error=error)
 
-    def _finish(self, state: str, result: Any = None, error: Any = None) -> None:
+    def _finish(self, state: vim.TaskInfo.State, result: object = None, error: vmodl.MethodFault | None = None) -> None:
         self.info.state = state
         self.info.result = result
         self.info.error = error

@@ -107,7 +107,7 @@ class TaskManager(ManagedObject):
         lock: bool = True,
         cancelable: bool = False,
         owner: ManagedObject | None = None,
-    ) -> Any:
+    ) -> vim.Task:
         """Start ``work`` as a task on ``entity``; ``owner`` is the object whose method
         this is when that is not the entity (a manager acting on a VM)."""
         if lock:
@@ -160,14 +160,14 @@ class TaskManager(ManagedObject):
 
     # ------------------------------------------------------------ API
 
-    def recent(self, ctx: CallContext, entity: ManagedEntity | None = None) -> list[Any]:
+    def recent(self, ctx: CallContext, entity: ManagedEntity | None = None) -> list[T.ManagedObject]:
         """The recent tasks (on ``entity`` only, when given) that the caller may see, oldest first."""
         recent = list(itertools.islice(reversed(self.tasks), RECENT_TASKS))[::-1]
         if entity is not None:
             recent = [t for t in recent if t.info.entity is not None and t.info.entity._moId == entity.moId]
-        return vim.Task.Array([t.ref for t in recent if access.visible(ctx, t)])
+        return T.array(vim.Task, [t.ref for t in recent if access.visible(ctx, t)])
 
-    def prop_recentTask(self, ctx: CallContext) -> list[Any]:
+    def prop_recentTask(self, ctx: CallContext) -> list[T.ManagedObject]:
         return self.recent(ctx)
 
     def prop_maxCollector(self, ctx: CallContext) -> int:

@@ -8,7 +8,7 @@ so a PropertyCollector filter over a view follows the inventory as it changes.
 from __future__ import annotations
 
 import uuid
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from pyVmomi import vim, vmodl
 
@@ -41,6 +41,9 @@ class View(ManagedObject):
     def __init__(self, si: ServiceInstance, moId: str, owner: str) -> None:
         super().__init__(si, moId)
         self.owner = owner
+
+    def prop_view(self, ctx: CallContext) -> list[T.ManagedObject]:
+        raise NotImplementedError(type(self).__name__)
 
     def _own(self, ctx: CallContext) -> None:
         if ctx.session is None or ctx.session.key != self.owner:
@@ -79,13 +82,13 @@ class ContainerView(View):
                     todo.append(child)
         return out
 
-    def prop_view(self, ctx: CallContext) -> list[Any]:
-        return T.ManagedObject.Array([m.ref for m in self.members() if access.visible(ctx, m)])
+    def prop_view(self, ctx: CallContext) -> list[T.ManagedObject]:
+        return T.array(T.ManagedObject, [m.ref for m in self.members() if access.visible(ctx, m)])
 
-    def prop_container(self, ctx: CallContext) -> Any:
+    def prop_container(self, ctx: CallContext) -> T.ManagedObject:
         return self.container_obj.ref
 
-    def prop_type(self, ctx: CallContext) -> list[Any]:
+    def prop_type(self, ctx: CallContext) -> list[type]:
         return self.types
 
     def prop_recursive(self, ctx: CallContext) -> bool:
@@ -95,12 +98,12 @@ class ContainerView(View):
 class ListView(View):
     vim_type = vim.view.ListView
 
-    def __init__(self, si: ServiceInstance, moId: str, owner: str, refs: list[Any]) -> None:
+    def __init__(self, si: ServiceInstance, moId: str, owner: str, refs: list[T.ManagedObject]) -> None:
         super().__init__(si, moId, owner)
-        self.refs: list[Any] = []
+        self.refs: list[T.ManagedObject] = []
         self._add(refs)
 
-    def _add(self, refs: list[Any]) -> list[Any]:
+    def _add(self, refs: list[T.ManagedObject]) -> list[T.ManagedObject]:
         """Add what exists; answer the references that do not."""
         unresolved = []
         for ref in refs or []:
@@ -110,30 +113,31 @@ class ListView(View):
                 self.refs.append(self.si.objects[ref._moId].ref)
         return unresolved
 
-    def prop_view(self, ctx: CallContext) -> list[Any]:
+    def prop_view(self, ctx: CallContext) -> list[T.ManagedObject]:
         # What the caller may not read is left out, as in a ContainerView.
-        return T.ManagedObject.Array(
-            [r for r in self.refs if (o := self.si.objects.get(r._moId)) is not None and access.visible(ctx, o)]
+        return T.array(
+            T.ManagedObject,
+            [r for r in self.refs if (o := self.si.objects.get(r._moId)) is not None and access.visible(ctx, o)],
         )
 
     def ModifyListView(
-        self, ctx: CallContext, add: list[Any] | None = None, remove: list[Any] | None = None
-    ) -> list[Any]:
+        self, ctx: CallContext, add: list[T.ManagedObject] | None = None, remove: list[T.ManagedObject] | None = None
+    ) -> list[T.ManagedObject]:
         self._own(ctx)
         unresolved = self._add(add or [])
         gone = {r._moId for r in remove or []}
         self.refs = [r for r in self.refs if r._moId not in gone]
         self.si.notify(self, "view")
-        return T.ManagedObject.Array(unresolved)
+        return T.array(T.ManagedObject, unresolved)
 
-    def ResetListView(self, ctx: CallContext, obj: list[Any] | None = None) -> list[Any]:
+    def ResetListView(self, ctx: CallContext, obj: list[T.ManagedObject] | None = None) -> list[T.ManagedObject]:
         self._own(ctx)
         self.refs = []
         unresolved = self._add(obj or [])
         self.si.notify(self, "view")
-        return T.ManagedObject.Array(unresolved)
+        return T.array(T.ManagedObject, unresolved)
 
-    def ResetListViewFromView(self, ctx: CallContext, view: Any) -> None:
+    def ResetListViewFromView(self, ctx: CallContext, view: vim.view.View) -> None:
         self._own(ctx)
         source = self.si.objects.get(view._moId)
         if not isinstance(source, View):
@@ -148,10 +152,12 @@ class ViewManager(ManagedObject):
     def __init__(self, si: ServiceInstance) -> None:
         super().__init__(si, "ViewManager")
 
-    def _new_id(self, ctx: CallContext) -> str:
+    def _new_id(self, ctx: CallContext) -> tuple[str, str]:
+        """A new view's moId and owner (the caller's session: dispatch let only a logged-in
+        caller this far, as the methods need System.View)."""
         assert ctx.session is not None
         self._sweep()
-        return f"session[{ctx.session.key}]{uuid.uuid4().hex[:12]}"
+        return f"session[{ctx.session.key}]{uuid.uuid4().hex[:12]}", ctx.session.key
 
     def _sweep(self) -> None:
         """Views die with their session."""
@@ -159,39 +165,39 @@ class ViewManager(ManagedObject):
         for moid in [m for m, o in self.si.objects.items() if isinstance(o, View) and o.owner not in live]:
             del self.si.objects[moid]
 
-    def prop_viewList(self, ctx: CallContext) -> list[Any]:
+    def prop_viewList(self, ctx: CallContext) -> list[T.ManagedObject]:
         key = ctx.session.key if ctx.session else None
-        return vim.view.View.Array(
-            [o.ref for o in list(self.si.objects.values()) if isinstance(o, View) and o.owner == key]
+        return T.array(
+            vim.view.View, [o.ref for o in list(self.si.objects.values()) if isinstance(o, View) and o.owner == key]
         )
 
     def CreateContainerView(
-        self, ctx: CallContext, container: Any, recursive: bool, type: list[Any] | None = None
-    ) -> Any:
+        self, ctx: CallContext, container: vim.ManagedEntity, recursive: bool, type: list[type] | None = None
+    ) -> T.ManagedObject:
         target = self.si.objects.get(container._moId)
         if target is None:
             raise not_found(container)
         if not isinstance(target, ManagedEntity):
             raise invalid_argument("container", f"'{container._moId}' is not a container")
-        types = []
+        types: list[builtins_type] = []
         for i, t in enumerate(type or []):
             if not isinstance(t, builtins_type) or not T.is_managed(t):
                 raise fault(vmodl.fault.InvalidType, f"type[{i}] is not a managed object type", argument=f"type[{i}]")
             types.append(t)
-        view = ContainerView(self.si, self._new_id(ctx), ctx.session.key, target, types, bool(recursive))  # type: ignore[union-attr]
+        view = ContainerView(self.si, *self._new_id(ctx), target, types, bool(recursive))
         self.si.register(view)
         return view.ref
 
-    def CreateListView(self, ctx: CallContext, obj: list[Any] | None = None) -> Any:
-        view = ListView(self.si, self._new_id(ctx), ctx.session.key, obj or [])  # type: ignore[union-attr]
+    def CreateListView(self, ctx: CallContext, obj: list[T.ManagedObject] | None = None) -> T.ManagedObject:
+        view = ListView(self.si, *self._new_id(ctx), obj or [])
         self.si.register(view)
         return view.ref
 
-    def CreateListViewFromView(self, ctx: CallContext, view: Any) -> Any:
+    def CreateListViewFromView(self, ctx: CallContext, view: vim.view.View) -> T.ManagedObject:
         source = self.si.objects.get(view._moId)
         if not isinstance(source, View):
             raise not_found(view)
-        new = ListView(self.si, self._new_id(ctx), ctx.session.key, list(source.prop_view(ctx)))  # type: ignore[union-attr,attr-defined]
+        new = ListView(self.si, *self._new_id(ctx), list(source.prop_view(ctx)))
         self.si.register(new)
         return new.ref
 

@@ -8,9 +8,11 @@ guest only through the tools channel (``ToolsConnection``), whose RPCIs land in 
 from __future__ import annotations
 
 import asyncio
+import datetime
 import ipaddress
 import uuid
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pyVmomi import vim, vmodl
 
@@ -18,7 +20,7 @@ from ..guest.vmx import ToolsConnection
 from ..vim import json_codec, names
 from ..vim import types as T
 from ..vim.faults import fault, invalid_argument
-from .base import CallContext, ManagedEntity, now
+from .base import CallContext, ManagedEntity, ManagedObject, now
 
 if TYPE_CHECKING:
     from .folder import Folder
@@ -28,6 +30,7 @@ if TYPE_CHECKING:
 
 TOOLS_VERSION = "12352"  # open-vm-tools 12.3.x, as vCenter reports it
 GUEST_FAMILY = {"windows": "windowsGuest"}
+_M = TypeVar("_M", bound=ManagedObject)
 
 
 def invalid_power_state(vm: VirtualMachine, requested: str | None) -> vmodl.MethodFault:
@@ -47,8 +50,8 @@ def make_config(
     macs: list[str],
     *,
     bios_uuid: str | None = None,
-    extra: list[Any] | None = None,
-) -> Any:
+    extra: list[vim.option.OptionValue] | None = None,
+) -> vim.vm.ConfigInfo:
     nics = [
         vim.vm.device.VirtualVmxnet3(
             key=4000 + i,
@@ -84,6 +87,7 @@ def make_config(
 
 class VirtualMachine(ManagedEntity):
     vim_type = vim.VirtualMachine
+    parent_obj: Folder  # a VM's parent is always its VM folder
 
     def __init__(
         self,
@@ -92,7 +96,7 @@ class VirtualMachine(ManagedEntity):
         name: str,
         parent: Folder,
         *,
-        config: Any,
+        config: vim.vm.ConfigInfo,
         host: HostSystem,
         pool: ResourcePool | None,
         backend: str,
@@ -107,22 +111,23 @@ class VirtualMachine(ManagedEntity):
         self.tools_installed = tools_installed
         self.family = family  # guest family of its skeleton / tree ("ubuntu", "rhel9", "windows" ...)
         self.power_state = "poweredOff"
-        self.boot_time: Any = None
+        self.boot_time: datetime.datetime | None = None
         self.guest_report: dict[str, Any] = {"hostName": "", "nics": []}
-        self.customization_info: Any = None
+        self.customization_info: vim.vm.GuestInfo.CustomizationInfo | None = None
         self.tools = ToolsConnection(self)
 
     # ------------------------------------------------------------ identity
 
     @property
     def instance_uuid(self) -> str:
+        assert self.config.instanceUuid, "make_config gives every VM an instance UUID"
         return self.config.instanceUuid
 
-    def nics(self) -> list[Any]:
+    def nics(self) -> list[vim.vm.device.VirtualEthernetCard]:
         return [d for d in self.config.hardware.device if isinstance(d, vim.vm.device.VirtualEthernetCard)]
 
     def macs(self) -> list[str]:
-        return [d.macAddress for d in self.nics()]
+        return [d.macAddress for d in self.nics() if d.macAddress]  # make_config gives each NIC one
 
     def extra_config(self, key: str) -> str | None:
         return next((str(o.value) for o in self.config.extraConfig if o.key == key), None)
@@ -151,7 +156,7 @@ class VirtualMachine(ManagedEntity):
             "toolsInstalled": self.tools_installed,
             "family": self.family,
             "guestReport": self.guest_report,
-            "customizationInfo": json_codec.to_store(self.customization_info),
+            "customizationInfo": json_codec.to_store(self.customization_info) if self.customization_info else None,
         }
 
     def save(self) -> None:
@@ -171,10 +176,10 @@ class VirtualMachine(ManagedEntity):
 
     # ------------------------------------------------------------ properties
 
-    def prop_config(self, ctx: CallContext) -> Any:
+    def prop_config(self, ctx: CallContext) -> vim.vm.ConfigInfo:
         return self.config
 
-    def prop_runtime(self, ctx: CallContext) -> Any:
+    def prop_runtime(self, ctx: CallContext) -> vim.vm.RuntimeInfo:
         return vim.vm.RuntimeInfo(
             host=self.host.ref,
             connectionState="connected",
@@ -200,7 +205,7 @@ class VirtualMachine(ManagedEntity):
             return "toolsOk", "guestToolsRunning"
         return "toolsNotRunning", "guestToolsNotRunning"
 
-    def guest_nics(self) -> list[Any]:
+    def guest_nics(self) -> list[vim.vm.GuestInfo.NicInfo]:
         reported = {n["mac"]: n for n in self.guest_report.get("nics", [])}
         out = []
         for dev in self.nics():
@@ -209,7 +214,9 @@ class VirtualMachine(ManagedEntity):
             ips = [c.split("/")[0] for c in cidrs]
             out.append(
                 vim.vm.GuestInfo.NicInfo(
-                    network=dev.backing.deviceName if dev.backing else None,
+                    network=dev.backing.deviceName
+                    if isinstance(dev.backing, vim.vm.device.VirtualDevice.DeviceBackingInfo)
+                    else None,
                     macAddress=dev.macAddress,
                     connected=bool(dev.connectable and dev.connectable.connected),
                     deviceConfigId=dev.key,
@@ -231,14 +238,11 @@ class VirtualMachine(ManagedEntity):
             )
         return out
 
-    def primary_ip(self, nics: list[Any]) -> str | None:
-        for nic in nics:
-            for ip in nic.ipAddress:
-                if ipaddress.ip_address(ip).version == 4:
-                    return ip
-        return next((ip for nic in nics for ip in nic.ipAddress), None)
+    def primary_ip(self, nics: list[vim.vm.GuestInfo.NicInfo]) -> str | None:
+        ips = [ip for nic in nics for ip in nic.ipAddress]
+        return next((ip for ip in ips if ipaddress.ip_address(ip).version == 4), ips[0] if ips else None)
 
-    def prop_guest(self, ctx: CallContext) -> Any:
+    def prop_guest(self, ctx: CallContext) -> vim.vm.GuestInfo:
         tools_status, running_status = self._tools_status()
         running = self.tools_running
         nics = self.guest_nics() if running else []
@@ -265,7 +269,7 @@ class VirtualMachine(ManagedEntity):
             customizationInfo=self.customization_info,
         )
 
-    def prop_summary(self, ctx: CallContext) -> Any:
+    def prop_summary(self, ctx: CallContext) -> vim.vm.Summary:
         guest = self.prop_guest(ctx)
         return vim.vm.Summary(
             vm=self.ref,
@@ -302,14 +306,14 @@ class VirtualMachine(ManagedEntity):
     def prop_guestHeartbeatStatus(self, ctx: CallContext) -> str:
         return "green" if self.tools_running else "gray"
 
-    def prop_resourcePool(self, ctx: CallContext) -> Any:
+    def prop_resourcePool(self, ctx: CallContext) -> T.ManagedObject | None:
         return self.pool.ref if self.pool else None
 
-    def prop_datastore(self, ctx: CallContext) -> list[Any]:
-        return vim.Datastore.Array()
+    def prop_datastore(self, ctx: CallContext) -> list[vim.Datastore]:
+        return T.array(vim.Datastore)
 
-    def prop_network(self, ctx: CallContext) -> list[Any]:
-        return vim.Network.Array()
+    def prop_network(self, ctx: CallContext) -> list[vim.Network]:
+        return T.array(vim.Network)
 
     # ------------------------------------------------------------ power
 
@@ -326,17 +330,24 @@ class VirtualMachine(ManagedEntity):
         self.guest_report = {"hostName": self.guest_report.get("hostName", ""), "nics": []}
         self.save()
 
-    def PowerOnVM_Task(self, ctx: CallContext, host: Any = None) -> Any:
+    def PowerOnVM_Task(self, ctx: CallContext, host: vim.HostSystem | None = None) -> vim.Task:
         if self.power_state == "poweredOn":
             raise invalid_power_state(self, "poweredOff")
         return self._power_task(ctx, "PowerOnVM_Task", self.power_on, vim.event.VmPoweredOnEvent, "powered on")
 
-    def PowerOffVM_Task(self, ctx: CallContext) -> Any:
+    def PowerOffVM_Task(self, ctx: CallContext) -> vim.Task:
         if self.power_state != "poweredOn":
             raise invalid_power_state(self, "poweredOn")
         return self._power_task(ctx, "PowerOffVM_Task", self.power_off, vim.event.VmPoweredOffEvent, "powered off")
 
-    def _power_task(self, ctx: CallContext, method: str, action: Any, event: type, done: str) -> Any:
+    def _power_task(
+        self,
+        ctx: CallContext,
+        method: str,
+        action: Callable[[], Awaitable[None]],
+        event: type[vim.event.VmEvent],
+        done: str,
+    ) -> vim.Task:
         async def work(task: Task) -> None:
             await action()
             self.si.event_manager.post(
@@ -349,7 +360,7 @@ class VirtualMachine(ManagedEntity):
 
         return self.si.task_manager.submit(ctx, self, method, work)
 
-    def Destroy_Task(self, ctx: CallContext) -> Any:
+    def Destroy_Task(self, ctx: CallContext) -> vim.Task:
         ctx.check(self, "VirtualMachine.Inventory.Delete")
         if self.power_state != "poweredOff":
             raise invalid_power_state(self, "poweredOff")
@@ -369,7 +380,7 @@ class VirtualMachine(ManagedEntity):
 
     # ------------------------------------------------------------ InstantClone_Task
 
-    def InstantClone_Task(self, ctx: CallContext, spec: Any) -> Any:
+    def InstantClone_Task(self, ctx: CallContext, spec: vim.vm.InstantCloneSpec) -> vim.Task:
         if self.power_state != "poweredOn":
             raise invalid_power_state(self, "poweredOn")
         folder, pool, host = self._clone_placement(ctx, spec)
@@ -381,7 +392,7 @@ class VirtualMachine(ManagedEntity):
                 raise invalid_argument(f"spec.config[{i}].key", "an option key must not be empty")
         self.si.task_manager.check_free(self)
 
-        async def work(task: Task) -> Any:
+        async def work(task: Task) -> T.ManagedObject:
             child = self.si.create_vm(
                 name=name,
                 folder=folder,
@@ -401,7 +412,8 @@ class VirtualMachine(ManagedEntity):
             # An instant clone starts with its NICs disconnected: it shares the parent's
             # identity until customized (vSphere does this to avoid address conflicts).
             for dev in child.nics():
-                dev.connectable.connected = False
+                if dev.connectable:
+                    dev.connectable.connected = False
             child.guest_report = {"hostName": self.guest_report.get("hostName", ""), "nics": []}
             try:
                 await asyncio.to_thread(self.si.backend(self.backend).clone_tree, self, child)
@@ -426,7 +438,9 @@ class VirtualMachine(ManagedEntity):
         # source is read, never changed, so the task does not hold it.
         return self.si.task_manager.submit(ctx, self, "InstantClone_Task", work, lock=False)
 
-    def _clone_placement(self, ctx: CallContext, spec: Any) -> tuple[Folder, ResourcePool | None, HostSystem]:
+    def _clone_placement(
+        self, ctx: CallContext, spec: vim.vm.InstantCloneSpec
+    ) -> tuple[Folder, ResourcePool | None, HostSystem]:
         from .folder import Folder
         from .host_system import HostSystem, ResourcePool
 
@@ -435,12 +449,12 @@ class VirtualMachine(ManagedEntity):
         pool = self._resolve(loc.pool, ResourcePool, "spec.location.pool") if loc and loc.pool else self.pool
         host = self._resolve(loc.host, HostSystem, "spec.location.host") if loc and loc.host else self.host
         ctx.check(folder, "VirtualMachine.Inventory.CreateFromExisting")
-        return folder, pool, host  # type: ignore[return-value]
+        return folder, pool, host
 
-    def _resolve(self, ref: Any, cls: type, path: str) -> Any:
+    def _resolve(self, ref: T.ManagedObject, cls: type[_M], path: str) -> _M:
         obj = self.si.objects.get(ref._moId)
         if not isinstance(obj, cls):
-            raise invalid_argument(path, f"'{ref._moId}' is not a {T.wsdl_name(cls.vim_type)}")  # type: ignore[attr-defined]
+            raise invalid_argument(path, f"'{ref._moId}' is not a {T.wsdl_name(cls.vim_type)}")
         return obj
 
     # ------------------------------------------------------------ VmxHandler (RPCIs from the guest)

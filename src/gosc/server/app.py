@@ -8,16 +8,15 @@ import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ..backends.rootfs import RootfsBackend
-from ..inventory.service_instance import ServiceInstance
-from ..store import open_store
+from ..inventory.service_instance import GuestBackend, ServiceInstance
+from ..store import SqliteStore
 from ..store.private import private_dir
 from .inject import inject_routes
 from .limits import BodyLimit, RequestLimits
@@ -32,7 +31,6 @@ class ServerConfig:
     data_dir: Path
     demo: bool = False
     users_file: Path | None = None
-    store_url: str | None = None  # default: sqlite in the data directory
     guest_backend: str = "rootfs"  # the demo VMs' backend: rootfs | netns (live guests, root only)
     netns_prefix: str = "gosc"  # names of the netns backend's namespaces (<prefix>-host, <prefix>-vm-N)
     netns_networks: dict[str, str | None] | None = None  # port group -> bridge address (CIDR); None: default
@@ -46,8 +44,8 @@ class StartupError(Exception):
 
 def build_service_instance(config: ServerConfig) -> ServiceInstance:
     private_dir(config.data_dir)
-    store = open_store(config.store_url or str(config.data_dir / "gosc.db"))
-    backends: dict[str, Any] = {"rootfs": RootfsBackend(config.data_dir / "guests")}
+    store = SqliteStore(config.data_dir / "gosc.db")
+    backends: dict[str, GuestBackend] = {"rootfs": RootfsBackend(config.data_dir / "guests")}
     if config.guest_backend == "netns":
         from ..backends.netns import NetnsBackend
 
@@ -83,6 +81,7 @@ async def start(si: ServiceInstance, config: ServerConfig) -> None:
             si.authorization_manager.apply_config(users)
         except (ValueError, OSError) as e:  # tomllib.TOMLDecodeError is a ValueError
             raise StartupError(f"{users}: {e}") from None
+    log.debug("inventory ready: %d managed objects, guest backends %s", len(si.objects), ", ".join(si.backends))
     generated = si.authorization_manager.ensure_admin(os.environ.get("GOSC_ADMIN_PASSWORD"))
     if generated:
         # Printed once, to the operator's terminal only: the store keeps just its hash.
@@ -143,7 +142,7 @@ def create_app(config: ServerConfig, si: ServiceInstance | None = None) -> ASGIA
                 await backend.close()
         si.store.close()
 
-    routes = [
+    routes: list[BaseRoute] = [
         # Every method and path under /sdk/vim25: ViJson.handle answers bad ones with a fault.
         Route("/sdk/vim25", vi_json.handle, methods=ANY_METHOD),
         Route("/sdk/vim25/{rest:path}", vi_json.handle, methods=ANY_METHOD),

@@ -49,7 +49,7 @@ MiB = 1024 * 1024
 class RequestLimits:
     max_body: int = 16 * MiB  # bytes of one request body
     header_timeout: float = 10.0  # seconds to complete the TLS handshake, and then each request head
-    keep_alive_timeout: float = 5.0  # seconds an idle kept-alive connection stays open (uvicorn's default)
+    keep_alive_timeout: int = 5  # seconds an idle kept-alive connection stays open (uvicorn's default and type)
     max_connections: int = 1000  # open connections served at once
 
 
@@ -129,6 +129,7 @@ class LimitedH11Protocol(H11Protocol):
         self.limits = limits
         self._head_deadline: asyncio.TimerHandle | None = None
 
+    # Narrower than asyncio's BaseTransport, as uvicorn's own H11Protocol.connection_made (same ignore there).
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         if len(self.connections) > self.limits.max_connections:
@@ -178,9 +179,9 @@ def protocol_factory(limits: RequestLimits, tls: ssl.SSLContext | None) -> Calla
             http.loop,
             http,
             tls,
-            None,
+            None,  # type: ignore[arg-type]  # typeshed wants a waiter future; CPython takes None (nothing waits)
             server_side=True,
-            ssl_handshake_timeout=limits.header_timeout,
+            ssl_handshake_timeout=limits.header_timeout,  # type: ignore[arg-type]  # typeshed: int; CPython: any number
             ssl_shutdown_timeout=limits.header_timeout,
         )
 

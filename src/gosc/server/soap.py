@@ -17,7 +17,8 @@ import asyncio
 import contextlib
 import logging
 import re
-from typing import Any
+from collections.abc import Awaitable
+from typing import Any, TypeVar
 
 from pyVmomi import vmodl
 from starlette.requests import Request
@@ -26,7 +27,7 @@ from starlette.routing import Route
 
 from ..inventory import dispatch
 from ..inventory.base import CallContext
-from ..inventory.property_paths import read_path
+from ..inventory.property_retrieval import read_path
 from ..inventory.service_instance import ServiceInstance
 from ..vim import soap_codec
 from ..vim import types as T
@@ -110,6 +111,7 @@ class Soap:
                 request.client.host if request.client else "",
                 request.headers.get("user-agent", ""),
             )
+            log.debug("SOAP %s %s:%s by %s", req.method, req.this_type, req.this_id, ctx.user or "(no session)")
             token_before = ctx.session.token if ctx.session else None
             if req.method == "Fetch":
                 out = soap_codec.response("Fetch", *self.fetch(ctx, req), version)
@@ -160,7 +162,10 @@ _FETCH_INFO = T.MethodInfo(
 )
 
 
-async def _until_disconnected(request: Request, work: Any) -> Any:
+_R = TypeVar("_R")
+
+
+async def _until_disconnected(request: Request, work: Awaitable[_R]) -> _R:
     """Run a long poll, abandoning it when the client hangs up (the ASGI server then has
     nothing to wait for at shutdown)."""
     job = asyncio.ensure_future(work)

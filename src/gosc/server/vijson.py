@@ -115,6 +115,15 @@ class ViJson:
             return fault_response(f, version, 405)
         try:
             ctx = self.context(request, version)
+            log.debug(
+                "VI/JSON %s %s %s:%s %s by %s",
+                p["release"],
+                request.method,
+                p["type"],
+                p["moid"],
+                p["name"],
+                ctx.user or "(no session)",
+            )
             if request.method == "GET":
                 return self._read(ctx, p["type"], p["moid"], p["name"])
             body = await request.body()  # limits.BodyLimit has bounded it

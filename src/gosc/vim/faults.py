@@ -7,25 +7,26 @@ client shows the same sentence.
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from pyVmomi import vim, vmodl
 
-from .types import MethodFault, wsdl_name
+from .types import ManagedObject, MethodFault, wsdl_name
 
 F = TypeVar("F", bound=MethodFault)
 
 
-def fault(cls: type[F], message: str, **fields: Any) -> F:
+def fault(cls: type[F], message: str, **fields: object) -> F:
     f = cls(**fields)
-    f.msg = message
+    f.msg = message  # pyVmomi's "msg" property (VmomiSupport), which its stubs leave out
     f.faultMessage = [vmodl.LocalizableMessage(key=f"com.vmware.gosc.{wsdl_name(cls)}", message=message)]
     return f
 
 
 def message_of(f: MethodFault) -> str:
-    if f.msg:
-        return f.msg
+    msg: str | None = getattr(f, "msg", None)  # not in pyVmomi's stubs (see fault)
+    if msg:
+        return msg
     for m in f.faultMessage or ():
         if m.message:
             return m.message
@@ -44,7 +45,7 @@ def invalid_type(argument: str, message: str) -> vmodl.fault.InvalidType:
     return fault(vmodl.fault.InvalidType, message, argument=argument)
 
 
-def not_found(ref: Any) -> vmodl.fault.ManagedObjectNotFound:
+def not_found(ref: ManagedObject) -> vmodl.fault.ManagedObjectNotFound:
     return fault(
         vmodl.fault.ManagedObjectNotFound,
         f"The object '{wsdl_name(type(ref))}:{ref._moId}' has already been deleted or has not been completely created",
@@ -52,11 +53,11 @@ def not_found(ref: Any) -> vmodl.fault.ManagedObjectNotFound:
     )
 
 
-def not_authenticated(obj: Any = None) -> vim.fault.NotAuthenticated:
+def not_authenticated(obj: ManagedObject | None = None) -> vim.fault.NotAuthenticated:
     return fault(vim.fault.NotAuthenticated, "The session is not authenticated.", object=obj, privilegeId="System.View")
 
 
-def no_permission(obj: Any, privilege: str) -> vim.fault.NoPermission:
+def no_permission(obj: ManagedObject, privilege: str) -> vim.fault.NoPermission:
     return fault(
         vim.fault.NoPermission,
         f"Permission to perform this operation was denied: {privilege} is required on {obj._moId}",

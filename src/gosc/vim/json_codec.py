@@ -17,7 +17,7 @@ import base64
 import binascii
 import datetime
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeAlias, TypeVar
 
 from pyVmomi import VmomiSupport
 
@@ -35,14 +35,19 @@ _JSON_HIDDEN = frozenset({"dynamicType", "msg"})
 # ---------------------------------------------------------------- encoding
 
 
-SecretFilter = Callable[[Any], Any]
+# What VI/JSON (and gosc's store) is made of.
+Json: TypeAlias = dict[str, "Json"] | list["Json"] | str | int | float | bool | None
+# A secret property's value -> what is written in its place (encode), or what is written -> the
+# value (decode).
+SecretFilter = Callable[[Any], Json]
+_D = TypeVar("_D", bound=T.DataObject)
 
 
-def redact(_: Any) -> str:
+def redact(_: object) -> str:
     return SECRET_MASK
 
 
-def encode(value: Any, version: str, declared: type | None = None, *, secrets: SecretFilter | None = None) -> Any:
+def encode(value: object, version: str, declared: type | None = None, *, secrets: SecretFilter | None = None) -> Json:
     """A pyVmomi value as VI/JSON for ``version``.  ``declared`` is the slot's type:
     values in ``anyType`` (``object``) slots are boxed.  ``secrets`` replaces the value of
     every secret property (``redact`` for logs, encryption for the store)."""
@@ -54,7 +59,7 @@ def encode(value: Any, version: str, declared: type | None = None, *, secrets: S
     if isinstance(value, T.DataObject):
         return _encode_data(value, version, secrets)
     if isinstance(value, list):
-        item_decl = getattr(declared, "Item", None) if declared not in (None, object) else None
+        item_decl = T.item_type(declared) if declared is not None and T.is_array(declared) else None
         items = [encode(v, version, item_decl, secrets=secrets) for v in value]
         if boxed or declared is None:
             return {"_typeName": _array_name(value), "_value": items}
@@ -67,8 +72,8 @@ def encode(value: Any, version: str, declared: type | None = None, *, secrets: S
     return prim
 
 
-def _encode_data(obj: Any, version: str, secrets: SecretFilter | None) -> dict[str, Any]:
-    out: dict[str, Any] = {"_typeName": T.wsdl_name(type(obj))}
+def _encode_data(obj: T.DataObject, version: str, secrets: SecretFilter | None) -> dict[str, Json]:
+    out: dict[str, Json] = {"_typeName": T.wsdl_name(type(obj))}
     for p in T.properties(type(obj)):
         name = p.name
         if name in _JSON_HIDDEN or not T.defined_in(version, p.version):
@@ -83,21 +88,24 @@ def _encode_data(obj: Any, version: str, secrets: SecretFilter | None) -> dict[s
     return out
 
 
-def _encode_primitive(value: Any) -> Any:
+def _encode_primitive(value: object) -> Json:
     if isinstance(value, datetime.datetime):
         if value.tzinfo is None:
             value = value.replace(tzinfo=datetime.UTC)
         return value.isoformat().replace("+00:00", "Z")
-    if isinstance(value, VmomiSupport.binary):
+    if isinstance(value, bytes):  # VmomiSupport.binary
         return base64.b64encode(value).decode("ascii")
     if isinstance(value, type):
         return T.wsdl_name(value)
     if isinstance(value, VmomiSupport.ManagedMethod):
-        return value.info.wsdlName if hasattr(value, "info") else str(value)
-    return value
+        name: str = value.info.wsdlName if hasattr(value, "info") else str(value)
+        return name
+    if value is None or isinstance(value, str | int | float):
+        return value
+    return str(value)
 
 
-def _primitive_name(value: Any) -> str:
+def _primitive_name(value: object) -> str:
     for t in type(value).__mro__:
         if t in T.PRIMITIVE_NAMES:
             return T.PRIMITIVE_NAMES[t]
@@ -105,7 +113,7 @@ def _primitive_name(value: Any) -> str:
 
 
 def _array_name(value: list[Any]) -> str:
-    item = getattr(type(value), "Item", None)
+    item = T.item_type(type(value)) if isinstance(value, VmomiSupport.Array) else None
     if item is not None and item is not object:
         if T.is_managed(item):
             return "ArrayOfManagedObjectReference"
@@ -140,7 +148,7 @@ def decode(
             data = data["_value"]
         if not isinstance(data, list):
             raise invalid_argument(path, "expected an array")
-        item = declared.Item
+        item = T.item_type(declared)
         for i, v in enumerate(data):
             if v is None:
                 raise invalid_argument(f"{path}[{i}]", "an array element must not be null")
@@ -152,7 +160,7 @@ def decode(
     if T.is_data(declared):
         return _decode_data(data, declared, version, path, secrets, strict)
     if T.is_enum(declared):
-        if not isinstance(data, str) or data not in declared.values:
+        if not isinstance(data, str) or data not in T.enum_values(declared):
             raise invalid_argument(path, f"'{data}' is not a value of {T.wsdl_name(declared)}")
         return getattr(declared, data)
     if strict and isinstance(data, str) and (problem := xml_problem(data)):
@@ -160,7 +168,9 @@ def decode(
     return _decode_primitive(data, declared, path)
 
 
-def _decode_data(data: Any, declared: type, version: str, path: str, secrets: SecretFilter | None, strict: bool) -> Any:
+def _decode_data(
+    data: Any, declared: type[_D], version: str, path: str, secrets: SecretFilter | None, strict: bool
+) -> _D:
     if not isinstance(data, dict):
         raise invalid_argument(path, f"expected an object of type {T.wsdl_name(declared)}")
     cls = declared
@@ -192,7 +202,7 @@ def _decode_data(data: Any, declared: type, version: str, path: str, secrets: Se
         raise invalid_argument(path, str(e)) from None
 
 
-def _resolve_subtype(type_name: Any, declared: type, version: str, path: str) -> type:
+def _resolve_subtype(type_name: object, declared: type[_D], version: str, path: str) -> type[_D]:
     cls = T.lookup_type(type_name) if isinstance(type_name, str) else None
     if cls is None or not T.type_defined_in(version, cls):
         raise invalid_type(path, f"unknown type '{type_name}' at {path}")
@@ -201,7 +211,7 @@ def _resolve_subtype(type_name: Any, declared: type, version: str, path: str) ->
     return cls
 
 
-def _decode_moref(data: Any, declared: type, path: str) -> Any:
+def _decode_moref(data: Any, declared: type, path: str) -> T.ManagedObject:
     if not isinstance(data, dict) or not isinstance(data.get("value"), str) or not isinstance(data.get("type"), str):
         raise invalid_argument(path, "expected a ManagedObjectReference with 'type' and 'value'")
     if data.get("_typeName", MOREF) != MOREF:
@@ -296,11 +306,11 @@ def _parse_datetime(text: str, path: str) -> datetime.datetime:
 # ---------------------------------------------------------------- gosc's own store
 
 
-def to_store(value: Any, *, secrets: SecretFilter | None = None) -> Any:
-    """How gosc persists a vim25 value: VI/JSON of the newest release."""
-    return encode(value, T.NEWEST_VERSION, secrets=secrets)
+def to_store(value: T.DataObject, *, secrets: SecretFilter | None = None) -> dict[str, Json]:
+    """How gosc persists a vim25 data object: VI/JSON of the newest release."""
+    return _encode_data(value, T.NEWEST_VERSION, secrets)
 
 
-def from_store(doc: Any, declared: type, *, secrets: SecretFilter | None = None) -> Any:
+def from_store(doc: object, declared: type[_D], *, secrets: SecretFilter | None = None) -> _D:
     """The inverse of ``to_store``; lenient about required properties gosc leaves unset."""
-    return decode(doc, declared, T.NEWEST_VERSION, T.wsdl_name(declared), secrets=secrets, strict=False)
+    return _decode_data(doc, declared, T.NEWEST_VERSION, T.wsdl_name(declared), secrets, False)

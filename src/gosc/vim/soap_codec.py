@@ -25,7 +25,7 @@ import copy
 import io
 import logging
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NoReturn
 from xml.parsers import expat
 
 from pyVmomi import SoapAdapter, VmomiSupport, vmodl
@@ -80,14 +80,14 @@ class _Reject(Exception):
     pass
 
 
-def _new_parser() -> Any:
+def _new_parser() -> expat.XMLParserType:
     parser = expat.ParserCreate(namespace_separator=_SEP)
     parser.buffer_text = True
 
-    def no_doctype(*_: Any) -> None:
+    def no_doctype(*_: object) -> NoReturn:
         raise _Reject("a DOCTYPE is not allowed in a SOAP request")
 
-    def no_entities(*_: Any) -> None:
+    def no_entities(*_: object) -> NoReturn:
         raise _Reject("entity declarations are not allowed in a SOAP request")
 
     parser.StartDoctypeDeclHandler = no_doctype
@@ -184,7 +184,7 @@ def version_of(soap_action: str | None, version_id: str | None) -> str:
     for ns in candidates:
         if ns == "vim25":
             return T.NEWEST_VERSION
-        version = VmomiSupport.versionMap.get(ns) or VmomiSupport.versionMap.get(_four_part(ns))
+        version = T.version_named(ns) or T.version_named(_four_part(ns))
         if version is not None and ns.startswith("vim25/") and T.defined_in(T.NEWEST_VERSION, version):
             return version
         raise invalid_request(f"Unsupported API version '{ns}'; this server speaks vim25/{', vim25/'.join(T.RELEASES)}")
@@ -233,7 +233,7 @@ class _CheckedDeserializer(SoapAdapter.SoapDeserializer):
         else:
             parent = self.stack[-1]
             if isinstance(parent, list):
-                path, static = f"{self.paths[-1]}[{len(parent)}]", parent.Item
+                path, static = f"{self.paths[-1]}[{len(parent)}]", T.item_type(type(parent))
             elif isinstance(parent, T.DataObject):
                 prop = T.property_info(type(parent), name)
                 if prop is None or not T.defined_in(version, prop.version):
@@ -315,7 +315,7 @@ class _ParamReader(SoapAdapter.ExpatDeserializerNSHandlers):
         self.in_body = False
         self.counts: dict[str, int] = {}
         self.readers: list[tuple[str, _CheckedDeserializer]] = []
-        self.parser: Any = None
+        self.parser: expat.XMLParserType | None = None
 
     def StartElementHandler(self, tag: str, attrs: dict[str, str]) -> None:
         if self.depth == 1:
@@ -327,7 +327,7 @@ class _ParamReader(SoapAdapter.ExpatDeserializerNSHandlers):
                 n = self.counts.get(name, 0)
                 self.counts[name] = n + 1
                 if T.is_array(declared):
-                    item, root = declared.Item, f"{name}[{n}]"
+                    item, root = T.item_type(declared), f"{name}[{n}]"
                 else:
                     item, root = declared, name
                 ds = _CheckedDeserializer(root, self.version)

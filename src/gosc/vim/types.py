@@ -7,11 +7,12 @@ Nothing here restates a vim25 type.  Releases map to pyVmomi version names, and 
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache, lru_cache
-from typing import Any
+from typing import Protocol, TypeGuard, TypeVar
 
-from pyVmomi import VmomiSupport, vim, vmodl  # noqa: F401  (vim/vmodl load the type tables)
+from pyVmomi import Version, VmomiSupport, vim, vmodl  # noqa: F401  (vim/vmodl load the type tables)
 
 VIM_NS = "urn:vim25"
 XSD_NS = "http://www.w3.org/2001/XMLSchema"
@@ -66,8 +67,27 @@ PRIMITIVE_NAMES: dict[type, str] = {
 }
 
 
+_T = TypeVar("_T")
+
+
 class UnknownRelease(LookupError):
     pass
+
+
+class PropertyInfo(Protocol):
+    """What pyVmomi's (untyped) property info objects carry."""
+
+    name: str
+    type: type
+    version: str
+    flags: int
+    privId: str | None  # the privilege to read it; managed objects' properties only
+
+
+def version_named(name: str) -> str | None:
+    """pyVmomi's version name for a namespace/version string (``vim25/8.0.3.0``), if it knows it."""
+    version: str | None = VmomiSupport.versionMap.get(name)
+    return version
 
 
 @cache
@@ -78,7 +98,7 @@ def version_of_release(release: str) -> str:
     if release not in RELEASES:
         raise UnknownRelease(release)
     for candidate in RELEASES[RELEASES.index(release) :]:
-        version = VmomiSupport.versionMap.get(f"vim25/{candidate}")
+        version = version_named(f"vim25/{candidate}")
         if version is not None:
             return version
     raise UnknownRelease(release)
@@ -86,7 +106,8 @@ def version_of_release(release: str) -> str:
 
 @cache
 def release_of_version(version: str) -> str:
-    return VmomiSupport.versionIdMap[version]
+    release: str = VmomiSupport.versionIdMap[version]
+    return release
 
 
 NEWEST_VERSION = version_of_release(NEWEST_RELEASE)
@@ -95,7 +116,8 @@ NEWEST_VERSION = version_of_release(NEWEST_RELEASE)
 @lru_cache(maxsize=65536)
 def defined_in(version: str, item_version: str) -> bool:
     """True when something introduced in ``item_version`` exists in ``version``."""
-    return VmomiSupport.IsChildVersion(version, item_version)
+    child: bool = Version.IsChildVersion(version, item_version)
+    return child
 
 
 def type_version(t: type) -> str | None:
@@ -108,7 +130,8 @@ def type_defined_in(version: str, t: type) -> bool:
 
 
 def wsdl_name(t: type) -> str:
-    return VmomiSupport.GetWsdlName(t)
+    name: str = VmomiSupport.GetWsdlName(t)
+    return name
 
 
 @lru_cache(maxsize=4096)
@@ -116,7 +139,8 @@ def lookup_type(name: str) -> type | None:
     """A vim25 type by its wsdl name (``CustomizationLinuxPrep``, ``ArrayOfString``, ``int``)."""
     for ns in (VIM_NS, XSD_NS):
         try:
-            return VmomiSupport.GetWsdlType(ns, name)
+            found: type = VmomiSupport.GetWsdlType(ns, name)
+            return found
         except KeyError:
             continue
     if name == "ManagedObjectReference":
@@ -124,9 +148,9 @@ def lookup_type(name: str) -> type | None:
     return None
 
 
-def lookup_managed_type(name: str) -> type | None:
+def lookup_managed_type(name: str) -> type[ManagedObject] | None:
     t = lookup_type(name)
-    if t is not None and isinstance(t, type) and issubclass(t, ManagedObject):
+    if t is not None and is_managed(t):
         return t
     return None
 
@@ -135,15 +159,15 @@ def is_array(t: type) -> bool:
     return isinstance(t, type) and issubclass(t, list)
 
 
-def is_data(t: type) -> bool:
+def is_data(t: type) -> TypeGuard[type[VmomiSupport.DataObject]]:
     return isinstance(t, type) and issubclass(t, DataObject)
 
 
-def is_managed(t: type) -> bool:
+def is_managed(t: type) -> TypeGuard[type[VmomiSupport.ManagedObject]]:
     return isinstance(t, type) and issubclass(t, ManagedObject)
 
 
-def is_enum(t: type) -> bool:
+def is_enum(t: type) -> TypeGuard[type[VmomiSupport.Enum]]:
     return isinstance(t, type) and issubclass(t, Enum)
 
 
@@ -169,9 +193,15 @@ class MethodInfo:
     faults: tuple[str, ...]
 
 
-@lru_cache(maxsize=4096)
 def method_info(managed: type, wsdl_method: str) -> MethodInfo | None:
     """The method that ``managed`` (or an ancestor) exposes under ``wsdl_method``."""
+    return _method_info(managed, wsdl_method)
+
+
+# The cached functions take plain ``type``: mypy does not take pyVmomi's classes (their
+# __hash__ is an untyped method) as Hashable, which lru_cache's wrapper asks for.
+@lru_cache(maxsize=4096)
+def _method_info(managed: type, wsdl_method: str) -> MethodInfo | None:
     for cls in managed.__mro__:
         for info in getattr(cls, "_methodInfo", {}).values():
             if info.wsdlName == wsdl_method:
@@ -202,19 +232,52 @@ def method_info(managed: type, wsdl_method: str) -> MethodInfo | None:
     return None
 
 
-@lru_cache(maxsize=4096)
-def properties(t: type) -> tuple[Any, ...]:
+def properties(t: type) -> tuple[PropertyInfo, ...]:
     """Property infos of a data or managed type, inherited ones first (pyVmomi's order)."""
-    return tuple(t._GetPropertyList())
+    return _properties(t)
 
 
 @lru_cache(maxsize=4096)
-def property_info(t: type, name: str) -> Any | None:
+def _properties(t: type) -> tuple[PropertyInfo, ...]:
+    # Two calls, not one on the union: mypy does not see the union's classmethod as pyVmomi's.
+    infos: list[PropertyInfo] = []
+    if is_data(t):
+        infos = t._GetPropertyList()
+    if is_managed(t):
+        infos = t._GetPropertyList()
+    return tuple(infos)
+
+
+def property_info(t: type, name: str) -> PropertyInfo | None:
+    return _property_info(t, name)
+
+
+@lru_cache(maxsize=4096)
+def _property_info(t: type, name: str) -> PropertyInfo | None:
     for p in properties(t):
         if p.name == name:
             return p
     return None
 
 
-def is_subtype(t: type, base: type) -> bool:
+def is_subtype(t: type, base: type[_T]) -> TypeGuard[type[_T]]:
     return isinstance(t, type) and issubclass(t, base)
+
+
+def array(item: type[_T], values: Iterable[_T] = ()) -> list[_T]:
+    """``values`` in ``item``'s pyVmomi array type (``item.Array``, made at run time): in an
+    anyType slot (DynamicProperty.val, TaskInfo.result) that type names the items on the wire."""
+    array_type: type[list[_T]] = vars(item)["Array"]
+    return array_type(values)
+
+
+def item_type(array_type: type) -> type:
+    """The item type of a pyVmomi array type (``ArrayOfString`` -> ``str``)."""
+    item: type = vars(array_type)["Item"]
+    return item
+
+
+def enum_values(enum_type: type[Enum]) -> list[str]:
+    """The values of a pyVmomi enum type (set on the class when pyVmomi loads it)."""
+    values: list[str] = vars(enum_type)["values"]
+    return values

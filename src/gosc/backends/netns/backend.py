@@ -205,12 +205,12 @@ class NetnsBackend:
         lines, inside = [], ["link set lo up"]
         for i, (dev, name) in enumerate(zip(vm.nics(), names, strict=False)):
             host_end = f"v{num}-{i}"[:15]
-            br = await self.switch.bridge(
-                dev.backing.deviceName if dev.backing and dev.backing.deviceName else "VM Network"
-            )
+            # A NIC on a standard port group names it in its backing's deviceName.
+            port_group: str | None = getattr(dev.backing, "deviceName", None)
+            br = await self.switch.bridge(port_group or "VM Network")
             up = bool(dev.connectable is None or dev.connectable.connected)
             lines += [
-                f"link add {host_end} type veth peer name {name} address {dev.macAddress.lower()} netns {pid}",
+                f"link add {host_end} type veth peer name {name} address {(dev.macAddress or '').lower()} netns {pid}",
                 f"link set {host_end} master {br}",
                 f"link set {host_end} {'up' if up else 'down'}",
             ]

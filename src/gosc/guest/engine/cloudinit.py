@@ -16,6 +16,7 @@ overwrite the customized network on the next boot.
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import yaml
 
@@ -39,7 +40,7 @@ def imc_dir(cs: ChangeSet) -> str:
     return "/run/vmware-imc" if cs.guest.is_symlink("/var/run") else "/var/run/vmware-imc"
 
 
-def load_metadata(text: str) -> dict:
+def load_metadata(text: str) -> dict[str, Any]:
     """Parse metadata as cloud-init does (JSON, else YAML); must be a mapping."""
     try:
         data = json.loads(text)

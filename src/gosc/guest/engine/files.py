@@ -19,13 +19,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..guestpath import GuestPathError, GuestRoot, Staged
+from ..states import FailureKind
 
 
 class CommitError(Exception):
     """A staged change could not be prepared; nothing was renamed into place.
     ``section`` is the engine step that staged it ("network", "identity", ...)."""
 
-    def __init__(self, section: str, message: str) -> None:
+    def __init__(self, section: FailureKind, message: str) -> None:
         super().__init__(message)
         self.section = section
 
@@ -38,7 +39,7 @@ class Change:
     mode: int | None = None
     target: str | None = None  # for symlinks
     secret: bool = False  # diff shows that it changed, not the content (/etc/shadow)
-    section: str = "unknown"  # the engine step that staged it, for error reports
+    section: FailureKind = FailureKind.UNKNOWN  # the engine step that staged it, for error reports
 
 
 class ChangeSet:
@@ -47,7 +48,7 @@ class ChangeSet:
         self.guest = root if isinstance(root, GuestRoot) else GuestRoot(root)
         self.root = self.guest.path
         self._changes: dict[str, Change] = {}
-        self.section = "unknown"  # set by the engine before each step
+        self.section = FailureKind.UNKNOWN  # set by the engine before each step
 
     # -- reading (staged content wins) ----------------------------------------------
     def exists(self, guest_path: str) -> bool:

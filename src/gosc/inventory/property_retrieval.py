@@ -1,19 +1,21 @@
-"""What a PropertyCollector reads: property paths into objects and data objects, the
-objects a filter spec selects (ObjectSpec, TraversalSpec, SelectionSpec), and snapshots
-of their properties for answers and updates (gosc.inventory.property_collector)."""
+"""PropertyCollector, reading: which objects a filter spec selects (ObjectSpecs and their
+TraversalSpecs) and what the asked property paths of each are, as the caller may read them.
+
+Shared by RetrieveProperties(Ex), by the filters' update computation (property_updates.py)
+and by the SOAP front end (a ``_this`` property read).
+"""
 
 from __future__ import annotations
 
 import datetime
 import json
 from dataclasses import dataclass, field
-from typing import Any
 
 from pyVmomi import VmomiSupport, vmodl
 
 from ..vim import json_codec
 from ..vim import types as T
-from ..vim.faults import fault, invalid_argument, not_found
+from ..vim.faults import fault, invalid_argument, message_of, not_found
 from . import access
 from .base import CallContext, ManagedObject
 
@@ -42,7 +44,7 @@ def path_type(t: type, path: str, version: str) -> type:
     return declared
 
 
-def _vim_value(value: Any) -> bool:
+def _vim_value(value: object) -> bool:
     """True for what pyVmomi can put on the wire (managed objects' Python attributes that
     happen to share a property's name are not)."""
     if value is None or isinstance(value, (T.DataObject, T.ManagedObject, *_PRIMITIVES)):
@@ -52,7 +54,7 @@ def _vim_value(value: Any) -> bool:
     return False
 
 
-def typed(value: Any, declared: type) -> Any:
+def typed(value: object, declared: type) -> object:
     """A list as the declared pyVmomi array type, an enum string as its enum type: in
     anyType slots (DynamicProperty.val) the type is what the client reads."""
     if isinstance(value, list) and not isinstance(value, VmomiSupport.Array) and T.is_array(declared):
@@ -62,7 +64,7 @@ def typed(value: Any, declared: type) -> Any:
     return value
 
 
-def walk(value: Any, declared: type, rest: str, version: str, full: str) -> tuple[Any, type]:
+def walk(value: object, declared: type, rest: str, version: str, full: str) -> tuple[object, type]:
     """Follow ``rest`` (``config.name``) into the data object ``value`` of type ``declared``."""
     for seg in rest.split("."):
         if not seg or T.is_array(declared) or not T.is_data(declared):
@@ -75,7 +77,7 @@ def walk(value: Any, declared: type, rest: str, version: str, full: str) -> tupl
     return value, declared
 
 
-def read_path(ctx: CallContext, obj: ManagedObject, path: str) -> tuple[Any, type]:
+def read_path(ctx: CallContext, obj: ManagedObject, path: str) -> tuple[object, type]:
     """The value and declared type at ``path`` of ``obj`` (``guest.ipAddress``)."""
     first, _, rest = path.partition(".")
     prop = T.property_info(obj.vim_type, first)
@@ -94,12 +96,12 @@ def read_path(ctx: CallContext, obj: ManagedObject, path: str) -> tuple[Any, typ
 # ---------------------------------------------------------------- selecting objects
 
 
-def _spec_names(spec: Any) -> dict[str, Any]:
+def _spec_names(spec: PC.FilterSpec) -> dict[str, PC.TraversalSpec]:
     """Named TraversalSpecs anywhere in a filter spec (a SelectionSpec refers to them)."""
-    names: dict[str, Any] = {}
+    names: dict[str, PC.TraversalSpec] = {}
     seen: set[int] = set()
 
-    def visit(sel: Any) -> None:
+    def visit(sel: PC.SelectionSpec) -> None:
         if id(sel) in seen:
             return
         seen.add(id(sel))
@@ -115,7 +117,7 @@ def _spec_names(spec: Any) -> dict[str, Any]:
     return names
 
 
-def validate_spec(spec: Any, version: str) -> None:
+def validate_spec(spec: PC.FilterSpec, version: str) -> None:
     if not spec.objectSet:
         raise invalid_argument("spec.objectSet", "a filter spec needs at least one object")
     for i, ps in enumerate(spec.propSet or []):
@@ -141,16 +143,16 @@ def validate_spec(spec: Any, version: str) -> None:
             raise invalid_argument("selectSet.name", f"no TraversalSpec is named '{ts.name}'")
 
 
-def _all_traversals(spec: Any) -> list[Any]:
-    out: list[Any] = []
+def _all_traversals(spec: PC.FilterSpec) -> list[PC.SelectionSpec]:
+    out: list[PC.SelectionSpec] = []
     seen: set[int] = set()
 
-    def visit(sel: Any) -> None:
+    def visit(sel: PC.SelectionSpec) -> None:
         if id(sel) in seen:
             return
         seen.add(id(sel))
         out.append(sel)
-        for s in getattr(sel, "selectSet", None) or []:
+        for s in sel.selectSet if isinstance(sel, PC.TraversalSpec) else []:
             visit(s)
 
     for os_ in spec.objectSet or []:
@@ -159,7 +161,7 @@ def _all_traversals(spec: Any) -> list[Any]:
     return out
 
 
-def select_objects(ctx: CallContext, spec: Any, *, strict: bool) -> list[tuple[ManagedObject, bool]]:
+def select_objects(ctx: CallContext, spec: PC.FilterSpec, *, strict: bool) -> list[tuple[ManagedObject, bool]]:
     """The objects a filter spec names, in a stable order, each with whether the caller
     may read it.  An object reached by traversal that the caller may not read is left
     out; one named in an ObjectSpec is kept (its properties go to ``missingSet``).
@@ -170,9 +172,9 @@ def select_objects(ctx: CallContext, spec: Any, *, strict: bool) -> list[tuple[M
     found: dict[str, tuple[ManagedObject, bool]] = {}
     visited: set[tuple[str, int]] = set()
 
-    def follow(obj: ManagedObject, select_set: list[Any]) -> None:
+    def follow(obj: ManagedObject, select_set: list[PC.SelectionSpec]) -> None:
         for sel in select_set or []:
-            ts = sel if isinstance(sel, PC.TraversalSpec) else names.get(sel.name)
+            ts = sel if isinstance(sel, PC.TraversalSpec) else names.get(sel.name or "")
             if ts is None or not issubclass(obj.vim_type, ts.type):
                 continue
             key = (obj.moId, id(ts))
@@ -208,7 +210,7 @@ def select_objects(ctx: CallContext, spec: Any, *, strict: bool) -> list[tuple[M
     return list(found.values())
 
 
-def paths_for(obj: ManagedObject, spec: Any, version: str) -> list[str] | None:
+def paths_for(obj: ManagedObject, spec: PC.FilterSpec, version: str) -> list[str] | None:
     """The property paths the spec asks of ``obj``; None if no PropertySpec covers it."""
     paths: list[str] = []
     matched = False
@@ -228,8 +230,8 @@ def paths_for(obj: ManagedObject, spec: Any, version: str) -> list[str] | None:
 
 @dataclass
 class Snapshot:
-    ref: Any
-    values: dict[str, tuple[Any, type]] = field(default_factory=dict)  # path -> (value, declared)
+    ref: T.ManagedObject
+    values: dict[str, tuple[object, type]] = field(default_factory=dict)  # path -> (value, declared)
     missing: dict[str, vmodl.MethodFault] = field(default_factory=dict)
 
 
@@ -251,7 +253,7 @@ def snapshot(ctx: CallContext, obj: ManagedObject, paths: list[str]) -> Snapshot
     return snap
 
 
-def collect(ctx: CallContext, spec: Any, *, strict: bool) -> list[Snapshot]:
+def collect(ctx: CallContext, spec: PC.FilterSpec, *, strict: bool) -> list[Snapshot]:
     out = []
     for obj, _ in select_objects(ctx, spec, strict=strict):
         paths = paths_for(obj, spec, ctx.version)
@@ -260,7 +262,7 @@ def collect(ctx: CallContext, spec: Any, *, strict: bool) -> list[Snapshot]:
     return out
 
 
-def object_content(snap: Snapshot) -> Any:
+def object_content(snap: Snapshot) -> PC.ObjectContent:
     return PC.ObjectContent(
         obj=snap.ref,
         propSet=[vmodl.DynamicProperty(name=p, val=v) for p, (v, _) in snap.values.items()],
@@ -268,7 +270,7 @@ def object_content(snap: Snapshot) -> Any:
     )
 
 
-def fingerprint(value: Any, version: str) -> str:
+def fingerprint(value: object, version: str) -> str:
     if isinstance(value, vmodl.MethodFault):
-        return f"fault:{T.wsdl_name(type(value))}:{value.msg}"
+        return f"fault:{T.wsdl_name(type(value))}:{message_of(value)}"
     return json.dumps(json_codec.encode(value, version, object), sort_keys=True, default=str)
