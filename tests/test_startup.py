@@ -56,9 +56,9 @@ def test_bad_users_file_is_one_line(tmp_path: Path) -> None:
         assert expected in r.stderr
 
 
-def test_a_data_dir_keeps_its_guest_backend(tmp_path: Path) -> None:
-    data = tmp_path / "data"
-    # Made for directory-tree guests: the demo inventory is created, then the server is stopped.
+def start_lines(data: Path, *args: str) -> list[str]:
+    """The server's standard error up to uvicorn's line that the start (demo inventory
+    included) is complete, or to its end; the server is stopped then."""
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -70,20 +70,29 @@ def test_a_data_dir_keeps_its_guest_backend(tmp_path: Path) -> None:
             "127.0.0.1:0",
             "--data-dir",
             str(data),
-            "--demo",
-            "--log-level",
-            "info",
+            *args,
         ],
         stderr=subprocess.PIPE,
         text=True,
         env=dict(os.environ, GOSC_ADMIN_PASSWORD=ADMIN_PASSWORD),
     )
     assert proc.stderr is not None
-    for line in proc.stderr:  # uvicorn says so once the start (demo inventory included) is complete
-        if "Application startup complete" in line:
-            break
-    proc.terminate()
-    proc.wait(30)
+    seen: list[str] = []
+    try:
+        for line in proc.stderr:
+            seen.append(line)
+            if "Application startup complete" in line:
+                break
+    finally:
+        proc.terminate()
+        proc.wait(30)
+    assert any("Application startup complete" in line for line in seen), "".join(seen)
+    return seen
+
+
+def test_a_data_dir_keeps_its_guest_backend(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    start_lines(data, "--demo", "--log-level", "info")  # made for directory-tree guests
     r = serve(data, "--guest-backend", "netns")
     assert r.returncode != 0
     assert gosc_errors(r.stderr) == [
@@ -94,33 +103,5 @@ def test_a_data_dir_keeps_its_guest_backend(tmp_path: Path) -> None:
 
 def test_log_level_debug_reaches_goscs_own_loggers(tmp_path: Path) -> None:
     """--log-level is for gosc's loggers too, not only uvicorn's (main() sets WARNING)."""
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gosc.cli",
-            "serve",
-            "--http",
-            "--listen",
-            "127.0.0.1:0",
-            "--data-dir",
-            str(tmp_path / "data"),
-            "--log-level",
-            "debug",
-        ],
-        stderr=subprocess.PIPE,
-        text=True,
-        env=dict(os.environ, GOSC_ADMIN_PASSWORD=ADMIN_PASSWORD),
-    )
-    assert proc.stderr is not None
-    seen: list[str] = []
-    try:
-        for line in proc.stderr:  # up to uvicorn's line that the start is complete (or the end)
-            seen.append(line)
-            if "Application startup complete" in line:
-                break
-    finally:
-        proc.terminate()
-        proc.wait(30)
-    assert any("Application startup complete" in line for line in seen), "".join(seen)
+    seen = start_lines(tmp_path / "data", "--log-level", "debug")
     assert any(" DEBUG gosc.server.app: inventory ready: " in line for line in seen), "".join(seen)

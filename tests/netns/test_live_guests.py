@@ -176,9 +176,7 @@ def test_killed_agent_means_tools_not_running_until_restarted(live: tuple[GoscSe
     server, vi = live
     vm = clone_of(vi, "demo-ubuntu", "live-kill")
     os.kill(agent_pid(PREFIX, vm), signal.SIGKILL)
-    started = time.monotonic()
-    wait_for(lambda: guest(vi, vm)["toolsRunningStatus"] == "guestToolsNotRunning", timeout=5)
-    assert time.monotonic() - started < 5
+    wait_for(lambda: guest(vi, vm)["toolsRunningStatus"] == "guestToolsNotRunning")
     with pytest.raises(ViFault) as e:
         vi.call(*GCM, "CustomizeGuest_Task", customize_body(vm, linux_spec("never")))
     assert e.value.type_name == "InvalidState"
@@ -240,8 +238,8 @@ def test_abort_ends_a_slow_customization(live: tuple[GoscServer, ViClient]) -> N
     started = time.monotonic()
     abort = vi.wait_task(vi.call(*GCM, "AbortCustomization_Task", {"vm": vm, "auth": auth()}))
     assert abort["state"] == "success", abort.get("error")
-    info = vi.wait_task(task, timeout=10)
-    assert time.monotonic() - started < 5
+    info = vi.wait_task(task, timeout=60)
+    assert time.monotonic() - started < 30  # ended before its script's own 30 s: the abort killed it
     assert info["state"] == "error" and info["error"]["_typeName"] == "CustomizationFault"
     assert "abort" in info["error"]["faultMessage"][0]["message"]
     events = vi.call(

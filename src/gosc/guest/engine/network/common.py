@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 from gosc.formats.custcfg_model import Ipv6Address
 
@@ -156,3 +156,19 @@ def finish(
     for i in ifaces:
         i.primary = i is primary
     return NetworkConfig(ifaces, dns_servers or None, dns_suffixes or None, dns_from_dhcp)
+
+
+Reading = tuple[Iface, list[str], list[str]]  # one file read back: its interface, DNS servers, search domains
+
+
+def gather(readings: Iterable[Reading | None]) -> NetworkConfig:
+    """The model from one reading per file (None: a file that names no interface)."""
+    ifaces: list[Iface] = []
+    servers: list[str] = []
+    search: list[str] = []
+    for got in readings:
+        if got is not None:
+            ifaces.append(got[0])
+            servers += got[1]
+            search += got[2]
+    return finish(ifaces, servers, search)

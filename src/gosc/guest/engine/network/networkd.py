@@ -11,7 +11,7 @@ from __future__ import annotations
 from ...guestpath import GuestRoot
 from ..files import ChangeSet
 from ..log import EngineLog
-from .common import HEADER, add_cidr, assign_routes, blank, files, finish, nic_label, resolv_conf, route
+from .common import HEADER, add_cidr, assign_routes, blank, files, gather, nic_label, resolv_conf, route
 from .model import Iface, NetworkConfig, Route
 
 _PREFIX, _SUFFIX = "10-vmware-customization-", ".network"
@@ -106,13 +106,4 @@ def _read_unit(name: str, text: str) -> tuple[Iface, list[str], list[str]] | Non
 
 
 def read(guest: GuestRoot) -> NetworkConfig:
-    ifaces: list[Iface] = []
-    servers: list[str] = []
-    search: list[str] = []
-    for name, text in files(guest, DIR, _SUFFIX):
-        got = _read_unit(name, text)
-        if got is not None:
-            ifaces.append(got[0])
-            servers += got[1]
-            search += got[2]
-    return finish(ifaces, servers, search)
+    return gather(_read_unit(name, text) for name, text in files(guest, DIR, _SUFFIX))

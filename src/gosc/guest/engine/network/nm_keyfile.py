@@ -18,7 +18,7 @@ import uuid
 from ...guestpath import GuestRoot
 from ..files import ChangeSet
 from ..log import EngineLog
-from .common import HEADER, add_cidr, assign_routes, blank, files, finish, route
+from .common import HEADER, add_cidr, assign_routes, blank, files, gather, route
 from .model import Iface, NetworkConfig, Route
 
 DIR = "/etc/NetworkManager/system-connections"
@@ -150,13 +150,4 @@ def _read_keyfile(text: str) -> tuple[Iface, list[str], list[str]] | None:
 
 
 def read(guest: GuestRoot) -> NetworkConfig:
-    ifaces: list[Iface] = []
-    servers: list[str] = []
-    search: list[str] = []
-    for _, text in files(guest, DIR, ".nmconnection"):
-        got = _read_keyfile(text)
-        if got is not None:
-            ifaces.append(got[0])
-            servers += got[1]
-            search += got[2]
-    return finish(ifaces, servers, search)
+    return gather(_read_keyfile(text) for _, text in files(guest, DIR, ".nmconnection"))
