@@ -1,5 +1,5 @@
 """The SOAP codec on its own: the requests pyVmomi 9.1.1.0 really sent (the wire log in
-tests/data, from ../shared/reference), and the refusals that keep a server safe."""
+tests/data, copied from the project's shared protocol reference), and the refusals that keep a server safe."""
 
 from __future__ import annotations
 
