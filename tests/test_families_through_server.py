@@ -10,7 +10,7 @@ import pytest
 
 from tests.conftest import guest_root
 from tests.support.server import GoscServer
-from tests.support.specs import customize_body, instant_clone_body, linux_spec
+from tests.support.specs import customize_body, instant_clone_body, linux_spec, sysprep_spec
 from tests.support.vijson import ViClient
 
 GCM = ("VirtualMachineGuestCustomizationManager", "GuestCustomizationManager")
@@ -76,25 +76,7 @@ def test_every_linux_family(server: GoscServer, vi: ViClient, name: str) -> None
 
 def test_windows_sysprep_through_the_server(server: GoscServer, vi: ViClient) -> None:
     vm = clone_of(vi, "demo-windows")
-    spec = linux_spec()
-    spec["identity"] = {
-        "_typeName": "CustomizationSysprep",
-        "guiUnattended": {
-            "_typeName": "CustomizationGuiUnattended",
-            "autoLogon": False,
-            "autoLogonCount": 0,
-            "timeZone": 85,
-            "password": {"_typeName": "CustomizationPassword", "value": "Win-Pass-1!", "plainText": True},
-        },
-        "userData": {
-            "_typeName": "CustomizationUserData",
-            "fullName": "Ops",
-            "orgName": "Example",
-            "computerName": {"_typeName": "CustomizationFixedName", "name": "WIN01"},
-            "productId": "",
-        },
-        "identification": {"_typeName": "CustomizationIdentification", "joinWorkgroup": "WORKGROUP"},
-    }
+    spec = sysprep_spec("WIN01")
     info = vi.wait_task(vi.call(*GCM, "CustomizeGuest_Task", customize_body(vm, spec, user="Administrator")))
     assert info["state"] == "success", info.get("error")
     assert "Win-Pass-1!" not in str(

@@ -10,22 +10,26 @@ from pathlib import Path
 from tests.support.server import ADMIN_PASSWORD
 
 
+def serve_argv(data: Path, *args: str) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "gosc.cli",
+        "serve",
+        "--http",
+        "--listen",
+        "127.0.0.1:0",
+        "--data-dir",
+        str(data),
+        *args,
+    ]
+
+
 def serve(data: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """gosc serve, which must exit by itself (a start-up error) well before the timeout."""
     env = dict(os.environ, GOSC_ADMIN_PASSWORD=ADMIN_PASSWORD)
     return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "gosc.cli",
-            "serve",
-            "--http",
-            "--listen",
-            "127.0.0.1:0",
-            "--data-dir",
-            str(data),
-            *args,
-        ],
+        serve_argv(data, *args),
         capture_output=True,
         text=True,
         env=env,
@@ -60,18 +64,7 @@ def start_lines(data: Path, *args: str) -> list[str]:
     """The server's standard error up to uvicorn's line that the start (demo inventory
     included) is complete, or to its end; the server is stopped then."""
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gosc.cli",
-            "serve",
-            "--http",
-            "--listen",
-            "127.0.0.1:0",
-            "--data-dir",
-            str(data),
-            *args,
-        ],
+        serve_argv(data, *args),
         stderr=subprocess.PIPE,
         text=True,
         env=dict(os.environ, GOSC_ADMIN_PASSWORD=ADMIN_PASSWORD),

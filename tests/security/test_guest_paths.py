@@ -27,7 +27,7 @@ from gosc.guest.skeletons import copy_skeleton
 from tests.conftest import guest_root
 from tests.support.guest_canary import CANARY_TEXT, make_canary, snapshot, tree_bytes
 from tests.support.server import GoscServer
-from tests.support.specs import customize_body, instant_clone_body, linux_spec
+from tests.support.specs import customize_body, instant_clone_body, linux_spec, sysprep_spec
 from tests.support.vijson import ViClient
 
 GCM = ("VirtualMachineGuestCustomizationManager", "GuestCustomizationManager")
@@ -99,29 +99,6 @@ def test_engine_log_through_a_symlinked_log_dir_stays_in_the_guest(
 # ------------------------------------------------------------------ Windows guestcust.log (server)
 
 
-def _sysprep_spec(name: str) -> dict[str, Any]:
-    spec = linux_spec()
-    spec["identity"] = {
-        "_typeName": "CustomizationSysprep",
-        "guiUnattended": {
-            "_typeName": "CustomizationGuiUnattended",
-            "autoLogon": False,
-            "autoLogonCount": 0,
-            "timeZone": 85,
-            "password": {"_typeName": "CustomizationPassword", "value": "Win-Pass-1!", "plainText": True},
-        },
-        "userData": {
-            "_typeName": "CustomizationUserData",
-            "fullName": "Ops",
-            "orgName": "Example",
-            "computerName": {"_typeName": "CustomizationFixedName", "name": name},
-            "productId": "",
-        },
-        "identification": {"_typeName": "CustomizationIdentification", "joinWorkgroup": "WORKGROUP"},
-    }
-    return spec
-
-
 @pytest.mark.parametrize("where", ["file", "parent"])
 def test_windows_guestcust_log_symlink_copies_no_host_file(
     server: GoscServer, vi: ViClient, host: Path, where: str
@@ -133,7 +110,7 @@ def test_windows_guestcust_log_symlink_copies_no_host_file(
         relink(root / "Windows/Temp/vmware-imc/guestcust.log", host / "secret")
     else:
         relink(root / "Windows/Temp", host)  # the log's directory chain leads to the host
-    info = customize(vi, vm, _sysprep_spec("GPWIN"), user="Administrator")
+    info = customize(vi, vm, sysprep_spec("GPWIN"), user="Administrator")
     assert info["state"] == "success", info.get("error")
     assert "GPWIN" in (root / "Windows/Panther/unattend.xml").read_text()
     assert CANARY_TEXT not in tree_bytes(root)

@@ -95,3 +95,27 @@ def instant_clone_body(name: str, config: dict[str, str] | None = None) -> dict[
             for k, v in config.items()
         ]
     return {"spec": spec}
+
+
+def sysprep_spec(name: str) -> dict[str, Any]:
+    """A Sysprep spec for a Windows guest: workgroup, GMT, administrator password Win-Pass-1!."""
+    spec = linux_spec()
+    spec["identity"] = {
+        "_typeName": "CustomizationSysprep",
+        "guiUnattended": {
+            "_typeName": "CustomizationGuiUnattended",
+            "autoLogon": False,
+            "autoLogonCount": 0,
+            "timeZone": 85,
+            "password": {"_typeName": "CustomizationPassword", "value": "Win-Pass-1!", "plainText": True},
+        },
+        "userData": {
+            "_typeName": "CustomizationUserData",
+            "fullName": "Ops",
+            "orgName": "Example",
+            "computerName": {"_typeName": "CustomizationFixedName", "name": name},
+            "productId": "",
+        },
+        "identification": {"_typeName": "CustomizationIdentification", "joinWorkgroup": "WORKGROUP"},
+    }
+    return spec
