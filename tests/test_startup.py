@@ -69,16 +69,17 @@ def start_lines(data: Path, *args: str) -> list[str]:
         text=True,
         env=dict(os.environ, GOSC_ADMIN_PASSWORD=ADMIN_PASSWORD),
     )
-    assert proc.stderr is not None
     seen: list[str] = []
-    try:
-        for line in proc.stderr:
-            seen.append(line)
-            if "Application startup complete" in line:
-                break
-    finally:
-        proc.terminate()
-        proc.wait(30)
+    with proc:  # closes the stderr pipe too
+        assert proc.stderr is not None
+        try:
+            for line in proc.stderr:
+                seen.append(line)
+                if "Application startup complete" in line:
+                    break
+        finally:
+            proc.terminate()
+            proc.wait(30)
     assert any("Application startup complete" in line for line in seen), "".join(seen)
     return seen
 
