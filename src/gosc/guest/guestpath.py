@@ -109,6 +109,16 @@ def _split_final(path: str) -> tuple[str, str]:
     return "/".join(parts[:-1]), parts[-1]
 
 
+@contextlib.contextmanager
+def _tolerating_missing(missing_ok: bool) -> Iterator[None]:
+    """Swallow a NOT_FOUND GuestPathError (on the way or at the end) when ``missing_ok``."""
+    try:
+        yield
+    except GuestPathError as exc:
+        if not (missing_ok and exc.kind is Kind.NOT_FOUND):
+            raise
+
+
 class GuestRoot:
     """A guest tree opened once: every operation resolves inside it (see the module doc).
 
@@ -400,15 +410,11 @@ class GuestRoot:
         self.stage(path, data, mode, parents=parents).commit()
 
     def unlink(self, path: str, *, missing_ok: bool = False) -> None:
-        try:
-            with self._parent(path) as (pfd, name):
-                try:
-                    os.unlink(name, dir_fd=pfd)
-                except OSError as exc:
-                    raise GuestPathError.from_os(exc, path) from None
-        except GuestPathError as exc:
-            if not (missing_ok and exc.kind is Kind.NOT_FOUND):
-                raise
+        with _tolerating_missing(missing_ok), self._parent(path) as (pfd, name):
+            try:
+                os.unlink(name, dir_fd=pfd)
+            except OSError as exc:
+                raise GuestPathError.from_os(exc, path) from None
 
     def rename(self, src: str, dst: str) -> None:
         with self._parent(src) as (sfd, sname), self._parent(dst) as (dfd, dname):
@@ -439,18 +445,14 @@ class GuestRoot:
     def rmtree(self, path: str, *, missing_ok: bool = True) -> None:
         """Remove a directory tree (fd-based, never following a symlink anywhere in it);
         a symlink or file at ``path`` is unlinked, the place it points at is not touched."""
-        try:
-            with self._parent(path) as (pfd, name):
-                try:
-                    if stat.S_ISDIR(os.stat(name, dir_fd=pfd, follow_symlinks=False).st_mode):
-                        shutil.rmtree(name, dir_fd=pfd)  # fd-based: shutil.rmtree.avoids_symlink_attacks
-                    else:
-                        os.unlink(name, dir_fd=pfd)
-                except OSError as exc:
-                    raise GuestPathError.from_os(exc, path) from None
-        except GuestPathError as exc:
-            if not (missing_ok and exc.kind is Kind.NOT_FOUND):
-                raise
+        with _tolerating_missing(missing_ok), self._parent(path) as (pfd, name):
+            try:
+                if stat.S_ISDIR(os.stat(name, dir_fd=pfd, follow_symlinks=False).st_mode):
+                    shutil.rmtree(name, dir_fd=pfd)  # fd-based: shutil.rmtree.avoids_symlink_attacks
+                else:
+                    os.unlink(name, dir_fd=pfd)
+            except OSError as exc:
+                raise GuestPathError.from_os(exc, path) from None
 
 
 @dataclass
