@@ -48,3 +48,49 @@ def test_existing_policy_is_kept_and_restored_exactly(tmp_path: Path, script: st
     assert policy.read_text() == mine
     assert stat.S_IMODE(policy.stat().st_mode) == 0o750
     assert sorted(p.name for p in tmp_path.iterdir()) == ["policy-rc.d", "seen"]
+
+
+# scripts/build-govmomi-tools adds a deb-src entry of its own for as long as it fetches
+# Debian's govmomi source; whatever happens, every host file is left as it was.
+BUILD_TOOLS = WRAPPER.with_name("build-govmomi-tools")
+HOST_APT_STATE = (Path("/etc/apt"), Path("/var/lib/apt/lists"), Path("/var/cache/apt"))
+
+
+def host_apt_state() -> dict[str, tuple[bytes, int]]:
+    files = {}
+    for top in HOST_APT_STATE:
+        for p in sorted(top.rglob("*")):
+            if p.is_file() and not p.is_symlink():
+                files[str(p)] = (p.read_bytes(), stat.S_IMODE(p.stat().st_mode))
+    return files
+
+
+def build_tools(tmp_path: Path, sources: Path) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ, GOSC_APT_SOURCES_DIR=str(sources), GOVMOMI_TOOLS_DIR=str(tmp_path / "bin"))
+    return subprocess.run([str(BUILD_TOOLS)], env=env, capture_output=True, text=True, timeout=120)
+
+
+def test_build_tools_removes_its_source_entry_when_apt_fails(tmp_path: Path) -> None:
+    """A mirror without the source package (an empty local repository): apt fails, the entry goes."""
+    sources = tmp_path / "sources.list.d"
+    sources.mkdir()
+    host = "Types: deb\n# a comment\nURIs: file://{}\nSuites: bookworm bookworm-updates\nComponents: main\n"
+    (sources / "debian.sources").write_text(host.format(tmp_path / "empty-mirror"))
+    before, temps = host_apt_state(), set(Path("/tmp").glob("gosc-govmomi-src.*"))
+    r = build_tools(tmp_path, sources)
+    assert r.returncode != 0, r.stdout + r.stderr
+    assert "empty-mirror" in r.stderr  # apt's own complaint about the mirror, not a script error
+    assert [p.name for p in sources.iterdir()] == ["debian.sources"]
+    assert (sources / "debian.sources").read_text() == host.format(tmp_path / "empty-mirror")
+    assert host_apt_state() == before
+    assert set(Path("/tmp").glob("gosc-govmomi-src.*")) == temps
+    assert not (tmp_path / "bin").exists() or list((tmp_path / "bin").iterdir()) == []
+
+
+def test_build_tools_refuses_to_replace_an_entry_it_did_not_make(tmp_path: Path) -> None:
+    sources = tmp_path / "sources.list.d"
+    sources.mkdir()
+    (sources / "gosc-govmomi-src.sources").write_text("Types: deb-src\n# someone else's\n")
+    r = build_tools(tmp_path, sources)
+    assert r.returncode == 1 and "is not ours" in r.stderr
+    assert (sources / "gosc-govmomi-src.sources").read_text() == "Types: deb-src\n# someone else's\n"
