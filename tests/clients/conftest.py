@@ -35,15 +35,15 @@ def pytest_runtest_makereport(
 
 
 @pytest.fixture(scope="module")
-def vcsim() -> Iterator[Target]:
-    sim = Vcsim()
+def vcsim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Target]:
+    sim = Vcsim(tmp_path_factory.mktemp("vcsim") / "vcsim.log")
     yield sim.target
     sim.stop()
 
 
 @pytest.fixture(scope="module")
 def gosc_side(server: GoscServer) -> Target:
-    return gosc_target("127.0.0.1", server.port, ADMIN, ADMIN_PASSWORD)
+    return gosc_target("127.0.0.1", server.port, ADMIN, ADMIN_PASSWORD, server.log_path)
 
 
 @pytest.fixture(scope="module", params=["gosc", "vcsim"])

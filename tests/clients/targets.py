@@ -36,7 +36,9 @@ class Target:
     vm: str  # a powered-on VM (with running tools on gosc) that tests may change
     power_vm: str  # a powered-on VM (with running tools on gosc) the power tests drive through every state
     doomed_vm: str  # a powered-on VM vm.destroy removes
-    network: str
+    network: str  # the standard network in the network folder
+    vm_network: str  # the network of the VM's NIC
+    log: Path | None = None  # the server's log (vcsim's panics are there)
 
     @property
     def url(self) -> str:
@@ -48,35 +50,38 @@ class Target:
         return env
 
 
-def gosc_target(host: str, port: int, user: str, password: str) -> Target:
+def gosc_target(host: str, port: int, user: str, password: str, log: Path) -> Target:
     return Target(
-        "gosc",
-        host,
-        port,
-        user,
-        password,
-        "DC0",
-        "esx-01.gosc.local",
-        "demo-ubuntu",
-        "demo-debian",
-        "demo-photon",
-        "VM Network",
+        name="gosc",
+        host=host,
+        port=port,
+        user=user,
+        password=password,
+        datacenter="DC0",
+        esx="esx-01.gosc.local",
+        vm="demo-ubuntu",
+        power_vm="demo-debian",
+        doomed_vm="demo-photon",
+        network="VM Network",
+        vm_network="VM Network",
+        log=log,
     )
 
 
 class Vcsim:
     """vcsim 0.24 on a free loopback port: one datacenter, one standalone host, three VMs."""
 
-    def __init__(self) -> None:
+    def __init__(self, log: Path) -> None:
         if not VCSIM.exists():
             pytest.fail(f"the client tests need {VCSIM}; {SETUP_HINT}", pytrace=False)
-        self.proc = subprocess.Popen(
-            [str(VCSIM), "-l", "127.0.0.1:0", "-cluster", "0", "-vm", "3"],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            text=True,
-            start_new_session=True,
-        )
+        with open(log, "wb") as err:  # the child has its own descriptor
+            self.proc = subprocess.Popen(
+                [str(VCSIM), "-l", "127.0.0.1:0", "-cluster", "0", "-vm", "3"],
+                stdout=subprocess.PIPE,
+                stderr=err,
+                text=True,
+                start_new_session=True,
+            )
         assert self.proc.stdout is not None
         # Its first line, once it listens: export GOVC_URL=https://user:pass@127.0.0.1:PORT/sdk GOVC_SIM_PID=...
         line = self.proc.stdout.readline()
@@ -96,6 +101,8 @@ class Vcsim:
             "DC0_H0_VM1",
             "DC0_H0_VM2",
             "VM Network",
+            "DC0_DVPG0",
+            log,
         )
 
     def stop(self) -> None:
@@ -120,6 +127,18 @@ def wait_for(probe: Callable[[], T | None], what: str, timeout: float = 60.0) ->
         if time.monotonic() > deadline:
             pytest.fail(f"{what}: not within {timeout:.0f} s", pytrace=False)
         time.sleep(0.25)
+
+
+def server_panic(target: Target) -> str:
+    """The last panic in the server's log (vcsim logs a handler's panic and drops the connection),
+    with its first frame in the simulator's code, or ''."""
+    text = target.log.read_text(errors="replace") if target.log and target.log.exists() else ""
+    at = text.rfind("http: panic serving")
+    if at < 0:
+        return ""
+    tail = text[at:].splitlines()
+    frame = next((m[1] for line in tail if (m := re.search(r"/(simulator/[\w/]+\.go:\d+)", line))), "?")
+    return f"{tail[0].split(': ', 2)[-1]} at {frame}"
 
 
 def require(path: Path) -> Path:

@@ -26,6 +26,11 @@ def extra_config(target: Target, vm: str) -> dict[str, str]:
     return {o["Key"]: o["Value"] for o in options}
 
 
+def made_by_clone(target: Target) -> None:
+    found = lines(govc(target, "find", "/", "-type", "m", "-name", CLONE))
+    assert found, f"{CLONE} is missing: vm.clone made none"
+
+
 def ensure(target: Target, vm: str, state: str) -> None:
     """Bring the VM to ``state`` (poweredOn or poweredOff) with the plain power flags first."""
     if prop(target, vm, "runtime.powerState") != state:
@@ -110,6 +115,7 @@ def test_clone(target: Target) -> None:
 
 @pytest.mark.compat("govc", "vm.customize, power-on")
 def test_customize_then_power_on(target: Target) -> None:
+    made_by_clone(target)
     assert prop(target, CLONE, "runtime.powerState") == "poweredOff", f"{CLONE} (made by vm.clone) is not off"
     i = IDENTITY
     govc(
@@ -136,6 +142,7 @@ def test_customize_then_power_on(target: Target) -> None:
 
 @pytest.mark.compat("govc", "vm.ip")
 def test_vm_ip(target: Target) -> None:
+    made_by_clone(target)
     assert prop(target, CLONE, "runtime.powerState") == "poweredOn", f"{CLONE} (customized) is not on"
     assert govc(target, "vm.ip", "-wait", "60s", CLONE).strip() == IDENTITY["ip"]
 
