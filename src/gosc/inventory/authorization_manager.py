@@ -38,8 +38,10 @@ from .base import CallContext, ManagedEntity, ManagedObject
 from .login_policy import Lockout, LockoutPolicy, PasswordChecks, SessionPolicy, policy_from_toml
 from .permissions import PermissionTable
 from .privileges import catalogue, well_formed
-from .roles import ALL, FILE, Role, Roles
-from .users import NO_USER_HASH, Permission, User, hash_password, verify_password
+from .roles import ALL as ALL  # re-exported: server/inject.py checks it
+from .roles import FILE, Role, Roles
+from .users import NO_USER_HASH, Permission, User, verify_password
+from .users import hash_password as hash_password  # re-exported: the CLI and tests hash with it
 
 if TYPE_CHECKING:
     from .service_instance import ServiceInstance
@@ -186,9 +188,7 @@ class AuthorizationManager(ManagedObject):
         return T.array(
             AM.Privilege,
             [
-                AM.Privilege(
-                    privId=p, onParent=False, name=p.rpartition(".")[2], privGroupName=p.rpartition(".")[0]
-                )
+                AM.Privilege(privId=p, onParent=False, name=p.rpartition(".")[2], privGroupName=p.rpartition(".")[0])
                 for p in sorted(catalogue())
             ],
         )
