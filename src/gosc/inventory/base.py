@@ -97,6 +97,20 @@ class ManagedEntity(ManagedObject):
     def prop_recentTask(self, ctx: CallContext) -> list[T.ManagedObject]:
         return self.si.task_manager.recent(ctx, self)
 
+    # ExtensibleManagedObject: custom attributes live in the CustomFieldsManager.
+    def prop_customValue(self, ctx: CallContext) -> list[vim.CustomFieldsManager.Value]:
+        return self.si.custom_fields_manager.values_of(self)
+
+    def prop_value(self, ctx: CallContext) -> list[vim.CustomFieldsManager.Value]:
+        return self.si.custom_fields_manager.values_of(self)
+
+    def prop_availableField(self, ctx: CallContext) -> list[vim.CustomFieldsManager.FieldDef]:
+        return T.array(vim.CustomFieldsManager.FieldDef, self.si.custom_fields_manager.available(self))
+
+    def setCustomValue(self, ctx: CallContext, key: str, value: str) -> None:
+        manager = self.si.custom_fields_manager
+        manager.set_value(ctx, self, manager.by_name(self, key), value)
+
     def ancestors(self) -> list[ManagedEntity]:
         out: list[ManagedEntity] = []
         node = self.parent_obj

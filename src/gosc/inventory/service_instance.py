@@ -20,13 +20,20 @@ from ..testhooks import Clock, TestHooks
 from ..vim import json_codec
 from .authorization_manager import AuthorizationManager
 from .base import CallContext, ManagedEntity, ManagedObject, now
+from .custom_fields_manager import CustomFieldsManager
 from .customization_spec_manager import CustomizationSpecManager
 from .datacenter import Datacenter
+from .diagnostic_manager import DiagnosticManager
 from .event_manager import EventManager
+from .extension_manager import ExtensionManager
 from .folder import Folder
 from .guest_customization_manager import GuestCustomizationManager
 from .host_system import ComputeResource, HostSystem, ResourcePool
 from .inject import Injector
+from .license_assignment_manager import LicenseAssignmentManager
+from .license_manager import LicenseManager
+from .option_manager import OptionManager
+from .performance_manager import PerformanceManager
 from .property_collector import PropertyCollector
 from .search_index import SearchIndex
 from .session_manager import SessionManager
@@ -100,6 +107,13 @@ class ServiceInstance(ManagedObject):
         self.customization_spec_manager = self.register(CustomizationSpecManager(self))
         self.property_collector = self.register(PropertyCollector(self))
         self.view_manager = self.register(ViewManager(self))
+        assignments = self.register(LicenseAssignmentManager(self))
+        self.license_manager = self.register(LicenseManager(self, assignments))
+        self.option_manager = self.register(OptionManager(self))
+        self.performance_manager = self.register(PerformanceManager(self))
+        self.custom_fields_manager = self.register(CustomFieldsManager(self))
+        self.extension_manager = self.register(ExtensionManager(self))
+        self.diagnostic_manager = self.register(DiagnosticManager(self))
         self.root_folder: Folder = self.register(
             Folder(self, "group-d1", "Datacenters", None, ["Folder", "Datacenter"])
         )
@@ -240,6 +254,9 @@ class ServiceInstance(ManagedObject):
         self.authorization_manager.load()
         self.event_manager.load()
         self.customization_spec_manager.load()
+        self.option_manager.load()
+        self.custom_fields_manager.load()
+        self.extension_manager.load()
         parents: dict[str, str | None] = {}
         for kind in _ENTITY_KINDS:
             for moid, doc in self.store.load(kind):
@@ -303,6 +320,7 @@ class ServiceInstance(ManagedObject):
                 with contextlib.suppress(BaseException):
                     await task.runner
         self.authorization_manager.password_checks.close()
+        self.diagnostic_manager.close()
 
     # ------------------------------------------------------------ API
 
@@ -319,6 +337,12 @@ class ServiceInstance(ManagedObject):
             searchIndex=self.search_index.ref,
             customizationSpecManager=self.customization_spec_manager.ref,
             guestCustomizationManager=self.guest_customization_manager.ref,
+            licenseManager=self.license_manager.ref,
+            setting=self.option_manager.ref,
+            perfManager=self.performance_manager.ref,
+            customFieldsManager=self.custom_fields_manager.ref,
+            extensionManager=self.extension_manager.ref,
+            diagnosticManager=self.diagnostic_manager.ref,
         )
 
     def prop_content(self, ctx: CallContext) -> vim.ServiceInstanceContent:
