@@ -10,6 +10,7 @@ from ..vim import json_codec
 from ..vim import types as T
 from . import access
 from .base import CallContext, ManagedObject, now
+from .event_descriptions import event_description
 from .event_filter import EventFilter
 from .event_history_collector import EventHistoryCollector
 from .history_collector import HistoryCollector, check_room, new_collector_id, page_size, sweep
@@ -70,6 +71,9 @@ class EventManager(ManagedObject):
     def prop_latestEvent(self, ctx: CallContext) -> vim.event.Event | None:
         # The newest event the caller may see (access.event_visible), as QueryEvents answers.
         return next((e for e in reversed(self.events) if access.event_visible(ctx, e)), None)
+
+    def prop_description(self, ctx: CallContext) -> vim.event.EventDescription:
+        return event_description()
 
     def prop_maxCollector(self, ctx: CallContext) -> int:
         return 32
