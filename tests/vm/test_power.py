@@ -36,7 +36,7 @@ def test_power_on_suspend_resume_reset_off(si: Any) -> None:
     assert vm.runtime.powerState == "poweredOn" and vm.runtime.bootTime > booted and tools_running(vm)
     WaitForTask(vm.PowerOffVM_Task())
     assert vm.runtime.powerState == "poweredOff" and not tools_running(vm)
-    kinds = [type(e).__name__ for e in reversed(events_of(si, vm))]
+    kinds = [type(e).__name__ for e in events_of(si, vm)]
     for kind in ("VmPoweredOnEvent", "VmSuspendedEvent", "VmResettingEvent", "VmPoweredOffEvent"):
         assert f"vim.event.{kind}" in kinds
     # A suspended VM can be powered off without resuming it.
