@@ -116,7 +116,10 @@ class ManagedEntity(ManagedObject):
             names.check_name(new_name, path)
         except vmodl.fault.InvalidArgument as e:
             raise fault(
-                vim.fault.InvalidName, f"The name '{new_name}' is not valid: {message_of(e)}", name=new_name, entity=self.ref
+                vim.fault.InvalidName,
+                f"The name '{new_name}' is not valid: {message_of(e)}",
+                name=new_name,
+                entity=self.ref,
             ) from None
         assert new_name is not None
         stored = names.escape(new_name)
