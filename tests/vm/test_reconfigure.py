@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
 from pyVim.task import WaitForTask
 from pyVmomi import vim, vmodl
 
-from gosc.testing import Gosc
-from tests.vm.helpers import clone_off, connect, disconnect, events_of, find, task_error, unique
+from gosc.testing import Gosc, GoscServer
+from tests.vm.helpers import clone_off, connect, disconnect, events_of, find, linux_spec, task_error, unique
 
 
 @pytest.fixture(scope="module")
@@ -160,6 +161,39 @@ def test_rename(si: Any) -> None:
         dc.vmFolder.Rename_Task(newName="vms")  # a datacenter's own folders keep their names
 
 
+def test_each_method_checks_its_privilege(gosc: Gosc, si: Any) -> None:
+    from pyVim.connect import Disconnect, SmartConnect
+
+    from tests.conftest import LIMITED_PASSWORD, LIMITED_USER
+
+    vm = clone_off(si)
+    viewer = SmartConnect(
+        host=gosc.host, port=gosc.server.port, user=LIMITED_USER, pwd=LIMITED_PASSWORD, disableSslCertValidation=True
+    )
+    try:
+        mine = vim.VirtualMachine(vm._moId, viewer._stub)
+        calls = {
+            "VirtualMachine.Config.AdvancedConfig": lambda: mine.ReconfigVM_Task(
+                spec=vim.vm.ConfigSpec(extraConfig=[vim.option.OptionValue(key="guestinfo.x", value="y")])
+            ),
+            "VirtualMachine.Config.Rename": lambda: mine.Rename_Task(newName=unique("nope")),
+            "VirtualMachine.Provisioning.Clone": lambda: mine.CloneVM_Task(
+                folder=mine.parent, name=unique("nope"), spec=vim.vm.CloneSpec(location=vim.vm.RelocateSpec())
+            ),
+            "VirtualMachine.Provisioning.Customize": lambda: mine.CheckCustomizationSpec(spec=linux_spec("nope")),
+            "VirtualMachine.Provisioning.MarkAsTemplate": mine.MarkAsTemplate,
+            "VirtualMachine.Interact.Reset": mine.ResetVM_Task,
+            "VirtualMachine.Interact.Suspend": mine.SuspendVM_Task,
+        }
+        for privilege, call in calls.items():
+            with pytest.raises(vim.fault.NoPermission) as e:
+                call()
+            assert e.value.privilegeId == privilege
+    finally:
+        Disconnect(viewer)
+    assert vm.config.template is False and option(vm, "guestinfo.x") is None
+
+
 def test_changes_persist_through_a_restart(gosc: Gosc, si: Any) -> None:
     vm = clone_off(si)
     new = unique("kept")
@@ -176,8 +210,28 @@ def test_changes_persist_through_a_restart(gosc: Gosc, si: Any) -> None:
     gosc.server.stop()
     gosc.server.start()
     si2 = connect(gosc)
+    assert find(si2, "DC0/vm/" + new)._moId == moid
     vm = vim.VirtualMachine(moid, si2._stub)
     assert vm.name == new and vm.config.annotation == "kept" and option(vm, "guestinfo.k") == "v"
     assert vm.config.hardware.numCPU == 4 and vm.config.hardware.memoryMB == 1024
     assert nic(vm).connectable.connected is False
     disconnect(si2)
+
+
+def test_a_renamed_datacenter_keeps_its_name_after_a_restart(tmp_path: Path) -> None:
+    # A server of its own, without the tests' users.toml: that file names /DC0/... paths.
+    server = GoscServer(tmp_path / "data").start()
+    try:
+        own = Gosc(server)
+        si = connect(own)
+        WaitForTask(find(si, "DC0").Rename_Task(newName="Lab"))
+        vm = find(si, "Lab/vm/demo-ubuntu")
+        disconnect(si)
+        server.stop()
+        server.start()
+        si = connect(own)
+        assert find(si, "Lab/vm/demo-ubuntu") == vm
+        assert si.RetrieveContent().searchIndex.FindByInventoryPath("DC0") is None
+        disconnect(si)
+    finally:
+        server.stop()
