@@ -12,14 +12,16 @@ import datetime
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from pyVmomi import vim
+from pyVmomi import vim, vmodl
 
+from ..vim import names
 from ..vim import types as T
-from ..vim.faults import fault
+from ..vim.faults import fault, message_of
 
 if TYPE_CHECKING:
     from .service_instance import ServiceInstance
     from .session_manager import Session
+    from .task import Task
 
 
 def now() -> datetime.datetime:
@@ -119,9 +121,61 @@ class ManagedEntity(ManagedObject):
             node = node.parent_obj
         return out
 
+    # ------------------------------------------------------------ Rename_Task
+
+    def check_new_name(self, new_name: str | None, path: str) -> str:
+        """``new_name`` as stored, once it is a valid name no sibling has: InvalidName or
+        DuplicateName (argument checks: they fail the call)."""
+        try:
+            names.check_name(new_name, path)
+        except vmodl.fault.InvalidArgument as e:
+            raise fault(
+                vim.fault.InvalidName,
+                f"The name '{new_name}' is not valid: {message_of(e)}",
+                name=new_name,
+                entity=self.ref,
+            ) from None
+        assert new_name is not None
+        stored = names.escape(new_name)
+        parent = self.parent_obj
+        siblings = [o for o in self.si.entities.values() if parent is not None and o.parent_obj is parent]
+        if any(o is not self and o.name == stored for o in siblings):
+            assert parent is not None
+            raise fault(vim.fault.DuplicateName, f"The name '{stored}' already exists.", name=stored, object=parent.ref)
+        return stored
+
+    def rename(self, new_name: str, user: str) -> None:
+        self.name = new_name
+        self.si.save(self)
+        self.si.notify(self, "name")
+
+    def Rename_Task(self, ctx: CallContext, newName: str) -> T.ManagedObject:
+        privilege = RENAME_PRIVILEGES.get(self.type_name)
+        parent = self.parent_obj
+        # The root folder and a datacenter's own folders (vm, host...) keep their names, as on vCenter.
+        if privilege is None or parent is None or (self.vim_type is vim.Folder and parent.vim_type is vim.Datacenter):
+            raise not_supported(f"Renaming {self.type_name} {self.name}")
+        ctx.check(self, privilege)
+        self.check_new_name(newName, "newName")
+
+        async def work(task: Task) -> None:
+            self.rename(self.check_new_name(newName, "newName"), ctx.user)  # again: a sibling may have taken it since
+
+        return self.si.task_manager.submit(ctx, self, "Rename_Task", work)
+
     def datacenter(self) -> ManagedEntity | None:
         # by managed type, not by class: gosc.inventory.datacenter imports this module
         return next((a for a in [self, *self.ancestors()] if a.vim_type is vim.Datacenter), None)
+
+
+# What renaming an entity needs (vCenter's privileges); types not named cannot be renamed here.
+RENAME_PRIVILEGES = {
+    "Folder": "Folder.Rename",
+    "Datacenter": "Datacenter.Rename",
+    "VirtualMachine": "VirtualMachine.Config.Rename",
+    "ResourcePool": "Resource.RenamePool",
+    "ClusterComputeResource": "Host.Inventory.RenameCluster",
+}
 
 
 def not_supported(what: str) -> Exception:

@@ -272,7 +272,8 @@ class ServiceInstance(ManagedObject):
         self.task_manager.load()
         for vm in self.vms():
             status = vm.customization_info.customizationStatus if vm.customization_info else None
-            if status in ("TOOLSDEPLOYPKG_PENDING", "TOOLSDEPLOYPKG_RUNNING"):
+            # A staged customization (CustomizeVM_Task) stays pending: the next boot applies it.
+            if status in ("TOOLSDEPLOYPKG_PENDING", "TOOLSDEPLOYPKG_RUNNING") and vm.staged_customization is None:
                 vm.set_customization_status(
                     "TOOLSDEPLOYPKG_FAILED", "interrupted: the server restarted during customization"
                 )
@@ -305,12 +306,14 @@ class ServiceInstance(ManagedObject):
         )
         vm.power_state = doc["powerState"]
         vm.guest_report = doc.get("guestReport") or {"hostName": "", "nics": []}
+        vm.staged_customization = doc.get("stagedCustomization")
         if doc.get("customizationInfo"):
             vm.customization_info = json_codec.from_store(doc["customizationInfo"], vim.vm.GuestInfo.CustomizationInfo)
         return vm
 
     async def shutdown(self) -> None:
         """Stop agents; leave power states as they are so that a restart resumes them."""
+        await self.guest_customization_manager.stop()  # before the agents: a staged one stays staged
         for vm in self.vms():
             if vm.power_state == "poweredOn":
                 await self.backend(vm.backend).power_off(vm, vm.tools)
