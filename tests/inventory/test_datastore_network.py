@@ -125,3 +125,10 @@ def test_a_traversal_from_the_root_folder_reaches_datastores_and_networks(si: An
         assert {o._moId for o in view.view} == {ds._moId, net._moId}
     finally:
         view.DestroyView()
+
+
+def test_the_datacenter_lists_its_datastore_and_network(si: Any) -> None:
+    dc = find(si, "DC0")
+    assert list(dc.datastore) == [find(si, "DC0/datastore/datastore1")]
+    assert list(dc.network) == [find(si, "DC0/network/VM Network")]
+    assert dc.configuration.defaultHardwareVersionKey == "vmx-21"
