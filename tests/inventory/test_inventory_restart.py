@@ -73,9 +73,14 @@ def test_datastore_network_and_vm_devices_survive_a_restart(tmp_path: Path) -> N
         before = inventory_facts(si, "kept")
         assert before["disk"] == "[datastore1] kept/kept.vmdk"
         assert before["nicNetworks"] == [before["network"]] and before["vmDatastores"] == [before["datastore"]]
+        browsers = [vim.EnvironmentBrowser(before["browser"]), find(si, "DC0/datastore/datastore1").browser]
         server.stop()
         server.start()
         si = connect_to(server)
+        # Morefs a client kept answer at once, before anything reads them again.
+        env, ds_browser = (type(b)(b._moId, si._stub) for b in browsers)
+        assert env.QueryConfigOption().version == "vmx-21"
+        assert ds_browser.datastore[0]._moId == before["datastore"]
         assert inventory_facts(si, "kept") == before
         assert inventory_facts(si, "demo-ubuntu")["disk"] == "[datastore1] demo-ubuntu/demo-ubuntu.vmdk"
     finally:

@@ -199,6 +199,7 @@ class ServiceInstance(ManagedObject):
         if not any(isinstance(o, Network) and o.parent_obj is dc.folders["network"] for o in self.entities.values()):
             net = Network(self, self.new_moid("network"), network.DEFAULT_NAME, dc.folders["network"])
             self.save(self.register(net))
+        self.ensure_browsers()
 
     def placement(self, folder: Folder) -> Placement:
         """Where a VM made in ``folder`` keeps its files and connects its NICs: its
@@ -222,6 +223,7 @@ class ServiceInstance(ManagedObject):
         self.save(pool)
         host = self.register(HostSystem(self, self.new_moid("host"), name, cr))
         self.save(host)
+        self.ensure_browsers()
         return host
 
     def new_mac(self) -> str:
@@ -314,6 +316,18 @@ class ServiceInstance(ManagedObject):
         for vm in self.vms():
             if complete_config(vm.config, self.placement(vm.parent_obj), tools_installed=vm.tools_installed):
                 self.save(vm)
+        self.ensure_browsers()
+
+    def ensure_browsers(self) -> None:
+        """Make the stateless browsers (environment, datastore) of every compute resource,
+        host and datastore, so that their morefs answer from the start, also after a restart."""
+        for o in list(self.entities.values()):
+            if isinstance(o, ComputeResource):
+                o.environment_browser()
+            elif isinstance(o, HostSystem):
+                o.datastore_browser()
+            elif isinstance(o, Datastore):
+                o.browser()
 
     def _entity_from_doc(self, kind: str, moid: str, doc: dict[str, Any]) -> ManagedEntity:
         parent = None  # linked by load() once every entity exists
