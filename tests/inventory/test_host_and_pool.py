@@ -41,6 +41,8 @@ def test_the_host_hardware_config_and_runtime(si: Any) -> None:
     hw = host.hardware
     assert hw.memorySize == host.summary.hardware.memorySize
     assert hw.cpuInfo.numCpuCores == os.cpu_count() and hw.systemInfo.uuid == host.summary.hardware.uuid
+    [tag] = [i for i in hw.systemInfo.otherIdentifyingInfo if i.identifierType.key == "ServiceTag"]
+    assert tag.identifierValue.startswith("VMware-" + hw.systemInfo.uuid[:2])
     config = host.config
     assert config.host == host and config.product.name == "VMware ESXi"
     assert [p.spec.name for p in config.network.portgroup] == ["VM Network"]

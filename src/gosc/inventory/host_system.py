@@ -102,6 +102,18 @@ class HostSystem(ManagedEntity):
             numCpuThreads=m.cores,
             numNics=1,
             numHBAs=1,
+            otherIdentifyingInfo=[self._service_tag()],
+        )
+
+    def _service_tag(self) -> vim.host.SystemIdentificationInfo:
+        """The serial number, as VMware's virtual platform derives it from the UUID."""
+        h = host_hardware.host_uuid(self.si.instance_uuid, self.moId).replace("-", "")
+        pairs = [h[i : i + 2] for i in range(0, 32, 2)]
+        return vim.host.SystemIdentificationInfo(
+            identifierValue=f"VMware-{' '.join(pairs[:8])}-{' '.join(pairs[8:])}",
+            identifierType=vim.ElementDescription(
+                key="ServiceTag", label="Service tag", summary="Service tag of the system"
+            ),
         )
 
     def prop_hardware(self, ctx: CallContext) -> vim.host.HardwareInfo:
@@ -111,6 +123,7 @@ class HostSystem(ManagedEntity):
                 vendor=host_hardware.VENDOR,
                 model=host_hardware.MODEL,
                 uuid=host_hardware.host_uuid(self.si.instance_uuid, self.moId),
+                otherIdentifyingInfo=[self._service_tag()],
             ),
             cpuInfo=vim.host.CpuInfo(
                 numCpuPackages=1, numCpuCores=m.cores, numCpuThreads=m.cores, hz=m.cpu_mhz * 10**6
@@ -126,7 +139,7 @@ class HostSystem(ManagedEntity):
                 )
             ],
             memorySize=m.memory,
-            biosInfo=vim.host.BIOSInfo(biosVersion="gosc", vendor=host_hardware.VENDOR),
+            biosInfo=vim.host.BIOSInfo(biosVersion="gosc", vendor=host_hardware.VENDOR, releaseDate=self.boot_time),
         )
 
     def prop_config(self, ctx: CallContext) -> vim.host.ConfigInfo:
