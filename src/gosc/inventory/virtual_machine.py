@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime
 import ipaddress
-import uuid
 from typing import TYPE_CHECKING, Any
 
 from pyVmomi import vim
@@ -18,7 +17,9 @@ from pyVmomi import vim
 from ..guest.vmx import ToolsConnection
 from ..vim import json_codec
 from ..vim import types as T
+from . import vm_properties, vm_storage
 from .base import CallContext, now
+from .vm_config import TOOLS_VERSION
 from .vm_customization import VmCustomization
 from .vm_power import VmPower
 from .vm_provisioning import VmProvisioning
@@ -26,53 +27,11 @@ from .vm_reconfigure import VmReconfigure
 
 if TYPE_CHECKING:
     from .folder import Folder
-    from .host_system import HostSystem, ResourcePool
+    from .host_system import HostSystem
+    from .resource_pool import ResourcePool
     from .service_instance import ServiceInstance
 
-TOOLS_VERSION = "12352"  # open-vm-tools 12.3.x, as vCenter reports it
 GUEST_FAMILY = {"windows": "windowsGuest"}
-
-
-def make_config(
-    name: str,
-    guest_id: str,
-    guest_full_name: str,
-    macs: list[str],
-    *,
-    bios_uuid: str | None = None,
-    extra: list[vim.option.OptionValue] | None = None,
-) -> vim.vm.ConfigInfo:
-    nics = [
-        vim.vm.device.VirtualVmxnet3(
-            key=4000 + i,
-            deviceInfo=vim.Description(label=f"Network adapter {i + 1}", summary="VM Network"),
-            backing=vim.vm.device.VirtualEthernetCard.NetworkBackingInfo(deviceName="VM Network"),
-            connectable=vim.vm.device.VirtualDevice.ConnectInfo(
-                startConnected=True, connected=True, allowGuestControl=True, status="ok"
-            ),
-            controllerKey=100,
-            unitNumber=7 + i,
-            addressType="assigned",
-            macAddress=mac,
-            wakeOnLanEnabled=True,
-        )
-        for i, mac in enumerate(macs)
-    ]
-    return vim.vm.ConfigInfo(
-        name=name,
-        guestId=guest_id,
-        guestFullName=guest_full_name,
-        version="vmx-21",
-        uuid=bios_uuid or str(uuid.uuid4()),
-        instanceUuid=str(uuid.uuid4()),
-        template=False,
-        changeVersion=now().isoformat(),
-        modified=now(),
-        createDate=now(),
-        hardware=vim.vm.VirtualHardware(numCPU=2, numCoresPerSocket=1, memoryMB=2048, device=nics),
-        extraConfig=extra or [],
-        files=vim.vm.FileInfo(vmPathName=f"[datastore1] {name}/{name}.vmx"),
-    )
 
 
 class VirtualMachine(VmPower, VmProvisioning, VmCustomization, VmReconfigure):
@@ -282,18 +241,22 @@ class VirtualMachine(VmPower, VmProvisioning, VmCustomization, VmReconfigure):
             ),
             config=vim.vm.Summary.ConfigSummary(
                 name=self.name,
-                template=False,
+                template=bool(self.config.template),
                 vmPathName=self.config.files.vmPathName,
                 memorySizeMB=self.config.hardware.memoryMB,
                 numCpu=self.config.hardware.numCPU,
                 numEthernetCards=len(self.nics()),
-                numVirtualDisks=0,
+                numVirtualDisks=sum(isinstance(d, vim.vm.device.VirtualDisk) for d in self.config.hardware.device),
+                installBootRequired=False,
+                cpuReservation=0,
+                memoryReservation=0,
                 uuid=self.config.uuid,
                 instanceUuid=self.config.instanceUuid,
                 guestId=self.config.guestId,
                 guestFullName=self.config.guestFullName,
                 hwVersion=self.config.version,
             ),
+            storage=vm_storage.storage_summary(self),
             quickStats=vim.vm.Summary.QuickStats(guestHeartbeatStatus=self.prop_guestHeartbeatStatus(ctx)),
             overallStatus="green",
         )
@@ -304,11 +267,31 @@ class VirtualMachine(VmPower, VmProvisioning, VmCustomization, VmReconfigure):
     def prop_resourcePool(self, ctx: CallContext) -> T.ManagedObject | None:
         return self.pool.ref if self.pool else None
 
-    def prop_datastore(self, ctx: CallContext) -> list[vim.Datastore]:
-        return T.array(vim.Datastore)
+    def prop_datastore(self, ctx: CallContext) -> list[T.ManagedObject]:
+        return T.array(vim.Datastore, [d.ref for d in vm_properties.datastores(self)])
 
-    def prop_network(self, ctx: CallContext) -> list[vim.Network]:
-        return T.array(vim.Network)
+    def prop_network(self, ctx: CallContext) -> list[T.ManagedObject]:
+        return T.array(vim.Network, [n.ref for n in vm_properties.networks(self)])
+
+    def prop_layout(self, ctx: CallContext) -> vim.vm.FileLayout:
+        return vm_storage.layout(self)
+
+    def prop_layoutEx(self, ctx: CallContext) -> vim.vm.FileLayoutEx:
+        return vm_storage.layout_ex(self)
+
+    def prop_storage(self, ctx: CallContext) -> vim.vm.StorageInfo:
+        return vm_properties.storage(self)
+
+    def prop_environmentBrowser(self, ctx: CallContext) -> T.ManagedObject:
+        return vm_properties.environment_browser(self)
+
+    def prop_resourceConfig(self, ctx: CallContext) -> vim.ResourceConfigSpec:
+        return vm_properties.resource_config(self)
+
+    def prop_capability(self, ctx: CallContext) -> vim.vm.Capability:
+        from .environment_browser import vm_capability
+
+        return vm_capability()
 
     # ------------------------------------------------------------ VmxHandler (RPCIs from the guest)
 

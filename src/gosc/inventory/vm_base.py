@@ -20,7 +20,8 @@ from .base import ManagedEntity, ManagedObject
 if TYPE_CHECKING:
     from ..guest.vmx import ToolsConnection
     from .folder import Folder
-    from .host_system import HostSystem, ResourcePool
+    from .host_system import HostSystem
+    from .resource_pool import ResourcePool
     from .virtual_machine import VirtualMachine
 
 _M = TypeVar("_M", bound=ManagedObject)

@@ -22,7 +22,8 @@ from .vm_base import VmBase, invalid_power_state
 
 if TYPE_CHECKING:
     from .folder import Folder
-    from .host_system import HostSystem, ResourcePool
+    from .host_system import HostSystem
+    from .resource_pool import ResourcePool
     from .task import Task
     from .virtual_machine import VirtualMachine
 
@@ -53,7 +54,8 @@ class VmProvisioning(VmBase):
         """Where a clone goes: ``spec.location``'s folder, pool, host and datastore, each
         checked to be what it says, defaulting to the source's."""
         from .folder import Folder
-        from .host_system import HostSystem, ResourcePool
+        from .host_system import HostSystem
+        from .resource_pool import ResourcePool
 
         if loc is not None and loc.folder is not None:
             named = self.resolve(loc.folder, Folder, "spec.location.folder")
@@ -233,7 +235,8 @@ class VmProvisioning(VmBase):
     def MarkAsVirtualMachine(
         self, ctx: CallContext, pool: vim.ResourcePool, host: vim.HostSystem | None = None
     ) -> None:
-        from .host_system import HostSystem, ResourcePool
+        from .host_system import HostSystem
+        from .resource_pool import ResourcePool
 
         if not self.is_template:
             raise fault(vmodl.fault.NotSupported, f"{self.name} is not a template.")
