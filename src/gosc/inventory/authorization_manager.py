@@ -23,6 +23,7 @@ how those changes and users.toml combine: the API's change is kept over a restar
 
 from __future__ import annotations
 
+import logging
 import secrets
 import tomllib
 from collections.abc import Callable
@@ -49,6 +50,9 @@ if TYPE_CHECKING:
 ADMIN_USER = "administrator@vsphere.local"
 AM = vim.AuthorizationManager
 MODIFY_PERMISSIONS = "Authorization.ModifyPermissions"
+
+
+log = logging.getLogger(__name__)
 
 
 class AuthorizationManager(ManagedObject):
@@ -103,7 +107,15 @@ class AuthorizationManager(ManagedObject):
             for p in entry.get("permissions", []):
                 target = self.si.search_index.resolve_path(p["entity"])
                 if target is None:
-                    raise ValueError(f"{path}: no inventory object at '{p['entity']}'")
+                    # Renamed or destroyed through the API since the file was written: as on
+                    # vCenter, a permission goes with its entity; the start goes on, loudly.
+                    log.warning(
+                        "%s: no inventory object at '%s': permission for %s skipped",
+                        path,
+                        p["entity"],
+                        entry.get("name"),
+                    )
+                    continue
                 perms.append(Permission(target.moId, self._role(p["role"]), p.get("propagate", True)))
             if "password_hash" not in entry:
                 raise ValueError(f"{path}: user '{entry.get('name')}' needs password_hash (gosc hash-password)")
