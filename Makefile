@@ -1,5 +1,6 @@
 # The two commands a new machine needs: `make serve` and `make test`.
-LISTEN ?= 127.0.0.1:8989
+PORT ?= 8989
+LISTEN ?= 127.0.0.1:$(PORT)
 DATA ?= ./gosc-data
 
 .PHONY: serve test bench setup lint

@@ -9,9 +9,11 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import guest_root
+from tests.support.procs import ENDLESS_CMDLINE, ENDLESS_SCRIPT, running
 from tests.support.server import GoscServer
 from tests.support.specs import customize_body, instant_clone_body, linux_spec, sysprep_spec
 from tests.support.vijson import ViClient
+from tests.support.wait import wait_for
 
 GCM = ("VirtualMachineGuestCustomizationManager", "GuestCustomizationManager")
 _n = itertools.count(1)
@@ -171,31 +173,24 @@ def test_cloudinit_on_a_guest_without_cloud_init(server: GoscServer, vi: ViClien
     assert "cloud-init" in vi.get("VirtualMachine", vm["value"], "guest")["customizationInfo"]["errorMsg"]
 
 
-def test_abort_a_running_customization_of_a_rootfs_guest(server: GoscServer, vi: ViClient) -> None:
-    import time
+def _status(vi: ViClient, vm: dict[str, str]) -> str | None:
+    return (vi.get("VirtualMachine", vm["value"], "guest").get("customizationInfo") or {}).get("customizationStatus")
 
+
+def test_abort_a_running_customization_of_a_rootfs_guest(server: GoscServer, vi: ViClient) -> None:
     vm = clone_of(vi, "demo-ubuntu")
     _enable_scripts(server, vi, vm)
     hostname = (guest_root(server, vi, vm) / "etc/hostname").read_bytes()
-    task = vi.call(
-        *GCM, "CustomizeGuest_Task", customize_body(vm, linux_spec("aborted01", script="#!/bin/sh\nsleep 30\n"))
-    )
-    for _ in range(3000):
-        if (vi.get("VirtualMachine", vm["value"], "guest").get("customizationInfo") or {}).get(
-            "customizationStatus"
-        ) == "TOOLSDEPLOYPKG_RUNNING":
-            break
-        time.sleep(0.01)
-    else:
-        pytest.fail("the customization never reached RUNNING")
-    started = time.monotonic()
+    task = vi.call(*GCM, "CustomizeGuest_Task", customize_body(vm, linux_spec("aborted01", script=ENDLESS_SCRIPT)))
+    wait_for(lambda: _status(vi, vm) == "TOOLSDEPLOYPKG_RUNNING")
+    wait_for(lambda: running(ENDLESS_CMDLINE))
     from tests.support.specs import auth
 
     abort = vi.wait_task(vi.call(*GCM, "AbortCustomization_Task", {"vm": vm, "auth": auth()}))
     assert abort["state"] == "success", abort.get("error")
     assert abort["descriptionId"] == "vm.GuestCustomizationManager.abortCustomization"
-    info = vi.wait_task(task, timeout=60)
-    assert time.monotonic() - started < 30  # ended before its script's own 30 s: the abort/cancel killed it
+    info = vi.wait_task(task, timeout=60)  # its script would run for an hour: the abort ended it
+    wait_for(lambda: not running(ENDLESS_CMDLINE))  # and killed the script
     _assert_failure(server, vi, vm, info, "CustomizationFailed", None)
     assert "abort" in info["error"]["faultMessage"][0]["message"]
     assert (guest_root(server, vi, vm) / "etc/hostname").read_bytes() == hostname  # nothing was written
@@ -204,24 +199,15 @@ def test_abort_a_running_customization_of_a_rootfs_guest(server: GoscServer, vi:
 
 
 def test_cancel_task_of_a_running_customization(server: GoscServer, vi: ViClient) -> None:
-    import time
-
     vm = clone_of(vi, "demo-ubuntu")
     _enable_scripts(server, vi, vm)
-    task = vi.call(
-        *GCM, "CustomizeGuest_Task", customize_body(vm, linux_spec("cancel01", script="#!/bin/sh\nsleep 30\n"))
-    )
+    task = vi.call(*GCM, "CustomizeGuest_Task", customize_body(vm, linux_spec("cancel01", script=ENDLESS_SCRIPT)))
     assert vi.get("Task", task["value"], "info")["cancelable"] is True
-    for _ in range(3000):
-        if (vi.get("VirtualMachine", vm["value"], "guest").get("customizationInfo") or {}).get(
-            "customizationStatus"
-        ) == "TOOLSDEPLOYPKG_RUNNING":
-            break
-        time.sleep(0.01)
-    else:
-        pytest.fail("the customization never reached RUNNING")
+    wait_for(lambda: _status(vi, vm) == "TOOLSDEPLOYPKG_RUNNING")
+    wait_for(lambda: running(ENDLESS_CMDLINE))
     assert vi.call("Task", task["value"], "CancelTask") is None
-    info = vi.wait_task(task, timeout=60)
+    info = vi.wait_task(task, timeout=60)  # its script would run for an hour: the cancel ended it
+    wait_for(lambda: not running(ENDLESS_CMDLINE))  # and killed the script
     assert info["state"] == "error" and info["cancelled"] is True and info["cancelable"] is False
     assert info["error"]["_typeName"] == "RequestCanceled"
     f = vi.raw("POST", f"Task/{task['value']}/CancelTask").json()

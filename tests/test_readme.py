@@ -1,14 +1,17 @@
 """The README's shell blocks, pasted in order into one shell on a fresh clone, succeed.
 
 The clone is made from HEAD (with the working tree's README); its own `make serve` sets up
-its own .venv.  The port comes in only through the README's variable ``PORT``.  Blocks that
-cannot run inside a test are named below with the reason, and the test fails if the README's
-blocks change without this list following."""
+its own .venv.  Ports come in only through the README's variables ``PORT`` and ``NETNS_PORT``.
+A block that starts a server in the foreground runs as a user pastes it, until its server
+says it serves; then it is stopped as the user would (SIGTERM, Ctrl-C's cousin) and the next
+block follows.  One block is not run, named below with the reason; the test fails if the
+README's blocks change without this list following."""
 
 from __future__ import annotations
 
 import os
 import re
+import shlex
 import shutil
 import signal
 import socket
@@ -17,13 +20,25 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-TIMEOUT = 900  # seconds for the clone's set-up (a venv), a server start, a clone and two customizations
-# First line of each block not run here, and why.
-NOT_RUN = {
-    "make serve   # the server": "the set-up block: its `make serve` is what the walk-through runs, its `make test` is this run",
-    "sudo .venv/bin/gosc serve --guest-backend netns": "a foreground live-guest server (tests/netns runs that backend)",
-    "make bench": "the benchmarks take minutes (run by `make bench`)",
+TIMEOUT = 1800  # seconds: the clone's set-up (a venv), three server starts, customizations, `make bench`
+NOT_RUN = {"make test": "`make test` is the run this test is part of"}
+# Blocks whose first command is a foreground server (it runs until stopped).
+SERVERS = ("make serve ", ".venv/bin/gosc serve --guest-backend netns")
+# Runs a server block in a process group of its own until its log says it serves, then stops it.
+SERVE_THEN_STOP = r"""
+serve_then_stop() {
+  setsid bash -c "$1" >"$2" 2>&1 &
+  local pid=$!
+  until grep -q '^gosc: serving' "$2"; do
+    if ! kill -0 "$pid" 2>/dev/null; then cat "$2"; return 1; fi
+    sleep 0.2
+  done
+  kill -TERM -- "-$pid"
+  wait "$pid" || true
+  while kill -0 -- "-$pid" 2>/dev/null; do sleep 0.2; done
+  grep '^gosc: serving' "$2"
 }
+"""
 
 
 def sh_blocks(readme: str) -> list[str]:
@@ -31,11 +46,22 @@ def sh_blocks(readme: str) -> list[str]:
 
 
 def unused_port() -> int:
-    # The README's server takes a port number; the window between this close and its bind
+    # The README's servers take port numbers; the window between this close and their bind
     # is the only one left, and only in this test.
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def script_of(blocks: list[str], logs: Path) -> str:
+    lines = ["set -e", SERVE_THEN_STOP]
+    for i, b in enumerate(blocks):
+        if b.startswith(SERVERS):
+            lines.append(f"serve_then_stop {shlex.quote(b)} {shlex.quote(str(logs / f'block-{i}.log'))}")
+        else:
+            lines.append(b)
+        lines.append(f"echo '--- block {i} done'")
+    return "\n".join(lines) + "\n"
 
 
 def test_readme_blocks_run_as_pasted(tmp_path: Path) -> None:
@@ -44,15 +70,14 @@ def test_readme_blocks_run_as_pasted(tmp_path: Path) -> None:
     skipped = [b for b in blocks if any(b.startswith(k) for k in NOT_RUN)]
     assert len(skipped) == len(NOT_RUN), "README blocks changed: update NOT_RUN"
     run = [b for b in blocks if b not in skipped]
-    assert len(run) >= 2
+    assert sum(b.startswith(SERVERS) for b in run) == 2, "README blocks changed: update SERVERS"
     clone = tmp_path / "gosc"
     subprocess.run(["git", "clone", "-q", str(REPO), str(clone)], check=True, timeout=120)
     shutil.copy(REPO / "README.md", clone / "README.md")
-    script = "set -e\n" + "".join(f"{b}\necho '--- block {i} done'\n" for i, b in enumerate(run))
     env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH", "GOSC_ADMIN_PASSWORD")}
-    env["PORT"] = str(unused_port())
+    env["PORT"], env["NETNS_PORT"] = str(unused_port()), str(unused_port())
     proc = subprocess.Popen(
-        ["bash", "-c", script],
+        ["bash", "-c", script_of(run, tmp_path)],
         cwd=clone,
         env=env,
         stdout=subprocess.PIPE,
@@ -72,8 +97,12 @@ def test_readme_blocks_run_as_pasted(tmp_path: Path) -> None:
     assert proc.returncode == 0, out[-6000:]
     for i in range(len(run)):
         assert f"--- block {i} done" in out, out[-6000:]
+    assert f"gosc: serving VI/JSON at https://127.0.0.1:{env['PORT']}/" in out, out[-6000:]
+    assert f"gosc: serving VI/JSON at https://127.0.0.1:{env['NETNS_PORT']}/" in out, out[-6000:]
     assert '"hostName":"web01"' in out and '"ipAddress":"192.168.10.21"' in out, out[-6000:]
     assert "customized: hostName=" in out and "ipAddress=192.168.10.22" in out, out[-6000:]
+    for title in ("== engine:", "== VI/JSON reads", "== SOAP", "== netns:"):  # `make bench` printed its figures
+        assert title in out, out[-6000:]
 
 
 def _wait_group_gone(pgid: int) -> None:

@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -15,6 +16,11 @@ from tests.support.specs import customize_body, dhcp, instant_clone_body, linux_
 from tests.support.vijson import ViClient
 
 GCM = ("VirtualMachineGuestCustomizationManager", "GuestCustomizationManager")
+
+
+def first_nic(config: dict[str, Any]) -> dict[str, Any]:
+    """The VM's first NIC (a device with a MAC address; controllers and disks come first)."""
+    return next(d for d in config["hardware"]["device"] if "macAddress" in d)
 
 
 def customize(vi: ViClient, vm: dict[str, str], spec: dict, **kw) -> dict:  # type: ignore[type-arg]
@@ -44,7 +50,7 @@ def test_login_find_clone_customize_and_see_the_guest_changed(server: GoscServer
     assert (root / "etc/hostname").read_text().strip() == "web01"
     assert "web01.example.com" in (root / "etc/hosts").read_text()
     netplan = root / "etc/netplan/99-netcfg-vmware.yaml"
-    mac = vi.get("VirtualMachine", clone["value"], "config")["hardware"]["device"][0]["macAddress"]
+    mac = first_nic(vi.get("VirtualMachine", clone["value"], "config"))["macAddress"]
     assert "192.168.10.21/24" in netplan.read_text() and mac in netplan.read_text()
     assert oct(netplan.stat().st_mode & 0o777) == "0o600"
     assert os.readlink(root / "etc/localtime").endswith("zoneinfo/Europe/Berlin")
@@ -130,8 +136,8 @@ def test_instant_clone_config_lands_in_extra_config_and_macs_are_new(vi: ViClien
         "key": "guestinfo.ic.role",
         "value": {"_typeName": "string", "_value": "db"},
     } in cfg["extraConfig"]
-    assert cfg["hardware"]["device"][0]["macAddress"] != src_cfg["hardware"]["device"][0]["macAddress"]
-    assert cfg["hardware"]["device"][0]["_typeName"] == "VirtualVmxnet3"
+    assert first_nic(cfg)["macAddress"] != first_nic(src_cfg)["macAddress"]
+    assert first_nic(cfg)["_typeName"] == "VirtualVmxnet3"
     assert cfg["instanceUuid"] != src_cfg["instanceUuid"]
     assert vi.get("VirtualMachine", child["value"], "runtime")["powerState"] == "poweredOn"
     folder = vi.get("Folder", vi.get("VirtualMachine", child["value"], "parent")["value"], "childEntity")

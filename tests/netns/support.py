@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import time
 from pathlib import Path
 from typing import Any
 
@@ -82,16 +81,6 @@ def guest_file(server: GoscServer, vi: ViClient, prefix: str, vm: dict[str, str]
     return (
         Path(f"/proc/{holder_pid(prefix, vm)}/root") / str(server.data_dir).lstrip("/") / "guests" / uuid / "root" / rel
     )
-
-
-def wait_for(predicate: Any, timeout: float = 10.0, every: float = 0.05) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(every)
-    raise AssertionError(f"not true within {timeout} s")
 
 
 # ---------------------------------------------------------------- leftovers

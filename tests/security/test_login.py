@@ -8,7 +8,6 @@ in its worker thread and whose ``clock_offset`` moves the clock of lockout and e
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -23,6 +22,7 @@ from gosc.testhooks import CHECKING_PREFIX, CLOCK_OFFSET, ENV, HELD_PREFIX, HOLD
 from tests.soap.wire import Soap, envelope, fault_of
 from tests.support.server import ADMIN, ADMIN_PASSWORD, GoscServer
 from tests.support.vijson import ViClient, ViFault
+from tests.support.wait import wait_for
 
 PASSWORD = "Login-Pass-1!"
 LOCKY, LOCKY2, READER, MANY = (
@@ -98,14 +98,6 @@ def vi_fault(call: Any) -> dict[str, Any]:
     return e.value.body
 
 
-def until(condition: Any, what: str, timeout: float = 30.0) -> None:
-    """A bounded wait for something the test caused (not a timing assertion)."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"still not {what} after {timeout} s"
-        time.sleep(0.02)
-
-
 # ---------------------------------------------------------------- hashing off the loop
 
 
@@ -127,10 +119,10 @@ def test_requests_are_answered_while_16_password_checks_are_held(hooked: Hooked)
             guesses = [pool.submit(guess, i) for i in range(16)]
             # All 16 logins are checking their password: HASH_WORKERS checks are held in
             # their threads, the others wait for a worker.
-            until(lambda: hooked.count(CHECKING_PREFIX) == 16, "16 logins checking")
-            until(lambda: hooked.count(HELD_PREFIX) == HASH_WORKERS, f"{HASH_WORKERS} password checks held")
+            wait_for(lambda: hooked.count(CHECKING_PREFIX) == 16, "16 logins checking")
+            wait_for(lambda: hooked.count(HELD_PREFIX) == HASH_WORKERS, f"{HASH_WORKERS} password checks held")
             # Meanwhile the event loop answers: anonymous and session reads, both protocols.
-            with httpx.Client(verify=False, timeout=10) as quick:  # a blocked loop would time these out
+            with httpx.Client(verify=False, timeout=60) as quick:  # a blocked loop would never answer
                 answers = answered_meanwhile(quick, admin, hooked.server.url)
             assert answers == {"serverClock": 200, "CurrentTime": 200, "SOAP RetrieveServiceContent": 200}
             assert not any(g.done() for g in guesses)  # still held
@@ -139,7 +131,7 @@ def test_requests_are_answered_while_16_password_checks_are_held(hooked: Hooked)
         finally:
             gate.unlink()
         assert [g.result() for g in guesses] == ["InvalidLogin"] * 16
-    until(lambda: hooked.count(HELD_PREFIX) + hooked.count(CHECKING_PREFIX) == 0, "released")
+    wait_for(lambda: hooked.count(HELD_PREFIX) + hooked.count(CHECKING_PREFIX) == 0, "released")
 
 
 def answered_meanwhile(quick: httpx.Client, admin: ViClient, url: str) -> dict[str, int]:

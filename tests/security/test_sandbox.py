@@ -16,7 +16,6 @@ import signal
 import stat
 import subprocess
 import sys
-import time
 import uuid as uuidlib
 from collections.abc import Iterator
 from pathlib import Path
@@ -34,6 +33,7 @@ from tests.netns.support import guest_file, netns_server, sweep
 from tests.support.server import ADMIN, ADMIN_PASSWORD, GoscServer
 from tests.support.specs import customize_body, instant_clone_body, linux_spec
 from tests.support.vijson import ViClient
+from tests.support.wait import wait_for
 
 GCM = ("VirtualMachineGuestCustomizationManager", "GuestCustomizationManager")
 NO_SHELL = "the guest has no /bin/sh to run the customization script"
@@ -71,16 +71,6 @@ def events_of(vi: ViClient, vm: dict[str, str], chain: int) -> list[dict[str, An
         },
     )
     return [e for e in events if e.get("chainId") == chain and e["_typeName"].startswith("Customization")]
-
-
-def wait_until(what: str, predicate: Any, timeout: float = 20.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.02)
-    raise AssertionError(f"{what}: not within {timeout:g} s")
 
 
 def pids_with(token: bytes) -> list[int]:
@@ -301,12 +291,12 @@ def test_a_held_script_is_confined_and_dies_with_a_killed_server(own_server: Gos
     token = uuidlib.uuid4().hex
     os.mkfifo(root / f"hold-{token}.fifo")
     vi.call(*GCM, "CustomizeGuest_Task", customize_body(vm, linux_spec("held", script=HOLD.format(token=token))))
-    ready = wait_until(
-        "the script runs",
+    ready = wait_for(
         lambda: (root / f"hold-{token}.ready").is_file() and (root / f"hold-{token}.ready").read_text(),
+        "the script runs",
     )
     assert ready == "2 bwrap\n"  # pid 2 in its own PID namespace, whose pid 1 is bwrap's init
-    (pid,) = wait_until("the held process", lambda: pids_with(f"/hold-{token}.fifo".encode()))
+    (pid,) = wait_for(lambda: pids_with(f"/hold-{token}.fifo".encode()), "the held process")
     st = status_of(pid)
     assert st["CapEff"] == st["CapPrm"] == st["CapBnd"] == st["CapAmb"] == ZERO_CAPS and st["NoNewPrivs"] == "1"
     assert len(st["NSpid"].split()) == 2 and st["NSpid"].split()[1] == "2"
@@ -323,7 +313,7 @@ def test_a_held_script_is_confined_and_dies_with_a_killed_server(own_server: Gos
     def gone() -> bool:
         return not any(os.path.exists(f"/proc/{p}") and status_of_or_none(p) not in (None, "Z") for p in sandbox_pids)
 
-    wait_until("the sandbox dies with the server", gone, timeout=10)
+    wait_for(gone, "the sandbox dies with the server")
     assert not os.path.exists(f"/proc/{pid}")
 
 

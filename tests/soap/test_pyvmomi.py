@@ -9,7 +9,7 @@ import pytest
 
 from tests.conftest import guest_root
 from tests.soap.conftest import PYVMOMI8, Driver
-from tests.support.server import GoscServer
+from tests.support.server import GoscServer, Injections
 from tests.support.specs import instant_clone_body
 from tests.support.vijson import ViClient
 
@@ -99,35 +99,29 @@ def test_permission_and_session_faults(faults: dict[str, Any]) -> None:
     assert faults["NotAuthenticated"]["class"] == "vim.fault.NotAuthenticated"
 
 
-def _busy_clone(server: GoscServer, vi: ViClient, name: str) -> dict[str, str]:
-    """A clone whose tools run custom scripts (so that a script can keep a task busy)."""
+def _clone(vi: ViClient, name: str) -> dict[str, str]:
     src = vi.find("DC0/vm/demo-ubuntu")
-    conf = guest_root(server, vi, src) / "etc/vmware-tools/tools.conf"
-    original = conf.read_text() if conf.exists() else None
-    conf.parent.mkdir(parents=True, exist_ok=True)
-    conf.write_text("[deployPkg]\nenable-custom-scripts = true\n")
-    try:
-        info = vi.wait_task(vi.call("VirtualMachine", src["value"], "InstantClone_Task", instant_clone_body(name)))
-    finally:
-        if original is None:
-            conf.unlink()
-        else:
-            conf.write_text(original)
+    info = vi.wait_task(vi.call("VirtualMachine", src["value"], "InstantClone_Task", instant_clone_body(name)))
     assert info["state"] == "success"
     return info["result"]  # type: ignore[no-any-return]
 
 
-def test_task_in_progress(server: GoscServer, vi: ViClient, driver: Driver) -> None:
-    vm = _busy_clone(server, vi, name(driver, "busy"))
-    r = driver("task_in_progress", vm=vm["value"])
+def test_task_in_progress(vi: ViClient, inject: Injections, driver: Driver) -> None:
+    vm = _clone(vi, name(driver, "busy"))
+    # The first customization's work waits here until the driver, having seen the second
+    # call fail, releases it.
+    hold = inject.add("CustomizeGuest_Task", moId=vm["value"], hold=True, count=1)
+    r = driver("task_in_progress", vm=vm["value"], hold=hold)
     assert r["fault"]["class"] == "vim.fault.TaskInProgress"
     assert r["fault"]["fields"]["task"] == {"type": "Task", "value": r["first"]}
     assert r["state"] == "success"
+    assert inject.get(hold)["hits"] == 1
 
 
-def test_wait_for_updates_sees_queued_running_success(server: GoscServer, vi: ViClient, driver: Driver) -> None:
-    vm = _busy_clone(server, vi, name(driver, "wait"))
-    r = driver("wait_for_updates", vm=vm["value"], slow=True)
+def test_wait_for_updates_sees_queued_running_success(vi: ViClient, inject: Injections, driver: Driver) -> None:
+    vm = _clone(vi, name(driver, "wait"))
+    hold = inject.add("CustomizeGuest_Task", moId=vm["value"], hold=True, count=1)  # released once seen running
+    r = driver("wait_for_updates", vm=vm["value"], hold=hold)
     assert r["states"] == ["queued", "running", "success"], r
     assert r["kinds"][0] == "enter" and set(r["kinds"][1:]) == {"modify"}
     versions = r["versions"]

@@ -16,97 +16,43 @@ Users and roles come from a TOML file (``users.toml`` in the data directory or
 A permission on an entity applies to it and, with ``propagate`` (the default), to
 everything below it, as on vCenter.  ``[lockout]`` and ``[sessions]`` set the login
 policies (login_policy.py); who may read what is access.py.
+
+Roles and permissions can also be changed through the API (roles.py, permissions.py say
+how those changes and users.toml combine: the API's change is kept over a restart).
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-import os
+import logging
 import secrets
 import tomllib
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from pyVmomi import vim
 
-from ..vim.faults import no_permission
+from ..vim import types as T
+from ..vim.faults import fault, invalid_argument, no_permission
+from ..vim.names import check_name
 from .base import CallContext, ManagedEntity, ManagedObject
 from .login_policy import Lockout, LockoutPolicy, PasswordChecks, SessionPolicy, policy_from_toml
+from .permissions import PermissionTable
+from .privileges import catalogue, well_formed
+from .roles import ALL as ALL  # re-exported: server/inject.py checks it
+from .roles import FILE, Role, Roles
+from .users import NO_USER_HASH, Permission, User, verify_password
+from .users import hash_password as hash_password  # re-exported: the CLI and tests hash with it
 
 if TYPE_CHECKING:
     from .service_instance import ServiceInstance
 
 ADMIN_USER = "administrator@vsphere.local"
-ALL = "*"
-
-# vCenter's system roles (ids as vCenter numbers them).
-SYSTEM_ROLES: dict[str, tuple[int, frozenset[str]]] = {
-    "Admin": (-1, frozenset({ALL})),
-    "ReadOnly": (-2, frozenset({"System.Anonymous", "System.View", "System.Read"})),
-    "NoAccess": (-5, frozenset()),
-}
-
-# vCenter puts these into every role a user defines (only NoAccess lacks them): whoever
-# holds any permission on an entity may see it and read its properties.
-ROLE_BASE_PRIVILEGES = frozenset({"System.Anonymous", "System.View", "System.Read"})
-
-_SCRYPT = {"n": 2**14, "r": 8, "p": 1}
+AM = vim.AuthorizationManager
+MODIFY_PERMISSIONS = "Authorization.ModifyPermissions"
 
 
-def hash_password(password: str, salt: bytes | None = None) -> str:
-    salt = salt or os.urandom(16)
-    digest = hashlib.scrypt(password.encode(), salt=salt, dklen=32, **_SCRYPT)
-    return "scrypt$" + base64.b64encode(salt).decode() + "$" + base64.b64encode(digest).decode()
-
-
-# A well-formed hash that no password matches (its digest is not scrypt's output for its salt).
-_NO_USER_HASH = "scrypt$" + base64.b64encode(b"gosc-no-such-usr").decode() + "$" + base64.b64encode(bytes(32)).decode()
-
-
-def verify_password(password: str, stored: str) -> bool:
-    try:
-        scheme, salt_b64, digest_b64 = stored.split("$")
-    except ValueError:
-        return False
-    if scheme != "scrypt":
-        return False
-    digest = hashlib.scrypt(password.encode(), salt=base64.b64decode(salt_b64), dklen=32, **_SCRYPT)
-    return hmac.compare_digest(digest, base64.b64decode(digest_b64))
-
-
-@dataclass
-class Permission:
-    entity: str  # moId
-    role: str
-    propagate: bool = True
-
-
-@dataclass
-class User:
-    name: str
-    password_hash: str
-    full_name: str = ""
-    permissions: list[Permission] = field(default_factory=list)
-
-    def to_doc(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "password_hash": self.password_hash,
-            "full_name": self.full_name,
-            "permissions": [vars(p) for p in self.permissions],
-        }
-
-    @classmethod
-    def from_doc(cls, doc: dict[str, Any]) -> User:
-        return cls(
-            doc["name"],
-            doc["password_hash"],
-            doc.get("full_name", ""),
-            [Permission(**p) for p in doc.get("permissions", [])],
-        )
+log = logging.getLogger(__name__)
 
 
 class AuthorizationManager(ManagedObject):
@@ -115,7 +61,9 @@ class AuthorizationManager(ManagedObject):
     def __init__(self, si: ServiceInstance) -> None:
         super().__init__(si, "AuthorizationManager")
         self.users: dict[str, User] = {}
-        self.roles: dict[str, frozenset[str]] = {name: privs for name, (_, privs) in SYSTEM_ROLES.items()}
+        self.roles = Roles(si.store)
+        self.permissions = PermissionTable(si.store)
+        self._effective: dict[str, list[Permission]] = {}
         self.password_checks = PasswordChecks(si.hooks)
         self.lockout = Lockout(si.store, si.clock)
 
@@ -123,11 +71,12 @@ class AuthorizationManager(ManagedObject):
 
     def load(self) -> None:
         self.lockout.load()
-        for _, doc in self.si.store.load("role"):
-            self.roles[doc["name"]] = frozenset(doc["privileges"]) | ROLE_BASE_PRIVILEGES
+        self.roles.load()
+        self.permissions.load()
         for _, doc in self.si.store.load("user"):
             user = User.from_doc(doc)
             self.users[user.name] = user
+        self._changed()
 
     def ensure_admin(self, env_password: str | None) -> str | None:
         """Create or update the initial admin; return a generated password to print once."""
@@ -144,14 +93,13 @@ class AuthorizationManager(ManagedObject):
         return generated
 
     def apply_config(self, path: Path) -> None:
-        """Roles and users from a TOML file; users named there are replaced."""
+        """Roles and users from a TOML file; users named there are replaced (their
+        API-made permission changes stay: permissions.py)."""
         conf = tomllib.loads(path.read_text())
         self.lockout.policy = policy_from_toml(LockoutPolicy, conf.get("lockout", {}), "lockout")
         self.si.session_manager.policy = policy_from_toml(SessionPolicy, conf.get("sessions", {}), "sessions")
         for name, role in conf.get("roles", {}).items():
-            privs = frozenset(role.get("privileges", [])) | ROLE_BASE_PRIVILEGES
-            self.roles[name] = privs
-            self.si.store.put("role", name, {"name": name, "privileges": sorted(privs)})
+            self.roles.from_file(name, frozenset(role.get("privileges", [])))
         for entry in conf.get("users", []):
             perms = []
             if "role" in entry:
@@ -159,20 +107,34 @@ class AuthorizationManager(ManagedObject):
             for p in entry.get("permissions", []):
                 target = self.si.search_index.resolve_path(p["entity"])
                 if target is None:
-                    raise ValueError(f"{path}: no inventory object at '{p['entity']}'")
+                    # Renamed or destroyed through the API since the file was written: as on
+                    # vCenter, a permission goes with its entity; the start goes on, loudly.
+                    log.warning(
+                        "%s: no inventory object at '%s': permission for %s skipped",
+                        path,
+                        p["entity"],
+                        entry.get("name"),
+                    )
+                    continue
                 perms.append(Permission(target.moId, self._role(p["role"]), p.get("propagate", True)))
             if "password_hash" not in entry:
                 raise ValueError(f"{path}: user '{entry.get('name')}' needs password_hash (gosc hash-password)")
-            self.save_user(User(entry["name"], entry["password_hash"], entry.get("full_name", ""), perms))
+            user = User(entry["name"], entry["password_hash"], entry.get("full_name", ""), perms)
+            self.permissions.warn_shadowed(user)
+            self.save_user(user)
 
     def _role(self, name: str) -> str:
-        if name not in self.roles:
+        if self.roles.get(name) is None:
             raise ValueError(f"unknown role '{name}'")
         return name
 
     def save_user(self, user: User) -> None:
         self.users[user.name] = user
         self.si.store.put("user", user.name, user.to_doc())
+        self._changed()
+
+    def _changed(self) -> None:
+        self._effective = {name: self.permissions.effective(u) for name, u in self.users.items()}
 
     # ------------------------------------------------------------ checks
 
@@ -180,7 +142,7 @@ class AuthorizationManager(ManagedObject):
         """The user, if the password is right and the user not locked (login_policy)."""
         user = self.users.get(user_name)
         # An unknown user costs the same hash as a real check, so names cannot be probed by timing.
-        ok = await self.password_checks.run(verify_password, password, user.password_hash if user else _NO_USER_HASH)
+        ok = await self.password_checks.run(verify_password, password, user.password_hash if user else NO_USER_HASH)
         if user is None:
             return None
         if self.lockout.locked(user.name):
@@ -191,14 +153,19 @@ class AuthorizationManager(ManagedObject):
         self.lockout.succeeded(user.name)
         return user
 
-    def privileges_on(self, user: User, entity: ManagedEntity) -> frozenset[str]:
-        # The permission on the nearest entity wins, as on vCenter.
-        chain = [entity, *entity.ancestors()]
-        for depth, node in enumerate(chain):
-            for perm in user.permissions:
+    def _governing(self, user_name: str, entity: ManagedEntity) -> Permission | None:
+        """The permission that decides ``user_name``'s rights on ``entity``: the one on the
+        nearest entity, as on vCenter."""
+        perms = self._effective.get(user_name, [])
+        for depth, node in enumerate([entity, *entity.ancestors()]):
+            for perm in perms:
                 if perm.entity == node.moId and (depth == 0 or perm.propagate):
-                    return self.roles.get(perm.role, frozenset())
-        return frozenset()
+                    return perm
+        return None
+
+    def privileges_on(self, user: User, entity: ManagedEntity) -> frozenset[str]:
+        perm = self._governing(user.name, entity)
+        return self.roles.privileges(perm.role) if perm else frozenset()
 
     def has_privilege(self, user_name: str, entity: ManagedEntity, privilege: str) -> bool:
         user = self.users.get(user_name)
@@ -213,14 +180,241 @@ class AuthorizationManager(ManagedObject):
         if not self.has_privilege(ctx.user, entity, privilege):
             raise no_permission(entity.ref, privilege)
 
-    def prop_roleList(self, ctx: CallContext) -> list[Any]:
-        return [
-            vim.AuthorizationManager.Role(
-                roleId=SYSTEM_ROLES.get(name, (1000 + i, None))[0],
-                system=name in SYSTEM_ROLES,
-                name=name,
-                info=vim.Description(label=name, summary=name),
-                privilege=sorted(privs),
+    # ------------------------------------------------------------ API: reading
+
+    def _vim_role(self, role: Role) -> AM.Role:
+        return AM.Role(
+            roleId=role.role_id,
+            system=role.system,
+            name=role.name,
+            info=vim.Description(label=role.name, summary=role.name),
+            privilege=sorted(role.privileges),
+        )
+
+    def prop_roleList(self, ctx: CallContext) -> list[AM.Role]:
+        return T.array(
+            AM.Role, [self._vim_role(r) for r in sorted(self.roles.by_name.values(), key=lambda r: r.role_id)]
+        )
+
+    def prop_privilegeList(self, ctx: CallContext) -> list[AM.Privilege]:
+        return T.array(
+            AM.Privilege,
+            [
+                AM.Privilege(privId=p, onParent=False, name=p.rpartition(".")[2], privGroupName=p.rpartition(".")[0])
+                for p in sorted(catalogue())
+            ],
+        )
+
+    def _vim_permission(self, principal: str, perm: Permission) -> AM.Permission | None:
+        role = self.roles.get(perm.role)
+        entity = self.si.entities.get(perm.entity)
+        if role is None or entity is None:
+            return None  # its role was removed, or its entity: it grants nothing
+        return AM.Permission(
+            entity=entity.ref, principal=principal, group=False, roleId=role.role_id, propagate=perm.propagate
+        )
+
+    def _all(self) -> list[AM.Permission]:
+        out = []
+        for name, perms in sorted(self._effective.items()):
+            out += [p for perm in perms if (p := self._vim_permission(name, perm)) is not None]
+        return out
+
+    def RetrieveAllPermissions(self, ctx: CallContext) -> list[AM.Permission]:
+        return T.array(AM.Permission, self._all())
+
+    def RetrieveEntityPermissions(
+        self, ctx: CallContext, entity: vim.ManagedEntity, inherited: bool
+    ) -> list[AM.Permission]:
+        target = self._entity(entity)
+        ctx.check(target, "System.Read")
+        chain = [target.moId] + ([a.moId for a in target.ancestors()] if inherited else [])
+        found = [(moid, p) for p in self._all() if (moid := _entity_id(p)) in chain]
+        # The entity's own first, then its ancestors' that reach it, nearest first.
+        found = [(m, p) for m, p in found if m == target.moId or p.propagate]
+        found.sort(key=lambda mp: chain.index(mp[0]))
+        return T.array(AM.Permission, [p for _, p in found])
+
+    def RetrieveRolePermissions(self, ctx: CallContext, roleId: int) -> list[AM.Permission]:
+        role = self._role_by_id(roleId)
+        return T.array(AM.Permission, [p for p in self._all() if p.roleId == role.role_id])
+
+    def HasPrivilegeOnEntities(
+        self, ctx: CallContext, entity: list[vim.ManagedEntity], sessionId: str, privId: list[str] | None = None
+    ) -> list[AM.EntityPrivilege]:
+        session = next((s for s in self.si.session_manager.sessions.values() if s.key == sessionId), None)
+        if session is None:
+            raise fault(vim.fault.NotFound, f"No session has the id '{sessionId}'.")
+        targets = [self._entity(e) for e in entity]
+        return T.array(
+            AM.EntityPrivilege,
+            [
+                AM.EntityPrivilege(
+                    entity=t.ref,
+                    privAvailability=[
+                        AM.PrivilegeAvailability(privId=p, isGranted=self.has_privilege(session.userName, t, p))
+                        for p in privId or []
+                    ],
+                )
+                for t in targets
+            ],
+        )
+
+    def FetchUserPrivilegeOnEntities(
+        self, ctx: CallContext, entities: list[vim.ManagedEntity], userName: str
+    ) -> list[AM.UserPrivilegeResult]:
+        user = self._user(userName)
+        out = []
+        for ref in entities:
+            target = self._entity(ref)
+            privs = self.privileges_on(user, target)
+            names = catalogue() if ALL in privs else privs
+            out.append(AM.UserPrivilegeResult(entity=target.ref, privileges=sorted(names)))
+        return T.array(AM.UserPrivilegeResult, out)
+
+    # ------------------------------------------------------------ API: changing permissions
+
+    def SetEntityPermissions(
+        self, ctx: CallContext, entity: vim.ManagedEntity, permission: list[AM.Permission] | None = None
+    ) -> None:
+        target = self._entity(entity)
+        ctx.check(target, MODIFY_PERMISSIONS)
+        changes: list[tuple[str, Permission]] = []
+        for i, p in enumerate(permission or []):
+            if p.group:
+                raise self._user_not_found(p.principal, f"gosc has no groups: '{p.principal}' (permission[{i}])")
+            user = self._user(p.principal)
+            role = self._role_by_id(p.roleId)
+            changes.append((user.name, Permission(target.moId, role.name, bool(p.propagate))))
+
+        def apply() -> None:
+            for name, perm in changes:
+                self.permissions.set(name, perm)
+
+        self._guard_admin(apply)
+
+    def RemoveEntityPermission(self, ctx: CallContext, entity: vim.ManagedEntity, user: str, isGroup: bool) -> None:
+        target = self._entity(entity)
+        ctx.check(target, MODIFY_PERMISSIONS)
+        if isGroup or not any(p.entity == target.moId for p in self._effective.get(user, [])):
+            raise fault(vim.fault.NotFound, f"{user} holds no permission on {target.name} ({target.moId}).")
+        self._guard_admin(lambda: self.permissions.remove(user, target.moId))
+
+    def _guard_admin(self, change: Callable[[], None]) -> None:
+        """Make a change (already checked) unless it leaves nobody with Admin on the root folder."""
+        saved = dict(self.permissions.api)
+        change()
+        self._changed()
+        root = self.si.root_folder
+        if not any(ALL in self.privileges_on(u, root) for u in self.users.values()):
+            # Undo in the store too: put back what each key held before.
+            for key in set(self.permissions.api) - set(saved):
+                self.si.store.delete("permission", f"{key[0]}|{key[1]}")
+                del self.permissions.api[key]
+            for key, perm in saved.items():
+                if perm is None:
+                    self.permissions.remove(key[1], key[0])
+                else:
+                    self.permissions.set(key[1], perm)
+            self._changed()
+            raise fault(
+                vim.fault.AuthMinimumAdminPermission,
+                "The change would leave no user with the Admin role on the root folder.",
             )
-            for i, (name, privs) in enumerate(sorted(self.roles.items()))
-        ]
+        self.si.notify(self, None)
+
+    # ------------------------------------------------------------ API: roles
+
+    def AddAuthorizationRole(self, ctx: CallContext, name: str, privIds: list[str] | None = None) -> int:
+        self._check_role_name(name, "name")
+        if self.roles.get(name) is not None:
+            raise fault(vim.fault.AlreadyExists, f"A role named '{name}' already exists.", name=name)
+        role = self.roles.add(name, self._privileges(privIds))
+        self.si.notify(self, "roleList")
+        return role.role_id
+
+    def UpdateAuthorizationRole(
+        self, ctx: CallContext, roleId: int, newName: str, privIds: list[str] | None = None
+    ) -> None:
+        role = self._changeable(roleId)
+        self._check_role_name(newName, "newName")
+        if newName != role.name:
+            if self.roles.get(newName) is not None:
+                raise fault(vim.fault.AlreadyExists, f"A role named '{newName}' already exists.", name=newName)
+            if role.origin == FILE:
+                raise invalid_argument("newName", f"role '{role.name}' is defined in users.toml; rename it there")
+        privileges = self._privileges(privIds)
+        old_name = role.name
+        self.roles.update(role, newName, privileges)
+        if newName != old_name:
+            for (entity, principal), perm in list(self.permissions.api.items()):
+                if perm is not None and perm.role == old_name:
+                    self.permissions.set(principal, Permission(entity, newName, perm.propagate))
+        self._changed()
+        self.si.notify(self, "roleList")
+
+    def RemoveAuthorizationRole(self, ctx: CallContext, roleId: int, failIfUsed: bool) -> None:
+        role = self._changeable(roleId)
+        if role.origin == FILE:
+            raise invalid_argument("roleId", f"role '{role.name}' is defined in users.toml; remove it there")
+        users = sorted(n for n, perms in self._effective.items() if any(p.role == role.name for p in perms))
+        if users and failIfUsed:
+            raise fault(
+                vim.fault.RemoveFailed,
+                f"Role '{role.name}' is used by permissions of {', '.join(users)}.",
+            )
+        for (entity, principal), perm in list(self.permissions.api.items()):
+            if perm is not None and perm.role == role.name:
+                self.permissions.remove(principal, entity)
+        self.roles.remove(role)
+        self._changed()
+        self.si.notify(self, "roleList")
+
+    # ------------------------------------------------------------ argument checks
+
+    def _entity(self, ref: vim.ManagedEntity) -> ManagedEntity:
+        target = self.si.entities.get(ref._moId)
+        if target is None:
+            raise fault(vim.fault.NotFound, f"No entity has the id '{ref._moId}'.")
+        return target
+
+    def _user(self, name: str) -> User:
+        user = self.users.get(name)
+        if user is None:
+            raise self._user_not_found(name, f"No user is named '{name}'.")
+        return user
+
+    @staticmethod
+    def _user_not_found(name: str, message: str) -> vim.fault.UserNotFound:
+        return fault(vim.fault.UserNotFound, message, principal=name, unresolved=True)
+
+    def _role_by_id(self, role_id: int) -> Role:
+        role = self.roles.by_id(role_id)
+        if role is None:
+            raise fault(vim.fault.NotFound, f"No role has the id {role_id}.")
+        return role
+
+    def _changeable(self, role_id: int) -> Role:
+        role = self._role_by_id(role_id)
+        if role.system:
+            raise invalid_argument("roleId", f"'{role.name}' is a system role and cannot be changed")
+        return role
+
+    @staticmethod
+    def _check_role_name(name: str, path: str) -> None:
+        try:
+            check_name(name, path)
+        except Exception:
+            raise fault(vim.fault.InvalidName, f"'{name}' is not a valid role name.", name=name) from None
+
+    @staticmethod
+    def _privileges(priv_ids: list[str] | None) -> frozenset[str]:
+        for i, p in enumerate(priv_ids or []):
+            if not well_formed(p):
+                raise invalid_argument(f"privIds[{i}]", f"'{p}' is not a privilege id")
+        return frozenset(priv_ids or [])
+
+
+def _entity_id(p: AM.Permission) -> str:
+    entity: T.ManagedObject | None = p.entity  # always set on the permissions _all makes
+    return entity._moId if entity is not None else ""

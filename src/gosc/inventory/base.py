@@ -12,14 +12,16 @@ import datetime
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from pyVmomi import vim
+from pyVmomi import vim, vmodl
 
+from ..vim import names
 from ..vim import types as T
-from ..vim.faults import fault
+from ..vim.faults import fault, message_of
 
 if TYPE_CHECKING:
     from .service_instance import ServiceInstance
     from .session_manager import Session
+    from .task import Task
 
 
 def now() -> datetime.datetime:
@@ -94,8 +96,25 @@ class ManagedEntity(ManagedObject):
     def prop_overallStatus(self, ctx: CallContext) -> str:
         return "green"
 
+    def prop_configStatus(self, ctx: CallContext) -> str:
+        return "green"  # gosc raises no configuration issues, as vCenter with none to report
+
     def prop_recentTask(self, ctx: CallContext) -> list[T.ManagedObject]:
         return self.si.task_manager.recent(ctx, self)
+
+    # ExtensibleManagedObject: custom attributes live in the CustomFieldsManager.
+    def prop_customValue(self, ctx: CallContext) -> list[vim.CustomFieldsManager.Value]:
+        return self.si.custom_fields_manager.values_of(self)
+
+    def prop_value(self, ctx: CallContext) -> list[vim.CustomFieldsManager.Value]:
+        return self.si.custom_fields_manager.values_of(self)
+
+    def prop_availableField(self, ctx: CallContext) -> list[vim.CustomFieldsManager.FieldDef]:
+        return T.array(vim.CustomFieldsManager.FieldDef, self.si.custom_fields_manager.available(self))
+
+    def setCustomValue(self, ctx: CallContext, key: str, value: str) -> None:
+        manager = self.si.custom_fields_manager
+        manager.set_value(ctx, self, manager.by_name(self, key), value)
 
     def ancestors(self) -> list[ManagedEntity]:
         out: list[ManagedEntity] = []
@@ -105,9 +124,61 @@ class ManagedEntity(ManagedObject):
             node = node.parent_obj
         return out
 
+    # ------------------------------------------------------------ Rename_Task
+
+    def check_new_name(self, new_name: str | None, path: str) -> str:
+        """``new_name`` as stored, once it is a valid name no sibling has: InvalidName or
+        DuplicateName (argument checks: they fail the call)."""
+        try:
+            names.check_name(new_name, path)
+        except vmodl.fault.InvalidArgument as e:
+            raise fault(
+                vim.fault.InvalidName,
+                f"The name '{new_name}' is not valid: {message_of(e)}",
+                name=new_name,
+                entity=self.ref,
+            ) from None
+        assert new_name is not None
+        stored = names.escape(new_name)
+        parent = self.parent_obj
+        siblings = [o for o in self.si.entities.values() if parent is not None and o.parent_obj is parent]
+        if any(o is not self and o.name == stored for o in siblings):
+            assert parent is not None
+            raise fault(vim.fault.DuplicateName, f"The name '{stored}' already exists.", name=stored, object=parent.ref)
+        return stored
+
+    def rename(self, new_name: str, user: str) -> None:
+        self.name = new_name
+        self.si.save(self)
+        self.si.notify(self, "name")
+
+    def Rename_Task(self, ctx: CallContext, newName: str) -> T.ManagedObject:
+        privilege = RENAME_PRIVILEGES.get(self.type_name)
+        parent = self.parent_obj
+        # The root folder and a datacenter's own folders (vm, host...) keep their names, as on vCenter.
+        if privilege is None or parent is None or (self.vim_type is vim.Folder and parent.vim_type is vim.Datacenter):
+            raise not_supported(f"Renaming {self.type_name} {self.name}")
+        ctx.check(self, privilege)
+        self.check_new_name(newName, "newName")
+
+        async def work(task: Task) -> None:
+            self.rename(self.check_new_name(newName, "newName"), ctx.user)  # again: a sibling may have taken it since
+
+        return self.si.task_manager.submit(ctx, self, "Rename_Task", work)
+
     def datacenter(self) -> ManagedEntity | None:
         # by managed type, not by class: gosc.inventory.datacenter imports this module
         return next((a for a in [self, *self.ancestors()] if a.vim_type is vim.Datacenter), None)
+
+
+# What renaming an entity needs (vCenter's privileges); types not named cannot be renamed here.
+RENAME_PRIVILEGES = {
+    "Folder": "Folder.Rename",
+    "Datacenter": "Datacenter.Rename",
+    "VirtualMachine": "VirtualMachine.Config.Rename",
+    "ResourcePool": "Resource.RenamePool",
+    "ClusterComputeResource": "Host.Inventory.RenameCluster",
+}
 
 
 def not_supported(what: str) -> Exception:

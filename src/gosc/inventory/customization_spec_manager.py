@@ -82,6 +82,14 @@ class CustomizationSpecManager(ManagedObject):
                     pass  # not ours: it stays encrypted (CannotDecryptPasswords if used)
         return spec
 
+    def seal_spec(self, spec: vim.vm.customization.Specification) -> dict[str, json_codec.Json]:
+        """``spec`` as the store keeps it: every password encrypted (a staged CustomizeVM_Task spec)."""
+        return json_codec.to_store(self.reveal_passwords(spec), secrets=self._seal)
+
+    def open_spec(self, doc: object) -> vim.vm.customization.Specification:
+        """The inverse of ``seal_spec``."""
+        return json_codec.from_store(doc, vim.vm.customization.Specification, secrets=self._open)
+
     def _sealed_copy(self, item: vim.CustomizationSpecItem) -> vim.CustomizationSpecItem:
         """What a client gets: a copy whose passwords are encrypted, ``plainText=false``."""
         copy = json_codec.from_store(json_codec.to_store(item), vim.CustomizationSpecItem)

@@ -9,6 +9,7 @@ customization status and the event log telling the same story.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -18,10 +19,11 @@ from pyVmomi import vim, vmodl
 from ..customization import package, validation
 from ..guest import rpc
 from ..guest.states import DeployError, DeployReport, DeployState, FailureKind, update_state
-from ..vim.faults import fault, invalid_argument, not_found, system_error
+from ..vim.faults import fault, invalid_argument, message_of, not_found, system_error
 from ..vim.types import wsdl_name
 from .base import CallContext, ManagedObject
-from .virtual_machine import VirtualMachine, invalid_power_state
+from .virtual_machine import VirtualMachine
+from .vm_base import invalid_power_state
 
 if TYPE_CHECKING:
     from .service_instance import ServiceInstance
@@ -71,6 +73,7 @@ class GuestCustomizationManager(ManagedObject):
     def __init__(self, si: ServiceInstance) -> None:
         super().__init__(si, "GuestCustomizationManager")
         self.running: dict[str, Task] = {}  # VM moId -> customization task
+        self.staged: dict[str, asyncio.Task[None]] = {}  # VM moId -> a staged customization being applied
 
     # ------------------------------------------------------------ checks
 
@@ -167,28 +170,45 @@ class GuestCustomizationManager(ManagedObject):
         params: list[vim.option.OptionValue],
     ) -> None:
         task.cancel_hook = lambda: self._cancel(vm)
-        spec = self.si.customization_spec_manager.reveal_passwords(spec)  # a spec read back from GetCustomizationSpec
-        validation.validate(spec, self._target(vm))
-        facts = package.VmFacts(vm.name, tuple(m.lower() for m in vm.macs()), vm.instance_uuid)
-        host_name = package.host_name_for(spec, facts, self._name_taken(vm))
-        pkg = package.build_package(spec, facts, host_name, params)
+        pkg = self.prepare(vm, spec, params)
         await self._login(vm, auth)
         if task.info.cancelled:
             raise _canceled()
         for o in params:
             key = o.key if o.key.startswith("guestinfo.") else f"guestinfo.{o.key}"
             vm.set_extra_config(key, "" if o.value is None else str(o.value))
-        chain = task.info.eventChainId
+        await self.run_package(ctx.user, vm, pkg, task)
+
+    # ------------------------------------------------------------ the pipeline (CustomizeVM_Task's too)
+
+    def prepare(
+        self, vm: VirtualMachine, spec: vim.vm.customization.Specification, params: list[vim.option.OptionValue]
+    ) -> bytes:
+        """The deploy package of ``spec`` for ``vm``, once the spec passes every check
+        (the first problem is raised as its vSphere fault)."""
+        spec = self.si.customization_spec_manager.reveal_passwords(spec)  # a spec read back from GetCustomizationSpec
+        validation.validate(spec, self._target(vm))
+        facts = package.VmFacts(vm.name, tuple(m.lower() for m in vm.macs()), vm.instance_uuid)
+        host_name = package.host_name_for(spec, facts, self._name_taken(vm))
+        return package.build_package(spec, facts, host_name, params)
+
+    async def run_package(self, user: str, vm: VirtualMachine, pkg: bytes, task: Task | None) -> None:
+        """Hand ``pkg`` to the guest's tools and follow it to its end: customizationInfo,
+        the Customization* events, and (for a task) the fault it ends with.  Without a
+        task (a customization staged by CustomizeVM_Task, applied at boot) the events
+        carry a chain of their own."""
+        chain = task.info.eventChainId if task is not None else self.si.event_manager.new_chain_id()
         vm.set_customization_status("TOOLSDEPLOYPKG_PENDING")
         self.si.event_manager.post(
             vim.event.CustomizationStartedEvent(
-                userName=ctx.user, template=False, fullFormattedMessage=f"Started customization of VM {vm.name}."
+                userName=user, template=False, fullFormattedMessage=f"Started customization of VM {vm.name}."
             ),
             vm=vm,
             chain_id=chain,
         )
-        task.set_progress(10)
-        self.running[vm.moId] = task
+        if task is not None:
+            task.set_progress(10)
+            self.running[vm.moId] = task
         try:
             report = await self._deploy(task, vm, pkg)
         except rpc.Refused as e:  # deployPkg.begin / file.put / deployPkg.deploy said no
@@ -203,29 +223,31 @@ class GuestCustomizationManager(ManagedObject):
                 )
             )
         finally:
-            self.running.pop(vm.moId, None)
-        self._finish(ctx, task, vm, report)
+            if task is not None:
+                self.running.pop(vm.moId, None)
+        self._finish(user, chain, task, vm, report)
 
-    async def _deploy(self, task: Task, vm: VirtualMachine, pkg: bytes) -> DeployReport:
+    async def _deploy(self, task: Task | None, vm: VirtualMachine, pkg: bytes) -> DeployReport:
         tools = vm.tools
         while not tools.deploy_reports.empty():  # stale reports of an earlier, aborted run
             tools.deploy_reports.get_nowait()
         guest_dir = (await tools.call("deployPkg.begin")).decode()
         pkg_path = f"{guest_dir}/pkg.zip"
         await tools.call("file.put", pkg_path.encode() + b"\0" + pkg)
-        task.set_progress(30)
+        if task is not None:
+            task.set_progress(30)
         await tools.call("deployPkg.deploy", pkg_path)
         async with asyncio.timeout(DEPLOY_TIMEOUT):
             while True:
                 report = await tools.deploy_reports.get()
                 if report.state == DeployState.RUNNING:
                     vm.set_customization_status("TOOLSDEPLOYPKG_RUNNING")
-                    task.set_progress(50)
+                    if task is not None:
+                        task.set_progress(50)
                 elif report.state == DeployState.DONE:
                     return report
 
-    def _finish(self, ctx: CallContext, task: Task, vm: VirtualMachine, report: DeployReport) -> None:
-        chain = task.info.eventChainId
+    def _finish(self, user: str, chain: int, task: Task | None, vm: VirtualMachine, report: DeployReport) -> None:
         log_location = report.log_path
         if report.code == DeployError.SUCCESS:
             for dev in vm.nics():
@@ -234,7 +256,7 @@ class GuestCustomizationManager(ManagedObject):
             vm.set_customization_status("TOOLSDEPLOYPKG_SUCCEEDED")
             self.si.event_manager.post(
                 vim.event.CustomizationSucceeded(
-                    userName=ctx.user,
+                    userName=user,
                     template=False,
                     logLocation=log_location,
                     fullFormattedMessage=f"Customization of VM {vm.name} succeeded.",
@@ -245,16 +267,61 @@ class GuestCustomizationManager(ManagedObject):
             return
         event = failure_event(report)
         message = report.message or f"deployPkg error {int(report.code)}"
-        event.userName, event.template, event.logLocation = ctx.user, False, log_location
+        event.userName, event.template, event.logLocation = user, False, log_location
         event.fullFormattedMessage = f"Customization of VM {vm.name} failed: {message}"
         vm.set_customization_status("TOOLSDEPLOYPKG_FAILED", message)
         self.si.event_manager.post(event, vm=vm, chain_id=chain)
-        if task.info.cancelled:
+        if task is not None and task.info.cancelled:
             raise _canceled()
         if report.kind is FailureKind.CHANNEL:
             raise system_error(f"the VMware Tools channel of {vm.name} failed during the customization: {message}")
         where = f" See {log_location} in the guest." if log_location else ""
         raise fault(vim.fault.CustomizationFault, f"Customization of {vm.name} failed: {message}.{where}")
+
+    # ------------------------------------------------------------ staged (CustomizeVM_Task, CloneVM_Task)
+
+    def apply_staged(self, vm: VirtualMachine, spec: vim.vm.customization.Specification, user: str) -> None:
+        """Apply the customization CustomizeVM_Task staged, now that the guest's tools run
+        (at boot, as VMware Tools picks up a pending package): the same pipeline as
+        CustomizeGuest_Task without a task or a guest login."""
+        if vm.moId in self.staged:
+            return  # already on its way (a reset while it runs does not start a second)
+
+        async def apply() -> None:
+            try:
+                await self.run_package(user, vm, self.prepare(vm, spec, []), None)
+            except vmodl.MethodFault as f:
+                if (
+                    vm.customization_info is None
+                    or vm.customization_info.customizationStatus != "TOOLSDEPLOYPKG_FAILED"
+                ):
+                    self._staged_failed(user, vm, message_of(f))  # the spec no longer fits the VM
+            except Exception as e:  # a bug must still end the customization, never leave it pending
+                log.exception("staged customization of %s failed", vm.moId)
+                self._staged_failed(user, vm, f"{type(e).__name__} during the customization")
+            finally:
+                self.staged.pop(vm.moId, None)
+            vm.clear_staged_customization()
+
+        task = asyncio.get_running_loop().create_task(apply())
+        self.staged[vm.moId] = task
+
+    def _staged_failed(self, user: str, vm: VirtualMachine, message: str) -> None:
+        vm.set_customization_status("TOOLSDEPLOYPKG_FAILED", message)
+        self.si.event_manager.post(
+            vim.event.CustomizationFailed(
+                userName=user, template=False, fullFormattedMessage=f"Customization of VM {vm.name} failed: {message}"
+            ),
+            vm=vm,
+        )
+
+    async def stop(self) -> None:
+        """Server shutdown: a staged customization being applied stops and stays staged,
+        so the next start applies it again."""
+        for task in list(self.staged.values()):
+            task.cancel()
+            with contextlib.suppress(BaseException):
+                await task
 
     # ------------------------------------------------------------ the other two methods
 

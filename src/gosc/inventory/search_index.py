@@ -9,9 +9,9 @@ from pyVmomi import vim
 from ..vim import types as T
 from ..vim.names import escape
 from .base import CallContext, ManagedEntity, ManagedObject
+from .compute_resource import ComputeResource
 from .datacenter import Datacenter
 from .folder import Folder
-from .host_system import ComputeResource
 
 if TYPE_CHECKING:
     from .service_instance import ServiceInstance

@@ -18,21 +18,34 @@ from pyVmomi import vim
 from ..store import Store
 from ..testhooks import Clock, TestHooks
 from ..vim import json_codec
+from . import datastore, network
 from .authorization_manager import AuthorizationManager
 from .base import CallContext, ManagedEntity, ManagedObject, now
+from .compute_resource import ComputeResource
+from .custom_fields_manager import CustomFieldsManager
 from .customization_spec_manager import CustomizationSpecManager
 from .datacenter import Datacenter
+from .datastore import Datastore
+from .diagnostic_manager import DiagnosticManager
 from .event_manager import EventManager
+from .extension_manager import ExtensionManager
 from .folder import Folder
 from .guest_customization_manager import GuestCustomizationManager
-from .host_system import ComputeResource, HostSystem, ResourcePool
+from .host_system import HostSystem
 from .inject import Injector
+from .license_assignment_manager import LicenseAssignmentManager
+from .license_manager import LicenseManager
+from .network import Network
+from .option_manager import OptionManager
+from .performance_manager import PerformanceManager
 from .property_collector import PropertyCollector
+from .resource_pool import ResourcePool
 from .search_index import SearchIndex
 from .session_manager import SessionManager
 from .task_manager import TaskManager
 from .view_manager import ViewManager
-from .virtual_machine import VirtualMachine, make_config
+from .virtual_machine import VirtualMachine
+from .vm_config import Placement, complete_config, make_config
 
 ABOUT = {
     "name": "VMware vCenter Server",
@@ -54,7 +67,7 @@ if TYPE_CHECKING:
     from ..guest.vmx import ToolsConnection
 
 # Entity kinds in the store, in the order they must be recreated (parents first).
-_ENTITY_KINDS = ("folder", "datacenter", "compute", "pool", "host", "vm")
+_ENTITY_KINDS = ("folder", "datacenter", "datastore", "network", "compute", "pool", "host", "vm")
 _M = TypeVar("_M", bound=ManagedObject)
 
 
@@ -100,6 +113,13 @@ class ServiceInstance(ManagedObject):
         self.customization_spec_manager = self.register(CustomizationSpecManager(self))
         self.property_collector = self.register(PropertyCollector(self))
         self.view_manager = self.register(ViewManager(self))
+        assignments = self.register(LicenseAssignmentManager(self))
+        self.license_manager = self.register(LicenseManager(self, assignments))
+        self.option_manager = self.register(OptionManager(self))
+        self.performance_manager = self.register(PerformanceManager(self))
+        self.custom_fields_manager = self.register(CustomFieldsManager(self))
+        self.extension_manager = self.register(ExtensionManager(self))
+        self.diagnostic_manager = self.register(DiagnosticManager(self))
         self.root_folder: Folder = self.register(
             Folder(self, "group-d1", "Datacenters", None, ["Folder", "Datacenter"])
         )
@@ -179,7 +199,36 @@ class ServiceInstance(ManagedObject):
         self.save(dc)
         for f in dc.folders.values():
             self.save(f)
+        self.ensure_storage_and_network(dc)
         return dc
+
+    def ensure_storage_and_network(self, dc: Datacenter) -> None:
+        """Give ``dc`` its datastore and its VM network unless it has them (a data
+        directory from a gosc without them gets them at load)."""
+        if not any(
+            isinstance(o, Datastore) and o.parent_obj is dc.folders["datastore"] for o in self.entities.values()
+        ):
+            ds = Datastore(self, self.new_moid("datastore"), datastore.DEFAULT_NAME, dc.folders["datastore"])
+            self.save(self.register(ds))
+        if not any(isinstance(o, Network) and o.parent_obj is dc.folders["network"] for o in self.entities.values()):
+            net = Network(self, self.new_moid("network"), network.DEFAULT_NAME, dc.folders["network"])
+            self.save(self.register(net))
+        self.ensure_browsers()
+
+    def placement(self, folder: Folder) -> Placement:
+        """Where a VM made in ``folder`` keeps its files and connects its NICs: its
+        datacenter's first datastore and its \"VM Network\"."""
+        dc = folder.datacenter()
+        stores = [o for o in self.entities.values() if isinstance(o, Datastore) and o.datacenter() is dc]
+        nets = [o for o in self.entities.values() if isinstance(o, Network) and o.datacenter() is dc]
+        ds = stores[0] if stores else None
+        net = next((n for n in nets if n.name == network.DEFAULT_NAME), nets[0] if nets else None)
+        return Placement(
+            datastore_name=ds.name if ds else datastore.DEFAULT_NAME,
+            datastore=vim.Datastore(ds.moId) if ds else None,
+            network_name=net.name if net else network.DEFAULT_NAME,
+            network=vim.Network(net.moId) if net else None,
+        )
 
     def create_host(self, name: str, dc: Datacenter) -> HostSystem:
         cr = self.register(ComputeResource(self, self.new_moid("domain-s"), name, dc.folders["host"]))
@@ -188,6 +237,7 @@ class ServiceInstance(ManagedObject):
         self.save(pool)
         host = self.register(HostSystem(self, self.new_moid("host"), name, cr))
         self.save(host)
+        self.ensure_browsers()
         return host
 
     def new_mac(self) -> str:
@@ -216,7 +266,16 @@ class ServiceInstance(ManagedObject):
         extra: list[vim.option.OptionValue] | None = None,
     ) -> VirtualMachine:
         macs = [self.new_mac() for _ in range(nic_count)]
-        config = make_config(name, guest_id, guest_full_name, macs, bios_uuid=bios_uuid, extra=extra)
+        config = make_config(
+            name,
+            guest_id,
+            guest_full_name,
+            macs,
+            self.placement(folder),
+            tools_installed=tools_installed,
+            bios_uuid=bios_uuid,
+            extra=extra,
+        )
         vm = VirtualMachine(
             self,
             self.new_moid("vm"),
@@ -240,6 +299,9 @@ class ServiceInstance(ManagedObject):
         self.authorization_manager.load()
         self.event_manager.load()
         self.customization_spec_manager.load()
+        self.option_manager.load()
+        self.custom_fields_manager.load()
+        self.extension_manager.load()
         parents: dict[str, str | None] = {}
         for kind in _ENTITY_KINDS:
             for moid, doc in self.store.load(kind):
@@ -253,14 +315,37 @@ class ServiceInstance(ManagedObject):
             dc = self.entity_of(moid, Datacenter)
             dc.folders = {k: self.entity_of(v, Folder) for k, v in doc["folders"].items()}
         self.task_manager.load()
+        self._complete_inventory()
         for vm in self.vms():
             status = vm.customization_info.customizationStatus if vm.customization_info else None
-            if status in ("TOOLSDEPLOYPKG_PENDING", "TOOLSDEPLOYPKG_RUNNING"):
+            # A staged customization (CustomizeVM_Task) stays pending: the next boot applies it.
+            if status in ("TOOLSDEPLOYPKG_PENDING", "TOOLSDEPLOYPKG_RUNNING") and vm.staged_customization is None:
                 vm.set_customization_status(
                     "TOOLSDEPLOYPKG_FAILED", "interrupted: the server restarted during customization"
                 )
             if vm.power_state == "poweredOn":
                 await vm.power_on()
+
+    def _complete_inventory(self) -> None:
+        """What an older gosc did not store: datastores, networks, and the devices,
+        files and NIC networks of its VMs (stored once made, so this runs once)."""
+        for dc in [o for o in self.entities.values() if isinstance(o, Datacenter)]:
+            self.ensure_storage_and_network(dc)
+        for vm in self.vms():
+            if complete_config(vm.config, self.placement(vm.parent_obj), tools_installed=vm.tools_installed):
+                self.save(vm)
+        self.ensure_browsers()
+
+    def ensure_browsers(self) -> None:
+        """Make the stateless browsers (environment, datastore) of every compute resource,
+        host and datastore, so that their morefs answer from the start, also after a restart."""
+        for o in list(self.entities.values()):
+            if isinstance(o, ComputeResource):
+                o.environment_browser()
+            elif isinstance(o, HostSystem):
+                o.datastore_browser()
+            elif isinstance(o, Datastore):
+                o.browser()
 
     def _entity_from_doc(self, kind: str, moid: str, doc: dict[str, Any]) -> ManagedEntity:
         parent = None  # linked by load() once every entity exists
@@ -268,6 +353,10 @@ class ServiceInstance(ManagedObject):
             return Folder(self, moid, doc["name"], parent, doc["childType"])
         if kind == "datacenter":
             return Datacenter(self, moid, doc["name"], parent)  # its folders are linked by load()
+        if kind == "datastore":
+            return Datastore(self, moid, doc["name"], parent, doc["volumeUuid"])
+        if kind == "network":
+            return Network(self, moid, doc["name"], parent)
         if kind == "compute":
             return ComputeResource(self, moid, doc["name"], parent)
         if kind == "pool":
@@ -288,12 +377,14 @@ class ServiceInstance(ManagedObject):
         )
         vm.power_state = doc["powerState"]
         vm.guest_report = doc.get("guestReport") or {"hostName": "", "nics": []}
+        vm.staged_customization = doc.get("stagedCustomization")
         if doc.get("customizationInfo"):
             vm.customization_info = json_codec.from_store(doc["customizationInfo"], vim.vm.GuestInfo.CustomizationInfo)
         return vm
 
     async def shutdown(self) -> None:
         """Stop agents; leave power states as they are so that a restart resumes them."""
+        await self.guest_customization_manager.stop()  # before the agents: a staged one stays staged
         for vm in self.vms():
             if vm.power_state == "poweredOn":
                 await self.backend(vm.backend).power_off(vm, vm.tools)
@@ -303,6 +394,7 @@ class ServiceInstance(ManagedObject):
                 with contextlib.suppress(BaseException):
                     await task.runner
         self.authorization_manager.password_checks.close()
+        self.diagnostic_manager.close()
 
     # ------------------------------------------------------------ API
 
@@ -319,6 +411,12 @@ class ServiceInstance(ManagedObject):
             searchIndex=self.search_index.ref,
             customizationSpecManager=self.customization_spec_manager.ref,
             guestCustomizationManager=self.guest_customization_manager.ref,
+            licenseManager=self.license_manager.ref,
+            setting=self.option_manager.ref,
+            perfManager=self.performance_manager.ref,
+            customFieldsManager=self.custom_fields_manager.ref,
+            extensionManager=self.extension_manager.ref,
+            diagnosticManager=self.diagnostic_manager.ref,
         )
 
     def prop_content(self, ctx: CallContext) -> vim.ServiceInstanceContent:
@@ -345,6 +443,8 @@ def _kind_of(obj: ManagedObject) -> str:
         (ComputeResource, "compute"),
         (ResourcePool, "pool"),
         (HostSystem, "host"),
+        (Datastore, "datastore"),
+        (Network, "network"),
     ):
         if isinstance(obj, cls):
             return kind

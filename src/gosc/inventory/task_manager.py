@@ -21,7 +21,9 @@ from ..vim import types as T
 from ..vim.faults import fault, system_error
 from . import access, inject
 from .base import CallContext, ManagedEntity, ManagedObject, now
+from .history_collector import HistoryCollector, check_room, new_collector_id, sweep
 from .task import Task
+from .task_history_collector import TaskFilter, TaskHistoryCollector
 
 if TYPE_CHECKING:
     from .service_instance import ServiceInstance
@@ -55,6 +57,14 @@ class TaskManager(ManagedObject):
         super().__init__(si, "TaskManager")
         self.tasks: deque[Task] = deque()  # every retained task, oldest first
         self.locks: dict[str, Task] = {}  # entity moId -> task holding it
+        self.collectors: dict[str, HistoryCollector] = {}
+        si.subscribe(self._task_changed)
+
+    def _task_changed(self, obj: ManagedObject, prop: str | None) -> None:
+        # A task queued, started or ended changes what the collectors' latest pages show.
+        if isinstance(obj, Task):
+            for collector in list(self.collectors.values()):
+                self.si.notify(collector, "latestPage")
 
     # ------------------------------------------------------------ restart
 
@@ -172,3 +182,12 @@ class TaskManager(ManagedObject):
 
     def prop_maxCollector(self, ctx: CallContext) -> int:
         return 32
+
+    def CreateCollectorForTasks(self, ctx: CallContext, filter: vim.TaskFilterSpec) -> T.ManagedObject:
+        sweep(self.si, self.collectors)
+        check_room(ctx, self.collectors, "task")
+        match = TaskFilter(ctx, filter)
+        moid, owner = new_collector_id(ctx, "taskcollector")
+        collector = TaskHistoryCollector(self.si, moid, owner, filter, match, self.collectors)
+        self.collectors[moid] = self.si.register(collector)
+        return collector.ref

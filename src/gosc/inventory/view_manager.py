@@ -24,7 +24,8 @@ if TYPE_CHECKING:
 def contents(si: ServiceInstance, container: ManagedEntity) -> list[ManagedEntity]:
     """The entities directly inside ``container``: its inventory children, and for a
     host or resource pool the VMs that run in it."""
-    from .host_system import HostSystem, ResourcePool
+    from .host_system import HostSystem
+    from .resource_pool import ResourcePool
     from .virtual_machine import VirtualMachine
 
     out = [o for o in si.entities.values() if o.parent_obj is container]

@@ -1,4 +1,5 @@
-"""VirtualMachine: config, runtime, guest; power operations, InstantClone_Task, Destroy_Task.
+"""VirtualMachine: config, runtime, guest; its methods come from the mixins vm_power,
+vm_provisioning, vm_customization and vm_reconfigure.
 
 A VM's guest lives in a backend (a directory tree, or namespaces); the VM talks to its
 guest only through the tools channel (``ToolsConnection``), whose RPCIs land in the
@@ -7,85 +8,33 @@ guest only through the tools channel (``ToolsConnection``), whose RPCIs land in 
 
 from __future__ import annotations
 
-import asyncio
 import datetime
 import ipaddress
-import uuid
-from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
-from pyVmomi import vim, vmodl
+from pyVmomi import vim
 
 from ..guest.vmx import ToolsConnection
-from ..vim import json_codec, names
+from ..vim import json_codec
 from ..vim import types as T
-from ..vim.faults import fault, invalid_argument
-from .base import CallContext, ManagedEntity, ManagedObject, now
+from . import vm_properties, vm_storage
+from .base import CallContext, now
+from .vm_config import TOOLS_VERSION
+from .vm_customization import VmCustomization
+from .vm_power import VmPower
+from .vm_provisioning import VmProvisioning
+from .vm_reconfigure import VmReconfigure
 
 if TYPE_CHECKING:
     from .folder import Folder
-    from .host_system import HostSystem, ResourcePool
+    from .host_system import HostSystem
+    from .resource_pool import ResourcePool
     from .service_instance import ServiceInstance
-    from .task import Task
 
-TOOLS_VERSION = "12352"  # open-vm-tools 12.3.x, as vCenter reports it
 GUEST_FAMILY = {"windows": "windowsGuest"}
-_M = TypeVar("_M", bound=ManagedObject)
 
 
-def invalid_power_state(vm: VirtualMachine, requested: str | None) -> vmodl.MethodFault:
-    want = f"; it must be {requested}" if requested else ""
-    return fault(
-        vim.fault.InvalidPowerState,
-        f"The attempted operation cannot be performed in the current state ({vm.power_state}) of {vm.name}{want}.",
-        existingState=vm.power_state,
-        requestedState=requested,
-    )
-
-
-def make_config(
-    name: str,
-    guest_id: str,
-    guest_full_name: str,
-    macs: list[str],
-    *,
-    bios_uuid: str | None = None,
-    extra: list[vim.option.OptionValue] | None = None,
-) -> vim.vm.ConfigInfo:
-    nics = [
-        vim.vm.device.VirtualVmxnet3(
-            key=4000 + i,
-            deviceInfo=vim.Description(label=f"Network adapter {i + 1}", summary="VM Network"),
-            backing=vim.vm.device.VirtualEthernetCard.NetworkBackingInfo(deviceName="VM Network"),
-            connectable=vim.vm.device.VirtualDevice.ConnectInfo(
-                startConnected=True, connected=True, allowGuestControl=True, status="ok"
-            ),
-            controllerKey=100,
-            unitNumber=7 + i,
-            addressType="assigned",
-            macAddress=mac,
-            wakeOnLanEnabled=True,
-        )
-        for i, mac in enumerate(macs)
-    ]
-    return vim.vm.ConfigInfo(
-        name=name,
-        guestId=guest_id,
-        guestFullName=guest_full_name,
-        version="vmx-21",
-        uuid=bios_uuid or str(uuid.uuid4()),
-        instanceUuid=str(uuid.uuid4()),
-        template=False,
-        changeVersion=now().isoformat(),
-        modified=now(),
-        createDate=now(),
-        hardware=vim.vm.VirtualHardware(numCPU=2, numCoresPerSocket=1, memoryMB=2048, device=nics),
-        extraConfig=extra or [],
-        files=vim.vm.FileInfo(vmPathName=f"[datastore1] {name}/{name}.vmx"),
-    )
-
-
-class VirtualMachine(ManagedEntity):
+class VirtualMachine(VmPower, VmProvisioning, VmCustomization, VmReconfigure):
     vim_type = vim.VirtualMachine
     parent_obj: Folder  # a VM's parent is always its VM folder
 
@@ -114,7 +63,11 @@ class VirtualMachine(ManagedEntity):
         self.boot_time: datetime.datetime | None = None
         self.guest_report: dict[str, Any] = {"hostName": "", "nics": []}
         self.customization_info: vim.vm.GuestInfo.CustomizationInfo | None = None
+        self.staged_customization: dict[str, Any] | None = None  # vm_customization
         self.tools = ToolsConnection(self)
+
+    def as_vm(self) -> VirtualMachine:
+        return self
 
     # ------------------------------------------------------------ identity
 
@@ -157,6 +110,7 @@ class VirtualMachine(ManagedEntity):
             "family": self.family,
             "guestReport": self.guest_report,
             "customizationInfo": json_codec.to_store(self.customization_info) if self.customization_info else None,
+            "stagedCustomization": self.staged_customization,
         }
 
     def save(self) -> None:
@@ -287,18 +241,22 @@ class VirtualMachine(ManagedEntity):
             ),
             config=vim.vm.Summary.ConfigSummary(
                 name=self.name,
-                template=False,
+                template=bool(self.config.template),
                 vmPathName=self.config.files.vmPathName,
                 memorySizeMB=self.config.hardware.memoryMB,
                 numCpu=self.config.hardware.numCPU,
                 numEthernetCards=len(self.nics()),
-                numVirtualDisks=0,
+                numVirtualDisks=sum(isinstance(d, vim.vm.device.VirtualDisk) for d in self.config.hardware.device),
+                installBootRequired=False,
+                cpuReservation=0,
+                memoryReservation=0,
                 uuid=self.config.uuid,
                 instanceUuid=self.config.instanceUuid,
                 guestId=self.config.guestId,
                 guestFullName=self.config.guestFullName,
                 hwVersion=self.config.version,
             ),
+            storage=vm_storage.storage_summary(self),
             quickStats=vim.vm.Summary.QuickStats(guestHeartbeatStatus=self.prop_guestHeartbeatStatus(ctx)),
             overallStatus="green",
         )
@@ -309,153 +267,31 @@ class VirtualMachine(ManagedEntity):
     def prop_resourcePool(self, ctx: CallContext) -> T.ManagedObject | None:
         return self.pool.ref if self.pool else None
 
-    def prop_datastore(self, ctx: CallContext) -> list[vim.Datastore]:
-        return T.array(vim.Datastore)
+    def prop_datastore(self, ctx: CallContext) -> list[T.ManagedObject]:
+        return T.array(vim.Datastore, [d.ref for d in vm_properties.datastores(self)])
 
-    def prop_network(self, ctx: CallContext) -> list[vim.Network]:
-        return T.array(vim.Network)
+    def prop_network(self, ctx: CallContext) -> list[T.ManagedObject]:
+        return T.array(vim.Network, [n.ref for n in vm_properties.networks(self)])
 
-    # ------------------------------------------------------------ power
+    def prop_layout(self, ctx: CallContext) -> vim.vm.FileLayout:
+        return vm_storage.layout(self)
 
-    async def power_on(self) -> None:
-        self.power_state = "poweredOn"
-        self.boot_time = now()
-        await self.si.backend(self.backend).power_on(self, self.tools)
-        self.save()
+    def prop_layoutEx(self, ctx: CallContext) -> vim.vm.FileLayoutEx:
+        return vm_storage.layout_ex(self)
 
-    async def power_off(self) -> None:
-        await self.si.backend(self.backend).power_off(self, self.tools)
-        self.power_state = "poweredOff"
-        self.boot_time = None
-        self.guest_report = {"hostName": self.guest_report.get("hostName", ""), "nics": []}
-        self.save()
+    def prop_storage(self, ctx: CallContext) -> vim.vm.StorageInfo:
+        return vm_properties.storage(self)
 
-    def PowerOnVM_Task(self, ctx: CallContext, host: vim.HostSystem | None = None) -> vim.Task:
-        if self.power_state == "poweredOn":
-            raise invalid_power_state(self, "poweredOff")
-        return self._power_task(ctx, "PowerOnVM_Task", self.power_on, vim.event.VmPoweredOnEvent, "powered on")
+    def prop_environmentBrowser(self, ctx: CallContext) -> T.ManagedObject:
+        return vm_properties.environment_browser(self)
 
-    def PowerOffVM_Task(self, ctx: CallContext) -> vim.Task:
-        if self.power_state != "poweredOn":
-            raise invalid_power_state(self, "poweredOn")
-        return self._power_task(ctx, "PowerOffVM_Task", self.power_off, vim.event.VmPoweredOffEvent, "powered off")
+    def prop_resourceConfig(self, ctx: CallContext) -> vim.ResourceConfigSpec:
+        return vm_properties.resource_config(self)
 
-    def _power_task(
-        self,
-        ctx: CallContext,
-        method: str,
-        action: Callable[[], Awaitable[None]],
-        event: type[vim.event.VmEvent],
-        done: str,
-    ) -> vim.Task:
-        async def work(task: Task) -> None:
-            await action()
-            self.si.event_manager.post(
-                event(
-                    userName=ctx.user, template=False, fullFormattedMessage=f"{self.name} on {self.host.name} is {done}"
-                ),
-                vm=self,
-                chain_id=task.info.eventChainId,
-            )
+    def prop_capability(self, ctx: CallContext) -> vim.vm.Capability:
+        from .environment_browser import vm_capability
 
-        return self.si.task_manager.submit(ctx, self, method, work)
-
-    def Destroy_Task(self, ctx: CallContext) -> vim.Task:
-        ctx.check(self, "VirtualMachine.Inventory.Delete")
-        if self.power_state != "poweredOff":
-            raise invalid_power_state(self, "poweredOff")
-
-        async def work(task: Task) -> None:
-            self.si.event_manager.post(
-                vim.event.VmRemovedEvent(
-                    userName=ctx.user, template=False, fullFormattedMessage=f"Removed {self.name} on {self.host.name}"
-                ),
-                vm=self,
-                chain_id=task.info.eventChainId,
-            )
-            self.si.unregister(self)
-            await asyncio.to_thread(self.si.backend(self.backend).destroy_tree, self)
-
-        return self.si.task_manager.submit(ctx, self, "Destroy_Task", work)
-
-    # ------------------------------------------------------------ InstantClone_Task
-
-    def InstantClone_Task(self, ctx: CallContext, spec: vim.vm.InstantCloneSpec) -> vim.Task:
-        if self.power_state != "poweredOn":
-            raise invalid_power_state(self, "poweredOn")
-        folder, pool, host = self._clone_placement(ctx, spec)
-        name = names.entity_name(spec.name, "spec.name")
-        if any(c.name == name for c in folder.children()):
-            raise fault(vim.fault.DuplicateName, f"The name '{name}' already exists.", name=name, object=folder.ref)
-        for i, ov in enumerate(spec.config or []):
-            if not ov.key:
-                raise invalid_argument(f"spec.config[{i}].key", "an option key must not be empty")
-        self.si.task_manager.check_free(self)
-
-        async def work(task: Task) -> T.ManagedObject:
-            child = self.si.create_vm(
-                name=name,
-                folder=folder,
-                host=host,
-                pool=pool,
-                guest_id=self.config.guestId,
-                guest_full_name=self.config.guestFullName,
-                nic_count=len(self.nics()),
-                backend=self.backend,
-                tools_installed=self.tools_installed,
-                family=self.family,
-                bios_uuid=spec.biosUuid,
-                extra=[vim.option.OptionValue(key=o.key, value=o.value) for o in self.config.extraConfig],
-            )
-            for ov in spec.config or []:
-                child.set_extra_config(ov.key, "" if ov.value is None else str(ov.value))
-            # An instant clone starts with its NICs disconnected: it shares the parent's
-            # identity until customized (vSphere does this to avoid address conflicts).
-            for dev in child.nics():
-                if dev.connectable:
-                    dev.connectable.connected = False
-            child.guest_report = {"hostName": self.guest_report.get("hostName", ""), "nics": []}
-            try:
-                await asyncio.to_thread(self.si.backend(self.backend).clone_tree, self, child)
-                await child.power_on()
-            except Exception:
-                self.si.unregister(child)
-                await asyncio.to_thread(self.si.backend(self.backend).destroy_tree, child)
-                raise
-            self.si.event_manager.post(
-                vim.event.VmClonedEvent(
-                    userName=ctx.user,
-                    template=False,
-                    sourceVm=vim.event.VmEventArgument(name=self.name, vm=self.ref),
-                    fullFormattedMessage=f"Instant clone of {self.name} completed as {child.name}",
-                ),
-                vm=child,
-                chain_id=task.info.eventChainId,
-            )
-            return child.ref
-
-        # Many instant clones of one running source may run at once, as on vSphere: the
-        # source is read, never changed, so the task does not hold it.
-        return self.si.task_manager.submit(ctx, self, "InstantClone_Task", work, lock=False)
-
-    def _clone_placement(
-        self, ctx: CallContext, spec: vim.vm.InstantCloneSpec
-    ) -> tuple[Folder, ResourcePool | None, HostSystem]:
-        from .folder import Folder
-        from .host_system import HostSystem, ResourcePool
-
-        loc = spec.location
-        folder = self._resolve(loc.folder, Folder, "spec.location.folder") if loc and loc.folder else self.parent_obj
-        pool = self._resolve(loc.pool, ResourcePool, "spec.location.pool") if loc and loc.pool else self.pool
-        host = self._resolve(loc.host, HostSystem, "spec.location.host") if loc and loc.host else self.host
-        ctx.check(folder, "VirtualMachine.Inventory.CreateFromExisting")
-        return folder, pool, host
-
-    def _resolve(self, ref: T.ManagedObject, cls: type[_M], path: str) -> _M:
-        obj = self.si.objects.get(ref._moId)
-        if not isinstance(obj, cls):
-            raise invalid_argument(path, f"'{ref._moId}' is not a {T.wsdl_name(cls.vim_type)}")
-        return obj
+        return vm_capability()
 
     # ------------------------------------------------------------ VmxHandler (RPCIs from the guest)
 
@@ -473,3 +309,5 @@ class VirtualMachine(ManagedEntity):
 
     def on_tools_state(self) -> None:
         self.si.notify(self, "guest")
+        if self.staged_customization is not None:  # tools that came up late pick up a staged package now
+            self.apply_staged_customization()
