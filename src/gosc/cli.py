@@ -52,6 +52,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         netns_prefix=args.netns_prefix,
         netns_networks=networks,
         limits=limits,
+        guest_reboot_seconds=args.guest_reboot_seconds,
     )
     app = create_app(config)
     tls = None
@@ -106,14 +107,14 @@ def _size(value: str) -> int:
     return n
 
 
-def _positive(kind: type[float] | type[int]) -> Callable[[str], float | int]:
+def _positive(kind: type[float] | type[int], *, zero: bool = False) -> Callable[[str], float | int]:
     def parse(value: str) -> float | int:
         try:
             n = kind(value)
         except ValueError:
             raise argparse.ArgumentTypeError(f"expected a number, not {value!r}") from None
-        if n <= 0:
-            raise argparse.ArgumentTypeError("must be positive")
+        if n < 0 or (n == 0 and not zero):
+            raise argparse.ArgumentTypeError("must be zero or more" if zero else "must be positive")
         return n
 
     return parse
@@ -180,18 +181,27 @@ def build_parser() -> argparse.ArgumentParser:
         help="time a connection has for its TLS handshake and then for each request head (default 10)",
     )
     s.add_argument(
+        "--guest-reboot-seconds",
+        type=_positive(float, zero=True),
+        default=5.0,
+        metavar="SECONDS",
+        help="how long a guest stays down after RebootGuest before its tools come back (default 5)",
+    )
+    s.add_argument(
         "--keep-alive-timeout",
         type=_positive(int),
-        default=5,
+        default=300,
         metavar="SECONDS",
-        help="time an idle kept-alive connection stays open (default 5)",
+        help="time an idle kept-alive connection stays open (default 300: pyVmomi clients pause between "
+        "calls and never reconnect); at the connection bound the one idle longest makes room for a new one",
     )
     s.add_argument(
         "--max-connections",
         type=_positive(int),
         default=1000,
         metavar="N",
-        help="open connections served at once; a connection past it gets HTTP 503 (default 1000)",
+        help="open connections served at once; past it a new connection replaces the one idle longest, "
+        "or with none idle gets HTTP 503 (default 1000)",
     )
     s.set_defaults(func=cmd_serve)
 

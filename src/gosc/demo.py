@@ -7,6 +7,8 @@ each other family is there, powered on, for trying every renderer.
 
 from __future__ import annotations
 
+from pyVmomi import vim
+
 from .inventory.datacenter import Datacenter
 from .inventory.service_instance import ServiceInstance
 
@@ -50,4 +52,15 @@ async def ensure_demo_inventory(si: ServiceInstance, backend: str = "rootfs") ->
             family=family,
         )
         si.backend(vm_backend).create_from_skeleton(vm, family)
+        # Its history, as a vCenter holds one for every VM (govc events, event collectors).
+        where = f"on {host.name} in {dc.name}"
+        si.event_manager.post(
+            vim.event.VmCreatedEvent(userName="", template=False, fullFormattedMessage=f"Created {name} {where}"), vm
+        )
         await vm.power_on()
+        si.event_manager.post(
+            vim.event.VmPoweredOnEvent(
+                userName="", template=False, fullFormattedMessage=f"{name} {where} is powered on"
+            ),
+            vm,
+        )

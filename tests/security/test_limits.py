@@ -217,14 +217,62 @@ def test_connections_without_a_complete_head_are_closed(tmp_path_factory: pytest
         srv.stop()
 
 
-def test_a_connection_past_the_bound_gets_a_fault_and_the_server_keeps_serving(
+def _tls_socket(port: int) -> ssl.SSLSocket:
+    tls = ssl.create_default_context()
+    tls.check_hostname, tls.verify_mode = False, ssl.CERT_NONE
+    s = tls.wrap_socket(socket.create_connection(("127.0.0.1", port), timeout=BOUND))
+    return s
+
+
+HEAD = f"GET {CLOCK} HTTP/1.1\r\nHost: 127.0.0.1\r\n".encode()
+
+
+def _answer(s: ssl.SSLSocket, rest: bytes = HEAD + b"\r\n") -> tuple[int, dict[str, str], bytes] | None:
+    """Send (the rest of) a request and read its answer; None if the server closed the connection."""
+    received = b""
+    try:
+        s.sendall(rest)
+        while (answer := _response(received)) is None:
+            data = s.recv(65536)
+            if not data:
+                return None
+            received += data
+    except (ConnectionResetError, BrokenPipeError, ssl.SSLError):
+        return None
+    return answer
+
+
+def test_at_the_bound_a_new_connection_replaces_the_one_idle_longest(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> None:
     srv = _start(tmp_path_factory, "--max-connections", "20", "--keep-alive-timeout", "600")
-    held = [httpx.Client(verify=False, timeout=30) for _ in range(20)]
+    held = [_tls_socket(srv.port) for _ in range(20)]
     try:
-        for c in held:  # 20 connections, each kept alive after its answer
-            assert c.get(f"{srv.url}{CLOCK}").status_code == 200
+        for s in held:  # 20 connections, each kept alive after its answer, the first idle longest
+            answer = _answer(s)
+            assert answer is not None and answer[0] == 200
+        fresh = _tls_socket(srv.port)
+        held.append(fresh)
+        answer = _answer(fresh)
+        assert answer is not None and answer[0] == 200  # served: an idle connection made room ...
+        assert _closed_by_server([held[0]]) == []  # ... the one idle longest, closed by the server
+        answer = _answer(held[1])
+        assert answer is not None and answer[0] == 200  # the others are still served
+    finally:
+        for s in held:
+            s.close()
+        srv.stop()
+
+
+def test_a_connection_past_the_bound_gets_a_fault_and_the_server_keeps_serving(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    srv = _start(tmp_path_factory, "--max-connections", "20", "--header-timeout", "600")
+    # 20 connections in the middle of a request (half a head each): none is idle, none gives way.
+    held = [_tls_socket(srv.port) for _ in range(20)]
+    try:
+        for s in held:
+            s.sendall(HEAD)
         with httpx.Client(verify=False, timeout=30) as extra:
             r = extra.get(f"{srv.url}{CLOCK}")
             assert r.status_code == 503 and r.headers["retry-after"] and r.headers["connection"] == "close"
@@ -235,16 +283,13 @@ def test_a_connection_past_the_bound_gets_a_fault_and_the_server_keeps_serving(
                 r.status_code == 503 and b"<soapenv:Fault>" in r.content and b"too many open connections" in r.content
             )
         # The connections already open are still served ...
-        assert all(c.get(f"{srv.url}{CLOCK}").status_code == 200 for c in held)
-        # ... and once one closes, a new connection is served again.
-        held.pop().close()
-        deadline = time.monotonic() + BOUND
-        status = 0
-        while status != 200 and time.monotonic() < deadline:
-            with httpx.Client(verify=False, timeout=30) as fresh:
-                status = fresh.get(f"{srv.url}{CLOCK}").status_code
-        assert status == 200
+        for s in held:
+            answer = _answer(s, b"\r\n")
+            assert answer is not None and answer[0] == 200
+        # ... and now that they are idle, a new connection is served in place of one of them.
+        with httpx.Client(verify=False, timeout=30) as fresh:
+            assert fresh.get(f"{srv.url}{CLOCK}").status_code == 200
     finally:
-        for c in held:
-            c.close()
+        for s in held:
+            s.close()
         srv.stop()

@@ -110,9 +110,14 @@ def test_reboot_guest_restarts_the_guest(gosc: Gosc, si: Any) -> None:
     (guest_root(gosc, vm) / "etc/hostname").write_text("rebooted01\n")
     assert vm.guest.hostName != "rebooted01"
     vm.RebootGuest()
-    assert vm.runtime.powerState == "poweredOn" and vm.runtime.bootTime > booted
+    # The call returns with the guest going down: its tools gone, the VM still on ...
+    assert vm.runtime.powerState == "poweredOn" and not tools_running(vm)
+    with pytest.raises(vim.fault.ToolsUnavailable):
+        vm.RebootGuest()
+    # ... and the guest comes back (--guest-reboot-seconds later) with what its files say now.
+    until(lambda: tools_running(vm), "the rebooted guest's tools run again")
+    assert vm.runtime.bootTime > booted
     until(lambda: vm.guest.hostName == "rebooted01", "the rebooted guest reports its host name")
-    assert tools_running(vm)
     assert events_of(si, vm, "VmGuestRebootEvent")
 
 

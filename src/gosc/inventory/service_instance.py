@@ -89,7 +89,9 @@ class ServiceInstance(ManagedObject):
     vim_type = vim.ServiceInstance
     anonymous_properties = frozenset({"content", "serverClock"})
 
-    def __init__(self, store: Store, data_dir: Path, backends: dict[str, GuestBackend]) -> None:
+    def __init__(
+        self, store: Store, data_dir: Path, backends: dict[str, GuestBackend], *, guest_reboot_seconds: float = 5.0
+    ) -> None:
         self.objects: dict[str, ManagedObject] = {}
         # The inventory tree alone (no tasks, filters, views): what tree walks iterate.
         self.entities: dict[str, ManagedEntity] = {}
@@ -97,6 +99,7 @@ class ServiceInstance(ManagedObject):
         self.store = store
         self.data_dir = data_dir
         self.backends = backends
+        self.guest_reboot_seconds = guest_reboot_seconds  # how long a RebootGuest keeps a guest down
         # GOSC_TEST_HOOKS names the tests' hook directory (testhooks.py); unset in real use.
         self.hooks = TestHooks.from_env()
         self.clock = Clock(self.hooks)
@@ -386,6 +389,7 @@ class ServiceInstance(ManagedObject):
         """Stop agents; leave power states as they are so that a restart resumes them."""
         await self.guest_customization_manager.stop()  # before the agents: a staged one stays staged
         for vm in self.vms():
+            vm.cancel_reboot()  # a restart boots every powered-on VM anyway
             if vm.power_state == "poweredOn":
                 await self.backend(vm.backend).power_off(vm, vm.tools)
         for task in self.task_manager.running():

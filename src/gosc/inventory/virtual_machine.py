@@ -131,6 +131,10 @@ class VirtualMachine(VmPower, VmProvisioning, VmCustomization, VmReconfigure):
     # ------------------------------------------------------------ properties
 
     def prop_config(self, ctx: CallContext) -> vim.vm.ConfigInfo:
+        # The datastores' urls are theirs, not the VM's: filled in as read, never stored twice.
+        self.config.datastoreUrl = [
+            vim.vm.ConfigInfo.DatastoreUrlPair(name=d.name, url=d.url) for d in vm_properties.datastores(self)
+        ]
         return self.config
 
     def prop_runtime(self, ctx: CallContext) -> vim.vm.RuntimeInfo:

@@ -8,6 +8,7 @@ that imports it.
 
 from __future__ import annotations
 
+import asyncio
 import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -67,6 +68,9 @@ class VmBase(ManagedEntity):
     # A CustomizeVM_Task's spec waiting for the next power-on (its passwords sealed with the
     # server's key, as the spec store keeps them) and who asked: {"spec": doc, "user": name}.
     staged_customization: dict[str, Any] | None
+    # The guest's restart after RebootGuest, while its OS is down (vm_power): cancelled by
+    # any power operation that comes first.
+    rebooting: asyncio.Task[None] | None = None
 
     if TYPE_CHECKING:
 

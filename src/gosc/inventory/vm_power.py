@@ -10,6 +10,7 @@ tasks: their preconditions fail the call.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
@@ -37,8 +38,22 @@ class VmPower(VmBase):
             self.apply_staged_customization()
 
     async def halt(self) -> None:
-        """Stop the guest: its tools go away."""
+        """Stop the guest: its tools go away (and a reboot under way will not finish)."""
+        self.cancel_reboot()
         await self.si.backend(self.backend).power_off(self.as_vm(), self.tools)
+
+    def cancel_reboot(self) -> None:
+        if self.rebooting is not None:
+            self.rebooting.cancel()
+            self.rebooting = None
+
+    async def _come_back_up(self, seconds: float) -> None:
+        """The rest of a guest reboot: the OS comes back after ``seconds`` and starts its tools."""
+        await asyncio.sleep(seconds)
+        self.rebooting = None
+        self.boot_time = now()
+        await self.boot()
+        self.save()
 
     async def power_on(self) -> None:
         if self.power_state != SUSPENDED:  # a resumed guest keeps running since its boot
@@ -118,11 +133,13 @@ class VmPower(VmBase):
         self.si.task_manager.check_free(self)
 
     async def RebootGuest(self, ctx: CallContext) -> None:
-        # The call returns once the guest is up again: gosc's guests restart at once, so a
-        # client that waits for the tools afterwards finds them running (docs/decisions.md).
+        # As on vSphere the call returns once the guest has begun to restart: its tools are
+        # gone, and come back ``guest_reboot_seconds`` later (clients such as Ansible's
+        # modules first wait for the tools to go, then to come back: docs/decisions.md).
         self._check_guest_operation(ctx)
         self.post_vm_event(vim.event.VmGuestRebootEvent(), ctx.user, f"Guest OS reboot for {self.name}", None)
-        await self.reset()
+        await self.halt()
+        self.rebooting = asyncio.create_task(self._come_back_up(self.si.guest_reboot_seconds))
 
     async def ShutdownGuest(self, ctx: CallContext) -> None:
         self._check_guest_operation(ctx)

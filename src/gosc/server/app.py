@@ -35,6 +35,7 @@ class ServerConfig:
     netns_prefix: str = "gosc"  # names of the netns backend's namespaces (<prefix>-host, <prefix>-vm-N)
     netns_networks: dict[str, str | None] | None = None  # port group -> bridge address (CIDR); None: default
     limits: RequestLimits = field(default_factory=RequestLimits)
+    guest_reboot_seconds: float = 5.0  # how long a guest is down after RebootGuest
 
 
 class StartupError(Exception):
@@ -57,7 +58,7 @@ def build_service_instance(config: ServerConfig) -> ServiceInstance:
         )
     elif config.guest_backend != "rootfs":
         raise ValueError(f"unknown guest backend {config.guest_backend!r}")
-    return ServiceInstance(store, config.data_dir, backends)
+    return ServiceInstance(store, config.data_dir, backends, guest_reboot_seconds=config.guest_reboot_seconds)
 
 
 async def start(si: ServiceInstance, config: ServerConfig) -> None:

@@ -12,10 +12,15 @@ Three bounds, each answered as a vSphere client expects (a fault in its protocol
   a new request on a kept-alive connection) is closed; the TLS handshake has the same
   bound (``protocol_factory``), and an idle kept-alive connection ``keep_alive_timeout``.
   uvicorn has neither of the first two: its h11 protocol waits for a head forever.
-- **Connections**: past ``max_connections`` open connections a new one is answered
-  HTTP 503 with a fault (and ``Retry-After``) for its first request, then closed; the
-  connections already open keep being served.  uvicorn's own ``limit_concurrency``
-  answers plain text and keeps the idle connections, so it bounds nothing by itself.
+- **Connections**: past ``max_connections`` open connections, a new one first takes the
+  place of the connection idle longest between requests on keep-alive (closed silently, as
+  HTTP lets a server close an idle connection at any time; its client reconnects).  With
+  none idle, it is answered HTTP 503 with a fault (and ``Retry-After``) for its first
+  request, then closed; the connections already open keep being served.  So a long
+  keep-alive (pyVmomi clients such as Ansible's modules sleep 15 s between reads on one
+  connection and do not reconnect) costs nothing when connections run short.  uvicorn's own
+  ``limit_concurrency`` answers plain text and keeps the idle connections, so it bounds
+  nothing by itself.
 """
 
 from __future__ import annotations
@@ -49,7 +54,9 @@ MiB = 1024 * 1024
 class RequestLimits:
     max_body: int = 16 * MiB  # bytes of one request body
     header_timeout: float = 10.0  # seconds to complete the TLS handshake, and then each request head
-    keep_alive_timeout: int = 5  # seconds an idle kept-alive connection stays open (uvicorn's default and type)
+    # Seconds an idle kept-alive connection stays open (uvicorn's type); `gosc serve` gives
+    # 300: longer than the pauses of pyVmomi clients that never reconnect (docs/decisions.md).
+    keep_alive_timeout: int = 300
     max_connections: int = 1000  # open connections served at once
 
 
@@ -128,14 +135,32 @@ class LimitedH11Protocol(H11Protocol):
         super().__init__(*args, **kwargs)
         self.limits = limits
         self._head_deadline: asyncio.TimerHandle | None = None
+        self._idle_since = 0.0  # loop time of the last response, when kept alive between requests
 
     # Narrower than asyncio's BaseTransport, as uvicorn's own H11Protocol.connection_made (same ignore there).
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
-        if len(self.connections) > self.limits.max_connections:
+        if len(self.connections) > self.limits.max_connections and not self._evict_an_idle_connection():
             self.app = _busy  # this connection only: its request is answered 503, then it closes
             log.warning("more than %d open connections: answering a new one 503", self.limits.max_connections)
         self._await_head()
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        self._idle_since = self.loop.time()
+
+    def _is_idle(self) -> bool:
+        """Between requests on keep-alive (uvicorn's keep-alive timer runs only then)."""
+        return self.timeout_keep_alive_task is not None and not self.transport.is_closing()
+
+    def _evict_an_idle_connection(self) -> bool:
+        idle = [c for c in self.connections if isinstance(c, LimitedH11Protocol) and c is not self and c._is_idle()]
+        if not idle:
+            return False
+        oldest = min(idle, key=lambda c: c._idle_since)
+        log.info("at %d open connections: closing the one idle longest for a new one", self.limits.max_connections)
+        oldest.transport.close()
+        return True
 
     def data_received(self, data: bytes) -> None:
         super().data_received(data)
