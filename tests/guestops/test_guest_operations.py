@@ -228,3 +228,21 @@ def test_windows_trees_get_files_not_programs(gom: GOM, si: vim.ServiceInstance,
     assert isinstance(attrs, FM.WindowsFileAttributes)
     with pytest.raises(vim.fault.OperationNotSupportedByGuest):
         gom.processManager.StartProgramInGuest(win, admin, PM.ProgramSpec(programPath="C:\\Windows\\System32\\cmd.exe"))
+
+
+def test_transfer_urls_survive_ansibles_rewrite(gom: GOM, vm: vim.VirtualMachine, server: GoscServer) -> None:
+    """vmware_guest_file_operation does url.replace("*", hostname).replace("443", str(port))."""
+    from gosc.inventory.guest_transfers import _port
+
+    assert (_port("h:8443"), _port("h:443"), _port("h"), _port("[::1]:1234"), _port("h:1234")) == (
+        "443",
+        "443",
+        "443",
+        "1234",
+        "1234",
+    )
+    url = gom.fileManager.InitiateFileTransferToGuest(vm, ROOT, "/tmp/ansible", FM.FileAttributes(), 2, True)
+    rewritten = url.replace("*", "127.0.0.1").replace("443", str(server.port))
+    assert http("PUT", rewritten, server, b"ok")[0] == 200
+    info = gom.fileManager.InitiateFileTransferFromGuest(vm, ROOT, "/tmp/ansible")
+    assert http("GET", info.url.replace("*", "127.0.0.1").replace("443", str(server.port)), server) == (200, b"ok")

@@ -56,7 +56,7 @@ class Transfers:
     def add(self, t: Transfer, host: str) -> str:
         """Hold ``t`` and answer its URL, in ESXi's form: host ``*`` (the client puts the
         address it reached the server at), the port the client used (``host``: the
-        request's Host header)."""
+        request's Host header; see ``_port``)."""
         if len(self.pending) >= MAX_PENDING:
             _discard(t)
             raise fault(vim.fault.InvalidState, "Too many guest file transfers are waiting; retry later.")
@@ -93,7 +93,9 @@ def _port(host: str) -> str:
         port = rest[1:] if rest.startswith(":") else ""
     else:
         port = host.rpartition(":")[2] if ":" in host else ""
-    return port if port.isdigit() else "443"
+    # Ansible replaces "443" in the URL with its port: a port holding "443" (8443) is
+    # given as ESXi's 443, which that replacement turns into the right one.
+    return port if port.isdigit() and "443" not in port else "443"
 
 
 def _discard(t: Transfer) -> None:
