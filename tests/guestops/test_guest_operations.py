@@ -208,10 +208,12 @@ def test_privileges_are_enforced(gom: GOM, vm: vim.VirtualMachine, server: GoscS
     assert denied.value.privilegeId == "VirtualMachine.GuestOperations.Modify"
 
 
-def test_a_powered_off_vm_and_its_programs(gom: GOM, vm: vim.VirtualMachine) -> None:
+def test_a_powered_off_vm_and_its_programs(gom: GOM, vm: vim.VirtualMachine, server: GoscServer) -> None:
     pm = gom.processManager
     pid = pm.StartProgramInGuest(vm, ROOT, PM.ProgramSpec(programPath="/bin/sleep", arguments="600"))
+    pending = gom.fileManager.InitiateFileTransferFromGuest(vm, ROOT, "/etc/hostname")
     wait_task(vm.PowerOffVM_Task())
+    assert http("GET", pending.url, server)[0] == 409  # the ticket died with the running guest
     with pytest.raises(vim.fault.InvalidPowerState):
         pm.ListProcessesInGuest(vm, ROOT)
     wait_task(vm.PowerOnVM_Task())

@@ -42,6 +42,9 @@ def guest_file_routes(si: ServiceInstance) -> list[Route]:
         t = manager.file_manager.transfers.take(q.get("id", ""), q.get("token", ""))
         if t is None:
             return PlainTextResponse("Unknown, used or expired file transfer ticket.\n", 404)
+        if not t.login.vm.tools_running:  # the guest stopped since the transfer was initiated
+            _discard(t)
+            return PlainTextResponse(f"The guest operations agent of {t.login.vm.name} is not running.\n", 409)
         if request.method == "GET" and not t.upload:
             return await _download(t)
         if request.method == "PUT" and t.upload:
