@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import itertools
 import ssl
-import time
 import urllib.request
 from collections.abc import Iterator
 
@@ -14,6 +13,7 @@ from pyVmomi import vim
 
 from tests.managers.conftest import connect, find_vm
 from tests.support.server import GoscServer
+from tests.support.wait import wait_for
 
 ROOT = vim.vm.guest.NamePasswordAuthentication(username="root", password="VMware1!")
 VMUSER = vim.vm.guest.NamePasswordAuthentication(username="vmuser", password="VMware1!")
@@ -45,10 +45,7 @@ def vm(si: vim.ServiceInstance) -> vim.VirtualMachine:
 
 
 def wait_task(task: vim.Task, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while task.info.state not in ("success", "error"):
-        assert time.monotonic() < deadline, f"task {task} still {task.info.state}"
-        time.sleep(0.02)
+    wait_for(lambda: task.info.state in ("success", "error"), f"task {task}", timeout)
     assert task.info.state == "success", task.info.error
 
 
@@ -56,13 +53,12 @@ def wait_exit(
     pm: vim.vm.guest.ProcessManager, vm: vim.VirtualMachine, auth: vim.vm.guest.GuestAuthentication, pid: int
 ) -> vim.vm.guest.ProcessManager.ProcessInfo:
     """The program's info once it has ended (polled as govc and Ansible poll)."""
-    deadline = time.monotonic() + 60
-    while True:
+
+    def ended() -> vim.vm.guest.ProcessManager.ProcessInfo | None:
         (info,) = pm.ListProcessesInGuest(vm, auth, [pid])
-        if info.endTime is not None:
-            return info
-        assert time.monotonic() < deadline, f"program {pid} still runs"
-        time.sleep(0.02)
+        return info if info.endTime is not None else None
+
+    return wait_for(ended, f"the end of program {pid}")
 
 
 def _url(url: str, server: GoscServer) -> str:

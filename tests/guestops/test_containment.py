@@ -4,8 +4,8 @@ non-root account meets the guest's permission bits; the same calls over VI/JSON.
 from __future__ import annotations
 
 import os
-import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pyVmomi import vim
@@ -15,6 +15,7 @@ from tests.guestops.conftest import ROOT, VMUSER, download, http, upload, wait_e
 from tests.support.guest_canary import CANARY_TEXT, make_canary, snapshot
 from tests.support.server import ADMIN, ADMIN_PASSWORD, GoscServer
 from tests.support.vijson import ViClient, ViFault, moref
+from tests.support.wait import wait_for
 
 FM = vim.vm.guest.FileManager
 PM = vim.vm.guest.ProcessManager
@@ -120,13 +121,14 @@ def test_vi_json(server: GoscServer, vm: vim.VirtualMachine) -> None:
     spec = {"_typeName": "GuestProgramSpec", "programPath": "/bin/sh", "arguments": "-c 'echo json > /tmp/json'"}
     pid = vi.call("GuestProcessManager", pm, "StartProgramInGuest", {"vm": target, "auth": auth, "spec": spec})
     assert isinstance(pid, int)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
+
+    def ended() -> dict[str, Any] | None:
         (info,) = vi.call(
             "GuestProcessManager", pm, "ListProcessesInGuest", {"vm": target, "auth": auth, "pids": [pid]}
         )
-        if "endTime" in info:
-            break
+        return info if "endTime" in info else None
+
+    info = wait_for(ended, f"the end of program {pid}")
     assert info["exitCode"] == 0
     got = vi.call(
         "GuestFileManager",

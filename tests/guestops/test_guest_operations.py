@@ -248,3 +248,21 @@ def test_transfer_urls_survive_ansibles_rewrite(gom: GOM, vm: vim.VirtualMachine
     assert http("PUT", rewritten, server, b"ok")[0] == 200
     info = gom.fileManager.InitiateFileTransferFromGuest(vm, ROOT, "/tmp/ansible")
     assert http("GET", info.url.replace("*", "127.0.0.1").replace("443", str(server.port)), server) == (200, b"ok")
+
+
+def test_running_programs_per_guest_are_bounded(gom: GOM, vm: vim.VirtualMachine) -> None:
+    from gosc.guest.guestprocs import MAX_RUNNING
+
+    pm = gom.processManager
+    sleep = PM.ProgramSpec(programPath="/bin/sleep", arguments="600")
+    pids = [pm.StartProgramInGuest(vm, ROOT, sleep) for _ in range(MAX_RUNNING)]
+    try:
+        with pytest.raises(vim.fault.InvalidState):
+            pm.StartProgramInGuest(vm, ROOT, sleep)
+    finally:
+        for pid in pids:
+            pm.TerminateProcessInGuest(vm, ROOT, pid)
+    wait_exit(pm, vm, ROOT, pids[-1])
+    assert (
+        wait_exit(pm, vm, ROOT, pm.StartProgramInGuest(vm, ROOT, PM.ProgramSpec(programPath="/bin/true"))).exitCode == 0
+    )

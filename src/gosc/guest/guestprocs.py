@@ -37,10 +37,11 @@ from . import sandbox
 from .guest_account import GuestAccount
 from .guestpath import GuestPathError, GuestRoot, Kind
 
-__all__ = ["KEEP_SECONDS", "Place", "Program", "Programs", "check_program"]
+__all__ = ["KEEP_SECONDS", "MAX_RUNNING", "Place", "Program", "Programs", "check_program"]
 
 KEEP_SECONDS = 300.0  # ended programs stay listed this long (VMware Tools: about 5 minutes)
 KEEP_ENDED = 256  # and at most this many of them
+MAX_RUNNING = 64  # programs running at once in one guest (each holds a sandbox and a waiting thread)
 SHELL = "/bin/sh"
 
 
@@ -116,6 +117,10 @@ class Programs:
         self._lock = threading.Lock()
         self._programs: dict[int, Program] = {}
         self._pids = itertools.count(1000 + int.from_bytes(os.urandom(1), "big"))
+
+    def running(self) -> int:
+        with self._lock:
+            return sum(1 for p in self._programs.values() if p.proc is not None)
 
     def start(
         self,

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from pyVmomi import vim
 
 from ..guest.guestpath import GuestRoot
-from ..guest.guestprocs import Program, check_program
+from ..guest.guestprocs import MAX_RUNNING, Program, check_program
 from ..guest.sandbox import SandboxError
 from ..vim import types as T
 from ..vim.faults import fault, invalid_argument, system_error
@@ -85,6 +85,12 @@ class GuestProcessManager(ManagedObject):
 
         where = await self.access.act(login, check)
         programs = self.access.programs_of(login.vm)
+        if programs.running() >= MAX_RUNNING:
+            raise fault(
+                vim.fault.InvalidState,
+                f"{MAX_RUNNING} programs started by guest operations already run in {login.vm.name}; "
+                "end some (TerminateProcessInGuest) first.",
+            )
         try:
             started = await asyncio.to_thread(
                 programs.start, login.place, login.account, program, arguments, where, env
