@@ -228,6 +228,15 @@ def test_windows_trees_get_files_not_programs(gom: GOM, si: vim.ServiceInstance,
     assert download(gom, win, admin, "C:\\Windows\\Temp\\gosc.txt", server) == b"hello"
     attrs = gom.fileManager.InitiateFileTransferFromGuest(win, admin, "C:\\Windows\\Temp\\gosc.txt").attributes
     assert isinstance(attrs, FM.WindowsFileAttributes)
+    made = gom.fileManager.CreateTemporaryFileInGuest(win, admin, "gosc-", ".tmp")
+    assert made.startswith("C:\\Windows\\Temp\\gosc-") and made.endswith(".tmp")
+    gom.fileManager.DeleteFileInGuest(win, admin, made)
+    user = vim.vm.guest.NamePasswordAuthentication(username="vmuser", password="VMware1!")
+    with pytest.raises(vim.fault.GuestPermissionDenied):  # not an administrator: uid 1001 on the tree
+        gom.fileManager.MakeDirectoryInGuest(win, user, "C:\\Windows\\mine", False)
+    with pytest.raises(vim.fault.FileNotFound) as missing:
+        gom.fileManager.DeleteFileInGuest(win, admin, "C:\\nope.txt")
+    assert missing.value.file == "C:\\nope.txt"
     with pytest.raises(vim.fault.OperationNotSupportedByGuest):
         gom.processManager.StartProgramInGuest(win, admin, PM.ProgramSpec(programPath="C:\\Windows\\System32\\cmd.exe"))
 
