@@ -22,10 +22,10 @@ from .common import show
 def main() -> None:
     p = argparse.ArgumentParser(prog="python -m bench")
     p.add_argument("--seconds", type=float, default=5.0, help="duration of each timed phase")
-    p.add_argument("--only", choices=["vijson", "engine", "soap", "netns"], action="append")
+    p.add_argument("--only", choices=["vijson", "engine", "soap", "netns", "guestops"], action="append")
     p.add_argument("--json", help="also write the figures to this file")
     args = p.parse_args()
-    only = set(args.only or ["vijson", "engine", "soap", "netns"])
+    only = set(args.only or ["vijson", "engine", "soap", "netns", "guestops"])
     results: dict[str, object] = {}
 
     if "engine" in only:
@@ -69,6 +69,12 @@ def main() -> None:
                     )
             finally:
                 server.stop()
+
+    if "guestops" in only:
+        from . import guestops_bench
+
+        results["guestops"] = guestops_bench.run(args.seconds)
+        show("guest operations (pyVmomi): programs per second, upload beside a local copy", results["guestops"])  # type: ignore[arg-type]
 
     if "netns" in only:
         from . import netns_bench

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from ..formats.rules import NIC_NAMES
 from ..guest.agent import ToolsAgent
 from ..guest.guestpath import GuestRoot
+from ..guest.guestprocs import Place
 from ..guest.vmx import ToolsConnection
 
 if TYPE_CHECKING:
@@ -36,6 +37,10 @@ class RootfsBackend:
 
     def root_of(self, vm: VirtualMachine) -> Path:
         return self.guests_dir / vm.instance_uuid / "root"
+
+    def guest_place(self, vm: VirtualMachine) -> Place | None:
+        """Where guest operations find the tree (None: its tools are not running)."""
+        return Place(self.root_of(vm), self.root_of(vm)) if vm.moId in self.agents else None
 
     # ------------------------------------------------------------ trees
 

@@ -33,6 +33,8 @@ What confines it (see ``_options``):
   namespace; so ``/proc`` is remounted read-only, which a program without CAP_SYS_ADMIN
   cannot undo, and a nested user namespace (which would hand back capabilities) cannot be
   created;
+* ``as_ids`` (guest operations' non-root accounts): bwrap is run by the account's own host
+  ids, so the sandbox uid is that host uid, not host root (see ``_as_ids``);
 * without a user namespace (``userns=False``, the live agent: its network capabilities
   must act on the guest's network namespace, which the host's user namespace owns): bwrap
   run by root in its privileged mode, host uid 0, ``--cap-drop ALL`` and only
@@ -158,6 +160,9 @@ class SandboxSpec:
     tools_dir: str | None = None  # a guest directory shown as a read-only tmpfs holding the binds under it
     masks: tuple[str, ...] = ()  # guest paths covered by an empty read-only tmpfs
     host_env: Mapping[str, str] = field(default_factory=dict)  # nsenter's and bwrap's own, never the program's
+    # Made by uid/gid themselves (guest operations' non-root accounts): see ``_as_ids``.
+    as_ids: bool = False
+    groups: tuple[int, ...] = ()  # with ``as_ids``: the supplementary groups (the guest's, host ids)
 
     def __post_init__(self) -> None:
         for path in (
@@ -175,6 +180,8 @@ class SandboxSpec:
                 raise ValueError(f"a guest program never gets {cap}")
         if not self.userns and (self.uid, self.gid) != (0, 0):
             raise ValueError("without a user namespace a sandbox keeps the caller's ids")
+        if self.as_ids and (not self.userns or self.uid == 0 or self.ro_binds or self.tools_dir):
+            raise ValueError("as_ids is for a non-root account's plain sandbox")
         if self.hostname is not None and not self.own_uts:
             raise ValueError("a host name needs a UTS namespace of its own")
 
@@ -232,7 +239,8 @@ def _options(spec: SandboxSpec, tmpfs_tmp: bool, seccomp_fd: int | None) -> list
     args += ["--die-with-parent", "--new-session", "--clearenv"]
     for key, value in spec.env.items():
         args += ["--setenv", key, value]
-    args += ["--bind", str(spec.root), "/", "--proc", "/proc", "--remount-ro", "/proc", "--dev", "/dev"]
+    root = AS_IDS_POINT if spec.as_ids else str(spec.root)
+    args += ["--bind", root, "/", "--proc", "/proc", "--remount-ro", "/proc", "--dev", "/dev"]
     if tmpfs_tmp:
         args += ["--tmpfs", "/tmp"]
     if spec.tools_dir:
@@ -318,6 +326,8 @@ def popen(spec: SandboxSpec, command: Sequence[str], **kwargs: Any) -> subproces
         if nsenter is None:
             raise SandboxError(SandboxFailure.NOT_INSTALLED, "nsenter (util-linux) is not installed on the gosc host")
         exe = [nsenter, "-t", str(spec.enter), "-n", "-u", "-m", "--", *exe]
+    if spec.as_ids:
+        exe = [*exe[:-1], *_as_ids(spec), exe[-1]]
     tmpfs_tmp = prepare(spec)
     fds: list[int] = []
     try:
@@ -334,6 +344,35 @@ def popen(spec: SandboxSpec, command: Sequence[str], **kwargs: Any) -> subproces
     finally:
         for fd in fds:
             os.close(fd)
+
+
+AS_IDS_POINT = "/mnt"  # where an ``as_ids`` sandbox's maker sees the tree (in its own mount namespace)
+
+
+def _as_ids(spec: SandboxSpec) -> list[str]:
+    """The commands that make bwrap itself run as the account's host ids (``as_ids``).
+
+    bwrap run by root maps the sandbox's uid to host uid 0 whatever ``--uid`` says, so a
+    guest account's program would own every root-owned file.  Run by the account's own
+    ids instead, bwrap maps the sandbox uid to that host uid, and the kernel checks the
+    guest's permission bits as for the account; its supplementary groups (``groups``) are
+    set before.  Such a bwrap cannot reach the tree under the server's 0700 data
+    directory: a private mount namespace (nothing propagates to the host, it ends with
+    the program) shows it at ``AS_IDS_POINT`` first.  Made as root: the namespace and the
+    bind (util-linux ``unshare``, ``mount``); then ``setpriv`` drops to the ids, every
+    capability (bounding and inheritable too) with them."""
+    tools = {t: shutil.which(t) for t in ("unshare", "sh", "setpriv")}
+    missing = [t for t, path in tools.items() if path is None]
+    if missing:
+        raise SandboxError(SandboxFailure.NOT_INSTALLED, f"{', '.join(missing)} (util-linux) missing on the gosc host")
+    groups = ",".join(str(g) for g in spec.groups or (spec.gid,))
+    bind = 'mount --bind -- "$1" "$2" && shift 2 && exec "$@"'
+    return [
+        *(str(tools["unshare"]), "-m", "--propagation", "private", "--"),
+        *(str(tools["sh"]), "-c", bind, "sh", str(spec.root), AS_IDS_POINT),
+        *(str(tools["setpriv"]), "--reuid", str(spec.uid), "--regid", str(spec.gid), "--groups", groups),
+        *("--inh-caps=-all", "--bounding-set=-all", "--"),
+    ]
 
 
 def _pipe_with(data: bytes, fds: list[int]) -> int:

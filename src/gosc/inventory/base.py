@@ -37,6 +37,7 @@ class CallContext:
     session: Session | None = None
     client_ip: str = ""
     user_agent: str = ""
+    host: str = ""  # the request's Host header: where the client reached this server (transfer URLs)
 
     @property
     def user(self) -> str:

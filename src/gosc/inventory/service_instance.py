@@ -31,6 +31,7 @@ from .event_manager import EventManager
 from .extension_manager import ExtensionManager
 from .folder import Folder
 from .guest_customization_manager import GuestCustomizationManager
+from .guest_operations_manager import GuestOperationsManager
 from .host_system import HostSystem
 from .inject import Injector
 from .license_assignment_manager import LicenseAssignmentManager
@@ -123,6 +124,7 @@ class ServiceInstance(ManagedObject):
         self.custom_fields_manager = self.register(CustomFieldsManager(self))
         self.extension_manager = self.register(ExtensionManager(self))
         self.diagnostic_manager = self.register(DiagnosticManager(self))
+        self.guest_operations_manager = self.register(GuestOperationsManager(self))
         self.root_folder: Folder = self.register(
             Folder(self, "group-d1", "Datacenters", None, ["Folder", "Datacenter"])
         )
@@ -399,6 +401,7 @@ class ServiceInstance(ManagedObject):
                     await task.runner
         self.authorization_manager.password_checks.close()
         self.diagnostic_manager.close()
+        self.guest_operations_manager.close()
 
     # ------------------------------------------------------------ API
 
@@ -421,6 +424,7 @@ class ServiceInstance(ManagedObject):
             customFieldsManager=self.custom_fields_manager.ref,
             extensionManager=self.extension_manager.ref,
             diagnosticManager=self.diagnostic_manager.ref,
+            guestOperationsManager=self.guest_operations_manager.ref,
         )
 
     def prop_content(self, ctx: CallContext) -> vim.ServiceInstanceContent:

@@ -18,6 +18,8 @@ from ..backends.rootfs import RootfsBackend
 from ..inventory.service_instance import GuestBackend, ServiceInstance
 from ..store import SqliteStore
 from ..store.private import private_dir
+from .guestfile import PATH as GUEST_FILE_PATH
+from .guestfile import guest_file_routes
 from .inject import inject_routes
 from .limits import BodyLimit, RequestLimits
 from .soap import ANY_METHOD, soap_fallback_routes, soap_routes
@@ -152,5 +154,8 @@ def create_app(config: ServerConfig, si: ServiceInstance | None = None) -> ASGIA
     routes.extend(soap_routes(si))
     routes.extend(soap_fallback_routes(si))
     routes.extend(inject_routes(si))  # gosc's own: fault and delay injection (not vSphere)
-    app = Starlette(routes=routes, middleware=[Middleware(BodyLimit, max_body=config.limits.max_body)])
+    routes.extend(guest_file_routes(si))  # InitiateFileTransfer{To,From}Guest URLs
+    streamed = frozenset({GUEST_FILE_PATH})
+    middleware = [Middleware(BodyLimit, max_body=config.limits.max_body, streamed=streamed)]
+    app = Starlette(routes=routes, middleware=middleware)
     return _Lifespan(app, lambda: start(si, config), stop)

@@ -5,7 +5,8 @@ Three bounds, each answered as a vSphere client expects (a fault in its protocol
 - **Body size**, enforced while the body arrives and before it is buffered
   (``BodyLimit``, an ASGI middleware in front of every route): a ``Content-Length`` over
   the limit is refused at once, a chunked body is counted as it arrives and refused at
-  the byte that crosses the limit.  HTTP 413 with ``InvalidRequest`` (VI/JSON fault body,
+  the byte that crosses the limit.  Guest file uploads (``/guestFile``) are streamed to
+  the guest instead and bounded by their ticket's announced size (server/guestfile.py).  HTTP 413 with ``InvalidRequest`` (VI/JSON fault body,
   or a SOAP fault for ``/sdk``), then the connection is closed.
 - **Time to send a request head** (``LimitedH11Protocol``): a connection that has not sent
   complete request headers within ``header_timeout`` seconds of connecting (or of starting
@@ -80,12 +81,15 @@ class BodyLimit:
     runs, and hands the route the chunks as they came; a body over the limit is answered
     413 without reading the rest."""
 
-    def __init__(self, app: ASGIApp, max_body: int) -> None:
+    def __init__(self, app: ASGIApp, max_body: int, streamed: frozenset[str] = frozenset()) -> None:
         self.app = app
         self.max_body = max_body
+        # Paths whose route streams its body to disk and bounds it itself (guest file
+        # uploads: the size announced for the ticket); their bodies are not buffered here.
+        self.streamed = streamed
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or scope.get("path") in self.streamed:
             await self.app(scope, receive, send)
             return
         declared = next((v for k, v in scope["headers"] if k == b"content-length"), None)

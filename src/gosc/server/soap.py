@@ -110,6 +110,7 @@ class Soap:
                 self.si.session_manager.session(session_token(request)),
                 request.client.host if request.client else "",
                 request.headers.get("user-agent", ""),
+                request.headers.get("host", ""),
             )
             log.debug("SOAP %s %s:%s by %s", req.method, req.this_type, req.this_id, ctx.user or "(no session)")
             token_before = ctx.session.token if ctx.session else None

@@ -97,7 +97,9 @@ class ViJson:
     def context(self, request: Request, version: str) -> CallContext:
         session = self.si.session_manager.session(request.headers.get(SESSION_HEADER))
         client = request.client.host if request.client else ""
-        return CallContext(self.si, version, session, client, request.headers.get("user-agent", ""))
+        return CallContext(
+            self.si, version, session, client, request.headers.get("user-agent", ""), request.headers.get("host", "")
+        )
 
     async def handle(self, request: Request) -> Response:
         """Every request under /sdk/vim25: whatever is wrong with its path is a fault too."""

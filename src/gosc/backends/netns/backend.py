@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ...guest import sandbox
+from ...guest.guestprocs import Place
 from ...guest.runtime import ToolsRuntime, agent_command, agent_spec
 from ...guest.vmx import ToolsConnection
 from .guest_host import Guest, GuestHost
@@ -135,6 +136,17 @@ class NetnsBackend:
 
     def destroy_tree(self, vm: VirtualMachine) -> None:
         self.trees.destroy_tree(vm)
+
+    def guest_place(self, vm: VirtualMachine) -> Place | None:
+        """Where guest operations find a running guest: its tree inside its own mount
+        namespace, reached here through the holder's /proc root; programs are made in
+        its namespaces (None: not running)."""
+        pid = self._holder_pid(vm)
+        if pid is None:
+            return None
+        root = self.root_of(vm)
+        view = Path(f"/proc/{pid}/root") / root.relative_to("/")
+        return Place(root, view, enter=pid, host_env={OWNER_ENV: self.prefix})
 
     def _holder_pid(self, vm: VirtualMachine) -> int | None:
         guest = self.guests.get(vm.moId)

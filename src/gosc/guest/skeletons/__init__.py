@@ -99,6 +99,9 @@ def copy_skeleton(family: str, dest: Path, macs: list[str]) -> Path:
             guest.chmod(rel, int(mode, 8))
         if guest.is_file("/etc/os-release"):  # a Linux tree: a shell of its own to run scripts in
             install_shell(guest)
+            # and the world-writable sticky /tmp every install has (guest operations' temporary files)
+            guest.mkdir("/tmp", 0o755, exist_ok=True)
+            guest.chmod("/tmp", 0o1777)
         if macs:
             guest.rmtree("/sys/class/net")
             for name, mac in zip(NIC_NAMES, macs):
