@@ -20,6 +20,7 @@ from ..store import SqliteStore
 from ..store.private import private_dir
 from .inject import inject_routes
 from .limits import BodyLimit, RequestLimits
+from .nocloud import nocloud_routes
 from .soap import ANY_METHOD, soap_fallback_routes, soap_routes
 from .vijson import ViJson, hello
 
@@ -151,5 +152,6 @@ def create_app(config: ServerConfig, si: ServiceInstance | None = None) -> ASGIA
     routes.extend(soap_routes(si))
     routes.extend(soap_fallback_routes(si))
     routes.extend(inject_routes(si))  # gosc's own: fault and delay injection (not vSphere)
+    routes.extend(nocloud_routes(si))  # gosc's own: a spec as a cloud-init NoCloud seed (not vSphere)
     app = Starlette(routes=routes, middleware=[Middleware(BodyLimit, max_body=config.limits.max_body)])
     return _Lifespan(app, lambda: start(si, config), stop)
