@@ -164,7 +164,6 @@ def plan(
     cfg.hostname = host
     cfg.instance_id = None
     _nic_gaps(spec, cfg, nic_macs, gaps)
-    _options_gaps(spec, gaps)
     seed = SeedInput(cfg, instance_id or instance_id_for(spec), by_mac=by_mac, windows=windows)
     for i, mac in enumerate(nic_macs):
         given = iface_names[i] if i < len(iface_names) else None
@@ -190,6 +189,7 @@ def plan(
     elif isinstance(ident, C.CloudinitPrep):
         seed.raw_metadata, seed.raw_userdata = ident.metadata, ident.userdata or None
         notes.append("CloudinitPrep: its metadata and userdata are cloud-init's own and pass into the seed")
+    _options_gaps(spec, gaps)
     seed.gaps, seed.notes = gaps, notes
     return seed
 

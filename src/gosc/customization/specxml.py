@@ -148,7 +148,7 @@ def from_xml(text: str | bytes, version: str) -> vim.CustomizationSpecItem:
     """The CustomizationSpecItem a ConfigRoot document holds, checked as the API checks a
     spec of release ``version``; CustomizationFault naming the path otherwise."""
     try:
-        tree = specxml.parse(text)
+        tree = specxml.parse(text, ROOT_PATH)
         data = _json_of(tree, vim.CustomizationSpecItem, ROOT_PATH)
     except SpecXmlError as e:
         raise customization_fault(str(e)) from None

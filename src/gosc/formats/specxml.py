@@ -81,7 +81,7 @@ def _fail(message: str) -> NoReturn:
 def _child_path(parent: _Element, name: str, attrs: dict[str, str]) -> str:
     if name == "e" and "id" in attrs:
         return f"{parent.path}[{attrs['id']}]"
-    return f"{parent.path}.{name}" if parent.path else name
+    return f"{parent.path}.{name}"
 
 
 def _node(el: _Element) -> Node:
@@ -122,9 +122,10 @@ def _array(el: _Element) -> XmlArray:
     return XmlArray(type_.strip(), [node for _, node in items])
 
 
-def parse(data: bytes | str) -> XmlObject:
+def parse(data: bytes | str, root_path: str = ROOT) -> XmlObject:
     """The ConfigRoot document as a tree (its root a data object); SpecXmlError if it is
-    not one.  Leaf text is kept exactly (a script's leading newline matters)."""
+    not one, naming where (``root_path`` names the root, e.g. ``item.spec.identity``).
+    Leaf text is kept exactly (a script's leading newline matters)."""
     raw = data.encode() if isinstance(data, str) else data
     if len(raw) > MAX_BYTES:
         _fail(f"the document is larger than {MAX_BYTES} bytes")
@@ -153,7 +154,7 @@ def parse(data: bytes | str) -> XmlObject:
         if not stack:
             if name != ROOT:
                 _fail(f"the root element must be <{ROOT}>, not <{name}>")
-            stack.append(_Element(name, "", dict(attrs)))
+            stack.append(_Element(name, root_path, dict(attrs)))
             return
         parent = stack[-1]
         stack.append(_Element(name, _child_path(parent, name, attrs), dict(attrs)))

@@ -82,7 +82,9 @@ class NoCloudConversion:
             return manager.reveal_passwords(specxml.from_xml(value, T.NEWEST_VERSION).spec)
         if isinstance(value, dict) and value.get("_typeName") == "CustomizationSpecItem":
             value = value.get("spec")
-        decoded: vim.vm.customization.Specification = json_codec.decode(value, vim.vm.customization.Specification, T.NEWEST_VERSION, "spec")
+        decoded: vim.vm.customization.Specification = json_codec.decode(
+            value, vim.vm.customization.Specification, T.NEWEST_VERSION, "spec"
+        )
         return manager.reveal_passwords(decoded)
 
     def _convert(self, body: dict[str, Any]) -> dict[str, Any]:
