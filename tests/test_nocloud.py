@@ -341,3 +341,35 @@ def test_iso_with_genisoimage_alone(tmp_path: Path) -> None:
     assert "(cidata volume, by genisoimage)" in r.stdout
     ds = datasource_reads(tmp_path / "s.iso")
     assert ds["found"] is True and ds["hostname"] == "db01"
+
+
+def test_cloudinit_prep_passes_its_own_data_and_network_into_the_seed(tmp_path: Path) -> None:
+    metadata = "local-hostname: ci01\nnetwork:\n  version: 2\n  ethernets:\n    nics:\n      match: {name: 'ens*'}\n      dhcp4: true\n"
+    spec = {
+        "_typeName": "CustomizationSpec",
+        "identity": {
+            "_typeName": "CustomizationCloudinitPrep",
+            "metadata": metadata,
+            "userdata": "#cloud-config\npackages: [htop]\n",
+        },
+        "globalIPSettings": {"_typeName": "CustomizationGlobalIPSettings"},
+    }
+    spec_file = tmp_path / "spec.json"
+    spec_file.write_text(json.dumps(spec))
+    r = convert(spec_file, tmp_path / "seed", "--iso", str(tmp_path / "seed.iso"), "--instance-id", "vm-42")
+    assert r.returncode == 0, r.stderr
+    ds = datasource_reads(tmp_path / "seed.iso")
+    assert (ds["hostname"], ds["instance_id"]) == ("ci01", "vm-42")
+    assert ds["network_config"] == {"version": 2, "ethernets": {"nics": {"match": {"name": "ens*"}, "dhcp4": True}}}
+    assert ds["userdata_raw"] == spec["identity"]["userdata"]
+
+
+def test_a_password_another_vcenter_encrypted_is_a_gap(tmp_path: Path) -> None:
+    spec = linux_spec("e1", nics=[dhcp()])
+    spec["identity"]["password"] = {"_typeName": "CustomizationPassword", "value": "QUJDREVGCg==", "plainText": False}
+    spec_file = tmp_path / "spec.json"
+    spec_file.write_text(json.dumps(spec))
+    r = convert(spec_file, tmp_path / "seed", "--mac", MACS[0])
+    assert r.returncode == 3
+    assert "not converted: spec.identity.password: encrypted with the key of the vCenter that exported it" in r.stdout
+    assert "chpasswd" not in yaml.safe_load((tmp_path / "seed" / "user-data").read_text())
