@@ -167,3 +167,20 @@ def test_nocloud_endpoint_reports_gaps_and_refuses_what_it_must(server: GoscServ
     bad_spec = {"_typeName": "CustomizationSpec", "identity": {"_typeName": "CustomizationLinuxPrep"}}
     refused = post(server, vi.session, {"spec": bad_spec})
     assert refused.status_code == 400 and "hostName" in refused.text
+
+
+def test_both_methods_over_vi_json(vi: ViClient) -> None:
+    xml = (DATA / "libretto-static-ip.xml").read_text()
+    got = vi.call(
+        "CustomizationSpecManager", "CustomizationSpecManager", "XmlToCustomizationSpecItem", {"specItemXml": xml}
+    )
+    assert got["_typeName"] == "CustomizationSpecItem" and got["info"]["name"] == "static-ip-libretto"
+    assert got["spec"]["identity"]["hostName"]["_typeName"] == "CustomizationVirtualMachineName"
+    back = vi.call("CustomizationSpecManager", "CustomizationSpecManager", "CustomizationSpecItemToXml", {"item": got})
+    assert back == xml
+    r = vi.raw(
+        "POST",
+        "CustomizationSpecManager/CustomizationSpecManager/XmlToCustomizationSpecItem",
+        json={"specItemXml": "<ConfigRoot>"},
+    )
+    assert r.status_code == 500 and r.json()["_typeName"] == "CustomizationFault"
