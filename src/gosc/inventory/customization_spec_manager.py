@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, TypeVar
 from cryptography.fernet import Fernet, InvalidToken
 from pyVmomi import VmomiSupport, vim
 
+from ..customization import specxml
 from ..store.private import private_dir, private_file
 from ..vim import json_codec, names
 from ..vim import types as T
@@ -97,6 +98,10 @@ class CustomizationSpecManager(ManagedObject):
             if pw.plainText:
                 pw.value, pw.plainText = self._seal(pw.value), False
         return copy
+
+    def copy_of(self, name: str) -> vim.CustomizationSpecItem:
+        """A copy of a saved spec with its passwords as given (gosc's /gosc/nocloud); NotFound."""
+        return json_codec.from_store(json_codec.to_store(self._get(name)), vim.CustomizationSpecItem)
 
     def load(self) -> None:
         for name, doc in self.si.store.load("custspec"):
@@ -186,6 +191,14 @@ class CustomizationSpecManager(ManagedObject):
         self.DeleteCustomizationSpec(ctx, name)
         item.info.name = newName
         self._save(self._stamp(item))
+
+    def CustomizationSpecItemToXml(self, ctx: CallContext, item: vim.CustomizationSpecItem) -> str:
+        # Passwords leave encrypted, as GetCustomizationSpec gives them and as vCenter exports
+        # them: the document is a file an operator keeps, not a secret channel.
+        return specxml.to_xml(self._sealed_copy(item))
+
+    def XmlToCustomizationSpecItem(self, ctx: CallContext, specItemXml: str) -> vim.CustomizationSpecItem:
+        return specxml.from_xml(specItemXml, ctx.version)
 
     def IsGuestOsCustomizable(self, ctx: CallContext, guestId: str) -> bool:
         gid = guestId.lower()

@@ -22,6 +22,7 @@ from .guestfile import PATH as GUEST_FILE_PATH
 from .guestfile import guest_file_routes
 from .inject import inject_routes
 from .limits import BodyLimit, RequestLimits
+from .nocloud import nocloud_routes
 from .soap import ANY_METHOD, soap_fallback_routes, soap_routes
 from .vijson import ViJson, hello
 
@@ -154,6 +155,7 @@ def create_app(config: ServerConfig, si: ServiceInstance | None = None) -> ASGIA
     routes.extend(soap_routes(si))
     routes.extend(soap_fallback_routes(si))
     routes.extend(inject_routes(si))  # gosc's own: fault and delay injection (not vSphere)
+    routes.extend(nocloud_routes(si))  # gosc's own: a spec as a cloud-init NoCloud seed (not vSphere)
     routes.extend(guest_file_routes(si))  # InitiateFileTransfer{To,From}Guest URLs
     streamed = frozenset({GUEST_FILE_PATH})
     middleware = [Middleware(BodyLimit, max_body=config.limits.max_body, streamed=streamed)]

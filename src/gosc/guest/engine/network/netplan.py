@@ -25,7 +25,9 @@ from .model import Iface, NetworkConfig, Route
 PATH = "/etc/netplan/99-netcfg-vmware.yaml"
 
 
-def _ethernet(iface: Iface, net: NetworkConfig) -> dict[str, Any]:
+def ethernet(iface: Iface, net: NetworkConfig) -> dict[str, Any]:
+    """One interface in netplan's YAML, which is also cloud-init's network-config version 2
+    (gosc.guest.engine.nocloud writes seeds with it)."""
     eth: dict[str, Any] = {"match": {"macaddress": iface.mac}, "set-name": iface.name}
     if not iface.onboot:
         eth["activation-mode"] = "manual"
@@ -65,7 +67,7 @@ def _ethernet(iface: Iface, net: NetworkConfig) -> dict[str, Any]:
 
 
 def render(net: NetworkConfig, cs: ChangeSet, log: EngineLog) -> None:
-    ethernets = {i.name: _ethernet(i, net) for i in net.ifaces if i.ipv4 != "as_is" or i.ipv6}
+    ethernets = {i.name: ethernet(i, net) for i in net.ifaces if i.ipv4 != "as_is" or i.ipv6}
     doc = {"network": {"version": 2, "renderer": "networkd", "ethernets": ethernets}}
     body = yaml.safe_dump(doc, sort_keys=False, default_flow_style=False)
     cs.write(PATH, f"# {HEADER}\n{body}", 0o600)
