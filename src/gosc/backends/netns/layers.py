@@ -7,6 +7,11 @@ copy-on-write: first the source's upper, when it holds changes, is frozen into i
 and the source gets a fresh upper (remounted in its namespace while it runs), then the
 child gets the source's lowers and an empty upper of its own, with its MACs.  A destroyed
 VM keeps the layers its clones still read until the last of them is gone.
+
+A snapshot is the same freeze: ``state.json``'s ``snapshots`` maps its key to the lowers
+of that moment.  A revert gives the VM those lowers and a fresh empty upper; a linked clone
+from a snapshot starts on them too.  Layers nothing names any more (an upper a revert
+dropped, a removed snapshot's own changes) are collected.
 """
 
 from __future__ import annotations
@@ -67,25 +72,62 @@ class Layers:
             {"upper": f"{vm.instance_uuid}/layers/1", "lowers": [f"{vm.instance_uuid}/layers/0"], "next": 2},
         )
 
+    def _freeze(self, vm: VirtualMachine) -> dict[str, Any]:
+        """The VM's state once its upper, when it holds changes, is read-only (under the lock)."""
+        st = self.state(vm)
+        upper = self.guests_dir / st["upper"]
+        if any(upper.iterdir()):  # changes since the last freeze: they become read-only
+            new = f"{vm.instance_uuid}/layers/{st['next']}"
+            (self.guests_dir / new).mkdir(parents=True)
+            st.update(upper=new, lowers=[st["upper"], *st["lowers"]], next=st["next"] + 1)
+            self.save_state(vm.instance_uuid, st)
+            pid = self.running_pid(vm)
+            if pid is not None:
+                self.remount(vm, pid)
+        return st
+
     def clone_tree(self, source: VirtualMachine, child: VirtualMachine) -> None:
         with self._lock:
-            st = self.state(source)
-            upper = self.guests_dir / st["upper"]
-            if any(upper.iterdir()):  # changes since the last freeze: they become read-only
-                new = f"{source.instance_uuid}/layers/{st['next']}"
-                (self.guests_dir / new).mkdir(parents=True)
-                st = {"upper": new, "lowers": [st["upper"], *st["lowers"]], "next": st["next"] + 1}
-                self.save_state(source.instance_uuid, st)
-                pid = self.running_pid(source)
-                if pid is not None:
-                    self.remount(source, pid)
-            d = self.guests_dir / child.instance_uuid
-            (d / "layers/0").mkdir(parents=True)
-            (d / "root").mkdir()
-            self.save_state(
-                child.instance_uuid,
-                {"upper": f"{child.instance_uuid}/layers/0", "lowers": list(st["lowers"]), "next": 1},
-            )
+            self._start_child(child, self._freeze(source)["lowers"])
+        self.write_macs(child)
+
+    def _start_child(self, child: VirtualMachine, lowers: list[str]) -> None:
+        d = self.guests_dir / child.instance_uuid
+        (d / "layers/0").mkdir(parents=True)
+        (d / "root").mkdir()
+        self.save_state(
+            child.instance_uuid, {"upper": f"{child.instance_uuid}/layers/0", "lowers": list(lowers), "next": 1}
+        )
+
+    # ------------------------------------------------------------ snapshots
+
+    def capture_snapshot(self, vm: VirtualMachine, key: str, parent: str | None) -> None:
+        with self._lock:
+            st = self._freeze(vm)
+            st.setdefault("snapshots", {})[key] = list(st["lowers"])
+            self.save_state(vm.instance_uuid, st)
+
+    def restore_snapshot(self, vm: VirtualMachine, key: str) -> None:
+        """The snapshot's layers under a fresh upper (the guest is not running); the old upper goes."""
+        with self._lock:
+            st = self.state(vm)
+            new = f"{vm.instance_uuid}/layers/{st['next']}"
+            (self.guests_dir / new).mkdir(parents=True)
+            st.update(upper=new, lowers=list(st["snapshots"][key]), next=st["next"] + 1)
+            self.save_state(vm.instance_uuid, st)
+            self._collect()
+
+    def delete_snapshot(self, vm: VirtualMachine, key: str) -> None:
+        with self._lock:
+            st = self.state(vm)
+            if st.get("snapshots", {}).pop(key, None) is not None:
+                self.save_state(vm.instance_uuid, st)
+            self._collect()
+
+    def clone_from_snapshot(self, source: VirtualMachine, key: str, child: VirtualMachine) -> None:
+        """A linked clone: the snapshot's layers, shared, under the child's own empty upper."""
+        with self._lock:
+            self._start_child(child, self.state(source)["snapshots"][key])
         self.write_macs(child)
 
     def write_macs(self, vm: VirtualMachine) -> None:
@@ -145,17 +187,23 @@ class Layers:
             self._collect()
 
     def _collect(self) -> None:
-        """Remove destroyed VMs' layers that no VM reads any more."""
+        """Remove the layers no VM or snapshot reads any more: destroyed VMs' (their
+        directory too once empty), and those a revert or a removed snapshot left unnamed.
+        A directory without state.json nor marker is being made: it is left alone."""
         used: set[str] = set()
+        live: list[Path] = []
         for st_path in self.guests_dir.glob("*/state.json"):
             with contextlib.suppress(OSError, ValueError):
                 st = json.loads(st_path.read_text())
                 used.update([st["upper"], *st["lowers"]])
-        for marker in self.guests_dir.glob("*/destroyed"):
-            d = marker.parent
+                for lowers in st.get("snapshots", {}).values():
+                    used.update(lowers)
+                live.append(st_path.parent)
+        for d in [m.parent for m in self.guests_dir.glob("*/destroyed")] + live:
             layers = d / "layers"
             for layer in sorted(layers.iterdir()) if layers.is_dir() else []:
                 if f"{d.name}/layers/{layer.name}" not in used:
                     shutil.rmtree(layer, ignore_errors=True)
-            if not layers.is_dir() or not any(layers.iterdir()):
+                    shutil.rmtree(d / f"work-{layer.name}", ignore_errors=True)
+            if d not in live and (not layers.is_dir() or not any(layers.iterdir())):
                 shutil.rmtree(d, ignore_errors=True)
