@@ -2,11 +2,13 @@
 
 ``layers/<n>`` directories and ``state.json`` naming the VM's writable ``upper`` layer and
 its read-only ``lowers`` (paths relative to the guests directory).  A VM made from a
-skeleton has the skeleton as ``layers/0`` and an empty upper.  An instant clone is
-copy-on-write: first the source's upper, when it holds changes, is frozen into its lowers
-and the source gets a fresh upper (remounted in its namespace while it runs), then the
-child gets the source's lowers and an empty upper of its own, with its MACs.  A destroyed
-VM keeps the layers its clones still read until the last of them is gone.
+skeleton has the skeleton as ``layers/0`` and an empty upper.  A clone is copy-on-write:
+first the source's upper, when it holds changes, is frozen (``_freeze``: a stopped source's
+upper becomes one of its lowers and it gets a fresh upper; a running source's upper, which
+its agent keeps writing through the overlay it mounted at boot, is copied into a new
+read-only layer), then the child gets those read-only layers and an empty upper of its own,
+with its MACs.  A destroyed VM keeps the layers its clones still read until the last of
+them is gone.
 
 A snapshot is the same freeze: ``state.json``'s ``snapshots`` maps its key to the lowers
 of that moment.  A revert gives the VM those lowers and a fresh empty upper; a linked clone
@@ -27,8 +29,8 @@ from typing import TYPE_CHECKING, Any
 
 from ...formats.rules import NIC_NAMES
 from ...guest.guestpath import GuestRoot
+from ...guest.guesttree import copy_tree
 from ...guest.skeletons import copy_skeleton
-from .processes import run
 
 if TYPE_CHECKING:
     from ...inventory.virtual_machine import VirtualMachine
@@ -37,7 +39,7 @@ if TYPE_CHECKING:
 class Layers:
     def __init__(self, guests_dir: Path, running_pid: Callable[[VirtualMachine], int | None]) -> None:
         self.guests_dir = guests_dir
-        self.running_pid = running_pid  # the holder of a running VM's namespaces, to remount in
+        self.running_pid = running_pid  # the holder of a running VM's namespaces: None when it is off
         self._lock = threading.Lock()
 
     def root_of(self, vm: VirtualMachine) -> Path:
@@ -72,23 +74,29 @@ class Layers:
             {"upper": f"{vm.instance_uuid}/layers/1", "lowers": [f"{vm.instance_uuid}/layers/0"], "next": 2},
         )
 
-    def _freeze(self, vm: VirtualMachine) -> dict[str, Any]:
-        """The VM's state once its upper, when it holds changes, is read-only (under the lock)."""
+    def _freeze(self, vm: VirtualMachine) -> list[str]:
+        """Read-only layers showing the VM's tree as it is now (under the lock).  A stopped
+        VM's upper, when it holds changes, becomes read-only itself and the VM gets a fresh
+        one; a running VM's upper is copied into a new read-only layer instead: its agent's
+        sandbox keeps the overlay it mounted at boot, so that upper stays its writable layer."""
         st = self.state(vm)
         upper = self.guests_dir / st["upper"]
-        if any(upper.iterdir()):  # changes since the last freeze: they become read-only
-            new = f"{vm.instance_uuid}/layers/{st['next']}"
+        if not any(upper.iterdir()):
+            return list(st["lowers"])
+        new = f"{vm.instance_uuid}/layers/{st['next']}"
+        st["next"] += 1
+        if self.running_pid(vm) is None:
             (self.guests_dir / new).mkdir(parents=True)
-            st.update(upper=new, lowers=[st["upper"], *st["lowers"]], next=st["next"] + 1)
+            st.update(upper=new, lowers=[st["upper"], *st["lowers"]])
             self.save_state(vm.instance_uuid, st)
-            pid = self.running_pid(vm)
-            if pid is not None:
-                self.remount(vm, pid)
-        return st
+            return list(st["lowers"])
+        copy_tree(upper, self.guests_dir / new)  # whiteouts (0/0 nodes) and overlay xattrs as they are
+        self.save_state(vm.instance_uuid, st)
+        return [new, *st["lowers"]]
 
     def clone_tree(self, source: VirtualMachine, child: VirtualMachine) -> None:
         with self._lock:
-            self._start_child(child, self._freeze(source)["lowers"])
+            self._start_child(child, self._freeze(source))
         self.write_macs(child)
 
     def _start_child(self, child: VirtualMachine, lowers: list[str]) -> None:
@@ -103,8 +111,9 @@ class Layers:
 
     def capture_snapshot(self, vm: VirtualMachine, key: str, parent: str | None) -> None:
         with self._lock:
-            st = self._freeze(vm)
-            st.setdefault("snapshots", {})[key] = list(st["lowers"])
+            lowers = self._freeze(vm)
+            st = self.state(vm)
+            st.setdefault("snapshots", {})[key] = lowers
             self.save_state(vm.instance_uuid, st)
 
     def restore_snapshot(self, vm: VirtualMachine, key: str) -> None:
@@ -155,28 +164,6 @@ class Layers:
         work.mkdir(exist_ok=True)
         lowers = ":".join(str(self.guests_dir / p) for p in st["lowers"])
         return f"lowerdir={lowers},upperdir={upper},workdir={work}"
-
-    def remount(self, vm: VirtualMachine, pid: int) -> None:
-        """Switch a running guest to its new layers (new overlay, then swap it in)."""
-        root = self.root_of(vm)
-        staging = root.parent / "root.new"
-        staging.mkdir(exist_ok=True)
-        script = 'mount -t overlay overlay -o "$1" "$2" && umount -l "$3" && mount --move "$2" "$3"'
-        run(
-            [
-                "nsenter",
-                "-t",
-                str(pid),
-                "-m",
-                "sh",
-                "-c",
-                script,
-                "sh",
-                self.mount_options(vm),
-                str(staging),
-                str(root),
-            ]
-        )
 
     def destroy_tree(self, vm: VirtualMachine) -> None:
         with self._lock:
