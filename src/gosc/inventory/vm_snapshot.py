@@ -111,7 +111,7 @@ class VmSnapshot(VmBase):
 
     # ------------------------------------------------------------ CreateSnapshot_Task
 
-    def CreateSnapshot_Task(
+    async def CreateSnapshot_Task(
         self, ctx: CallContext, name: str, memory: bool, quiesce: bool, description: str | None = None
     ) -> vim.Task:
         ctx.check(self, "VirtualMachine.State.CreateSnapshot")
@@ -157,7 +157,15 @@ class VmSnapshot(VmBase):
             self._changed(*([parent] if parent else []))
             return snap.ref
 
-        return self.si.task_manager.submit(ctx, self, "CreateSnapshot_Task", work)
+        ref = self.si.task_manager.submit(ctx, self, "CreateSnapshot_Task", work)
+        # The call answers once the snapshot is taken (a copy-on-write copy: quick), as vcsim
+        # 0.24 answers its tasks: scripts that read vm.snapshot right after the call, without
+        # waiting for the task (pyvmomi-community-samples' create_snapshot.py), find it.
+        # asyncio.wait never cancels the task, even when the caller goes away.
+        runner = self.si.task_manager.runner_of(ref)
+        if runner is not None:
+            await asyncio.wait({runner})
+        return ref
 
     # ------------------------------------------------------------ reverting
 
