@@ -160,6 +160,11 @@ def test_the_tree_current_snapshot_remove_and_rename(gosc: Gosc, si: Any) -> Non
     assert [n.id for n in vm.snapshot.rootSnapshotList[0].childSnapshotList] == [2, 3]
     store = gosc.server.data_dir / "guests" / vm.config.instanceUuid / "snapshots"
     assert sorted(p.name for p in store.iterdir()) == sorted(s._moId for s in snaps.values())
+    # B was taken right after A: its copy shares A's files (snapshot copies are never written).
+    a, b = store / snaps["A"]._moId, store / snaps["B"]._moId
+    assert os.stat(a / "etc/os-release").st_ino == os.stat(b / "etc/os-release").st_ino
+    live = guest_root(gosc, vm) / "etc/os-release"
+    assert os.stat(live).st_ino not in (os.stat(a / "etc/os-release").st_ino, os.stat(b / "etc/os-release").st_ino)
 
     # Removing C alone: D moves up to A; removing the current snapshot makes its parent current.
     task = snaps["C"].RemoveSnapshot_Task(removeChildren=False)
