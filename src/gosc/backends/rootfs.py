@@ -19,6 +19,7 @@ from ..formats.rules import NIC_NAMES
 from ..guest.agent import ToolsAgent
 from ..guest.guestpath import GuestRoot
 from ..guest.guestprocs import Place
+from ..guest.guesttree import copy_tree, remove_tree
 from ..guest.vmx import ToolsConnection
 
 if TYPE_CHECKING:
@@ -64,7 +65,46 @@ class RootfsBackend:
                 guest.write_atomic(f"{NET}/{name}/address", (mac + "\n").encode(), 0o644)
 
     def destroy_tree(self, vm: VirtualMachine) -> None:
-        shutil.rmtree(self.guests_dir / vm.instance_uuid, ignore_errors=True)
+        shutil.rmtree(self.guests_dir / vm.instance_uuid, ignore_errors=True)  # its snapshots are inside
+
+    # ------------------------------------------------------------ snapshots (gosc.guest.guesttree)
+
+    def snapshot_dir(self, vm: VirtualMachine, key: str) -> Path:
+        return self.guests_dir / vm.instance_uuid / "snapshots" / key
+
+    def capture_snapshot(self, vm: VirtualMachine, key: str, parent: str | None) -> None:
+        """Copy the tree into the VM's snapshot store, sharing with ``parent``'s copy the
+        files unchanged since (a snapshot store is never written once made)."""
+        dst = self.snapshot_dir(vm, key)
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        tmp = dst.with_name(f"{key}.new")
+        remove_tree(tmp)
+        link_from = self.snapshot_dir(vm, parent) if parent else None
+        copy_tree(self.root_of(vm), tmp, link_from=link_from if link_from and link_from.is_dir() else None)
+        tmp.rename(dst)
+
+    def restore_snapshot(self, vm: VirtualMachine, key: str) -> None:
+        """The tree becomes a copy of the snapshot's (the guest is not running): the new
+        tree is complete before it replaces the old one, so a failure leaves the old one."""
+        root = self.root_of(vm)
+        new, old = root.with_name("root.new"), root.with_name("root.old")
+        remove_tree(new)
+        copy_tree(self.snapshot_dir(vm, key), new)
+        remove_tree(old)
+        root.rename(old)
+        new.rename(root)
+        remove_tree(old)
+
+    def delete_snapshot(self, vm: VirtualMachine, key: str) -> None:
+        remove_tree(self.snapshot_dir(vm, key))
+
+    def clone_from_snapshot(self, source: VirtualMachine, key: str, child: VirtualMachine) -> None:
+        """A clone of the source as the snapshot has it; its blocks are shared where the
+        file system clones files (a live tree is never hard-linked to a snapshot)."""
+        dst = self.root_of(child)
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        copy_tree(self.snapshot_dir(source, key), dst)  # nothing is left at dst if it fails
+        self.write_macs(child)
 
     # ------------------------------------------------------------ power
 

@@ -8,8 +8,8 @@ cannot disagree.
   ``Sessions.TerminateSession``; ``name``: ``System.View``); a property without one needs
   ``System.Read``, as on vCenter.
 - Where the privilege is checked: an inventory entity on itself (permissions propagate
-  from its ancestors); a task on its entity (on the root folder once the entity is
-  gone), and the user who started a task may always read it; a view, filter or private
+  from its ancestors); a snapshot on its VM; a task on its entity (on the root folder
+  once the entity is gone), and the user who started a task may always read it; a view, filter or private
   collector belongs to the session that made it (another session gets
   ManagedObjectNotFound, as for its methods); any other managed object (the managers)
   on the root folder, where ``System.Anonymous`` and ``System.View`` are held by every
@@ -76,6 +76,8 @@ def _denial(ctx: CallContext, obj: ManagedObject, privilege: str) -> vmodl.Metho
         if ctx.user and ctx.user == getattr(obj.info.reason, "userName", None):
             return None
         target = _task_entity(ctx, obj)
+    elif (entity := obj.privilege_entity()) is not None:  # a snapshot: its VM's permissions
+        target = entity
     elif obj.owner is not None:  # a view, a property filter, a collector a session made
         return None if obj.owner == ctx.session.key else not_found(obj.ref)
     elif privilege in SESSION_PRIVILEGES:

@@ -68,6 +68,11 @@ class ManagedObject:
     def type_name(self) -> str:
         return T.wsdl_name(self.vim_type)
 
+    def privilege_entity(self) -> ManagedEntity | None:
+        """The entity whose permissions govern this object's methods and properties when
+        it is no entity itself (a snapshot's VM); None: the root folder's (the managers)."""
+        return None
+
     def get_property(self, ctx: CallContext, name: str) -> Any:
         """The value of a top-level property; subclasses provide attributes or override."""
         getter = getattr(self, f"prop_{name}", None)

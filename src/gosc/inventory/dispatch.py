@@ -79,6 +79,9 @@ def privilege_target(obj: ManagedObject, info: T.MethodInfo, args: dict[str, Any
     the root folder."""
     if isinstance(obj, ManagedEntity):
         return obj
+    owner = obj.privilege_entity()  # a snapshot's methods: its VM's permissions
+    if owner is not None:
+        return owner
     for p in info.params:
         value = args.get(p.name)
         if isinstance(value, vim.ManagedEntity):

@@ -81,6 +81,15 @@ class GuestBackend(Protocol):
 
     def destroy_tree(self, vm: VirtualMachine) -> None: ...
 
+    # snapshots (vm_snapshot): ``key`` names a snapshot's copy of the tree within its VM
+    def capture_snapshot(self, vm: VirtualMachine, key: str, parent: str | None) -> None: ...
+
+    def restore_snapshot(self, vm: VirtualMachine, key: str) -> None: ...
+
+    def delete_snapshot(self, vm: VirtualMachine, key: str) -> None: ...
+
+    def clone_from_snapshot(self, source: VirtualMachine, key: str, child: VirtualMachine) -> None: ...
+
     async def power_on(self, vm: VirtualMachine, tools: ToolsConnection) -> None: ...
 
     async def power_off(self, vm: VirtualMachine, tools: ToolsConnection) -> None: ...
@@ -383,6 +392,7 @@ class ServiceInstance(ManagedObject):
         vm.power_state = doc["powerState"]
         vm.guest_report = doc.get("guestReport") or {"hostName": "", "nics": []}
         vm.staged_customization = doc.get("stagedCustomization")
+        vm.load_snapshots(doc)
         if doc.get("customizationInfo"):
             vm.customization_info = json_codec.from_store(doc["customizationInfo"], vim.vm.GuestInfo.CustomizationInfo)
         return vm

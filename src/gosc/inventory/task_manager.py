@@ -94,6 +94,11 @@ class TaskManager(ManagedObject):
             self.si.objects.pop(old.moId, None)
             self.si.store.delete("task", old.moId)
 
+    def runner_of(self, ref: T.ManagedObject) -> asyncio.Task[None] | None:
+        """The work of the task ``ref`` names (to wait for its end), if it still runs here."""
+        task = self.si.objects.get(ref._moId)
+        return task.runner if isinstance(task, Task) else None
+
     def running(self) -> list[Task]:
         return [t for t in self.tasks if t.runner is not None and not t.runner.done()]
 

@@ -1,5 +1,5 @@
 """VirtualMachine: config, runtime, guest; its methods come from the mixins vm_power,
-vm_provisioning, vm_customization and vm_reconfigure.
+vm_provisioning, vm_customization, vm_reconfigure and vm_snapshot.
 
 A VM's guest lives in a backend (a directory tree, or namespaces); the VM talks to its
 guest only through the tools channel (``ToolsConnection``), whose RPCIs land in the
@@ -24,6 +24,7 @@ from .vm_customization import VmCustomization
 from .vm_power import VmPower
 from .vm_provisioning import VmProvisioning
 from .vm_reconfigure import VmReconfigure
+from .vm_snapshot import VmSnapshot
 
 if TYPE_CHECKING:
     from .folder import Folder
@@ -34,7 +35,7 @@ if TYPE_CHECKING:
 GUEST_FAMILY = {"windows": "windowsGuest"}
 
 
-class VirtualMachine(VmPower, VmProvisioning, VmCustomization, VmReconfigure):
+class VirtualMachine(VmPower, VmProvisioning, VmCustomization, VmReconfigure, VmSnapshot):
     vim_type = vim.VirtualMachine
     parent_obj: Folder  # a VM's parent is always its VM folder
 
@@ -65,6 +66,9 @@ class VirtualMachine(VmPower, VmProvisioning, VmCustomization, VmReconfigure):
         self.customization_info: vim.vm.GuestInfo.CustomizationInfo | None = None
         self.staged_customization: dict[str, Any] | None = None  # vm_customization
         self.tools = ToolsConnection(self)
+        self.snapshots = {}  # vm_snapshot
+        self.current_snapshot = None
+        self.snapshot_serial = 0
 
     def as_vm(self) -> VirtualMachine:
         return self
@@ -111,6 +115,7 @@ class VirtualMachine(VmPower, VmProvisioning, VmCustomization, VmReconfigure):
             "guestReport": self.guest_report,
             "customizationInfo": json_codec.to_store(self.customization_info) if self.customization_info else None,
             "stagedCustomization": self.staged_customization,
+            **self.snapshots_doc(),
         }
 
     def save(self) -> None:

@@ -1,5 +1,5 @@
 """What VirtualMachine's method mixins (vm_power, vm_provisioning, vm_customization,
-vm_reconfigure) may use of a VM, and the faults they share.
+vm_reconfigure, vm_snapshot) may use of a VM, and the faults they share.
 
 VirtualMachine (virtual_machine.py) inherits every mixin and provides what is declared
 here; the declarations let each mixin type-check on its own without importing the class
@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from .host_system import HostSystem
     from .resource_pool import ResourcePool
     from .virtual_machine import VirtualMachine
+    from .virtual_machine_snapshot import VirtualMachineSnapshot
 
 _M = TypeVar("_M", bound=ManagedObject)
 
@@ -71,6 +72,7 @@ class VmBase(ManagedEntity):
     # The guest's restart after RebootGuest, while its OS is down (vm_power): cancelled by
     # any power operation that comes first.
     rebooting: asyncio.Task[None] | None = None
+    snapshots: dict[str, VirtualMachineSnapshot]  # vm_snapshot: by moId, in the order taken
 
     if TYPE_CHECKING:
 
@@ -95,6 +97,8 @@ class VmBase(ManagedEntity):
 
         async def power_on(self) -> None: ...
 
+        async def boot(self) -> None: ...
+
         async def power_off(self) -> None: ...
 
         async def halt(self) -> None: ...
@@ -104,6 +108,10 @@ class VmBase(ManagedEntity):
         def check_customization(self, spec: vim.vm.customization.Specification) -> None: ...
 
         def check_config_spec(self, spec: vim.vm.ConfigSpec, path: str) -> list[str]: ...
+
+        def drop_snapshots(self) -> None: ...
+
+        def snapshot_of(self, ref: T.ManagedObject, path: str) -> VirtualMachineSnapshot: ...
 
     @property
     def is_template(self) -> bool:

@@ -2,7 +2,8 @@
 MarkAsTemplate and MarkAsVirtualMachine.
 
 A clone is a new VM (new MACs, UUIDs, moId) whose guest tree is a copy of its source's,
-made by the source's backend.  Argument problems (a reference of the wrong type, a bad or
+made by the source's backend; from ``spec.snapshot``, of that snapshot's tree and
+configuration (a linked clone, ``createNewChildDiskBacking``, needs one).  Argument problems (a reference of the wrong type, a bad or
 taken name, a spec that cannot work) fail the call; the source's state (an instant clone
 of a VM that is not running, destroying a running VM) ends the task in error.
 """
@@ -16,7 +17,7 @@ from pyVmomi import vim, vmodl
 
 from ..vim import names
 from ..vim import types as T
-from ..vim.faults import fault, invalid_argument
+from ..vim.faults import fault, invalid_argument, not_found
 from .base import CallContext
 from .vm_base import VmBase, invalid_power_state
 
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
     from .resource_pool import ResourcePool
     from .task import Task
     from .virtual_machine import VirtualMachine
+    from .virtual_machine_snapshot import VirtualMachineSnapshot
 
 
 class VmProvisioning(VmBase):
@@ -42,6 +44,7 @@ class VmProvisioning(VmBase):
                 vim.event.VmRemovedEvent(), ctx.user, f"Removed {self.name} on {self.host.name}", task.info.eventChainId
             )
             self.si.unregister(self)
+            self.drop_snapshots()  # their data goes with the tree
             await asyncio.to_thread(self.si.backend(self.backend).destroy_tree, self.as_vm())
 
         return self.si.task_manager.submit(ctx, self, "Destroy_Task", work)
@@ -80,7 +83,16 @@ class VmProvisioning(VmBase):
             raise fault(vim.fault.DuplicateName, f"The name '{stored}' already exists.", name=stored, object=folder.ref)
         return stored
 
-    def _new_vm(self, name: str, folder: Folder, pool: ResourcePool | None, host: HostSystem) -> VirtualMachine:
+    def _new_vm(
+        self,
+        name: str,
+        folder: Folder,
+        pool: ResourcePool | None,
+        host: HostSystem,
+        source: vim.vm.ConfigInfo | None = None,
+    ) -> VirtualMachine:
+        """A new VM like this one (``source``: the configuration to copy, a snapshot's)."""
+        src_config = source or self.config
         child = self.si.create_vm(
             name=name,
             folder=folder,
@@ -92,19 +104,26 @@ class VmProvisioning(VmBase):
             backend=self.backend,
             tools_installed=self.tools_installed,
             family=self.family,
-            extra=[vim.option.OptionValue(key=o.key, value=o.value) for o in self.config.extraConfig],
+            extra=[vim.option.OptionValue(key=o.key, value=o.value) for o in src_config.extraConfig],
         )
-        hw, src = child.config.hardware, self.config.hardware
+        hw, src = child.config.hardware, src_config.hardware
         hw.numCPU, hw.numCoresPerSocket, hw.memoryMB = src.numCPU, src.numCoresPerSocket, src.memoryMB
-        child.config.annotation = self.config.annotation
+        child.config.annotation = src_config.annotation
         child.guest_report = {"hostName": self.guest_report.get("hostName", ""), "nics": []}
         return child
 
-    async def _copy_guest(self, child: VirtualMachine) -> None:
+    async def _copy_guest(self, child: VirtualMachine, snapshot: VirtualMachineSnapshot | None = None) -> None:
+        """The child's tree: a copy of this VM's, or of ``snapshot``'s, shared copy-on-write."""
+        backend = self.si.backend(self.backend)
         try:
-            await asyncio.to_thread(self.si.backend(self.backend).clone_tree, self.as_vm(), child)
+            if snapshot is None:
+                await asyncio.to_thread(backend.clone_tree, self.as_vm(), child)
+            else:
+                await asyncio.to_thread(backend.clone_from_snapshot, self.as_vm(), snapshot.moId, child)
         except BaseException:
             await self._discard(child)
+            if snapshot is not None and snapshot.moId not in self.snapshots:
+                raise not_found(snapshot.ref) from None  # removed while the clone read it
             raise
 
     async def _discard(self, child: VirtualMachine) -> None:
@@ -135,6 +154,12 @@ class VmProvisioning(VmBase):
             self.check_config_spec(spec.config, "spec.config")
         if spec.customization is not None:
             ctx.check(self, "VirtualMachine.Provisioning.Customize")
+        snapshot = self.snapshot_of(spec.snapshot, "spec.snapshot") if spec.snapshot is not None else None
+        linked = spec.location is not None and spec.location.diskMoveType == "createNewChildDiskBacking"
+        if linked and snapshot is None:
+            raise invalid_argument(
+                "spec.snapshot", "a linked clone (createNewChildDiskBacking) is made from a snapshot"
+            )
 
         async def work(task: Task) -> T.ManagedObject:
             self.post_vm_event(
@@ -149,8 +174,8 @@ class VmProvisioning(VmBase):
             )
             if spec.customization is not None:  # the spec's own problems, as CustomizeVM_Task finds them
                 self.check_customization(spec.customization)
-            child = self._new_vm(stored, target, pool, host)
-            await self._copy_guest(child)
+            child = self._new_vm(stored, target, pool, host, snapshot.config if snapshot else None)
+            await self._copy_guest(child, snapshot)
             try:
                 if spec.config is not None:
                     child.apply_config_spec(spec.config)

@@ -34,9 +34,11 @@ Trees are overlayfs layers under ``<data>/guests/<instanceUuid>/``: ``layers/<n>
 directories and ``state.json`` naming the VM's writable ``upper`` layer and its read-only
 ``lowers`` (paths relative to the guests directory).  A VM made from a skeleton has the
 skeleton as ``layers/0`` and an empty upper.  An instant clone is copy-on-write: first the
-source's upper, when it holds changes, is frozen into its lowers and the source gets a
-fresh upper (remounted in its namespace while it runs: vSphere's "delta disk for both"),
-then the child gets the source's lowers and an empty upper of its own, with its MACs.
+source's upper, when it holds changes, is frozen (a stopped source's becomes one of its
+lowers under a fresh upper: vSphere's "delta disk for both"; a running source's is copied
+into a new read-only layer, as its agent's sandbox keeps writing to the upper it mounted),
+then the child gets those layers and an empty upper of its own, with its MACs.  Snapshots
+are frozen the same way (gosc.backends.netns.layers).
 A destroyed VM keeps the layers its clones still read until the last of them is gone.
 
 Every process gosc starts here carries ``GOSC_NETNS_OWNER=<prefix>`` in its environment

@@ -148,6 +148,18 @@ class NetnsBackend:
         view = Path(f"/proc/{pid}/root") / root.relative_to("/")
         return Place(root, view, enter=pid, host_env={OWNER_ENV: self.prefix})
 
+    def capture_snapshot(self, vm: VirtualMachine, key: str, parent: str | None) -> None:
+        self.trees.capture_snapshot(vm, key, parent)
+
+    def restore_snapshot(self, vm: VirtualMachine, key: str) -> None:
+        self.trees.restore_snapshot(vm, key)
+
+    def delete_snapshot(self, vm: VirtualMachine, key: str) -> None:
+        self.trees.delete_snapshot(vm, key)
+
+    def clone_from_snapshot(self, source: VirtualMachine, key: str, child: VirtualMachine) -> None:
+        self.trees.clone_from_snapshot(source, key, child)
+
     def _holder_pid(self, vm: VirtualMachine) -> int | None:
         guest = self.guests.get(vm.moId)
         return guest.holder.pid if guest is not None else None

@@ -2,11 +2,18 @@
 
 ``layers/<n>`` directories and ``state.json`` naming the VM's writable ``upper`` layer and
 its read-only ``lowers`` (paths relative to the guests directory).  A VM made from a
-skeleton has the skeleton as ``layers/0`` and an empty upper.  An instant clone is
-copy-on-write: first the source's upper, when it holds changes, is frozen into its lowers
-and the source gets a fresh upper (remounted in its namespace while it runs), then the
-child gets the source's lowers and an empty upper of its own, with its MACs.  A destroyed
-VM keeps the layers its clones still read until the last of them is gone.
+skeleton has the skeleton as ``layers/0`` and an empty upper.  A clone is copy-on-write:
+first the source's upper, when it holds changes, is frozen (``_freeze``: a stopped source's
+upper becomes one of its lowers and it gets a fresh upper; a running source's upper, which
+its agent keeps writing through the overlay it mounted at boot, is copied into a new
+read-only layer), then the child gets those read-only layers and an empty upper of its own,
+with its MACs.  A destroyed VM keeps the layers its clones still read until the last of
+them is gone.
+
+A snapshot is the same freeze: ``state.json``'s ``snapshots`` maps its key to the lowers
+of that moment.  A revert gives the VM those lowers and a fresh empty upper; a linked clone
+from a snapshot starts on them too.  Layers nothing names any more (an upper a revert
+dropped, a removed snapshot's own changes) are collected.
 """
 
 from __future__ import annotations
@@ -22,8 +29,8 @@ from typing import TYPE_CHECKING, Any
 
 from ...formats.rules import NIC_NAMES
 from ...guest.guestpath import GuestRoot
+from ...guest.guesttree import copy_tree
 from ...guest.skeletons import copy_skeleton
-from .processes import run
 
 if TYPE_CHECKING:
     from ...inventory.virtual_machine import VirtualMachine
@@ -32,7 +39,7 @@ if TYPE_CHECKING:
 class Layers:
     def __init__(self, guests_dir: Path, running_pid: Callable[[VirtualMachine], int | None]) -> None:
         self.guests_dir = guests_dir
-        self.running_pid = running_pid  # the holder of a running VM's namespaces, to remount in
+        self.running_pid = running_pid  # the holder of a running VM's namespaces: None when it is off
         self._lock = threading.Lock()
 
     def root_of(self, vm: VirtualMachine) -> Path:
@@ -67,25 +74,69 @@ class Layers:
             {"upper": f"{vm.instance_uuid}/layers/1", "lowers": [f"{vm.instance_uuid}/layers/0"], "next": 2},
         )
 
+    def _freeze(self, vm: VirtualMachine) -> list[str]:
+        """Read-only layers showing the VM's tree as it is now (under the lock).  A stopped
+        VM's upper, when it holds changes, becomes read-only itself and the VM gets a fresh
+        one; a running VM's upper is copied into a new read-only layer instead: its agent's
+        sandbox keeps the overlay it mounted at boot, so that upper stays its writable layer."""
+        st = self.state(vm)
+        upper = self.guests_dir / st["upper"]
+        if not any(upper.iterdir()):
+            return list(st["lowers"])
+        new = f"{vm.instance_uuid}/layers/{st['next']}"
+        st["next"] += 1
+        if self.running_pid(vm) is None:
+            (self.guests_dir / new).mkdir(parents=True)
+            st.update(upper=new, lowers=[st["upper"], *st["lowers"]])
+            self.save_state(vm.instance_uuid, st)
+            return list(st["lowers"])
+        copy_tree(upper, self.guests_dir / new)  # whiteouts (0/0 nodes) and overlay xattrs as they are
+        self.save_state(vm.instance_uuid, st)
+        return [new, *st["lowers"]]
+
     def clone_tree(self, source: VirtualMachine, child: VirtualMachine) -> None:
         with self._lock:
-            st = self.state(source)
-            upper = self.guests_dir / st["upper"]
-            if any(upper.iterdir()):  # changes since the last freeze: they become read-only
-                new = f"{source.instance_uuid}/layers/{st['next']}"
-                (self.guests_dir / new).mkdir(parents=True)
-                st = {"upper": new, "lowers": [st["upper"], *st["lowers"]], "next": st["next"] + 1}
-                self.save_state(source.instance_uuid, st)
-                pid = self.running_pid(source)
-                if pid is not None:
-                    self.remount(source, pid)
-            d = self.guests_dir / child.instance_uuid
-            (d / "layers/0").mkdir(parents=True)
-            (d / "root").mkdir()
-            self.save_state(
-                child.instance_uuid,
-                {"upper": f"{child.instance_uuid}/layers/0", "lowers": list(st["lowers"]), "next": 1},
-            )
+            self._start_child(child, self._freeze(source))
+        self.write_macs(child)
+
+    def _start_child(self, child: VirtualMachine, lowers: list[str]) -> None:
+        d = self.guests_dir / child.instance_uuid
+        (d / "layers/0").mkdir(parents=True)
+        (d / "root").mkdir()
+        self.save_state(
+            child.instance_uuid, {"upper": f"{child.instance_uuid}/layers/0", "lowers": list(lowers), "next": 1}
+        )
+
+    # ------------------------------------------------------------ snapshots
+
+    def capture_snapshot(self, vm: VirtualMachine, key: str, parent: str | None) -> None:
+        with self._lock:
+            lowers = self._freeze(vm)
+            st = self.state(vm)
+            st.setdefault("snapshots", {})[key] = lowers
+            self.save_state(vm.instance_uuid, st)
+
+    def restore_snapshot(self, vm: VirtualMachine, key: str) -> None:
+        """The snapshot's layers under a fresh upper (the guest is not running); the old upper goes."""
+        with self._lock:
+            st = self.state(vm)
+            new = f"{vm.instance_uuid}/layers/{st['next']}"
+            (self.guests_dir / new).mkdir(parents=True)
+            st.update(upper=new, lowers=list(st["snapshots"][key]), next=st["next"] + 1)
+            self.save_state(vm.instance_uuid, st)
+            self._collect()
+
+    def delete_snapshot(self, vm: VirtualMachine, key: str) -> None:
+        with self._lock:
+            st = self.state(vm)
+            if st.get("snapshots", {}).pop(key, None) is not None:
+                self.save_state(vm.instance_uuid, st)
+            self._collect()
+
+    def clone_from_snapshot(self, source: VirtualMachine, key: str, child: VirtualMachine) -> None:
+        """A linked clone: the snapshot's layers, shared, under the child's own empty upper."""
+        with self._lock:
+            self._start_child(child, self.state(source)["snapshots"][key])
         self.write_macs(child)
 
     def write_macs(self, vm: VirtualMachine) -> None:
@@ -114,28 +165,6 @@ class Layers:
         lowers = ":".join(str(self.guests_dir / p) for p in st["lowers"])
         return f"lowerdir={lowers},upperdir={upper},workdir={work}"
 
-    def remount(self, vm: VirtualMachine, pid: int) -> None:
-        """Switch a running guest to its new layers (new overlay, then swap it in)."""
-        root = self.root_of(vm)
-        staging = root.parent / "root.new"
-        staging.mkdir(exist_ok=True)
-        script = 'mount -t overlay overlay -o "$1" "$2" && umount -l "$3" && mount --move "$2" "$3"'
-        run(
-            [
-                "nsenter",
-                "-t",
-                str(pid),
-                "-m",
-                "sh",
-                "-c",
-                script,
-                "sh",
-                self.mount_options(vm),
-                str(staging),
-                str(root),
-            ]
-        )
-
     def destroy_tree(self, vm: VirtualMachine) -> None:
         with self._lock:
             d = self.guests_dir / vm.instance_uuid
@@ -145,17 +174,23 @@ class Layers:
             self._collect()
 
     def _collect(self) -> None:
-        """Remove destroyed VMs' layers that no VM reads any more."""
+        """Remove the layers no VM or snapshot reads any more: destroyed VMs' (their
+        directory too once empty), and those a revert or a removed snapshot left unnamed.
+        A directory without state.json nor marker is being made: it is left alone."""
         used: set[str] = set()
+        live: list[Path] = []
         for st_path in self.guests_dir.glob("*/state.json"):
             with contextlib.suppress(OSError, ValueError):
                 st = json.loads(st_path.read_text())
                 used.update([st["upper"], *st["lowers"]])
-        for marker in self.guests_dir.glob("*/destroyed"):
-            d = marker.parent
+                for lowers in st.get("snapshots", {}).values():
+                    used.update(lowers)
+                live.append(st_path.parent)
+        for d in [m.parent for m in self.guests_dir.glob("*/destroyed")] + live:
             layers = d / "layers"
             for layer in sorted(layers.iterdir()) if layers.is_dir() else []:
                 if f"{d.name}/layers/{layer.name}" not in used:
                     shutil.rmtree(layer, ignore_errors=True)
-            if not layers.is_dir() or not any(layers.iterdir()):
+                    shutil.rmtree(d / f"work-{layer.name}", ignore_errors=True)
+            if d not in live and (not layers.is_dir() or not any(layers.iterdir())):
                 shutil.rmtree(d, ignore_errors=True)
