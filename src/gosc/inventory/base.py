@@ -186,7 +186,9 @@ class ManagedEntity(ManagedObject):
             ctx.check(self, privilege)
             if self.parent_obj is not None:
                 ctx.check(self.parent_obj, privilege)
-        entity_destroy.check(self)
+        refused = entity_destroy.refusal(self)  # what this entity is decides now; its contents, in the task
+        if refused is not None:
+            raise refused
 
         async def work(task: Task) -> None:
             await entity_destroy.destroy(ctx, self, task)

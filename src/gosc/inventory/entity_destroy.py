@@ -43,7 +43,7 @@ def subtree(entity: ManagedEntity) -> list[ManagedEntity]:
     return [*below, entity]
 
 
-def _refuse(entity: ManagedEntity) -> vmodl.MethodFault | None:
+def refusal(entity: ManagedEntity) -> vmodl.MethodFault | None:
     """Why ``entity`` itself can never be destroyed, if it cannot."""
     parent = entity.parent_obj
     if entity.type_name not in DESTROY_PRIVILEGES or parent is None:
@@ -62,7 +62,7 @@ def _refuse(entity: ManagedEntity) -> vmodl.MethodFault | None:
 
 def check(entity: ManagedEntity) -> list[VirtualMachine]:
     """Raise the fault that stops destroying ``entity``; else the VMs that go with it."""
-    refused = _refuse(entity)
+    refused = refusal(entity)
     if refused is not None:
         raise refused
     si = entity.si
@@ -92,7 +92,7 @@ def check(entity: ManagedEntity) -> list[VirtualMachine]:
             raise fault(
                 vim.fault.ResourceInUse,
                 f"{o.type_name} {o.name} is in use by {outside[0].name}, which would stay.",
-                type=o.type_name,
+                type=o.vim_type,
                 name=o.name,
             )
     return vms
