@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pyVim.task import WaitForTask
 from pyVmomi import vim, vmodl
 
 from gosc.testing import Gosc
