@@ -140,9 +140,9 @@ class ScheduledTaskManager(ManagedObject):
         return task.ref
 
     def CreateScheduledTask(
-        self, ctx: CallContext, obj: vim.ManagedEntity, spec: vim.scheduler.ScheduledTaskSpec
+        self, ctx: CallContext, entity: vim.ManagedEntity, spec: vim.scheduler.ScheduledTaskSpec
     ) -> T.ManagedObject:
-        return self._create(ctx, obj, spec)
+        return self._create(ctx, entity, spec)
 
     def CreateObjectScheduledTask(
         self, ctx: CallContext, obj: T.ManagedObject, spec: vim.scheduler.ScheduledTaskSpec
