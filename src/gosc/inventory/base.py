@@ -118,6 +118,16 @@ class ManagedEntity(ManagedObject):
     def prop_availableField(self, ctx: CallContext) -> list[vim.CustomFieldsManager.FieldDef]:
         return T.array(vim.CustomFieldsManager.FieldDef, self.si.custom_fields_manager.available(self))
 
+    # Alarms: gosc defines none (alarm_manager.py), so none is declared or triggered anywhere.
+    def prop_triggeredAlarmState(self, ctx: CallContext) -> list[vim.alarm.AlarmState]:
+        return []
+
+    def prop_declaredAlarmState(self, ctx: CallContext) -> list[vim.alarm.AlarmState]:
+        return []
+
+    def prop_alarmActionsEnabled(self, ctx: CallContext) -> bool:
+        return True
+
     def setCustomValue(self, ctx: CallContext, key: str, value: str) -> None:
         manager = self.si.custom_fields_manager
         manager.set_value(ctx, self, manager.by_name(self, key), value)
@@ -171,6 +181,25 @@ class ManagedEntity(ManagedObject):
             self.rename(self.check_new_name(newName, "newName"), ctx.user)  # again: a sibling may have taken it since
 
         return self.si.task_manager.submit(ctx, self, "Rename_Task", work)
+
+    # ------------------------------------------------------------ Destroy_Task
+
+    def Destroy_Task(self, ctx: CallContext) -> T.ManagedObject:
+        from . import entity_destroy
+
+        privilege = entity_destroy.DESTROY_PRIVILEGES.get(self.type_name)
+        if privilege is not None:
+            ctx.check(self, privilege)
+            if self.parent_obj is not None:
+                ctx.check(self.parent_obj, privilege)
+        refused = entity_destroy.refusal(self)  # what this entity is decides now; its contents, in the task
+        if refused is not None:
+            raise refused
+
+        async def work(task: Task) -> None:
+            await entity_destroy.destroy(ctx, self, task)
+
+        return self.si.task_manager.submit(ctx, self, "Destroy_Task", work)
 
     def datacenter(self) -> ManagedEntity | None:
         # by managed type, not by class: gosc.inventory.datacenter imports this module

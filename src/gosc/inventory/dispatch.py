@@ -23,6 +23,7 @@ _ANONYMOUS = frozenset(
     {
         ("ServiceInstance", "RetrieveServiceContent"),
         ("SessionManager", "Login"),
+        ("SessionManager", "CloneSession"),  # the ticket is the credential
         # Without a session these answer only what is readable anonymously
         # (SessionManager.currentSession: unset); every other property lands in missingSet
         # as NotAuthenticated. govmomi and pyVmomi decide to log in again from that.

@@ -8,12 +8,14 @@ from pyVmomi import vim
 
 from ..vim import types as T
 from .base import CallContext, ManagedEntity
+from .folder_inventory import FolderInventory
+from .folder_vm import FolderVms
 
 if TYPE_CHECKING:
     from .service_instance import ServiceInstance
 
 
-class Folder(ManagedEntity):
+class Folder(FolderVms, FolderInventory):
     vim_type = vim.Folder
 
     def __init__(
@@ -21,6 +23,9 @@ class Folder(ManagedEntity):
     ) -> None:
         super().__init__(si, moId, name, parent)
         self.child_type = child_type
+
+    def as_folder(self) -> Folder:
+        return self
 
     def children(self) -> list[ManagedEntity]:
         return [o for o in self.si.entities.values() if o.parent_obj is self]

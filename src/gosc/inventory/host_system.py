@@ -12,10 +12,13 @@ from typing import TYPE_CHECKING, Any
 from pyVmomi import vim
 
 from ..vim import types as T
-from . import datastore, host_hardware
+from . import datastore, host_hardware, host_network
 from .base import CallContext, ManagedEntity, now
 from .datastore import Datastore
 from .host_datastore_browser import HostDatastoreBrowser
+from .host_datastore_system import HostDatastoreSystem
+from .host_network_system import HostNetworkSystem
+from .host_storage_system import HostStorageSystem
 from .network import Network
 
 if TYPE_CHECKING:
@@ -73,10 +76,14 @@ class HostSystem(ManagedEntity):
     def prop_datastoreBrowser(self, ctx: CallContext) -> T.ManagedObject:
         return self.datastore_browser().ref
 
+    def config_managers(self) -> tuple[HostNetworkSystem, HostStorageSystem, HostDatastoreSystem]:
+        return HostNetworkSystem.of(self), HostStorageSystem.of(self), HostDatastoreSystem.of(self)
+
     def prop_configManager(self, ctx: CallContext) -> vim.host.ConfigManager:
-        # gosc implements none of the host's configuration managers: naming objects that
-        # do not answer would be worse than naming none.
-        return vim.host.ConfigManager()
+        # Only the managers gosc implements are named: naming objects that do not answer
+        # would be worse than naming none.
+        network, storage, stores = self.config_managers()
+        return vim.host.ConfigManager(networkSystem=network.ref, storageSystem=storage.ref, datastoreSystem=stores.ref)
 
     def prop_runtime(self, ctx: CallContext) -> vim.host.RuntimeInfo:
         return vim.host.RuntimeInfo(
@@ -149,31 +156,25 @@ class HostSystem(ManagedEntity):
             hyperThread=vim.host.CpuSchedulerSystem.HyperThreadScheduleInfo(
                 available=False, active=False, config=False
             ),
-            network=vim.host.NetworkInfo(
-                portgroup=[
-                    vim.host.PortGroup(
-                        key=f"key-vim.host.PortGroup-{n.name}",
-                        spec=vim.host.PortGroup.Specification(
-                            name=n.name, vlanId=0, vswitchName="vSwitch0", policy=vim.host.NetworkPolicy()
-                        ),
-                    )
-                    for n in self.networks()
-                ]
-            ),
-            fileSystemVolume=vim.host.FileSystemVolumeInfo(
-                mountInfo=[
-                    vim.host.FileSystemMountInfo(
-                        mountInfo=ds.host_mount(self).mountInfo,
-                        volume=vim.host.LocalFileSystemVolume(
-                            type=datastore.TYPE, name=ds.name, capacity=ds.space()[0], device=str(ds.si.data_dir)
-                        ),
-                        vStorageSupport="vStorageUnsupported",
-                    )
-                    for ds in self.datastores()
-                ]
-            ),
+            network=host_network.network_info(self),
+            storageDevice=host_network.storage_device_info(self),
+            fileSystemVolume=self.file_system_volumes(),
             lockdownMode="lockdownDisabled",
             adminDisabled=False,
+        )
+
+    def file_system_volumes(self) -> vim.host.FileSystemVolumeInfo:
+        return vim.host.FileSystemVolumeInfo(
+            mountInfo=[
+                vim.host.FileSystemMountInfo(
+                    mountInfo=ds.host_mount(self).mountInfo,
+                    volume=vim.host.LocalFileSystemVolume(
+                        type=datastore.TYPE, name=ds.name, capacity=ds.space()[0], device=str(ds.si.data_dir)
+                    ),
+                    vStorageSupport="vStorageUnsupported",
+                )
+                for ds in self.datastores()
+            ]
         )
 
     def prop_capability(self, ctx: CallContext) -> vim.host.Capability:

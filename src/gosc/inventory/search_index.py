@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from pyVmomi import vim
@@ -12,6 +13,8 @@ from .base import CallContext, ManagedEntity, ManagedObject
 from .compute_resource import ComputeResource
 from .datacenter import Datacenter
 from .folder import Folder
+from .host_network import VMK_IP
+from .host_system import HostSystem
 
 if TYPE_CHECKING:
     from .service_instance import ServiceInstance
@@ -51,6 +54,13 @@ class SearchIndex(ManagedObject):
             vms = [v for v in vms if (dc := v.datacenter()) is not None and dc.moId == datacenter._moId]
         return vms
 
+    def _hosts(self, datacenter: vim.Datacenter | None, match: Callable[[HostSystem], bool]) -> list[T.ManagedObject]:
+        """The hosts (in ``datacenter``, when given) that ``match``: the vmSearch=false searches."""
+        hosts = [o for o in self.si.entities.values() if isinstance(o, HostSystem) and match(o)]
+        if datacenter is not None:
+            hosts = [h for h in hosts if (dc := h.datacenter()) is not None and dc.moId == datacenter._moId]
+        return T.array(vim.ManagedEntity, [h.ref for h in hosts])
+
     # ------------------------------------------------------------ API
 
     def FindByInventoryPath(self, ctx: CallContext, inventoryPath: str) -> T.ManagedObject | None:
@@ -74,9 +84,9 @@ class SearchIndex(ManagedObject):
         datacenter: vim.Datacenter | None = None,
         instanceUuid: bool | None = None,
     ) -> list[T.ManagedObject]:
-        if not vmSearch:
-            return T.array(vim.ManagedEntity)
         want = uuid.lower()
+        if not vmSearch:  # a host's hardware UUID (hardware.systemInfo.uuid)
+            return self._hosts(datacenter, lambda h: h.hardware_summary().uuid.lower() == want)
         return T.array(
             vim.ManagedEntity,
             [
@@ -100,9 +110,9 @@ class SearchIndex(ManagedObject):
     def FindAllByDnsName(
         self, ctx: CallContext, dnsName: str, vmSearch: bool, datacenter: vim.Datacenter | None = None
     ) -> list[T.ManagedObject]:
-        if not vmSearch:
-            return T.array(vim.ManagedEntity)
         want = dnsName.lower()
+        if not vmSearch:
+            return self._hosts(datacenter, lambda h: h.name.lower() in (want, want.split(".")[0]))
         return T.array(
             vim.ManagedEntity,
             [
@@ -121,8 +131,8 @@ class SearchIndex(ManagedObject):
     def FindAllByIp(
         self, ctx: CallContext, ip: str, vmSearch: bool, datacenter: vim.Datacenter | None = None
     ) -> list[T.ManagedObject]:
-        if not vmSearch:
-            return T.array(vim.ManagedEntity)
+        if not vmSearch:  # a host by its VMkernel NIC's address
+            return self._hosts(datacenter, lambda h: ip == VMK_IP)
         return T.array(
             vim.ManagedEntity,
             [

@@ -19,8 +19,10 @@ from ..store import Store
 from ..testhooks import Clock, TestHooks
 from ..vim import json_codec
 from . import datastore, network
+from .alarm_manager import AlarmManager
 from .authorization_manager import AuthorizationManager
 from .base import CallContext, ManagedEntity, ManagedObject, now
+from .cluster_compute_resource import ClusterComputeResource
 from .compute_resource import ComputeResource
 from .custom_fields_manager import CustomFieldsManager
 from .customization_spec_manager import CustomizationSpecManager
@@ -41,6 +43,7 @@ from .option_manager import OptionManager
 from .performance_manager import PerformanceManager
 from .property_collector import PropertyCollector
 from .resource_pool import ResourcePool
+from .scheduled_task_manager import ScheduledTaskManager
 from .search_index import SearchIndex
 from .session_manager import SessionManager
 from .task_manager import TaskManager
@@ -134,6 +137,8 @@ class ServiceInstance(ManagedObject):
         self.extension_manager = self.register(ExtensionManager(self))
         self.diagnostic_manager = self.register(DiagnosticManager(self))
         self.guest_operations_manager = self.register(GuestOperationsManager(self))
+        self.scheduled_task_manager = self.register(ScheduledTaskManager(self))
+        self.alarm_manager = self.register(AlarmManager(self))
         self.root_folder: Folder = self.register(
             Folder(self, "group-d1", "Datacenters", None, ["Folder", "Datacenter"])
         )
@@ -330,6 +335,9 @@ class ServiceInstance(ManagedObject):
             dc.folders = {k: self.entity_of(v, Folder) for k, v in doc["folders"].items()}
         self.task_manager.load()
         self._complete_inventory()
+        self.scheduled_task_manager.load()
+        if self.scheduled_task_manager.tasks:
+            self.scheduled_task_manager.ensure_running()
         for vm in self.vms():
             status = vm.customization_info.customizationStatus if vm.customization_info else None
             # A staged customization (CustomizeVM_Task) stays pending: the next boot applies it.
@@ -358,6 +366,7 @@ class ServiceInstance(ManagedObject):
                 o.environment_browser()
             elif isinstance(o, HostSystem):
                 o.datastore_browser()
+                o.config_managers()
             elif isinstance(o, Datastore):
                 o.browser()
 
@@ -372,6 +381,8 @@ class ServiceInstance(ManagedObject):
         if kind == "network":
             return Network(self, moid, doc["name"], parent)
         if kind == "compute":
+            if doc.get("cluster"):
+                return ClusterComputeResource.from_doc(self, moid, doc)
             return ComputeResource(self, moid, doc["name"], parent)
         if kind == "pool":
             return ResourcePool(self, moid, doc["name"], parent)
@@ -397,9 +408,17 @@ class ServiceInstance(ManagedObject):
             vm.customization_info = json_codec.from_store(doc["customizationInfo"], vim.vm.GuestInfo.CustomizationInfo)
         return vm
 
+    def restore_vm(self, moid: str, doc: dict[str, Any]) -> VirtualMachine:
+        """A VM back in the inventory from its stored document (RegisterVM_Task)."""
+        vm = self._entity_from_doc("vm", moid, doc)
+        assert isinstance(vm, VirtualMachine)
+        vm.parent_obj = self.entity_of(doc["parent"], Folder)
+        return self.register(vm)
+
     async def shutdown(self) -> None:
         """Stop agents; leave power states as they are so that a restart resumes them."""
         await self.guest_customization_manager.stop()  # before the agents: a staged one stays staged
+        await self.scheduled_task_manager.stop()
         for vm in self.vms():
             vm.cancel_reboot()  # a restart boots every powered-on VM anyway
             if vm.power_state == "poweredOn":
@@ -435,6 +454,8 @@ class ServiceInstance(ManagedObject):
             extensionManager=self.extension_manager.ref,
             diagnosticManager=self.diagnostic_manager.ref,
             guestOperationsManager=self.guest_operations_manager.ref,
+            scheduledTaskManager=self.scheduled_task_manager.ref,
+            alarmManager=self.alarm_manager.ref,
         )
 
     def prop_content(self, ctx: CallContext) -> vim.ServiceInstanceContent:

@@ -25,6 +25,8 @@ from .login_policy import SessionPolicy, invalid_login
 if TYPE_CHECKING:
     from .service_instance import ServiceInstance
 
+CLONE_TICKET_SECONDS = 60  # how long a clone ticket may wait for its CloneSession
+
 
 @dataclass
 class Session:
@@ -65,6 +67,8 @@ class SessionManager(ManagedObject):
         super().__init__(si, "SessionManager")
         self.sessions: dict[str, Session] = {}  # by token
         self.policy = SessionPolicy()
+        self.clone_tickets: dict[str, tuple[str, float]] = {}  # ticket -> (token of its session, expiry)
+        self.message = next((str(d.get("message", "")) for _, d in si.store.load("servicemessage")), "")
 
     def _idle(self, s: Session) -> bool:
         return self.si.clock.monotonic() - s.last_active > self.policy.idle_timeout
@@ -158,6 +162,64 @@ class SessionManager(ManagedObject):
                         fullFormattedMessage=f"A session for user '{s.userName}' has stopped",
                     )
                 )
+
+    # ------------------------------------------------------------ the message of the day
+
+    def UpdateServiceMessage(self, ctx: CallContext, message: str) -> None:
+        """Set the message every session reads in ``message`` (privilege Sessions.GlobalMessage,
+        checked by dispatch); it persists, as vCenter's does."""
+        self.message = message
+        self.si.store.put("servicemessage", "message", {"message": message})
+        self.si.notify(self, "message")
+
+    def prop_message(self, ctx: CallContext) -> str:
+        return self.message
+
+    def prop_messageLocaleList(self, ctx: CallContext) -> list[str]:
+        return ["en"]
+
+    # ------------------------------------------------------------ clone tickets
+
+    def AcquireCloneTicket(self, ctx: CallContext) -> str:
+        """A one-time ticket (valid CLONE_TICKET_SECONDS) that CloneSession turns into a
+        new session of the caller's user, as another client (a console) uses it."""
+        assert ctx.session is not None  # dispatch lets no anonymous call here
+        now_ = self.si.clock.monotonic()
+        self.clone_tickets = {k: v for k, v in self.clone_tickets.items() if v[1] > now_}
+        ticket = f"cst-VCT-{uuid.uuid4()}--tp-{secrets.token_hex(20).upper()}"
+        self.clone_tickets[ticket] = (ctx.session.token, now_ + CLONE_TICKET_SECONDS)
+        return ticket
+
+    def CloneSession(self, ctx: CallContext, cloneTicket: str) -> vim.UserSession:
+        held = self.clone_tickets.pop(cloneTicket, None)
+        source = self.sessions.get(held[0]) if held is not None and held[1] > self.si.clock.monotonic() else None
+        if source is None:
+            raise invalid_login("The clone ticket is not valid: it was used, it expired, or its session ended.")
+        s = Session(
+            token=secrets.token_hex(20),
+            key=str(uuid.uuid4()),
+            userName=source.userName,
+            fullName=source.fullName,
+            loginTime=now(),
+            locale=source.locale,
+            ipAddress=ctx.client_ip,
+            userAgent=ctx.user_agent,
+            last_active=self.si.clock.monotonic(),
+            lastActiveTime=now(),
+        )
+        self.sessions[s.token] = s
+        ctx.session = s  # the codec sends the new session id back
+        self.si.event_manager.post(
+            vim.event.UserLoginSessionEvent(
+                userName=s.userName,
+                ipAddress=ctx.client_ip,
+                userAgent=ctx.user_agent,
+                locale=s.locale,
+                sessionId=s.key,
+                fullFormattedMessage=f"User {s.userName}@{ctx.client_ip} logged in with a clone ticket",
+            )
+        )
+        return s.to_vim()
 
     def SessionIsActive(self, ctx: CallContext, sessionID: str, userName: str) -> bool:
         self._expire()

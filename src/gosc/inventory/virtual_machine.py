@@ -21,6 +21,7 @@ from . import vm_properties, vm_storage
 from .base import CallContext, now
 from .vm_config import TOOLS_VERSION
 from .vm_customization import VmCustomization
+from .vm_inventory import VmInventory
 from .vm_power import VmPower
 from .vm_provisioning import VmProvisioning
 from .vm_reconfigure import VmReconfigure
@@ -35,7 +36,7 @@ if TYPE_CHECKING:
 GUEST_FAMILY = {"windows": "windowsGuest"}
 
 
-class VirtualMachine(VmPower, VmProvisioning, VmCustomization, VmReconfigure, VmSnapshot):
+class VirtualMachine(VmPower, VmProvisioning, VmCustomization, VmReconfigure, VmSnapshot, VmInventory):
     vim_type = vim.VirtualMachine
     parent_obj: Folder  # a VM's parent is always its VM folder
 

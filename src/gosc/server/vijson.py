@@ -146,7 +146,7 @@ class ViJson:
         obj, info = dispatch.prepare(ctx, type_name, moid, method)
         args = decode_arguments(body, info, ctx.version)
         result = await dispatch.invoke(ctx, obj, info, args)
-        headers = {SESSION_HEADER: ctx.session.token} if method == "Login" and ctx.session else None
+        headers = {SESSION_HEADER: ctx.session.token} if method in ("Login", "CloneSession") and ctx.session else None
         if info.result is None or result is None:
             return Response(status_code=204, headers=headers)
         return json_response(json_codec.encode(result, ctx.version, info.result), headers=headers)
