@@ -42,6 +42,7 @@ class VmProvisioning(VmBase):
                 vim.event.VmRemovedEvent(), ctx.user, f"Removed {self.name} on {self.host.name}", task.info.eventChainId
             )
             self.si.unregister(self)
+            self.si.guest_customization_manager.records.forget(self.moId)  # its customizations go with it
             await asyncio.to_thread(self.si.backend(self.backend).destroy_tree, self.as_vm())
 
         return self.si.task_manager.submit(ctx, self, "Destroy_Task", work)
