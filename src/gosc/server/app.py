@@ -18,6 +18,7 @@ from ..backends.rootfs import RootfsBackend
 from ..inventory.service_instance import GuestBackend, ServiceInstance
 from ..store import SqliteStore
 from ..store.private import private_dir
+from ..ui.routes import ui_routes
 from .inject import inject_routes
 from .limits import BodyLimit, RequestLimits
 from .soap import ANY_METHOD, soap_fallback_routes, soap_routes
@@ -151,5 +152,6 @@ def create_app(config: ServerConfig, si: ServiceInstance | None = None) -> ASGIA
     routes.extend(soap_routes(si))
     routes.extend(soap_fallback_routes(si))
     routes.extend(inject_routes(si))  # gosc's own: fault and delay injection (not vSphere)
+    routes.extend(ui_routes(si))  # the web console at /ui/ (docs/ui.md)
     app = Starlette(routes=routes, middleware=[Middleware(BodyLimit, max_body=config.limits.max_body)])
     return _Lifespan(app, lambda: start(si, config), stop)
