@@ -94,6 +94,7 @@ class Console:
 
     def render(self, name: str, ctx: CallContext | None, status: int = 200, **values: Any) -> Response:
         session = ctx.session if ctx is not None else None
+        values.setdefault("page", "")
         html = self.templates.get_template(name).render(
             user=session.userName if session else "",
             csrf=csrf_token(session) if session else "",
