@@ -29,13 +29,13 @@ CUSTOMIZATION_STATUS = {
     "TOOLSDEPLOYPKG_FAILED": "failed",
 }
 # What the tree shows of each entity type, and in which order siblings come.
-KINDS = {
-    "Folder": (0, "folder"),
-    "Datacenter": (1, "datacenter"),
-    "ComputeResource": (2, "cluster"),
-    "ClusterComputeResource": (2, "cluster"),
-    "HostSystem": (3, "host"),
-    "VirtualMachine": (4, "vm"),
+KINDS: dict[type, tuple[int, str]] = {
+    vim.Folder: (0, "folder"),
+    vim.Datacenter: (1, "datacenter"),
+    vim.ComputeResource: (2, "cluster"),
+    vim.ClusterComputeResource: (2, "cluster"),
+    vim.HostSystem: (3, "host"),
+    vim.VirtualMachine: (4, "vm"),
 }
 
 
@@ -91,17 +91,17 @@ def inventory_tree(ctx: CallContext) -> list[Node]:
     shown = {
         moid: e
         for moid, e in si.entities.items()
-        if e.type_name in KINDS and e is not si.root_folder and access.visible(ctx, e)
+        if e.vim_type in KINDS and e is not si.root_folder and access.visible(ctx, e)
     }
     nodes = {
-        moid: Node(moid, e.name, KINDS[e.type_name][1], vm_row(e) if isinstance(e, VirtualMachine) else None)
+        moid: Node(moid, e.name, KINDS[e.vim_type][1], vm_row(e) if isinstance(e, VirtualMachine) else None)
         for moid, e in shown.items()
     }
     top: list[Node] = []
     for moid, e in shown.items():
         parent = _shown_ancestor(e, shown)
         (nodes[parent].children if parent is not None else top).append(nodes[moid])
-    order = {n: KINDS[e.type_name][0] for n, e in shown.items()}
+    order = {n: KINDS[e.vim_type][0] for n, e in shown.items()}
     for node in [*nodes.values()]:
         node.children.sort(key=lambda c: (order[c.moid], c.name.lower()))
     top.sort(key=lambda c: (order[c.moid], c.name.lower()))
