@@ -159,6 +159,7 @@ def test_a_record_is_bounded() -> None:
         is None
     )
     assert custrecord.decode("not json") == {"files": [], "log": ""}
+    assert custrecord.decode(json.dumps({"files": [], "log": "z" * custrecord.MAX_REPORT})) == {"files": [], "log": ""}
 
 
 def test_records_survive_a_restart(server: GoscServer, customized: dict[str, str]) -> None:

@@ -19,6 +19,7 @@ MAX_FILES = 64  # changed files kept per customization
 MAX_TEXT = 64 * 1024  # characters of one side of one file
 MAX_TOTAL = 512 * 1024  # characters of all files' texts together
 MAX_LOG = 64 * 1024  # characters of the engine log (its end is kept)
+MAX_REPORT = 8 * 1024 * 1024  # bytes of a report's JSON read at all (escapes can make it longer than its text)
 MASK = "********"
 
 # cust.cfg keys starting with "-" are secrets (-PASS: the base64 of the password).
@@ -70,7 +71,9 @@ def encode(files: list[dict[str, Any]], log: str) -> str:
 
 
 def decode(text: str) -> dict[str, Any]:
-    """A ``deployPkg.changes`` argument, bounded; an unreadable one is an empty report."""
+    """A ``deployPkg.changes`` argument, bounded; an unreadable or oversized one is an empty report."""
+    if len(text) > MAX_REPORT:
+        return bound({})
     try:
         return bound(json.loads(text))
     except ValueError:
