@@ -22,10 +22,10 @@ from .common import show
 def main() -> None:
     p = argparse.ArgumentParser(prog="python -m bench")
     p.add_argument("--seconds", type=float, default=5.0, help="duration of each timed phase")
-    p.add_argument("--only", choices=["vijson", "engine", "soap", "netns", "guestops"], action="append")
+    p.add_argument("--only", choices=["vijson", "engine", "soap", "netns", "guestops", "ui"], action="append")
     p.add_argument("--json", help="also write the figures to this file")
     args = p.parse_args()
-    only = set(args.only or ["vijson", "engine", "soap", "netns", "guestops"])
+    only = set(args.only or ["vijson", "engine", "soap", "netns", "guestops", "ui"])
     results: dict[str, object] = {}
 
     if "engine" in only:
@@ -83,6 +83,15 @@ def main() -> None:
         show(
             "netns: InstantClone_Task submitted -> clone answers ping at its customized address",
             _flat(results["netns"]),
+        )  # type: ignore[arg-type]
+
+    if "ui" in only:
+        from . import ui_bench
+
+        results["ui"] = ui_bench.run()
+        show(
+            "web console: server time per page with 1,008 VMs, beside the API read of the same data",
+            _flat(results["ui"]),
         )  # type: ignore[arg-type]
 
     if args.json:

@@ -17,7 +17,8 @@ for live guests) and gets the host's answer.
 
 The agent sends RPCIs to the host: ``tools.heartbeat``, ``guest.info <json>`` (host name and
 addresses as the guest sees them), ``deployPkg.update.state <state> <code> [<log>@<kind>: <msg>]`` (gosc.guest.states)
-with VMware's state and error numbers, and ``info-get``/``info-set`` for guestinfo keys.
+with VMware's state and error numbers, ``deployPkg.changes <json>`` before DONE (gosc's own:
+the files the customization changed and its log, gosc.formats.custrecord), and ``info-get``/``info-set`` for guestinfo keys.
 A live guest's agent, sandboxed with only network capabilities (gosc.guest.runtime), also
 asks the host for what it may not do itself: ``guest.sethostname <name>`` (sethostname
 needs CAP_SYS_ADMIN) and ``guest.script.run <json>`` / ``guest.script.cancel`` (a custom
@@ -42,7 +43,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from ..formats import deploypkg
+from ..formats import custrecord, deploypkg
 from . import accounts, deploy, introspect, rpc
 from .guestpath import GuestRoot
 from .sandbox import Completed, Outcome, SandboxSpec
@@ -367,10 +368,23 @@ class ToolsAgent:
         except Exception as e:
             log.exception("deployment failed in %s", self.root)
             return DeployError.DEPLOY_FAILED, "", FailureKind.UNKNOWN, f"{type(e).__name__}: {e}"
+        await self._report_changes(result)
         log_loc = "/" + str(result.log_path.relative_to(self.root)) if result.log_path else ""
         if result.error_code == 0:
             return DeployError.SUCCESS, log_loc, None, ""
         return DeployError(result.error_code), log_loc, result.failure or FailureKind.UNKNOWN, result.message
+
+    async def _report_changes(self, result: Any) -> None:
+        """What the customization changed (each file before and after, no secret's content)
+        and its log, for the host's record of it (gosc.formats.custrecord); a Windows
+        result has neither.  Only a customization that succeeded changed files."""
+        assert self.endpoint is not None
+        files = [
+            {"path": f.path, "before": f.before, "after": f.after, "secret": f.secret}
+            for f in (getattr(result, "files", None) or [] if result.error_code == 0 else [])
+        ]
+        with contextlib.suppress(rpc.RpcError):
+            await self.endpoint.call("deployPkg.changes", custrecord.encode(files, str(getattr(result, "log", ""))))
 
     def _gc_status_sync(self, key: str, value: str) -> None:
         """Engine callback (runs in the engine's thread) for guestinfo.gc.status."""

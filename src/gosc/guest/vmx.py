@@ -26,6 +26,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from ..formats import custrecord
 from ..formats.rules import host_label_problem
 from . import rpc
 from .sandbox import Completed
@@ -94,6 +95,7 @@ class ToolsConnection:
         self.endpoint: rpc.Endpoint | None = None
         self.last_heartbeat = 0.0
         self.deploy_reports: asyncio.Queue[DeployReport] = asyncio.Queue()
+        self.deploy_changes: dict[str, Any] | None = None  # the latest deployPkg.changes, bounded
         self.guest_host: GuestHost | None = None  # a live guest's (set by its backend at power on)
         self._script_cancel: threading.Event | None = None  # the running guest.script.run's
 
@@ -151,6 +153,9 @@ class ToolsConnection:
             return rpc.ok()
         if command == "guest.info":
             self.handler.on_guest_info(json.loads(text))
+            return rpc.ok()
+        if command == "deployPkg.changes":  # gosc's own, just before DONE (gosc.formats.custrecord)
+            self.deploy_changes = custrecord.decode(text)
             return rpc.ok()
         if command == "deployPkg.update.state":
             self.deploy_reports.put_nowait(DeployReport(text))

@@ -22,6 +22,7 @@ from ..guest.states import DeployError, DeployReport, DeployState, FailureKind, 
 from ..vim.faults import fault, invalid_argument, message_of, not_found, system_error
 from ..vim.types import wsdl_name
 from .base import CallContext, ManagedObject
+from .customization_records import CustomizationRecords
 from .virtual_machine import VirtualMachine
 from .vm_base import invalid_power_state
 
@@ -74,6 +75,7 @@ class GuestCustomizationManager(ManagedObject):
         super().__init__(si, "GuestCustomizationManager")
         self.running: dict[str, Task] = {}  # VM moId -> customization task
         self.staged: dict[str, asyncio.Task[None]] = {}  # VM moId -> a staged customization being applied
+        self.records = CustomizationRecords(si)  # each customization, for the web console
 
     # ------------------------------------------------------------ checks
 
@@ -114,7 +116,7 @@ class GuestCustomizationManager(ManagedObject):
                 f"customization needs a uid 0 account, '{auth.username}' has uid {uid}.",
             )
 
-    def _target(self, vm: VirtualMachine) -> validation.Target:
+    def target(self, vm: VirtualMachine) -> validation.Target:
         return validation.Target(
             macs=tuple(m.lower() for m in vm.macs()),
             guest_family="windows" if vm.family == "windows" else "linux",
@@ -177,7 +179,7 @@ class GuestCustomizationManager(ManagedObject):
         for o in params:
             key = o.key if o.key.startswith("guestinfo.") else f"guestinfo.{o.key}"
             vm.set_extra_config(key, "" if o.value is None else str(o.value))
-        await self.run_package(ctx.user, vm, pkg, task)
+        await self.run_package(ctx.user, vm, pkg, task, spec)
 
     # ------------------------------------------------------------ the pipeline (CustomizeVM_Task's too)
 
@@ -187,17 +189,26 @@ class GuestCustomizationManager(ManagedObject):
         """The deploy package of ``spec`` for ``vm``, once the spec passes every check
         (the first problem is raised as its vSphere fault)."""
         spec = self.si.customization_spec_manager.reveal_passwords(spec)  # a spec read back from GetCustomizationSpec
-        validation.validate(spec, self._target(vm))
+        validation.validate(spec, self.target(vm))
         facts = package.VmFacts(vm.name, tuple(m.lower() for m in vm.macs()), vm.instance_uuid)
         host_name = package.host_name_for(spec, facts, self._name_taken(vm))
         return package.build_package(spec, facts, host_name, params)
 
-    async def run_package(self, user: str, vm: VirtualMachine, pkg: bytes, task: Task | None) -> None:
+    async def run_package(
+        self,
+        user: str,
+        vm: VirtualMachine,
+        pkg: bytes,
+        task: Task | None,
+        spec: vim.vm.customization.Specification | None = None,
+    ) -> None:
         """Hand ``pkg`` to the guest's tools and follow it to its end: customizationInfo,
         the Customization* events, and (for a task) the fault it ends with.  Without a
         task (a customization staged by CustomizeVM_Task, applied at boot) the events
         carry a chain of their own."""
         chain = task.info.eventChainId if task is not None else self.si.event_manager.new_chain_id()
+        vm.tools.deploy_changes = None
+        record = self.records.begin(vm, spec, pkg, user, task.moId if task is not None else "")
         vm.set_customization_status("TOOLSDEPLOYPKG_PENDING")
         self.si.event_manager.post(
             vim.event.CustomizationStartedEvent(
@@ -225,6 +236,9 @@ class GuestCustomizationManager(ManagedObject):
         finally:
             if task is not None:
                 self.running.pop(vm.moId, None)
+        ok = report.code == DeployError.SUCCESS
+        message = None if ok else (report.message or f"deployPkg error {int(report.code)}")
+        self.records.finish(record, ok, message, report.log_path, vm.tools.deploy_changes)
         self._finish(user, chain, task, vm, report)
 
     async def _deploy(self, task: Task | None, vm: VirtualMachine, pkg: bytes) -> DeployReport:
@@ -289,7 +303,7 @@ class GuestCustomizationManager(ManagedObject):
 
         async def apply() -> None:
             try:
-                await self.run_package(user, vm, self.prepare(vm, spec, []), None)
+                await self.run_package(user, vm, self.prepare(vm, spec, []), None, spec)
             except vmodl.MethodFault as f:
                 if (
                     vm.customization_info is None

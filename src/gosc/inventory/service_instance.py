@@ -318,6 +318,7 @@ class ServiceInstance(ManagedObject):
         self.authorization_manager.load()
         self.event_manager.load()
         self.customization_spec_manager.load()
+        self.guest_customization_manager.records.load()
         self.option_manager.load()
         self.custom_fields_manager.load()
         self.extension_manager.load()

@@ -45,6 +45,7 @@ class VmProvisioning(VmBase):
             )
             self.si.unregister(self)
             self.drop_snapshots()  # their data goes with the tree
+            self.si.guest_customization_manager.records.forget(self.moId)  # its customizations go with it
             await asyncio.to_thread(self.si.backend(self.backend).destroy_tree, self.as_vm())
 
         return self.si.task_manager.submit(ctx, self, "Destroy_Task", work)

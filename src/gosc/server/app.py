@@ -18,6 +18,7 @@ from ..backends.rootfs import RootfsBackend
 from ..inventory.service_instance import GuestBackend, ServiceInstance
 from ..store import SqliteStore
 from ..store.private import private_dir
+from ..ui.routes import ui_routes
 from .guestfile import PATH as GUEST_FILE_PATH
 from .guestfile import guest_file_routes
 from .inject import inject_routes
@@ -157,6 +158,7 @@ def create_app(config: ServerConfig, si: ServiceInstance | None = None) -> ASGIA
     routes.extend(inject_routes(si))  # gosc's own: fault and delay injection (not vSphere)
     routes.extend(nocloud_routes(si))  # gosc's own: a spec as a cloud-init NoCloud seed (not vSphere)
     routes.extend(guest_file_routes(si))  # InitiateFileTransfer{To,From}Guest URLs
+    routes.extend(ui_routes(si))  # the web console at /ui/ (docs/ui.md)
     streamed = frozenset({GUEST_FILE_PATH})
     middleware = [Middleware(BodyLimit, max_body=config.limits.max_body, streamed=streamed)]
     app = Starlette(routes=routes, middleware=middleware)

@@ -35,7 +35,7 @@ from ..sandbox import run as run_local
 from . import cloudinit, identity, interfaces, network, password, scripts, timezone
 from .distro import Distro, UnsupportedDistro, detect
 from .errors import EngineError, ErrorCode, FailureKind
-from .files import ChangeSet, CommitError
+from .files import ChangeSet, CommitError, FileSnapshot
 from .log import LOG_PATH, EngineLog
 
 __all__ = ["LOG_PATH", "EngineResult", "ErrorCode", "apply", "apply_cfg"]
@@ -53,6 +53,7 @@ class EngineResult:
     diff: str = ""  # unified diff of the changes (dry run and real run alike)
     family: str | None = None
     log: str = ""  # the log text (secrets masked)
+    files: list[FileSnapshot] = field(default_factory=list)  # each change's before and after (no secrets)
 
     @property
     def ok(self) -> bool:
@@ -287,6 +288,7 @@ def _steps(
 def _finish(cs: ChangeSet, dry_run: bool, result: EngineResult, cancel: threading.Event) -> None:
     result.diff = cs.diff()
     result.changes = cs.paths()
+    result.files = cs.snapshots()
     if cancel.is_set():
         raise EngineError(FailureKind.ABORTED, "customization aborted before its changes were written")
     if not dry_run:

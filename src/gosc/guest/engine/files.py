@@ -42,6 +42,17 @@ class Change:
     section: FailureKind = FailureKind.UNKNOWN  # the engine step that staged it, for error reports
 
 
+@dataclass
+class FileSnapshot:
+    """One changed guest file: its text before (None: it did not exist) and after (None:
+    removed); a secret file (/etc/shadow) has neither."""
+
+    path: str
+    before: str | None
+    after: str | None
+    secret: bool = False
+
+
 class ChangeSet:
     def __init__(self, root: Path | GuestRoot) -> None:
         """``root`` a guest tree; a path is opened here (and closed with this object)."""
@@ -117,6 +128,25 @@ class ChangeSet:
             text = (self.guest.read_bytes(guest_path, follow=False) or b"").decode("utf-8", errors="replace")
             return text.splitlines(keepends=True), "file"
         return [], "none"
+
+    def snapshots(self) -> list[FileSnapshot]:
+        """Every pending change as its file's text before and after (what a side-by-side
+        view shows); a secret file's content is left out, only that it changed."""
+        out: list[FileSnapshot] = []
+        for change in self.pending():
+            if change.secret:
+                out.append(FileSnapshot(change.path, None, None, secret=True))
+                continue
+            old, what = self._describe_current(change.path)
+            if change.kind == "write":
+                assert change.content is not None
+                after: str | None = change.content.decode("utf-8", errors="replace")
+            elif change.kind == "symlink":
+                after = f"symlink -> {change.target}\n"
+            else:
+                after = None
+            out.append(FileSnapshot(change.path, "".join(old) if what != "none" else None, after))
+        return out
 
     def diff(self) -> str:
         """A unified diff of every pending change (symlinks shown as 'symlink -> target')."""
