@@ -76,12 +76,18 @@ def guest(vi: ViClient, vm: dict[str, str]) -> dict:  # type: ignore[type-arg]
     return vi.get("VirtualMachine", vm["value"], "guest")
 
 
+def first_mac(vi: ViClient, vm: dict[str, str]) -> str:
+    """The first NIC's MAC (controllers and disks come first in a VM's device list, as on vCenter)."""
+    devices = vi.get("VirtualMachine", vm["value"], "config")["hardware"]["device"]
+    return str(next(d["macAddress"] for d in devices if "macAddress" in d))
+
+
 def test_a_powered_on_guest_is_namespaces_with_its_nic_and_agent(live: tuple[GoscServer, ViClient]) -> None:
     server, vi = live
     vm = vi.find("DC0/vm/demo-ubuntu")
     g = guest(vi, vm)
     assert g["toolsRunningStatus"] == "guestToolsRunning"
-    mac = vi.get("VirtualMachine", vm["value"], "config")["hardware"]["device"][0]["macAddress"]
+    mac = first_mac(vi, vm)
     link = sh("ip", "-n", f"{PREFIX}-{vm['value']}", "-j", "link", "show", "ens192").stdout
     assert mac in link
     assert guest_hostname(PREFIX, vm) == "ubuntu"
@@ -168,7 +174,7 @@ def test_dhcp_clone_gets_a_lease_from_start_guest_network(live: tuple[GoscServer
     assert g["net"][0]["ipConfig"]["ipAddress"][0]["origin"] == "dhcp"
     assert ping(HOST_NS, ip)
     leases = (live[0].data_dir / "netns" / "br0.leases").read_text()
-    mac = vi.get("VirtualMachine", vm["value"], "config")["hardware"]["device"][0]["macAddress"]
+    mac = first_mac(vi, vm)
     assert ip in leases and mac in leases
 
 
