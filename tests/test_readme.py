@@ -100,6 +100,7 @@ def test_readme_blocks_run_as_pasted(tmp_path: Path) -> None:
     assert f"gosc: serving VI/JSON at https://127.0.0.1:{env['PORT']}/" in out, out[-6000:]
     assert f"gosc: serving VI/JSON at https://127.0.0.1:{env['NETNS_PORT']}/" in out, out[-6000:]
     assert '"hostName":"web01"' in out and '"ipAddress":"192.168.10.21"' in out, out[-6000:]
+    assert "192.168.10.21/24" in out and "\nweb01\n" in out, out[-6000:]  # read inside the guest
     assert "customized: hostName=" in out and "ipAddress=192.168.10.22" in out, out[-6000:]
     for title in ("== engine:", "== VI/JSON reads", "== SOAP", "== netns:"):  # `make bench` printed its figures
         assert title in out, out[-6000:]

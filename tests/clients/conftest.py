@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Generator, Iterator
 
 import pytest
@@ -46,8 +47,14 @@ def gosc_side(server: GoscServer) -> Target:
     return gosc_target("127.0.0.1", server.port, ADMIN, ADMIN_PASSWORD, server.log_path)
 
 
-@pytest.fixture(scope="module", params=["gosc", "vcsim"])
+# vcsim 0.24 is another product: its column of docs/compatibility.md is measured on request
+# (`make compat-vcsim`, which sets this) and kept in tests/clients/vcsim-results/; `make test`
+# tests gosc alone, so that vcsim's own failures never fail gosc's suite.
+TARGETS = ["gosc", "vcsim"] if os.environ.get("GOSC_COMPAT_VCSIM") == "1" else ["gosc"]
+
+
+@pytest.fixture(scope="module", params=TARGETS)
 def target(request: pytest.FixtureRequest) -> Target:
-    """Each test runs against gosc, then against vcsim 0.24."""
+    """Each test runs against gosc (and against vcsim 0.24 for `make compat-vcsim`)."""
     t: Target = request.getfixturevalue("gosc_side" if request.param == "gosc" else "vcsim")
     return t

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from tests.clients.ansible.guest import read_guest_file
 from tests.clients.results import REPO
 from tests.clients.targets import Target, require, server_panic
 
@@ -24,7 +25,7 @@ PYVMOMI_FAULT = re.compile(r"""\(((?:vim|vmodl)\.fault\.\w+)\) \{.*?msg = ("[^"]
 GUEST_PASSWORD = "VMware1!"  # demo-ubuntu's guest account (src/gosc/demo.py): instant clone's vm_password
 
 
-def play(target: Target, playbook: str, tmp_path: Path) -> None:
+def play(target: Target, playbook: str, tmp_path: Path, env_extra: dict[str, str] | None = None) -> None:
     ansible_playbook = require(VENV / "bin" / "ansible-playbook")
     extra = {
         "vc_host": target.host,
@@ -52,6 +53,7 @@ def play(target: Target, playbook: str, tmp_path: Path) -> None:
         ANSIBLE_DEPRECATION_WARNINGS="false",
         ANSIBLE_NOCOLOR="1",
     )
+    env.update(env_extra or {})
     r = subprocess.run(
         [str(ansible_playbook), "-i", "localhost,", "-e", f"@{tmp_path / 'vars.json'}", str(PLAYBOOKS / playbook)],
         env=env,
@@ -150,3 +152,17 @@ def test_host_facts(target: Target, tmp_path: Path) -> None:
 @pytest.mark.compat("ansible", "vmware_guest_customization_info")
 def test_customization_info(target: Target, tmp_path: Path) -> None:
     play(target, "customization_info.yml", tmp_path)
+
+
+@pytest.mark.compat("ansible", "vmware_vm_shell, vmware_guest_file_operation")
+def test_guest_operations(target: Target, tmp_path: Path) -> None:
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / "upload.txt").write_text("uploaded by ansible\n")
+    play(target, "guest_ops.yml", tmp_path, {"GOSC_ANSIBLE_WORK": str(work)})
+    # What the guest's program wrote came back, and the upload is in the guest (read back below
+    # through a guest operation of its own: the tree is the guest's business).
+    lines = (work / "fetched.txt").read_text().splitlines()
+    assert lines[-1] == "ran" and lines[0], lines
+    if target.name == "gosc":  # vcsim 0.24 has no guest operations to read it back with
+        assert read_guest_file(target, "/tmp/ans-dir/sub/upload.txt") == "uploaded by ansible\n"
