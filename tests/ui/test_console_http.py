@@ -8,6 +8,7 @@ import json
 import re
 from collections.abc import Iterator
 from contextlib import closing
+from pathlib import Path
 
 import httpx
 import pytest
@@ -20,6 +21,7 @@ from tests.support.vijson import ViClient
 
 GCM = ("VirtualMachineGuestCustomizationManager", "GuestCustomizationManager")
 ROOT_PASSWORD = "Sekrit-Root-9!"
+DATA = Path(__file__).resolve().parents[1] / "data"
 
 
 def console(server: GoscServer, user: str = ADMIN, password: str = ADMIN_PASSWORD) -> httpx.Client:
@@ -168,3 +170,16 @@ def test_records_survive_a_restart(server: GoscServer, customized: dict[str, str
     with closing(console(server)) as c:
         page = c.get(f"/ui/vm/{customized['value']}/customizations/latest").text
     assert 'data-path="/etc/hostname"' in page and "secret01" in page
+
+
+def test_preview_reads_vcenter_spec_xml(admin: httpx.Client, customized: dict[str, str]) -> None:
+    """A spec exported from a vCenter (tests/data/specxml) previews as its JSON form would;
+    broken XML is a problem with its fault, not an error page."""
+    xml = (DATA / "specxml" / "libretto-static-ip.xml").read_text()
+    page = f"/ui/vm/{customized['value']}/preview"
+    token = csrf(admin, page)
+    r = admin.post(page, data={"csrf": token, "format": "xml", "spec": xml, "action": "check"})
+    assert r.status_code == 200, r.text[:2000]
+    assert "etc/hostname" in r.text and "NotSupported" not in r.text
+    r = admin.post(page, data={"csrf": token, "format": "xml", "spec": "<ConfigRoot><spec>", "action": "check"})
+    assert "CustomizationFault" in r.text

@@ -25,6 +25,7 @@ from typing import Any
 from pyVmomi import vim, vmodl
 
 from ..customization import validation
+from ..customization.specxml import from_xml
 from ..guest.deploy import apply_package, extract
 from ..inventory import dispatch
 from ..inventory.base import CallContext
@@ -51,9 +52,10 @@ def problem(f: vmodl.MethodFault) -> Problem:
 
 
 def spec_from_xml(text: str) -> vim.vm.customization.Specification:
-    """vCenter's spec XML (what the vSphere Client exports).
-    XML: the one call site for gosc.formats.specxml (branch ``nocloud``), wired after merging."""
-    raise fault(vmodl.fault.NotSupported, "vCenter spec XML is not read by this server yet; paste the spec as VI/JSON")
+    """vCenter's spec XML (what CustomizationSpecItemToXml writes and the vSphere Client
+    exports), read as XmlToCustomizationSpecItem reads it (its faults name the path)."""
+    spec: vim.vm.customization.Specification = from_xml(text, T.NEWEST_VERSION).spec
+    return spec
 
 
 def parse_spec(text: str, form: str) -> vim.vm.customization.Specification:
