@@ -99,3 +99,23 @@ def test_log_level_debug_reaches_goscs_own_loggers(tmp_path: Path) -> None:
     """--log-level is for gosc's loggers too, not only uvicorn's (main() sets WARNING)."""
     seen = start_lines(tmp_path / "data", "--log-level", "debug")
     assert any(" DEBUG gosc.server.app: inventory ready: " in line for line in seen), "".join(seen)
+
+
+def test_a_stop_does_not_wait_for_an_idle_client(tmp_path: Path) -> None:
+    """An idle kept-alive TLS connection (a pyVmomi client between calls) is dropped at once
+    when the server stops, not waited for until the graceful-shutdown timeout."""
+    from pyVim.connect import SmartConnect
+
+    from tests.support.server import ADMIN, GoscServer
+
+    server = GoscServer(tmp_path / "data").start()
+    try:
+        si = SmartConnect(
+            host="127.0.0.1", port=server.port, user=ADMIN, pwd=ADMIN_PASSWORD, disableSslCertValidation=True
+        )
+        assert si.CurrentTime()
+    finally:
+        server.stop()
+    log = server.log()
+    assert "timeout graceful shutdown exceeded" not in log, log[-2000:]
+    del si  # its connection went with the server

@@ -153,6 +153,15 @@ class LimitedH11Protocol(H11Protocol):
         super().on_response_complete()
         self._idle_since = self.loop.time()
 
+    def shutdown(self) -> None:
+        # The server stops: an idle kept-alive connection goes at once.  uvicorn would close
+        # it, which under TLS waits for the client's close_notify, and a pyVmomi client that
+        # is not reading never sends one: every stop would then last the graceful timeout.
+        if self._is_idle():
+            self.transport.abort()
+            return
+        super().shutdown()
+
     def _is_idle(self) -> bool:
         """Between requests on keep-alive (uvicorn's keep-alive timer runs only then)."""
         return self.timeout_keep_alive_task is not None and not self.transport.is_closing()
