@@ -163,6 +163,16 @@ class AuthorizationManager(ManagedObject):
                     return perm
         return None
 
+    def effective_roles(self, user_name: str, entity: ManagedEntity) -> list[int]:
+        """ManagedEntity.effectiveRole: the id of the role the caller holds there."""
+        perm = self._governing(user_name, entity)
+        role = self.roles.get(perm.role) if perm else None
+        return T.array(int, [role.role_id] if role else [])
+
+    def permissions_on(self, entity: ManagedEntity) -> list[AM.Permission]:
+        """ManagedEntity.permission: the permissions defined on the entity itself."""
+        return T.array(AM.Permission, [p for p in self._all() if _entity_id(p) == entity.moId])
+
     def privileges_on(self, user: User, entity: ManagedEntity) -> frozenset[str]:
         perm = self._governing(user.name, entity)
         return self.roles.privileges(perm.role) if perm else frozenset()

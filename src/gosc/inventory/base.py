@@ -125,6 +125,23 @@ class ManagedEntity(ManagedObject):
     def prop_declaredAlarmState(self, ctx: CallContext) -> list[vim.alarm.AlarmState]:
         return []
 
+    # What every vCenter entity answers, if only with an empty list (clients read them all:
+    # govc object.collect, Ansible's facts): issues, disabled methods, tags, and permissions.
+    def prop_configIssue(self, ctx: CallContext) -> list[vim.event.Event]:
+        return T.array(vim.event.Event)
+
+    def prop_disabledMethod(self, ctx: CallContext) -> list[str]:
+        return T.array(str)
+
+    def prop_tag(self, ctx: CallContext) -> list[vim.Tag]:
+        return T.array(vim.Tag)
+
+    def prop_permission(self, ctx: CallContext) -> list[vim.AuthorizationManager.Permission]:
+        return self.si.authorization_manager.permissions_on(self)
+
+    def prop_effectiveRole(self, ctx: CallContext) -> list[int]:
+        return self.si.authorization_manager.effective_roles(ctx.user, self)
+
     def prop_alarmActionsEnabled(self, ctx: CallContext) -> bool:
         return True
 
