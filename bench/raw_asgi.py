@@ -1,6 +1,7 @@
 """A raw ASGI app on gosc's own server stack (uvicorn with gosc's protocol factory: its
 h11 protocol, its limits, asyncio's TLS with the same certificate): the ceiling a trivial
-VI/JSON GET is measured against.  ``python -m bench.raw_asgi CERT KEY PORT_FILE``."""
+VI/JSON GET is measured against.  ``python -m bench.raw_asgi CERT KEY PORT_FILE [uvloop-httptools]``
+(the latter: uvicorn's uvloop + httptools stack with its own TLS, for comparison)."""
 
 from __future__ import annotations
 
@@ -37,6 +38,24 @@ async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
 
 def main() -> None:
     cert, key, port_file = sys.argv[1:4]
+    if sys.argv[4:] == ["uvloop-httptools"]:  # uvicorn's fast stack (uvloop's TLS, httptools), for comparison
+        fast = ReportingServer(
+            uvicorn.Config(
+                app,
+                host="127.0.0.1",
+                port=0,
+                log_level="warning",
+                access_log=False,
+                loop="uvloop",
+                http="httptools",
+                ssl_certfile=cert,
+                ssl_keyfile=key,
+            ),
+            "https",
+            Path(port_file),
+        )
+        fast.run()
+        return
     limits = RequestLimits()
     tls = server_tls_context(cert, key)
     server = ReportingServer(

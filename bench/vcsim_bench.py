@@ -89,10 +89,11 @@ class Vcsim:
 
 
 class RawAsgi:
-    def __init__(self, cert: Path, key: Path, workdir: Path) -> None:
-        port_file = workdir / "raw-asgi-port"
+    def __init__(self, cert: Path, key: Path, workdir: Path, *stack: str) -> None:
+        self.cert, self.key, self.workdir = cert, key, workdir
+        port_file = workdir / f"raw-asgi-port{'-'.join(stack)}"
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "bench.raw_asgi", str(cert), str(key), str(port_file)],
+            [sys.executable, "-m", "bench.raw_asgi", str(cert), str(key), str(port_file), *stack],
             cwd=REPO,
             stderr=subprocess.DEVNULL,
             start_new_session=True,
@@ -198,7 +199,21 @@ def trivial_get(gosc_url: str, gosc_pid: int, raw: RawAsgi, admin: str, password
     wrk_run(raw.url + "/", {}, seconds=1)
     g = measured(gosc_pid, lambda: wrk_run(url, headers, seconds=seconds))
     r = measured(raw.proc.pid, lambda: wrk_run(raw.url + "/", {}, seconds=seconds))
-    return {"gosc GET serverClock": g, "raw ASGI": r}
+    out = {"gosc GET serverClock": g, "raw ASGI": r}
+    try:
+        import httptools  # noqa: F401
+        import uvloop  # noqa: F401
+    except ImportError:
+        return out
+    fast = RawAsgi(Path(raw.cert), Path(raw.key), raw.workdir, "uvloop-httptools")
+    try:
+        wrk_run(fast.url + "/", {}, seconds=1)
+        out["raw ASGI, uvloop + httptools"] = measured(
+            fast.proc.pid, lambda: wrk_run(fast.url + "/", {}, seconds=seconds)
+        )
+    finally:
+        fast.stop()
+    return out
 
 
 def table(results: dict[str, Any]) -> dict[str, str]:
@@ -219,4 +234,9 @@ def table(results: dict[str, Any]) -> dict[str, str]:
         f"gosc {a['req/s']:,.0f} req/s {a['server CPU us/req']:.0f} us | "
         f"raw {b['req/s']:,.0f} req/s {b['server CPU us/req']:.0f} us | ratio {a['req/s'] / b['req/s']:.2f}"
     )
+    if "raw ASGI, uvloop + httptools" in t:
+        c = t["raw ASGI, uvloop + httptools"]
+        rows["raw ASGI: uvloop + httptools vs gosc's stack"] = (
+            f"{c['req/s']:,.0f} req/s {c['server CPU us/req']:.0f} us | ratio {c['req/s'] / b['req/s']:.2f}"
+        )
     return rows
