@@ -22,10 +22,10 @@ from .common import show
 def main() -> None:
     p = argparse.ArgumentParser(prog="python -m bench")
     p.add_argument("--seconds", type=float, default=5.0, help="duration of each timed phase")
-    p.add_argument("--only", choices=["vijson", "engine", "soap", "netns", "guestops", "ui"], action="append")
+    p.add_argument("--only", choices=["vcsim", "vijson", "engine", "soap", "netns", "guestops", "ui"], action="append")
     p.add_argument("--json", help="also write the figures to this file")
     args = p.parse_args()
-    only = set(args.only or ["vijson", "engine", "soap", "netns", "guestops", "ui"])
+    only = set(args.only or ["vcsim", "vijson", "engine", "soap", "netns", "guestops", "ui"])
     results: dict[str, object] = {}
 
     if "engine" in only:
@@ -34,12 +34,24 @@ def main() -> None:
         os.sched_setaffinity(0, set(range(os.cpu_count() or 1)))
         show("engine: package build + apply vs file copy (1 core)", results["engine"])  # type: ignore[arg-type]
 
-    if only & {"vijson", "soap"}:
+    if only & {"vcsim", "vijson", "soap"}:
         with tempfile.TemporaryDirectory(prefix="gosc-bench-") as tmp:
             server = GoscServer(Path(tmp) / "data").start()
             try:
                 vi = ViClient(server.url)
                 vi.login(ADMIN, ADMIN_PASSWORD)
+                if "vcsim" in only:
+                    from . import vcsim_bench
+
+                    assert server.proc is not None
+                    vs = vcsim_bench.run(
+                        server.url, server.proc.pid, server.data_dir, ADMIN, ADMIN_PASSWORD, int(args.seconds)
+                    )
+                    results["vcsim"] = vs
+                    show(
+                        "gosc beside vcsim 0.24 and a raw ASGI app, same run, TLS, same certificate",
+                        vcsim_bench.table(vs),
+                    )
                 if "vijson" in only:
                     r = vijson_bench.run(vi, args.seconds)
                     results["vijson"] = r

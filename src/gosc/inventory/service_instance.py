@@ -436,6 +436,12 @@ class ServiceInstance(ManagedObject):
     # ------------------------------------------------------------ API
 
     def content(self) -> vim.ServiceInstanceContent:
+        # Invariant (fixed references, UUID): built once; the serializers trim it per release.
+        content: vim.ServiceInstanceContent = self.__dict__.get("_content") or self._build_content()
+        self.__dict__["_content"] = content
+        return content
+
+    def _build_content(self) -> vim.ServiceInstanceContent:
         return vim.ServiceInstanceContent(
             rootFolder=self.root_folder.ref,
             propertyCollector=self.property_collector.ref,

@@ -118,7 +118,7 @@ class Soap:
                 out = soap_codec.response("Fetch", *self.fetch(ctx, req), version)
             else:
                 obj, info = dispatch.prepare(ctx, req.this_type, req.this_id, req.method)
-                args = soap_codec.decode_params(req, info, version)
+                args = decode_params(req, info, version)
                 if req.method in _LONG_POLLS:
                     result = await _until_disconnected(request, dispatch.invoke(ctx, obj, info, args))
                 else:
@@ -161,6 +161,30 @@ _FETCH_INFO = T.MethodInfo(
     version="vmodl.version.version0",
     faults=(),
 )
+
+
+# Methods that only read their arguments (never change or keep them): the same request
+# bytes decode to the same values, so their decoded arguments are shared between calls.
+# Clients repeat these exact envelopes (pyVmomi's property reads, govc's polls), and
+# decoding is most of what such a call costs (bench/soap_profile.py).
+_READ_ONLY = frozenset({"RetrieveProperties", "RetrievePropertiesEx", "ContinueRetrievePropertiesEx"})
+_DECODED_MAX = 256
+_decoded: dict[tuple[str, str, bytes], dict[str, Any]] = {}
+
+
+def decode_params(req: soap_codec.SoapRequest, info: T.MethodInfo, version: str) -> dict[str, Any]:
+    if not req.params:
+        return {}  # nothing to decode (CurrentTime, RetrieveServiceContent, Logout, ...)
+    if info.wsdl_name not in _READ_ONLY:
+        return soap_codec.decode_params(req, info, version)
+    key = (info.wsdl_name, version, req.body)
+    args = _decoded.get(key)
+    if args is None:
+        args = soap_codec.decode_params(req, info, version)  # a fault is raised, never kept
+        if len(_decoded) >= _DECODED_MAX:
+            del _decoded[next(iter(_decoded))]  # the oldest: a bound, not a policy
+        _decoded[key] = args
+    return dict(args)
 
 
 _R = TypeVar("_R")

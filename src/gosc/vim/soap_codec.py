@@ -30,7 +30,7 @@ from xml.parsers import expat
 
 from pyVmomi import SoapAdapter, VmomiSupport, vmodl
 
-from . import json_codec
+from . import json_codec, soap_fast
 from . import types as T
 from .faults import fault, invalid_argument, invalid_request, invalid_type, message_of
 
@@ -345,7 +345,6 @@ class _ParamReader(SoapAdapter.ExpatDeserializerNSHandlers):
 
 
 def decode_params(req: SoapRequest, info: T.MethodInfo, version: str) -> dict[str, Any]:
-    """The method's arguments as pyVmomi values, checked for ``version``."""
     params = {p.name: p for p in info.params}
     counts: dict[str, int] = {}
     for name in req.params:
@@ -437,6 +436,14 @@ def serialize_value(value: Any, declared: type, version: str, name: str = "retur
         return ""
     if isinstance(value, list) and not value and declared is not object:
         return ""
+    try:
+        return soap_fast.serialize(value, declared, version, name)
+    except soap_fast.Unsupported:
+        return pyvmomi_serialize(value, declared, version, name)
+
+
+def pyvmomi_serialize(value: Any, declared: type, version: str, name: str = "returnval") -> str:
+    """``value`` written by pyVmomi's own serializer (what soap_fast must equal)."""
     writer = io.StringIO()
     info = VmomiSupport.Object(name=name, type=declared, version=version, flags=T.F_OPTIONAL)
     _serializer(writer, version).Serialize(value, info)
