@@ -45,3 +45,26 @@ def test_post_event_joins_the_log(si: Any) -> None:
     ghost = user_event("x", vim.VirtualMachine("vm-404"), "ghost")
     with pytest.raises(vim.fault.InvalidEvent):
         content.eventManager.PostEvent(ghost)
+
+
+def test_scheduled_task_info_over_soap(si: Any) -> None:
+    content = si.RetrieveContent()
+    vm = find(si, "DC0/vm/demo-ubuntu")
+    when = datetime.datetime.now(datetime.UTC) + datetime.timedelta(days=30)
+    spec = vim.scheduler.ScheduledTaskSpec(
+        name="soap power-off",
+        description="read back over SOAP",
+        enabled=True,
+        scheduler=vim.scheduler.OnceTaskScheduler(runAt=when),
+        action=vim.action.MethodAction(name=vim.VirtualMachine.PowerOff),
+    )
+    task = content.scheduledTaskManager.CreateScheduledTask(vm, spec)
+    try:
+        info = task.info
+        assert info.name == "soap power-off" and info.description == "read back over SOAP"
+        assert info.state == "queued" and info.enabled is True and info.entity == vm and info.taskObject == vm
+        assert isinstance(info.action, vim.action.MethodAction) and info.action.name.info.wsdlName == "PowerOffVM_Task"
+        assert isinstance(info.scheduler, vim.scheduler.OnceTaskScheduler) and info.scheduler.runAt == when
+        assert info.nextRunTime == when and info.scheduledTask == task
+    finally:
+        task.RemoveScheduledTask()

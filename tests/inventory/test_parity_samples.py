@@ -136,7 +136,7 @@ def test_scheduled_poweroff_happens(gosc: Gosc, si: Any, vi: ViClient, hooks: Pa
     assert "Scheduled Task Successfully" in run(gosc, "scheduled_poweroff.py", "--minutes", "2", "-v", "demo-photon")
     stm = si.RetrieveContent().scheduledTaskManager
     [task] = stm.RetrieveEntityScheduledTask(vm)
-    assert info(vi, task)["state"] == "scheduled" and info(vi, task)["nextRunTime"]
+    assert info(vi, task)["state"] == "queued" and info(vi, task)["nextRunTime"]
     assert vm.runtime.powerState == "poweredOn"  # not due yet
     (hooks / CLOCK_OFFSET).write_text(str(3 * 60))  # three minutes later (less than the sessions' idle timeout)
     wait_for(lambda: vm.runtime.powerState == "poweredOff", "the scheduled power-off")
