@@ -78,7 +78,7 @@ NOT_IMPLEMENTED: dict[str, str] = {
     "Folder.CreateDVS_Task": _NO_DVS,
     "Folder.CreateStoragePod": "gosc has one datastore, so no datastore clusters (storage pods)",
     "Datacenter.PowerOnMultiVM_Task": "no DRS placement: clients power VMs on one by one (PowerOnVM_Task)",
-    "ClusterComputeResource.AddHost_Task": _ONE_HOST,
+    "ClusterComputeResource.AddHost_Task": _ONE_HOST + " (MoveInto_Task moves it into a cluster)",
     "ClusterComputeResource.PlaceVm": "no DRS: gosc has one host, so there is no placement to recommend",
     "ClusterComputeResource.ReconfigureComputeResource_Task": "no DRS or HA to configure: a cluster is a folder-like"
     " container of VMs here",
