@@ -45,7 +45,7 @@ def test_the_host_hardware_config_and_runtime(si: Any) -> None:
     assert tag.identifierValue.startswith("VMware-" + hw.systemInfo.uuid[:2])
     config = host.config
     assert config.host == host and config.product.name == "VMware ESXi"
-    assert [p.spec.name for p in config.network.portgroup] == ["VM Network"]
+    assert [p.spec.name for p in config.network.portgroup] == ["VM Network", "Management Network"]  # vmk0's
     ds = find(si, "DC0/datastore/datastore1")
     assert [m.mountInfo.path for m in config.fileSystemVolume.mountInfo] == [ds.host[0].mountInfo.path]
     assert config.fileSystemVolume.mountInfo[0].volume.capacity == ds.summary.capacity
