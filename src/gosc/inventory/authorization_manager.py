@@ -270,6 +270,31 @@ class AuthorizationManager(ManagedObject):
             ],
         )
 
+    def HasPrivilegeOnEntity(
+        self, ctx: CallContext, entity: vim.ManagedEntity, sessionId: str, privId: list[str] | None = None
+    ) -> list[bool]:
+        (answer,) = self.HasPrivilegeOnEntities(ctx, [entity], sessionId, privId)
+        return [bool(p.isGranted) for p in answer.privAvailability]
+
+    def HasUserPrivilegeOnEntities(
+        self, ctx: CallContext, entities: list[vim.ManagedEntity], userName: str, privId: list[str] | None = None
+    ) -> list[AM.EntityPrivilege]:
+        user = self._user(userName)
+        targets = [self._entity(e) for e in entities]
+        return T.array(
+            AM.EntityPrivilege,
+            [
+                AM.EntityPrivilege(
+                    entity=t.ref,
+                    privAvailability=[
+                        AM.PrivilegeAvailability(privId=p, isGranted=self.has_privilege(user.name, t, p))
+                        for p in privId or []
+                    ],
+                )
+                for t in targets
+            ],
+        )
+
     def FetchUserPrivilegeOnEntities(
         self, ctx: CallContext, entities: list[vim.ManagedEntity], userName: str
     ) -> list[AM.UserPrivilegeResult]:
