@@ -8,8 +8,12 @@ server's clock (GOSC_TEST_HOOKS' clock_offset), never by waiting for it.
 from __future__ import annotations
 
 import datetime
+import hashlib
+import os
+import ssl
 import subprocess
 import sys
+import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -69,6 +73,25 @@ def run(gosc: Gosc, script: str, *args: str, stdin: str = "") -> str:
     r = subprocess.run(cmd, input=stdin, capture_output=True, text=True, timeout=120, cwd=SAMPLES)
     assert r.returncode == 0, f"{script} failed:\n{r.stdout}\n{r.stderr[-3000:]}"
     return r.stdout
+
+
+def first_line_with(gosc: Gosc, script: str, text: str, *args: str) -> str:
+    """Run a sample that lingers once it has said what it says (generate_html5_console sleeps a
+    minute to keep its ticket's window open): its first line containing ``text``, then stop it."""
+    cmd = [sys.executable, str(SAMPLES / script), "-s", gosc.host, "-o", str(gosc.port)]
+    cmd += ["-u", ADMIN, "-p", ADMIN_PASSWORD, "-nossl", *args]
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}  # its lines as it prints them, not at its exit
+    with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=SAMPLES, env=env) as proc:
+        assert proc.stdout is not None and proc.stderr is not None
+        try:
+            seen = []
+            for line in proc.stdout:
+                seen.append(line)
+                if text in line:
+                    return line.strip()
+            raise AssertionError(f"{script} ended without '{text}':\n{''.join(seen)}\n{proc.stderr.read()[-3000:]}")
+        finally:
+            proc.kill()
 
 
 def test_create_vm(gosc: Gosc, si: Any) -> None:
@@ -136,7 +159,7 @@ def test_scheduled_poweroff_happens(gosc: Gosc, si: Any, vi: ViClient, hooks: Pa
     assert "Scheduled Task Successfully" in run(gosc, "scheduled_poweroff.py", "--minutes", "2", "-v", "demo-photon")
     stm = si.RetrieveContent().scheduledTaskManager
     [task] = stm.RetrieveEntityScheduledTask(vm)
-    assert info(vi, task)["state"] == "scheduled" and info(vi, task)["nextRunTime"]
+    assert info(vi, task)["state"] == "queued" and info(vi, task)["nextRunTime"]
     assert vm.runtime.powerState == "poweredOn"  # not due yet
     (hooks / CLOCK_OFFSET).write_text(str(3 * 60))  # three minutes later (less than the sessions' idle timeout)
     wait_for(lambda: vm.runtime.powerState == "poweredOff", "the scheduled power-off")
@@ -179,3 +202,21 @@ def test_a_recurrent_task_runs_and_is_reconfigured(si: Any, vi: ViClient, hooks:
     with pytest.raises(vim.fault.DuplicateName):
         stm.CreateScheduledTask(vm, spec)
     task.RemoveScheduledTask()
+
+
+def test_generate_html5_console(gosc: Gosc, si: Any) -> None:
+    url = first_line_with(gosc, "generate_html5_console.py", "/console/?", "-v", "demo-ubuntu")
+    query = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(url).query))
+    content = si.RetrieveContent()
+    assert query["vmId"] == find(si, "DC0/vm/demo-ubuntu")._moId and query["vmName"] == "demo-ubuntu"
+    [fqdn] = [o.value for o in content.setting.QueryOptions("VirtualCenter.FQDN")]
+    assert query["host"] == fqdn and fqdn
+    # The thumbprint is the server certificate's (the script prints pyOpenSSL's bytes as b'AA:BB:...').
+    der = ssl.PEM_cert_to_DER_cert(ssl.get_server_certificate((gosc.host, gosc.port)))
+    digest = hashlib.sha1(der).hexdigest().upper()
+    assert query["thumbprint"] == "b'" + ":".join(digest[i : i + 2] for i in range(0, 40, 2)) + "'"
+    # The ticket logs a client in as the script's user, once.
+    client = ViClient(gosc.url)
+    r = client.raw("POST", "SessionManager/SessionManager/CloneSession", json={"cloneTicket": query["sessionTicket"]})
+    assert r.status_code == 200 and r.json()["userName"] == content.sessionManager.currentSession.userName, r.text
+    client.http.close()

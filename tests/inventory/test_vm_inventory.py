@@ -177,3 +177,13 @@ def test_clones_get_their_own_disk_and_files(si: Any) -> None:
     finally:
         task_result(clone.PowerOffVM_Task())
         task_result(clone.Destroy_Task())
+
+
+def test_every_entity_answers_roles_permissions_and_empty_lists(si: Any) -> None:
+    vm = find(si, "DC0/vm/demo-ubuntu")
+    assert list(vm.effectiveRole) == [-1]  # the administrator: Admin, inherited from the root folder
+    # The one defined on the VM itself (tests/conftest.py's users.toml: the cloner may not touch it).
+    assert [(p.principal, p.roleId) for p in vm.permission] == [("cloner@vsphere.local", -5)]
+    root = si.RetrieveContent().rootFolder
+    assert ("administrator@vsphere.local", -1) in [(p.principal, p.roleId) for p in root.permission]
+    assert list(vm.configIssue) == [] and list(vm.disabledMethod) == [] and list(vm.tag) == []

@@ -63,6 +63,15 @@ def test_roles_and_permissions_round_trip(si: vim.ServiceInstance, viewer: vim.S
         ("VirtualMachine.Interact.PowerOn", True),
         ("VirtualMachine.Interact.PowerOff", False),
     ]
+    assert am.HasPrivilegeOnEntity(
+        vm, viewer.content.sessionManager.currentSession.key, ["VirtualMachine.Interact.PowerOff", "System.View"]
+    ) == [False, True]
+    (by_user,) = am.HasUserPrivilegeOnEntities([vm], LIMITED_USER, ["VirtualMachine.Interact.PowerOn"])
+    assert by_user.entity == vm and [(a.privId, a.isGranted) for a in by_user.privAvailability] == [
+        ("VirtualMachine.Interact.PowerOn", True)
+    ]
+    with pytest.raises(vim.fault.UserNotFound):
+        am.HasUserPrivilegeOnEntities([vm], "nobody@x", ["System.View"])
     (privs,) = am.FetchUserPrivilegeOnEntities([vm], LIMITED_USER)
     assert "VirtualMachine.Interact.PowerOn" in privs.privileges
     with pytest.raises(vim.fault.RemoveFailed):

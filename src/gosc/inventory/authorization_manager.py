@@ -255,20 +255,37 @@ class AuthorizationManager(ManagedObject):
         session = next((s for s in self.si.session_manager.sessions.values() if s.key == sessionId), None)
         if session is None:
             raise fault(vim.fault.NotFound, f"No session has the id '{sessionId}'.")
-        targets = [self._entity(e) for e in entity]
+        return self._entity_privileges(session.userName, entity, privId or [])
+
+    def _entity_privileges(
+        self, user_name: str, entities: list[vim.ManagedEntity], privileges: list[str]
+    ) -> list[AM.EntityPrivilege]:
+        """Whether ``user_name`` holds each privilege on each entity (Has*PrivilegeOnEntities)."""
         return T.array(
             AM.EntityPrivilege,
             [
                 AM.EntityPrivilege(
                     entity=t.ref,
                     privAvailability=[
-                        AM.PrivilegeAvailability(privId=p, isGranted=self.has_privilege(session.userName, t, p))
-                        for p in privId or []
+                        AM.PrivilegeAvailability(privId=p, isGranted=self.has_privilege(user_name, t, p))
+                        for p in privileges
                     ],
                 )
-                for t in targets
+                for t in (self._entity(e) for e in entities)
             ],
         )
+
+    def HasPrivilegeOnEntity(
+        self, ctx: CallContext, entity: vim.ManagedEntity, sessionId: str, privId: list[str] | None = None
+    ) -> list[bool]:
+        (answer,) = self.HasPrivilegeOnEntities(ctx, [entity], sessionId, privId)
+        return [bool(p.isGranted) for p in answer.privAvailability]
+
+    def HasUserPrivilegeOnEntities(
+        self, ctx: CallContext, entities: list[vim.ManagedEntity], userName: str, privId: list[str] | None = None
+    ) -> list[AM.EntityPrivilege]:
+        user = self._user(userName)
+        return self._entity_privileges(user.name, entities, privId or [])
 
     def FetchUserPrivilegeOnEntities(
         self, ctx: CallContext, entities: list[vim.ManagedEntity], userName: str

@@ -1,4 +1,4 @@
-"""EventManager: the event log (PostEvent from inside gosc, QueryEvents for users)."""
+"""EventManager: the event log (gosc's own events and those clients post, QueryEvents for users)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from pyVmomi import vim
 
 from ..vim import json_codec
 from ..vim import types as T
+from ..vim.faults import fault
 from . import access
 from .base import CallContext, ManagedObject, now
 from .event_descriptions import event_description
@@ -23,6 +24,16 @@ MAX_EVENTS = 100_000  # the newest kept (in memory and in the store) and answere
 
 
 _E = TypeVar("_E", bound=vim.event.Event)
+# An event's entity arguments (EventArgument.<name> holds the reference): each must name an object here.
+_ENTITY_ARGUMENTS = {
+    "vm": "vm",
+    "host": "host",
+    "datacenter": "datacenter",
+    "computeResource": "computeResource",
+    "ds": "datastore",
+    "net": "network",
+    "dvs": "dvs",
+}
 
 
 class EventManager(ManagedObject):
@@ -77,6 +88,18 @@ class EventManager(ManagedObject):
 
     def prop_maxCollector(self, ctx: CallContext) -> int:
         return 32
+
+    def PostEvent(self, ctx: CallContext, eventToPost: vim.event.Event, taskInfo: vim.TaskInfo | None = None) -> None:
+        """A client's own event (a GeneralUserEvent, say) joins the log, stamped as gosc's are."""
+        for name, field in _ENTITY_ARGUMENTS.items():
+            argument = getattr(eventToPost, name, None)
+            ref = getattr(argument, field, None) if argument is not None else None
+            if argument is not None and (ref is None or ref._moId not in self.si.objects):
+                raise fault(vim.fault.InvalidEvent, f"The event's {name} argument names no object of this server.")
+        eventToPost.userName = ctx.user
+        if not eventToPost.fullFormattedMessage and isinstance(eventToPost, vim.event.GeneralEvent):
+            eventToPost.fullFormattedMessage = eventToPost.message
+        self.post(eventToPost)
 
     def CreateCollectorForEvents(self, ctx: CallContext, filter: vim.event.EventFilterSpec) -> T.ManagedObject:
         sweep(self.si, self.collectors)

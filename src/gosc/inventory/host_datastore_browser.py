@@ -2,7 +2,8 @@
 
 A datastore here holds one folder per VM with the files vm_storage.py names for it (gosc
 keeps guest trees, not disk images), so a search answers from the inventory: the
-datastore's root lists the VM folders, a VM folder lists its files.
+datastore's root lists the VM folders, a VM folder lists its files.  A VM unregistered
+(UnregisterVM) keeps its folder, as its files stay on the datastore for RegisterVM_Task.
 """
 
 from __future__ import annotations
@@ -14,10 +15,12 @@ from typing import TYPE_CHECKING
 
 from pyVmomi import vim
 
+from ..vim import json_codec
 from ..vim import types as T
 from ..vim.faults import fault
 from . import vm_storage
 from .base import CallContext, ManagedObject, now
+from .folder_vm import UNREGISTERED
 
 if TYPE_CHECKING:
     from .datastore import Datastore
@@ -105,11 +108,15 @@ class HostDatastoreBrowser(ManagedObject):
     def _folders(self, ds: Datastore) -> dict[str, list[vm_storage.VmFile]]:
         """VM folder name -> its files."""
         out: dict[str, list[vm_storage.VmFile]] = {}
-        for vm in ds.vms():
-            for f in vm_storage.files(vm):
-                rel = _PATH.match(f.name)
-                if rel is not None and rel.group(1) == ds.name and "/" in rel.group(2):
-                    out.setdefault(rel.group(2).rpartition("/")[0], []).append(f)
+        unregistered = [
+            json_codec.from_store(doc["vm"]["config"], vim.vm.ConfigInfo) for _, doc in self.si.store.load(UNREGISTERED)
+        ]
+        every = [f for vm in ds.vms() for f in vm_storage.files(vm)]
+        every += [f for config in unregistered for f in vm_storage.config_files(config)]
+        for f in every:
+            rel = _PATH.match(f.name)
+            if rel is not None and rel.group(1) == ds.name and "/" in rel.group(2):
+                out.setdefault(rel.group(2).rpartition("/")[0], []).append(f)
         return out
 
 

@@ -1,6 +1,7 @@
 """OptionManager (ServiceContent ``setting``): the vCenter's advanced settings.
 
-The settings vcsim's vCenter has, minus its SSO paths (gosc has no SSO), each with its
+The settings vcsim's vCenter has, minus its SSO paths (gosc has no SSO), plus
+``VirtualCenter.FQDN`` (the HTML5 console sample reads it), each with its
 definition in ``supportedOption``.  ``UpdateOptions`` changes a known setting (its value
 must have the setting's type) or adds a new one under ``config.`` (as vCenter only lets
 new keys there); changes are stored and survive a restart.
@@ -8,6 +9,7 @@ new keys there); changes are stored and survive a restart.
 
 from __future__ import annotations
 
+import socket
 from typing import TYPE_CHECKING, Any
 
 from pyVmomi import vim
@@ -24,6 +26,9 @@ Scalar = str | int | bool
 # key -> (default, label)
 DEFAULTS: dict[str, tuple[Scalar, str]] = {
     "VirtualCenter.InstanceName": ("gosc", "vCenter Server name"),
+    # The machine's name, as vCenter's is its own (clients build console URLs from it); an admin
+    # may set the name clients reach it by.
+    "VirtualCenter.FQDN": (socket.gethostname(), "vCenter Server FQDN"),
     "event.batchsize": (2000, "Event batch size"),
     "event.maxAge": (30, "Event maximum age (days)"),
     "event.maxAgeEnabled": (True, "Event cleanup enabled"),

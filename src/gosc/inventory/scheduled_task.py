@@ -26,6 +26,9 @@ if TYPE_CHECKING:
     from .task import Task
 
 
+_LOADED_STATE = {"running": "error", "scheduled": "queued"}
+
+
 def method_name(method: object) -> str:
     """The wsdl name of a MethodAction's method (pyVmomi gives a ManagedMethod)."""
     info = getattr(method, "info", None)
@@ -60,7 +63,9 @@ class ScheduledTask(ManagedObject):
         self.modified_by = user
         self.next_run: datetime.datetime | None = None
         self.prev_run: datetime.datetime | None = None
-        self.state = "scheduled"
+        # TaskInfo.State has no "scheduled": a task that has not run yet is queued (pyVmomi and govmomi
+        # refuse any other word on the wire).
+        self.state = "queued"
         self.error: vmodl.MethodFault | None = None
         self.result: Any = None
         self.active_task: T.ManagedObject | None = None
@@ -151,8 +156,9 @@ class ScheduledTask(ManagedObject):
         task.modified = datetime.datetime.fromisoformat(doc["modified"])
         task.modified_by = doc["modifiedBy"]
         task.prev_run = datetime.datetime.fromisoformat(doc["prevRun"]) if doc.get("prevRun") else None
-        # A run the server's stop interrupted ended in error, as a task does.
-        task.state = "error" if doc["state"] == "running" else doc["state"]
+        # A run the server's stop interrupted ended in error, as a task does; "scheduled" is what the
+        # first stores said for "queued".
+        task.state = _LOADED_STATE.get(doc["state"], doc["state"])
         if doc.get("error"):
             task.error = json_codec.from_store(doc["error"], vmodl.MethodFault)
         elif doc["state"] == "running":

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 POLL = 1.0  # seconds between looks at the clock at most
 _DESCRIPTIONS = {
     "action": [("MethodAction", "Method action")],
-    "state": [("scheduled", "Scheduled"), ("running", "Running"), ("success", "Completed"), ("error", "Failed")],
+    "state": [("queued", "Queued"), ("running", "Running"), ("success", "Completed"), ("error", "Failed")],
     "dayOfWeek": [
         (d, d.capitalize()) for d in ("sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday")
     ],

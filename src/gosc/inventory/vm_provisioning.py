@@ -191,16 +191,20 @@ class VmProvisioning(VmBase):
             except BaseException:
                 await self._discard(child)
                 raise
-            child.post_vm_event(
-                vim.event.VmClonedEvent(sourceVm=vim.event.VmEventArgument(name=self.name, vm=self.ref)),
-                ctx.user,
-                f"Clone of {self.name} completed as {child.name}",
-                task.info.eventChainId,
-            )
-            return child.ref
+            return self._cloned(ctx, task, child, "Clone")
 
         # A clone reads its source and never changes it: many may run at once, as on vSphere.
         return self.si.task_manager.submit(ctx, self, "CloneVM_Task", work, lock=False)
+
+    def _cloned(self, ctx: CallContext, task: Task, child: VirtualMachine, kind: str) -> T.ManagedObject:
+        """The clone is done: its VmClonedEvent (in the task's chain), and its reference."""
+        child.post_vm_event(
+            vim.event.VmClonedEvent(sourceVm=vim.event.VmEventArgument(name=self.name, vm=self.ref)),
+            ctx.user,
+            f"{kind} of {self.name} completed as {child.name}",
+            task.info.eventChainId,
+        )
+        return child.ref
 
     # ------------------------------------------------------------ InstantClone_Task
 
@@ -231,13 +235,7 @@ class VmProvisioning(VmBase):
             except BaseException:
                 await self._discard(child)
                 raise
-            child.post_vm_event(
-                vim.event.VmClonedEvent(sourceVm=vim.event.VmEventArgument(name=self.name, vm=self.ref)),
-                ctx.user,
-                f"Instant clone of {self.name} completed as {child.name}",
-                task.info.eventChainId,
-            )
-            return child.ref
+            return self._cloned(ctx, task, child, "Instant clone")
 
         # Many instant clones of one running source may run at once, as on vSphere: the
         # source is read, never changed, so the task does not hold it.

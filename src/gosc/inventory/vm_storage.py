@@ -39,7 +39,11 @@ class VmFile:
 
 
 def _disks(vm: VirtualMachine) -> list[vim.vm.device.VirtualDisk]:
-    return [d for d in vm.config.hardware.device if isinstance(d, vim.vm.device.VirtualDisk)]
+    return _config_disks(vm.config)
+
+
+def _config_disks(config: vim.vm.ConfigInfo) -> list[vim.vm.device.VirtualDisk]:
+    return [d for d in config.hardware.device if isinstance(d, vim.vm.device.VirtualDisk)]
 
 
 def disk_file_name(disk: vim.vm.device.VirtualDisk) -> str:
@@ -60,15 +64,20 @@ def disk_files(disk: vim.vm.device.VirtualDisk) -> list[VmFile]:
 
 
 def files(vm: VirtualMachine) -> list[VmFile]:
-    vmx = vm.config.files.vmPathName or ""
+    return config_files(vm.config, running=vm.power_state == "poweredOn")
+
+
+def config_files(config: vim.vm.ConfigInfo, *, running: bool = False) -> list[VmFile]:
+    """The files of a VM with ``config`` (an unregistered VM's too: they stay on the datastore)."""
+    vmx = config.files.vmPathName or ""
     directory = vmx.rpartition("/")[0]
     stem = vmx.rpartition("/")[2].removesuffix(".vmx")
     out = [VmFile(vmx, "config", CONFIG_SIZE), VmFile(f"{directory}/{stem}.nvram", "nvram", NVRAM_SIZE)]
-    for disk in _disks(vm):
+    for disk in _config_disks(config):
         out += disk_files(disk)
     out.append(VmFile(f"{directory}/vmware.log", "log", LOG_SIZE))
-    if vm.power_state == "poweredOn":
-        out.append(VmFile(f"{directory}/{stem}.vswp", "swap", vm.config.hardware.memoryMB * 1024 * 1024))
+    if running:
+        out.append(VmFile(f"{directory}/{stem}.vswp", "swap", config.hardware.memoryMB * 1024 * 1024))
     return out
 
 

@@ -27,9 +27,9 @@ from starlette.routing import BaseRoute, Route
 from ..inventory.authorization_manager import ALL
 from ..inventory.service_instance import ServiceInstance
 from ..vim import types as T
-from ..vim.faults import invalid_argument, invalid_request, no_permission, not_authenticated
-from .soap import session_token
-from .vijson import SESSION_HEADER, fault_response, json_response
+from ..vim.faults import invalid_argument, invalid_request
+from .extension_auth import require_root_privilege
+from .vijson import fault_response, json_response
 
 PATH = "/gosc/inject"
 _STATUS = {"NotAuthenticated": 401, "NoPermission": 403, "InvalidArgument": 400, "InvalidRequest": 404}
@@ -40,13 +40,7 @@ class InjectControl:
         self.si = si
 
     def _require_admin(self, request: Request) -> None:
-        token = request.headers.get(SESSION_HEADER) or session_token(request)
-        session = self.si.session_manager.session(token)
-        root = self.si.root_folder
-        if session is None:
-            raise not_authenticated(root.ref)
-        if not self.si.authorization_manager.has_privilege(session.userName, root, ALL):
-            raise no_permission(root.ref, "the Admin role")
+        require_root_privilege(self.si, request, ALL, "the Admin role")
 
     async def collection(self, request: Request) -> Response:
         return await self._answer(request, None)

@@ -34,9 +34,9 @@ from ..customization import specxml
 from ..inventory.service_instance import ServiceInstance
 from ..vim import json_codec
 from ..vim import types as T
-from ..vim.faults import invalid_argument, no_permission, not_authenticated
-from .soap import session_token
-from .vijson import SESSION_HEADER, fault_response, json_response
+from ..vim.faults import invalid_argument
+from .extension_auth import require_root_privilege
+from .vijson import fault_response, json_response
 
 PATH = "/gosc/nocloud"
 PRIVILEGE = "VirtualMachine.Provisioning.ReadCustSpecs"
@@ -49,13 +49,7 @@ class NoCloudConversion:
         self.si = si
 
     def _require(self, request: Request) -> None:
-        token = request.headers.get(SESSION_HEADER) or session_token(request)
-        session = self.si.session_manager.session(token)
-        root = self.si.root_folder
-        if session is None:
-            raise not_authenticated(root.ref)
-        if not self.si.authorization_manager.has_privilege(session.userName, root, PRIVILEGE):
-            raise no_permission(root.ref, PRIVILEGE)
+        require_root_privilege(self.si, request, PRIVILEGE)
 
     async def handle(self, request: Request) -> Response:
         try:

@@ -265,9 +265,12 @@ def is_subtype(t: type, base: type[_T]) -> TypeGuard[type[_T]]:
 
 
 def array(item: type[_T], values: Iterable[_T] = ()) -> list[_T]:
-    """``values`` in ``item``'s pyVmomi array type (``item.Array``, made at run time): in an
-    anyType slot (DynamicProperty.val, TaskInfo.result) that type names the items on the wire."""
-    array_type: type[list[_T]] = vars(item)["Array"]
+    """``values`` in ``item``'s pyVmomi array type (``item.Array``, made at run time; for a
+    primitive such as ``int`` or ``str``, pyVmomi's ``int[]``/``string[]``): in an anyType slot
+    (DynamicProperty.val, TaskInfo.result) that type names the items on the wire."""
+    array_type: type[list[_T]] | None = vars(item).get("Array")
+    if array_type is None:
+        array_type = VmomiSupport.GetVmodlType(VmomiSupport.GetVmodlName(item) + "[]")
     return array_type(values)
 
 

@@ -1,0 +1,23 @@
+"""Who may use gosc's own endpoints (``/gosc/inject``, ``/gosc/nocloud``): the caller's API
+session, from either protocol's carrier (the VI/JSON header or the SOAP cookie), holding a
+privilege on the root folder; faults as an API call would raise them."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+
+from ..inventory.service_instance import ServiceInstance
+from ..vim.faults import no_permission, not_authenticated
+from .soap import session_token
+from .vijson import SESSION_HEADER
+
+
+def require_root_privilege(si: ServiceInstance, request: Request, privilege: str, named: str | None = None) -> None:
+    """NotAuthenticated without a live session; NoPermission (naming ``named`` if given,
+    else the privilege) unless its user holds ``privilege`` on the root folder."""
+    session = si.session_manager.session(request.headers.get(SESSION_HEADER) or session_token(request))
+    root = si.root_folder
+    if session is None:
+        raise not_authenticated(root.ref)
+    if not si.authorization_manager.has_privilege(session.userName, root, privilege):
+        raise no_permission(root.ref, named or privilege)
