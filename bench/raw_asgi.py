@@ -1,23 +1,25 @@
-"""A raw ASGI app on gosc's own server stack (uvicorn with gosc's protocol factory: its
-h11 protocol, its limits, asyncio's TLS with the same certificate): the ceiling a trivial
-VI/JSON GET is measured against.  ``python -m bench.raw_asgi CERT KEY PORT_FILE [uvloop-httptools]``
-(the latter: uvicorn's uvloop + httptools stack with its own TLS, for comparison)."""
+"""A raw ASGI app on gosc's own server stack (server/listen.py's gosc_server: uvicorn on
+uvloop with gosc's httptools protocol and its limits, uvloop's TLS with the same
+certificate): the ceiling a trivial VI/JSON GET is measured against.
+``python -m bench.raw_asgi CERT KEY PORT_FILE [uvicorn]`` (the latter: uvicorn's stock
+uvloop + httptools stack, without gosc's limits, for comparison)."""
 
 from __future__ import annotations
 
+import socket
 import sys
 from pathlib import Path
-from typing import Any
 
 import uvicorn
+from starlette.types import Receive, Scope, Send
 
-from gosc.server.limits import RequestLimits, protocol_factory, server_tls_context
-from gosc.server.listen import ReportingServer
+from gosc.server.limits import RequestLimits, server_tls_context
+from gosc.server.listen import gosc_server, write_port_file
 
 BODY = b'"2026-01-01T00:00:00Z"'  # about the size of serverClock's answer
 
 
-async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+async def app(scope: Scope, receive: Receive, send: Send) -> None:
     if scope["type"] == "lifespan":
         while True:
             message = await receive()
@@ -36,43 +38,37 @@ async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
     await send({"type": "http.response.body", "body": BODY})
 
 
+class StockServer(uvicorn.Server):
+    """uvicorn's own server, writing the port it bound (as gosc's does) once it listens."""
+
+    def __init__(self, config: uvicorn.Config, port_file: Path) -> None:
+        super().__init__(config)
+        self.port_file = port_file
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        write_port_file(self.port_file, int(self.servers[0].sockets[0].getsockname()[1]))
+
+
 def main() -> None:
     cert, key, port_file = sys.argv[1:4]
-    if sys.argv[4:] == ["uvloop-httptools"]:  # uvicorn's fast stack (uvloop's TLS, httptools), for comparison
-        fast = ReportingServer(
-            uvicorn.Config(
-                app,
-                host="127.0.0.1",
-                port=0,
-                log_level="warning",
-                access_log=False,
-                loop="uvloop",
-                http="httptools",
-                ssl_certfile=cert,
-                ssl_keyfile=key,
-            ),
-            "https",
-            Path(port_file),
-        )
-        fast.run()
-        return
-    limits = RequestLimits()
-    tls = server_tls_context(cert, key)
-    server = ReportingServer(
-        uvicorn.Config(
+    if sys.argv[4:] == ["uvicorn"]:  # uvicorn's stock stack (uvloop's TLS, httptools), for comparison
+        config = uvicorn.Config(
             app,
             host="127.0.0.1",
             port=0,
             log_level="warning",
             access_log=False,
-            lifespan="on",
-            http=protocol_factory(limits, tls),  # type: ignore[arg-type]  # a factory, as gosc serve passes it
-            timeout_keep_alive=limits.keep_alive_timeout,
-        ),
-        "https",
-        Path(port_file),
-    )
-    server.run()
+            loop="uvloop",
+            http="httptools",
+            ssl_certfile=cert,
+            ssl_keyfile=key,
+        )
+        StockServer(config, Path(port_file)).run()
+        return
+    gosc_server(
+        app, "127.0.0.1", 0, limits=RequestLimits(), tls=server_tls_context(cert, key), port_file=Path(port_file)
+    ).run()
 
 
 if __name__ == "__main__":

@@ -22,11 +22,9 @@ LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
     from .server.app import ServerConfig, create_app
-    from .server.limits import RequestLimits, protocol_factory, server_tls_context
-    from .server.listen import ReportingServer
+    from .server.limits import RequestLimits, server_tls_context
+    from .server.listen import gosc_server
     from .server.tls import ensure_certificate
 
     # main() leaves every logger at WARNING; --log-level is for gosc's own loggers as for uvicorn's.
@@ -60,22 +58,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
         cert, key = ensure_certificate(data_dir, host)
         tls = server_tls_context(str(cert), str(key))
     _allow_open_files(limits.max_connections)
-    # TLS is in the protocol factory (it bounds the handshake), so uvicorn gets no SSL options.
-    server = ReportingServer(
-        uvicorn.Config(
-            app,
-            host=host,
-            port=port,
-            log_level=args.log_level,
-            access_log=False,
-            lifespan="on",
-            timeout_graceful_shutdown=5,
-            # uvicorn types http= as a protocol class; it only calls it, so a factory works.
-            http=protocol_factory(limits, tls),  # type: ignore[arg-type]
-            timeout_keep_alive=limits.keep_alive_timeout,
-        ),
-        "http" if args.http else "https",
-        Path(args.port_file) if args.port_file else None,
+    server = gosc_server(
+        app,
+        host,
+        port,
+        limits=limits,
+        tls=tls,
+        port_file=Path(args.port_file) if args.port_file else None,
+        log_level=args.log_level,
     )
     server.run()
     if not server.started:

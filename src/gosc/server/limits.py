@@ -1,6 +1,7 @@
 """Request limits: what an unauthenticated client can make the server hold.
 
-Three bounds, each answered as a vSphere client expects (a fault in its protocol):
+Four bounds, each answered as a vSphere client expects (a fault in its protocol) where the
+request was read far enough to have a protocol:
 
 - **Body size**, enforced while the body arrives and before it is buffered
   (``BodyLimit``, an ASGI middleware in front of every route): a ``Content-Length`` over
@@ -8,11 +9,15 @@ Three bounds, each answered as a vSphere client expects (a fault in its protocol
   the byte that crosses the limit.  Guest file uploads (``/guestFile``) are streamed to
   the guest instead and bounded by their ticket's announced size (server/guestfile.py).  HTTP 413 with ``InvalidRequest`` (VI/JSON fault body,
   or a SOAP fault for ``/sdk``), then the connection is closed.
-- **Time to send a request head** (``LimitedH11Protocol``): a connection that has not sent
-  complete request headers within ``header_timeout`` seconds of connecting (or of starting
-  a new request on a kept-alive connection) is closed; the TLS handshake has the same
-  bound (``protocol_factory``), and an idle kept-alive connection ``keep_alive_timeout``.
-  uvicorn has neither of the first two: its h11 protocol waits for a head forever.
+- **Time to send a request head** (``LimitedHttpToolsProtocol``): a connection that has
+  not sent complete request headers within ``header_timeout`` seconds of connecting (or of
+  starting a new request on a kept-alive connection) is closed; the TLS handshake has the
+  same bound (the listening server's ``ssl_handshake_timeout``, server/listen.py), and an
+  idle kept-alive connection ``keep_alive_timeout``.  uvicorn has neither of the first two:
+  its protocols wait for a head forever, and it cannot pass a handshake timeout.
+- **Size of a request head** (and of a chunked body's trailer): past ``max_head`` bytes
+  the request is answered HTTP 431 in plain text and the connection closed (h11 had this
+  bound; httptools and uvicorn's protocol on it buffer a head of any length).
 - **Connections**: past ``max_connections`` open connections, a new one first takes the
   place of the connection idle longest between requests on keep-alive (closed silently, as
   HTTP lets a server close an idle connection at any time; its client reconnects).  With
@@ -29,16 +34,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import ssl
-from asyncio import sslproto
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import h11
 from pyVmomi import vmodl
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-from uvicorn.protocols.http.h11_impl import H11Protocol
+from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
 from ..vim import soap_codec
 from ..vim import types as T
@@ -59,6 +61,9 @@ class RequestLimits:
     # 300: longer than the pauses of pyVmomi clients that never reconnect (docs/decisions.md).
     keep_alive_timeout: int = 300
     max_connections: int = 1000  # open connections served at once
+    # Bytes of a request head (or of a chunked body's trailer): what h11 bounded (16 KiB);
+    # httptools buffers a head of any length.
+    max_head: int = 16 * 1024
 
 
 def _is_soap(scope: Scope) -> bool:
@@ -93,7 +98,7 @@ class BodyLimit:
             await self.app(scope, receive, send)
             return
         declared = next((v for k, v in scope["headers"] if k == b"content-length"), None)
-        if declared is not None and int(declared) > self.max_body:  # h11 has checked it is digits
+        if declared is not None and int(declared) > self.max_body:  # httptools has checked it is digits
             await self._refuse(scope, receive, send, f"{int(declared)} bytes")
             return
         messages: list[Message] = []
@@ -132,17 +137,21 @@ async def _busy(scope: Scope, receive: Receive, send: Send) -> None:
     await fault_answer(scope, f, 503, {"connection": "close", "retry-after": "1"})(scope, receive, send)
 
 
-class LimitedH11Protocol(H11Protocol):
-    """uvicorn's h11 protocol with a deadline on each request head and a connection bound."""
+class LimitedHttpToolsProtocol(HttpToolsProtocol):
+    """uvicorn's httptools protocol with a deadline on each request head, a bound on its
+    size, and a connection bound."""
 
     def __init__(self, *args: Any, limits: RequestLimits, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.limits = limits
         self._head_deadline: asyncio.TimerHandle | None = None
         self._idle_since = 0.0  # loop time of the last response, when kept alive between requests
+        self._reading_head = False  # the parser is in a request head
+        self._progressed = False  # the parser reported progress in the read being parsed
+        self._unparsed = 0  # bytes read since the parser last reported progress
+        self._refused = False  # a head was too large: the connection is closing
 
-    # Narrower than asyncio's BaseTransport, as uvicorn's own H11Protocol.connection_made (same ignore there).
-    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]  # uvicorn's own narrowing
         super().connection_made(transport)
         if len(self.connections) > self.limits.max_connections and not self._evict_an_idle_connection():
             self.app = _busy  # this connection only: its request is answered 503, then it closes
@@ -167,7 +176,9 @@ class LimitedH11Protocol(H11Protocol):
         return self.timeout_keep_alive_task is not None and not self.transport.is_closing()
 
     def _evict_an_idle_connection(self) -> bool:
-        idle = [c for c in self.connections if isinstance(c, LimitedH11Protocol) and c is not self and c._is_idle()]
+        idle = [
+            c for c in self.connections if isinstance(c, LimitedHttpToolsProtocol) and c is not self and c._is_idle()
+        ]
         if not idle:
             return False
         oldest = min(idle, key=lambda c: c._idle_since)
@@ -175,9 +186,60 @@ class LimitedH11Protocol(H11Protocol):
         oldest.transport.close()
         return True
 
+    def _awaiting_head(self) -> bool:
+        """No request of this connection is being read or answered: whatever arrives now is
+        (part of) the next request head.  ``self.cycle`` is the last request whose head was
+        complete; requests are answered in order, so once it is answered all are."""
+        return self.cycle is None or self.cycle.response_complete
+
+    # The size of a head.  A complete one is measured (url and headers); bytes read without
+    # progress of the parser (a complete head, a piece of body, a complete request) are
+    # counted, as they are a head, a chunk's size line or a trailer arriving, which
+    # httptools (and uvicorn's url and headers) would buffer without end.  A read in which
+    # the parser progressed resets that count: an incomplete head is refused past
+    # ``max_head`` plus at most one read.
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        self._reading_head = True
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        # After the head, a chunked body's trailer: ASGI gives a request none (uvicorn's h11
+        # protocol drops them too), and appended to the request's headers they would grow.
+        if self._reading_head:
+            super().on_header(name, value)
+
+    def on_headers_complete(self) -> None:
+        self._progressed, self._reading_head = True, False
+        if self._refused:
+            return
+        if len(self.url) + sum(len(name) + len(value) + 4 for name, value in self.headers) > self.limits.max_head:
+            self._head_too_large()
+            return  # no request: what the parser reports next of it is dropped (self._refused)
+        super().on_headers_complete()
+
+    def on_body(self, body: bytes) -> None:
+        self._progressed = True
+        if not self._refused:
+            super().on_body(body)
+
+    def on_message_complete(self) -> None:
+        self._progressed = True
+        if not self._refused:
+            super().on_message_complete()
+
     def data_received(self, data: bytes) -> None:
+        self._progressed = False
         super().data_received(data)
-        if self.conn.their_state is h11.IDLE:
+        if self._refused:
+            return
+        if self._progressed:
+            self._unparsed = 0
+        else:
+            self._unparsed += len(data)
+            if self._unparsed > self.limits.max_head and not self.transport.is_closing():
+                self._head_too_large()
+                return
+        if self._awaiting_head():
             self._await_head()  # a head has begun (or not even that) but is not complete
         else:
             self._head_complete()
@@ -195,35 +257,23 @@ class LimitedH11Protocol(H11Protocol):
             self._head_deadline.cancel()
             self._head_deadline = None
 
+    def _head_too_large(self) -> None:
+        log.info("closing a connection whose request head is over %d bytes", self.limits.max_head)
+        self._refused = True
+        self._head_complete()
+        if self._awaiting_head():  # nothing is being answered: the client can be told why
+            text = f"The request head is larger than {self.limits.max_head} bytes".encode()
+            head = b"content-type: text/plain; charset=utf-8\r\nconnection: close\r\ncontent-length: %d\r\n\r\n"
+            self.transport.write(STATUS_LINE[431] + head % len(text) + text)
+            self.transport.close()
+        else:  # a trailer: a response may be under way, which a 431 would corrupt
+            self.transport.abort()
+
     def _head_timed_out(self) -> None:
         self._head_deadline = None
-        if self.conn.their_state is h11.IDLE and not self.transport.is_closing():
+        if self._awaiting_head() and not self.transport.is_closing():
             log.info("closing a connection that sent no complete request head within %s s", self.limits.header_timeout)
             self.transport.close()
-
-
-def protocol_factory(limits: RequestLimits, tls: ssl.SSLContext | None) -> Callable[..., asyncio.BaseProtocol]:
-    """What uvicorn's ``http=`` takes: a callable making the protocol of one connection.
-
-    With TLS the factory wraps the HTTP protocol in asyncio's own TLS protocol so that the
-    handshake gets ``header_timeout`` (uvicorn cannot pass ``ssl_handshake_timeout`` and
-    asyncio's default is 60 s); uvicorn is then given no SSL context of its own."""
-
-    def make(**kwargs: Any) -> asyncio.BaseProtocol:
-        http = LimitedH11Protocol(limits=limits, **kwargs)
-        if tls is None:
-            return http
-        return sslproto.SSLProtocol(
-            http.loop,
-            http,
-            tls,
-            None,  # type: ignore[arg-type]  # typeshed wants a waiter future; CPython takes None (nothing waits)
-            server_side=True,
-            ssl_handshake_timeout=limits.header_timeout,  # type: ignore[arg-type]  # typeshed: int; CPython: any number
-            ssl_shutdown_timeout=limits.header_timeout,
-        )
-
-    return make
 
 
 def server_tls_context(cert: str, key: str) -> ssl.SSLContext:

@@ -12,6 +12,7 @@ import logging
 from typing import Any
 from urllib.parse import unquote
 
+import orjson
 from pyVmomi import vmodl
 from starlette.requests import Request
 from starlette.responses import Response
@@ -31,9 +32,26 @@ _PATH_FORM = PREFIX + "/{release}/{type}/{moId}/{method or property}"
 _JSON = "application/json"
 
 
+def _float(value: object) -> float:
+    """What orjson does not serialize itself: pyVmomi's ``double`` (a float subclass)."""
+    if isinstance(value, float):
+        return float(value)
+    raise TypeError(f"{type(value).__name__} is not JSON")
+
+
+def json_body(value: Any) -> bytes:
+    """``value`` as compact UTF-8 JSON.  orjson writes it 10 to 25 times faster than the
+    standard library: about 10% of a data object read's server time (docs/decisions.md,
+    "HTTP stack").  What orjson refuses (an integer beyond 64 bits: pyVmomi's SOAP decoder
+    takes any ``long``) is written by the standard library as before."""
+    try:
+        return orjson.dumps(value, default=_float)
+    except orjson.JSONEncodeError:
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
+
+
 def json_response(value: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    body = json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
-    return Response(body, status_code=status, media_type=_JSON, headers=headers)
+    return Response(json_body(value), status_code=status, media_type=_JSON, headers=headers)
 
 
 def fault_response(f: vmodl.MethodFault, version: str, status: int = 500) -> Response:
