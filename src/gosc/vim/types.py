@@ -267,7 +267,9 @@ def is_subtype(t: type, base: type[_T]) -> TypeGuard[type[_T]]:
 def array(item: type[_T], values: Iterable[_T] = ()) -> list[_T]:
     """``values`` in ``item``'s pyVmomi array type (``item.Array``, made at run time): in an
     anyType slot (DynamicProperty.val, TaskInfo.result) that type names the items on the wire."""
-    array_type: type[list[_T]] = vars(item)["Array"]
+    array_type: type[list[_T]] | None = vars(item).get("Array")
+    if array_type is None:  # a builtin (str, int, bool) cannot carry it: pyVmomi knows its array by wsdl name
+        array_type = VmomiSupport.GetVmodlType(VmomiSupport.GetWsdlName(item) + "[]")
     return array_type(values)
 
 
