@@ -116,10 +116,10 @@ class Containment:
                     self._children.get(c, {}).pop(moid, None)
                 self._children.pop(moid, None)
                 self._record((moid, old, ()))
-            elif where is not None and old is not None and where != old:
+            elif where is not None and where != old:  # moved, or new and telling of itself
                 assert isinstance(obj, ManagedEntity)
                 self._place(obj, where)
-                self._record((moid, old, where))
+                self._record((moid, old or (), where))
         if len(self.si.entities) != len(self._where):
             self._rebuild()
 

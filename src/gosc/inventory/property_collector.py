@@ -173,7 +173,7 @@ class PropertyCollector(ManagedObject):
             self._loop_thread = threading.get_ident()
         if self._seq is None:
             self._seq = self.si.view_manager.containment.end
-        self._add(state, [(f.ref, u) for u in f.reselect(state.ctx, None, {})])
+        self._add(state, [(f.ref, u) for u in f.reselect(state.ctx, None, Cache())])
         return f.ref
 
     # ------------------------------------------------------------ updates
@@ -225,7 +225,7 @@ class PropertyCollector(ManagedObject):
         except Exception:  # a notification must never fail the change that caused it
             log.exception("property collector %s: taking in a change of %s failed", self.moId, obj.moId)
             return
-        cache: Cache = {}  # one read of an object serves every filter that asks the same of it
+        cache = Cache()
         for key, state in list(self.states.items()):
             if not state.filters or state.ctx is None:
                 continue
@@ -243,7 +243,7 @@ class PropertyCollector(ManagedObject):
             if state.ctx is not None:
                 for f in list(state.filters.values()):
                     f.reset()
-                    self._add(state, [(f.ref, u) for u in f.reselect(state.ctx, None, {})])
+                    self._add(state, [(f.ref, u) for u in f.reselect(state.ctx, None, Cache())])
             return
         try:
             n = int(version)

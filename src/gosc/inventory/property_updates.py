@@ -44,7 +44,17 @@ if TYPE_CHECKING:
 AGGREGATES = (vim.HostSystem, vim.ResourcePool, vim.ComputeResource, vim.Datastore, vim.Network)
 
 Fingerprints = tuple[str | None, ...]  # per asked path: "v" + value's, "m" + fault's, None: unset
-Cache = dict[tuple[str, tuple[str, ...], str, str, str | None], tuple[Snapshot, Fingerprints]]
+ReadKey = tuple[str, tuple[str, ...], str, str, str | None]  # object, paths, release, user, session
+
+
+class Cache:
+    """One pass over a change: an object is read once for every filter that asks the
+    same paths of it for the same user, and one update serves every filter that was told
+    the same before (100 sessions watching one VM share its read and its update)."""
+
+    def __init__(self) -> None:
+        self.reads: dict[ReadKey, tuple[Snapshot, Fingerprints]] = {}
+        self.updates: dict[tuple[ReadKey, tuple[str, ...], Fingerprints], PC.ObjectUpdate | None] = {}
 
 
 @dataclass
@@ -83,23 +93,25 @@ def _fingerprint(snap: Snapshot, path: str, version: str) -> str | None:
     return sys.intern(fp) if len(fp) < 64 else fp  # many filters hold the same short values
 
 
-def _read(ctx: CallContext, obj: ManagedObject, paths: tuple[str, ...], cache: Cache) -> tuple[Snapshot, Fingerprints]:
+def _read(
+    ctx: CallContext, obj: ManagedObject, paths: tuple[str, ...], cache: Cache
+) -> tuple[ReadKey, Snapshot, Fingerprints]:
     assert ctx.session is not None
     # What a caller reads depends on its user's rights, and for a session's own objects
     # (views, filters) on the session.
     key = (obj.moId, paths, ctx.version, ctx.session.userName, ctx.session.key if obj.owner is not None else None)
-    hit = cache.get(key)
+    hit = cache.reads.get(key)
     if hit is None:
         snap = snapshot(ctx, obj, list(paths))
-        hit = cache[key] = (snap, tuple(_fingerprint(snap, p, ctx.version) for p in paths))
-    return hit
+        hit = cache.reads[key] = (snap, tuple(_fingerprint(snap, p, ctx.version) for p in paths))
+    return key, *hit
 
 
 def compare(
     ctx: CallContext, obj: ManagedObject, paths: tuple[str, ...], old: Reported | None, cache: Cache
 ) -> tuple[Reported, PC.ObjectUpdate | None]:
     """What ``obj`` is now, and the update from ``old`` (None: nothing to tell)."""
-    snap, fps = _read(ctx, obj, paths, cache)
+    key, snap, fps = _read(ctx, obj, paths, cache)
     rep = Reported(obj, paths, fps)
     if old is None:
         changes = [PC.Change(name=p, op="assign", val=v) for p, (v, _) in snap.values.items()]
@@ -107,6 +119,15 @@ def compare(
         return rep, PC.ObjectUpdate(kind="enter", obj=obj.ref, changeSet=changes, missingSet=missing)
     if old.fps == fps and old.paths == paths:
         return rep, None
+    shared = (key, old.paths, old.fps)
+    if shared not in cache.updates:
+        cache.updates[shared] = _modify(obj, snap, paths, fps, old)
+    return rep, cache.updates[shared]
+
+
+def _modify(
+    obj: ManagedObject, snap: Snapshot, paths: tuple[str, ...], fps: Fingerprints, old: Reported
+) -> PC.ObjectUpdate | None:
     before = dict(zip(old.paths, old.fps, strict=True))
     changes, missing = [], []
     for p, fp in zip(paths, fps, strict=True):
@@ -122,8 +143,8 @@ def compare(
             missing.append(PC.MissingProperty(path=p, fault=snap.missing[p]))
     changes += [PC.Change(name=p, op="assign") for p, was in before.items() if was is not None and was[0] == "v"]
     if not changes and not missing:
-        return rep, None
-    return rep, PC.ObjectUpdate(kind="modify", obj=obj.ref, changeSet=changes, missingSet=missing)
+        return None
+    return PC.ObjectUpdate(kind="modify", obj=obj.ref, changeSet=changes, missingSet=missing)
 
 
 class PropertyFilter(ManagedObject):
