@@ -248,7 +248,8 @@ class PropertyFilter(ManagedObject):
             or (change.moves and self._moved(change))
         ):
             return self.reselect(ctx, touched, cache)
-        return self._reread(ctx, touched, cache) if not touched.isdisjoint(self.reported) else []
+        # Not touched.isdisjoint(self.reported): that walks the whole selection (a dict is no set).
+        return self._reread(ctx, touched, cache) if any(m in self.reported for m in touched) else []
 
 
 # An object update not yet answered, with the reference of the filter it is for.
