@@ -44,6 +44,19 @@ if TYPE_CHECKING:
 AGGREGATES = (vim.HostSystem, vim.ResourcePool, vim.ComputeResource, vim.Datastore, vim.Network)
 
 Fingerprints = tuple[str | None, ...]  # per asked path: "v" + value's, "m" + fault's, None: unset
+
+
+class Reported:
+    """What a filter last told about one object."""
+
+    __slots__ = ("fps", "obj", "paths")
+
+    def __init__(self, obj: ManagedObject, paths: tuple[str, ...], fps: Fingerprints) -> None:
+        self.obj = obj
+        self.paths = paths
+        self.fps = fps
+
+
 ReadKey = tuple[str, tuple[str, ...], str, str, str | None]  # object, paths, release, user, session
 
 
@@ -53,7 +66,7 @@ class Cache:
     the same before (100 sessions watching one VM share its read and its update)."""
 
     def __init__(self) -> None:
-        self.reads: dict[ReadKey, tuple[Snapshot, Fingerprints]] = {}
+        self.reads: dict[ReadKey, tuple[Snapshot, Reported]] = {}
         self.updates: dict[tuple[ReadKey, tuple[str, ...], Fingerprints], PC.ObjectUpdate | None] = {}
 
 
@@ -72,17 +85,6 @@ class Change:
     full: bool = False  # anything may have changed: every filter reads everything again
 
 
-class Reported:
-    """What a filter last told about one object."""
-
-    __slots__ = ("fps", "obj", "paths")
-
-    def __init__(self, obj: ManagedObject, paths: tuple[str, ...], fps: Fingerprints) -> None:
-        self.obj = obj
-        self.paths = paths
-        self.fps = fps
-
-
 def _fingerprint(snap: Snapshot, path: str, version: str) -> str | None:
     if path in snap.values:
         fp = "v" + fingerprint(snap.values[path][0], version)
@@ -95,7 +97,7 @@ def _fingerprint(snap: Snapshot, path: str, version: str) -> str | None:
 
 def _read(
     ctx: CallContext, obj: ManagedObject, paths: tuple[str, ...], cache: Cache
-) -> tuple[ReadKey, Snapshot, Fingerprints]:
+) -> tuple[ReadKey, Snapshot, Reported]:
     assert ctx.session is not None
     # What a caller reads depends on its user's rights, and for a session's own objects
     # (views, filters) on the session.
@@ -103,7 +105,7 @@ def _read(
     hit = cache.reads.get(key)
     if hit is None:
         snap = snapshot(ctx, obj, list(paths))
-        hit = cache.reads[key] = (snap, tuple(_fingerprint(snap, p, ctx.version) for p in paths))
+        hit = cache.reads[key] = (snap, Reported(obj, paths, tuple(_fingerprint(snap, p, ctx.version) for p in paths)))
     return key, *hit
 
 
@@ -111,8 +113,8 @@ def compare(
     ctx: CallContext, obj: ManagedObject, paths: tuple[str, ...], old: Reported | None, cache: Cache
 ) -> tuple[Reported, PC.ObjectUpdate | None]:
     """What ``obj`` is now, and the update from ``old`` (None: nothing to tell)."""
-    key, snap, fps = _read(ctx, obj, paths, cache)
-    rep = Reported(obj, paths, fps)
+    key, snap, rep = _read(ctx, obj, paths, cache)  # rep: shared by the filters that read the same
+    fps = rep.fps
     if old is None:
         changes = [PC.Change(name=p, op="assign", val=v) for p, (v, _) in snap.values.items()]
         missing = [PC.MissingProperty(path=p, fault=e) for p, e in snap.missing.items()]
@@ -160,6 +162,11 @@ class PropertyFilter(ManagedObject):
         self.sources: dict[str, set[str]] = {}  # what the selection depends on (select_objects)
         self.aggregates: set[str] = set()  # selected objects that follow their VMs (AGGREGATES)
         self._paths: dict[tuple[type, str], tuple[str, ...] | None] = {}
+        self._ref = PC.Filter(moId)
+
+    @property
+    def ref(self) -> T.ManagedObject:
+        return self._ref  # made once: every update a filter queues names it
 
     def prop_spec(self, ctx: CallContext) -> PC.FilterSpec:
         return self.spec
@@ -239,7 +246,7 @@ class PropertyFilter(ManagedObject):
         if change.full:
             return self.reselect(ctx, None, cache)
         moid = change.obj.moId
-        touched = change.related | self.aggregates if change.vm else change.related
+        touched = change.related | self.aggregates if change.vm and self.aggregates else change.related
         source = self.sources.get(moid)
         if (
             (source is not None and (change.prop is None or change.prop in source))
