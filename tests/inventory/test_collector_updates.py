@@ -200,3 +200,24 @@ def test_moving_a_folder_moves_what_it_holds(si: Any) -> None:
     assert w.told(in_dst, vm) == [("enter", {"name": vm.name, "runtime.powerState": "poweredOff"})]
     task_result(vm.Destroy_Task())
     w.pc.DestroyPropertyCollector()
+
+
+def test_first_answer_enters_each_object_once_as_it_is_now(si: Any) -> None:
+    """A change between CreateFilter and the first WaitForUpdatesEx(""): one enter, with
+    the value as it is now (not an enter and then a modify)."""
+    content = si.RetrieveContent()
+    vm = _create_vm(si, find(si, "DC0/vm"))
+    w = Watcher(content.propertyCollector.CreatePropertyCollector())
+    spec = PC.FilterSpec(
+        objectSet=[PC.ObjectSpec(obj=vm, skip=False)],
+        propSet=[PC.PropertySpec(type=vim.VirtualMachine, pathSet=["name"])],
+    )
+    f = w.pc.CreateFilter(spec, partialUpdates=False)
+    task_result(vm.Rename(vm.name + "-now"))
+    assert w.take()
+    assert w.told(f, vm) == [("enter", {"name": vm.name})]
+    w.version = ""  # from the start again, after an answer: everything enters once more
+    assert w.take()
+    assert w.told(f, vm)[1:] == [("enter", {"name": vm.name})]
+    task_result(vm.Destroy_Task())
+    w.pc.DestroyPropertyCollector()

@@ -239,7 +239,12 @@ class PropertyCollector(ManagedObject):
 
     def _check_version(self, state: SessionState, version: str | None) -> None:
         if not version:  # from the start: everything enters again
+            if not state.answered:  # it is all pending already (property_updates.SessionState.answered)
+                # As entered now: one update per object, none for what left before it was told.
+                state.pending = [(f, u) for f, u in coalesce(state.pending) if u.kind != "leave"]
+                return
             state.pending.clear()
+            state.answered = False
             if state.ctx is not None:
                 for f in list(state.filters.values()):
                     f.reset()

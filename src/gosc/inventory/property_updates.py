@@ -274,6 +274,10 @@ class SessionState:
     cancelled: bool = False
     ctx: CallContext | None = None  # the session's latest call: its version and rights read for updates
     tokens: dict[str, tuple[int, list[PC.ObjectContent]]] = field(default_factory=dict)  # paging: token -> (page, rest)
+    # Whether an answer was taken since the filters last started from nothing: until one
+    # is, ``pending`` already holds every object's entering (pyVmomi's WaitForTask makes a
+    # filter, then waits from version ""), and starting again would only read it all twice.
+    answered: bool = False
 
 
 MAX_PENDING = 256  # object updates kept one by one; beyond, they are merged per object
@@ -311,6 +315,7 @@ def take(state: SessionState) -> PC.UpdateSet | None:
     if not by_filter:
         return None
     state.version += 1
+    state.answered = True
     return PC.UpdateSet(
         version=str(state.version),
         truncated=False,
