@@ -22,7 +22,9 @@ from .common import show
 def main() -> None:
     p = argparse.ArgumentParser(prog="python -m bench")
     p.add_argument("--seconds", type=float, default=5.0, help="duration of each timed phase")
-    p.add_argument("--only", choices=["vcsim", "vijson", "engine", "soap", "netns", "guestops", "ui"], action="append")
+    p.add_argument(
+        "--only", choices=["vcsim", "vijson", "engine", "soap", "netns", "guestops", "ui", "pc"], action="append"
+    )
     p.add_argument("--json", help="also write the figures to this file")
     args = p.parse_args()
     only = set(args.only or ["vcsim", "vijson", "engine", "soap", "netns", "guestops", "ui"])
@@ -96,6 +98,20 @@ def main() -> None:
             "netns: InstantClone_Task submitted -> clone answers ping at its customized address",
             _flat(results["netns"]),
         )  # type: ignore[arg-type]
+
+    if "pc" in only:
+        from . import pc_bench, vcsim_bench
+
+        with tempfile.TemporaryDirectory(prefix="gosc-bench-") as tmp:
+            server = GoscServer(Path(tmp) / "data").start()
+            try:
+                power = vcsim_bench.power_ratio(server.url, server.data_dir, ADMIN, ADMIN_PASSWORD, args.seconds)
+            finally:
+                server.stop()
+        show("power task + WaitForTask, 1 pyVmomi client, beside vcsim 0.24", power)  # type: ignore[arg-type]
+        fan_out = pc_bench.run()
+        results["pc"] = {"power": power, "fan-out": fan_out}
+        show("property collector: one VM change, 100 sessions each watching a 10,000-VM ContainerView", _flat(fan_out))
 
     if "ui" in only:
         from . import ui_bench

@@ -166,6 +166,31 @@ def power_rate(si: Any, vm_path: str, seconds: float) -> dict[str, float]:
     return {"tasks/s": n / (time.monotonic() - t0)}
 
 
+def power_ratio(gosc_url: str, data_dir: Path, admin: str, password: str, seconds: float = 5) -> dict[str, Any]:
+    """Only the power task row (``--only pc``): gosc, then vcsim, then gosc again, so that
+    a change in the machine's load shows as a difference between the two gosc runs."""
+    cert, key = data_dir / "tls" / "server.crt", data_dir / "tls" / "server.key"
+    with tempfile.TemporaryDirectory(prefix="gosc-bench-vcsim-") as tmp:
+        vcsim = Vcsim(cert, key, Path(tmp) / "vcsim.log")
+        try:
+            gsi = _connect(gosc_url, admin, password)
+            vsi = _connect(vcsim.url, vcsim.user, vcsim.password)
+            power_rate(gsi, "DC0/vm/demo-debian", 1)  # warm-up
+            power_rate(vsi, "DC0/vm/DC0_H0_VM0", 1)
+            first = power_rate(gsi, "DC0/vm/demo-debian", seconds)["tasks/s"]
+            other = power_rate(vsi, "DC0/vm/DC0_H0_VM0", seconds)["tasks/s"]
+            second = power_rate(gsi, "DC0/vm/demo-debian", seconds)["tasks/s"]
+        finally:
+            vcsim.stop()
+    mean = (first + second) / 2
+    return {
+        "gosc tasks/s (before, after vcsim)": (first, second),
+        "vcsim tasks/s": other,
+        "ratio": mean / other,
+        "load average": os.getloadavg(),
+    }
+
+
 def run(gosc_url: str, gosc_pid: int, data_dir: Path, admin: str, password: str, seconds: int = 5) -> dict[str, Any]:
     cert, key = data_dir / "tls" / "server.crt", data_dir / "tls" / "server.key"
     results: dict[str, Any] = {}

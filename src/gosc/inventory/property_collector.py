@@ -15,7 +15,9 @@ it holds (filters, the update version, paging tokens) belongs to the calling ses
 - Updates: ``WaitForUpdatesEx`` answers the difference between what the session was last
   told and what is true now, with a new version string; without changes it blocks on an
   event that ``ServiceInstance.notify`` sets, until ``maxWaitSeconds`` (then ``None``),
-  a change or ``CancelWaitForUpdates``.  No polling.
+  a change or ``CancelWaitForUpdates``.  No polling.  Each notification is taken in by
+  the filters it concerns, incrementally (property_updates.py), as it happens; a waiting
+  session only takes what is pending, it never reads the inventory again.
 """
 
 from __future__ import annotations
@@ -26,13 +28,15 @@ import threading
 import uuid
 from typing import TYPE_CHECKING
 
-from pyVmomi import vmodl
+from pyVmomi import vim, vmodl
 
 from ..vim import types as T
 from ..vim.faults import fault, invalid_argument, not_found
-from .base import CallContext, ManagedObject
+from .base import CallContext, ManagedEntity, ManagedObject
+from .containment import containers_of
 from .property_retrieval import PC, collect, object_content, validate_spec
-from .property_updates import MAX_PENDING, PropertyFilter, SessionState, coalesce, diff, take
+from .property_updates import MAX_PENDING, Cache, Change, PropertyFilter, SessionState, coalesce, take
+from .task import Task
 
 if TYPE_CHECKING:
     from .service_instance import ServiceInstance
@@ -49,6 +53,7 @@ class PropertyCollector(ManagedObject):
         self.states: dict[str, SessionState] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
         self._loop_thread: int | None = None
+        self._seq: int | None = None  # how far this collector has read the inventory's moves (containment.py)
         si.subscribe(self._on_change)
 
     # ------------------------------------------------------------ plumbing
@@ -82,20 +87,20 @@ class PropertyCollector(ManagedObject):
 
     def _on_change(self, obj: ManagedObject, prop: str | None) -> None:
         if not any(s.filters for s in self.states.values()):
+            self._seq = None  # nothing to keep up to date: start from the present when there is
             return
         loop = self._loop
         if loop is None or loop.is_closed():
             return
         if threading.get_ident() == self._loop_thread:
-            self._refresh_all()
+            self._take_in(obj, prop)
         else:
-            loop.call_soon_threadsafe(self._refresh_all)
+            loop.call_soon_threadsafe(self._take_in, obj, prop)
 
     def remove_filter(self, f: PropertyFilter) -> None:
         state = self.states.get(f.owner) if f.owner is not None else None
         if state is not None:
             state.filters.pop(f.moId, None)
-            state.reported.pop(f.moId, None)
             if state.changed is not None:
                 state.changed.set()
         self.si.objects.pop(f.moId, None)
@@ -166,35 +171,84 @@ class PropertyCollector(ManagedObject):
         if self._loop is None:
             self._loop = asyncio.get_running_loop()
             self._loop_thread = threading.get_ident()
-        self._refresh(state)
+        if self._seq is None:
+            self._seq = self.si.view_manager.containment.end
+        self._add(state, [(f.ref, u) for u in f.reselect(state.ctx, None, Cache())])
         return f.ref
 
     # ------------------------------------------------------------ updates
     #
-    # Every change notification brings each session's filters up to date at once (so a
+    # Every change notification brings the filters it concerns up to date at once (so a
     # client sees a task queued, then running, then done, even when it asks later); the
     # object updates wait in ``pending`` until WaitForUpdates answers them.
 
-    def _refresh(self, state: SessionState) -> None:
-        if not state.filters or state.ctx is None:
+    def _add(self, state: SessionState, updates: list[tuple[T.ManagedObject, PC.ObjectUpdate]]) -> None:
+        if not updates:
             return
-        state.pending.extend(diff(state.ctx, state))
+        state.pending.extend(updates)
         if len(state.pending) > MAX_PENDING:
             state.pending = coalesce(state.pending)
-        if state.pending and state.changed is not None:
+        if state.changed is not None:
             state.changed.set()
 
-    def _refresh_all(self) -> None:
+    def _change(self, obj: ManagedObject, prop: str | None) -> Change:
+        """The notification of ``obj`` (``prop``) as the filters take it in."""
+        si = self.si
+        index = si.view_manager.containment
+        moves, self._seq = index.changes(obj, prop, self._seq if self._seq is not None else index.end)
+        related, lists = {obj.moId}, set()
+        if isinstance(obj, Task):  # its entity's and the task manager's recentTask
+            lists.add(si.task_manager.moId)
+            if obj.info.entity is not None:
+                lists.add(obj.info.entity._moId)
+            related |= lists
+        vm = obj.vim_type is vim.VirtualMachine
+        if vm and isinstance(obj, ManagedEntity):  # what runs it sums it up (host, pool, their compute resource)
+            for moid in containers_of(obj):
+                holder = si.entities.get(moid)
+                related.add(moid)
+                if holder is not None and holder.parent_obj is not None:
+                    related.add(holder.parent_obj.moId)
+        change = Change(obj, prop, related, vm=vm, lists=lists, moves=moves or [])
+        # Permissions decide what every filter may see; a collector that fell behind the
+        # inventory's moves no longer knows which traversals they touched.
+        change.full = moves is None or obj is si.authorization_manager
+        for _, before, after in change.moves:
+            change.direct.update(before, after)
+        if change.moves:
+            change.above = index.above(change.direct)
+        return change
+
+    def _take_in(self, obj: ManagedObject, prop: str | None) -> None:
+        try:
+            change = self._change(obj, prop)
+        except Exception:  # a notification must never fail the change that caused it
+            log.exception("property collector %s: taking in a change of %s failed", self.moId, obj.moId)
+            return
+        cache = Cache()
         for key, state in list(self.states.items()):
+            if not state.filters or state.ctx is None:
+                continue
             try:
-                self._refresh(state)
-            except Exception:  # a notification must never fail the change that caused it
+                for f in list(state.filters.values()):
+                    updates = f.update(state.ctx, change, cache)
+                    if updates:
+                        self._add(state, [(f.ref, u) for u in updates])
+            except Exception:  # as above
                 log.exception("property collector %s: updating session %s failed", self.moId, key[:8])
 
     def _check_version(self, state: SessionState, version: str | None) -> None:
-        if not version:
-            state.reported.clear()  # from the start: everything enters again
+        if not version:  # from the start: everything enters again
+            if not state.answered:  # it is all pending already (property_updates.SessionState.answered)
+                # As entered now: one update per object, none for what left before it was told.
+                state.pending = [(f, u) for f, u in coalesce(state.pending) if u.kind != "leave"]
+                return
             state.pending.clear()
+            state.answered = False
+            if state.ctx is not None:
+                for f in list(state.filters.values()):
+                    f.reset()
+                    self._add(state, [(f.ref, u) for u in f.reselect(state.ctx, None, Cache())])
             return
         try:
             n = int(version)
@@ -205,8 +259,8 @@ class PropertyCollector(ManagedObject):
 
     async def _wait(self, ctx: CallContext, version: str | None, max_wait: float | None) -> PC.UpdateSet | None:
         state = self._state(ctx)
-        self._check_version(state, version)
         state.ctx = CallContext(ctx.si, ctx.version, ctx.session, ctx.client_ip, ctx.user_agent)
+        self._check_version(state, version)
         if self._loop is None:
             self._loop = asyncio.get_running_loop()
             self._loop_thread = threading.get_ident()
@@ -216,7 +270,6 @@ class PropertyCollector(ManagedObject):
         deadline = None if max_wait is None else self._loop.time() + max_wait
         while True:
             state.changed.clear()
-            self._refresh(state)
             update = take(state)
             if update is not None:
                 return update

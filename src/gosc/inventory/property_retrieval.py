@@ -161,12 +161,17 @@ def _all_traversals(spec: PC.FilterSpec) -> list[PC.SelectionSpec]:
     return out
 
 
-def select_objects(ctx: CallContext, spec: PC.FilterSpec, *, strict: bool) -> list[tuple[ManagedObject, bool]]:
+def select_objects(
+    ctx: CallContext, spec: PC.FilterSpec, *, strict: bool, sources: dict[str, set[str]] | None = None
+) -> list[tuple[ManagedObject, bool]]:
     """The objects a filter spec names, in a stable order, each with whether the caller
     may read it.  An object reached by traversal that the caller may not read is left
     out; one named in an ObjectSpec is kept (its properties go to ``missingSet``).
     ``strict``: an ObjectSpec naming an object that does not exist is
-    ManagedObjectNotFound (Retrieve*); a filter simply sees nothing."""
+    ManagedObjectNotFound (Retrieve*); a filter simply sees nothing.
+    ``sources`` gets what the selection depends on: each ObjectSpec's object and each
+    object a traversal read, with the properties it read there (a filter recomputes its
+    selection when one of them changes)."""
     si = ctx.si
     names = _spec_names(spec)
     found: dict[str, tuple[ManagedObject, bool]] = {}
@@ -181,6 +186,8 @@ def select_objects(ctx: CallContext, spec: PC.FilterSpec, *, strict: bool) -> li
             if key in visited:
                 continue
             visited.add(key)
+            if sources is not None:
+                sources.setdefault(obj.moId, set()).add(str(ts.path).partition(".")[0])
             try:
                 value, _ = read_path(ctx, obj, ts.path)
             except vmodl.MethodFault:
@@ -197,6 +204,8 @@ def select_objects(ctx: CallContext, spec: PC.FilterSpec, *, strict: bool) -> li
                 follow(target, ts.selectSet)
 
     for os_ in spec.objectSet or []:
+        if sources is not None and os_.obj is not None:
+            sources.setdefault(os_.obj._moId, set())
         start = si.objects.get(os_.obj._moId) if os_.obj is not None else None
         if start is None or not issubclass(start.vim_type, type(os_.obj)):
             if strict:

@@ -115,6 +115,7 @@ class SessionManager(ManagedObject):
             lastActiveTime=now(),
         )
         self.sessions[s.token] = s
+        self.si.notify(self, "sessionList")  # the property collector reports what it does not recompute
         ctx.session = s  # the codec reads it to send the session id back
         self.si.event_manager.post(
             vim.event.UserLoginSessionEvent(
@@ -131,6 +132,7 @@ class SessionManager(ManagedObject):
     def Logout(self, ctx: CallContext) -> None:
         if ctx.session is not None:
             self.sessions.pop(ctx.session.token, None)
+            self.si.notify(self, "sessionList")
             self.si.event_manager.post(
                 vim.event.UserLogoutSessionEvent(
                     userName=ctx.user,
@@ -154,6 +156,7 @@ class SessionManager(ManagedObject):
         for key in sessionId:
             s = by_key[key]
             if self.sessions.pop(s.token, None) is not None:
+                self.si.notify(self, "sessionList")
                 self.si.event_manager.post(
                     vim.event.SessionTerminatedEvent(
                         userName=ctx.user,
@@ -208,6 +211,7 @@ class SessionManager(ManagedObject):
             lastActiveTime=now(),
         )
         self.sessions[s.token] = s
+        self.si.notify(self, "sessionList")
         ctx.session = s  # the codec sends the new session id back
         self.si.event_manager.post(
             vim.event.UserLoginSessionEvent(

@@ -1,13 +1,16 @@
 """ViewManager and its views: ContainerView (what a folder, datacenter, host or pool
 holds, optionally recursively, filtered by type) and ListView (a list the client keeps).
 
-A view belongs to the session that made it; its ``view`` property is computed when read,
-so a PropertyCollector filter over a view follows the inventory as it changes.
+A view belongs to the session that made it; its ``view`` property is computed when read
+from the containment index (containment.py: each container's direct contents), so a
+PropertyCollector filter over a view follows the inventory as it changes, and reading a
+view costs what it holds, not the size of the inventory.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections import deque
 from typing import TYPE_CHECKING
 
 from pyVmomi import vim, vmodl
@@ -16,6 +19,7 @@ from ..vim import types as T
 from ..vim.faults import fault, invalid_argument, not_found
 from . import access
 from .base import CallContext, ManagedEntity, ManagedObject
+from .containment import Containment
 
 if TYPE_CHECKING:
     from .service_instance import ServiceInstance
@@ -23,17 +27,8 @@ if TYPE_CHECKING:
 
 def contents(si: ServiceInstance, container: ManagedEntity) -> list[ManagedEntity]:
     """The entities directly inside ``container``: its inventory children, and for a
-    host or resource pool the VMs that run in it."""
-    from .host_system import HostSystem
-    from .resource_pool import ResourcePool
-    from .virtual_machine import VirtualMachine
-
-    out = [o for o in si.entities.values() if o.parent_obj is container]
-    if isinstance(container, HostSystem):
-        out += [v for v in si.vms() if v.host is container and v not in out]
-    elif isinstance(container, ResourcePool):
-        out += [v for v in si.vms() if v.pool is container and v not in out]
-    return [o for o in out if not isinstance(o, VirtualMachine) or o.moId in si.objects]
+    host or resource pool the VMs that run in it (from the containment index)."""
+    return si.view_manager.containment.children(container)
 
 
 class View(ManagedObject):
@@ -70,9 +65,9 @@ class ContainerView(View):
     def members(self) -> list[ManagedEntity]:
         out: list[ManagedEntity] = []
         seen: set[str] = set()
-        todo = [self.container_obj]
+        todo = deque([self.container_obj])
         while todo:
-            node = todo.pop(0)
+            node = todo.popleft()
             for child in contents(self.si, node):
                 if child.moId in seen:
                     continue
@@ -152,6 +147,8 @@ class ViewManager(ManagedObject):
 
     def __init__(self, si: ServiceInstance) -> None:
         super().__init__(si, "ViewManager")
+        self.containment = Containment(si)
+        si.subscribe(self.containment.observe)
 
     def _new_id(self, ctx: CallContext) -> tuple[str, str]:
         """A new view's moId and owner (the caller's session: dispatch let only a logged-in
