@@ -100,6 +100,7 @@ class GuestCustomizationManager(ManagedObject):
         return auth
 
     async def _login(self, vm: VirtualMachine, auth: vim.vm.guest.NamePasswordAuthentication) -> None:
+        await vm.ensure_guest()  # every call that talks to the guest logs in first
         try:
             uid = await vm.tools.authenticate(auth.username, auth.password)
         except rpc.ChannelError as e:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from pyVmomi import vim
 
 from ..vim import json_codec
-from .base import ManagedEntity
+from .base import ManagedEntity, now
 from .cluster_compute_resource import ClusterComputeResource
 from .compute_resource import ComputeResource
 from .datacenter import Datacenter
@@ -22,7 +22,7 @@ from .host_system import HostSystem
 from .network import Network
 from .resource_pool import ResourcePool
 from .virtual_machine import VirtualMachine
-from .vm_config import complete_config
+from .vm_config import ConfigSeed, complete_config
 
 if TYPE_CHECKING:
     from .service_instance import ServiceInstance
@@ -57,6 +57,7 @@ async def load(si: ServiceInstance) -> None:
     si.scheduled_task_manager.load()
     if si.scheduled_task_manager.tasks:
         si.scheduled_task_manager.ensure_running()
+    started = now()
     for vm in si.vms():
         status = vm.customization_info.customizationStatus if vm.customization_info else None
         # A staged customization (CustomizeVM_Task) stays pending: the next boot applies it.
@@ -65,7 +66,10 @@ async def load(si: ServiceInstance) -> None:
                 "TOOLSDEPLOYPKG_FAILED", "interrupted: the server restarted during customization"
             )
         if vm.power_state == "poweredOn":
-            await vm.power_on()
+            if vm.guest_pending:  # booted when first needed (vm_power.ensure_guest): a big inventory starts at once
+                vm.boot_time = started
+            else:
+                await vm.power_on()
 
 
 def _complete_inventory(si: ServiceInstance) -> None:
@@ -74,6 +78,8 @@ def _complete_inventory(si: ServiceInstance) -> None:
     for dc in [o for o in si.entities.values() if isinstance(o, Datacenter)]:
         si.ensure_storage_and_network(dc)
     for vm in si.vms():
+        if vm.seed is not None and vm.config_unread:
+            continue  # built by make_config when first read: complete by construction
         if complete_config(vm.config, si.placement(vm.parent_obj), tools_installed=vm.tools_installed):
             si.save(vm)
     si.ensure_browsers()
@@ -102,7 +108,9 @@ def entity_from_doc(si: ServiceInstance, kind: str, moid: str, doc: dict[str, An
         moid,
         doc["name"],
         si.entity_of(doc["parent"], Folder),  # folders are loaded before VMs
-        config=json_codec.from_store(doc["config"], vim.vm.ConfigInfo),
+        config=json_codec.from_store(doc["config"], vim.vm.ConfigInfo)
+        if "config" in doc
+        else ConfigSeed.from_doc(doc["configSeed"]),
         host=si.entity_of(doc["host"], HostSystem),
         pool=si.entity_of(doc["pool"], ResourcePool) if doc["pool"] else None,
         backend=doc["backend"],
@@ -110,6 +118,7 @@ def entity_from_doc(si: ServiceInstance, kind: str, moid: str, doc: dict[str, An
         family=doc["family"],
     )
     vm.power_state = doc["powerState"]
+    vm.guest_pending = bool(doc.get("guestPending"))
     vm.guest_report = doc.get("guestReport") or {"hostName": "", "nics": []}
     vm.staged_customization = doc.get("stagedCustomization")
     vm.load_snapshots(doc)

@@ -255,14 +255,19 @@ class ServiceInstance(ManagedObject):
         self.ensure_browsers()
         return host
 
-    def new_mac(self) -> str:
-        """A vCenter-assigned MAC (00:50:56:80:00:00 - 00:50:56:bf:ff:ff), unique here."""
+    def new_macs(self, count: int) -> list[str]:
+        """``count`` vCenter-assigned MACs (00:50:56:80:00:00 - 00:50:56:bf:ff:ff), unique here."""
         used = {m for vm in self.vms() for m in vm.macs()}
-        while True:
-            n = self.store.next_id("mac") + (int(self.instance_uuid[:4], 16) << 8)
-            mac = f"00:50:56:{0x80 | ((n >> 16) & 0x3F):02x}:{(n >> 8) & 0xFF:02x}:{n & 0xFF:02x}"
-            if mac not in used:
-                return mac
+        out: list[str] = []
+        offset = int(self.instance_uuid[:4], 16) << 8
+        while len(out) < count:
+            for i in self.store.next_ids("mac", count - len(out)):
+                n = i + offset
+                mac = f"00:50:56:{0x80 | ((n >> 16) & 0x3F):02x}:{(n >> 8) & 0xFF:02x}:{n & 0xFF:02x}"
+                if mac not in used:
+                    used.add(mac)
+                    out.append(mac)
+        return out
 
     def create_vm(
         self,
@@ -280,7 +285,7 @@ class ServiceInstance(ManagedObject):
         bios_uuid: str | None = None,
         extra: list[vim.option.OptionValue] | None = None,
     ) -> VirtualMachine:
-        macs = [self.new_mac() for _ in range(nic_count)]
+        macs = self.new_macs(nic_count)
         config = make_config(
             name,
             guest_id,
@@ -335,7 +340,7 @@ class ServiceInstance(ManagedObject):
         await self.scheduled_task_manager.stop()
         for vm in self.vms():
             vm.cancel_reboot()  # a restart boots every powered-on VM anyway
-            if vm.power_state == "poweredOn":
+            if vm.power_state == "poweredOn" and not vm.guest_pending:  # a pending guest never started
                 await self.backend(vm.backend).power_off(vm, vm.tools)
         for task in self.task_manager.running():
             if task.runner is not None:
