@@ -1,4 +1,5 @@
-"""The demo inventory: one datacenter, one host, and guests to customize.
+"""The demo inventory: one datacenter, one host, and guests to customize; and on request
+a big inventory of idle VMs beside it (``add_scale_inventory``, ``gosc serve --demo-vms``).
 
 ``demo-ubuntu`` is a powered-on Ubuntu guest with tools running, one NIC, and the guest
 account root / ``VMware1!``; ``demo-notools`` is powered on without tools.  A guest of

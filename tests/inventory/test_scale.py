@@ -228,3 +228,21 @@ def test_next_ids_hands_out_a_block_never_handed_out_before(tmp_path: Path) -> N
     with pytest.raises(ValueError):
         store.distinct("vm", ("a') OR 1=1 --",))
     store.close()
+
+
+def test_whole_inventory_scans_see_the_idle_vms_as_their_config_says(si: vim.ServiceInstance) -> None:
+    """The search index, datastores and hosts answer idle VMs from their seeds: the same
+    answers as from their ConfigInfos."""
+    vm = find_vm(si, "DC0_C0_H1_VM6")
+    index = si.content.searchIndex
+    # the seed's answer: FindByUuid before anything read this VM's config
+    by_instance = index.FindByUuid(None, vm.summary.config.instanceUuid, True, True)
+    assert by_instance == vm
+    assert index.FindByUuid(None, vm.config.uuid, True, False) == vm
+    ds = vm.datastore[0]
+    assert vm in ds.vm
+    assert len(ds.vm) == len(names_and_power(si))  # the datacenter's one datastore holds every VM
+    host = si.content.searchIndex.FindByInventoryPath("DC0/host/DC0_H1/DC0_H1")
+    on = [v for v in host.vm if v.runtime.powerState == "poweredOn"]
+    assert host.summary.quickStats.overallMemoryUsage == sum(v.config.hardware.memoryMB for v in on)
+    assert index.FindByIp(None, "192.0.2.77", True) is None

@@ -22,7 +22,7 @@ from .host_system import HostSystem
 from .network import Network
 from .resource_pool import ResourcePool
 from .virtual_machine import VirtualMachine
-from .vm_config import ConfigSeed, complete_config
+from .vm_config import ConfigSeed, Placement, complete_config
 
 if TYPE_CHECKING:
     from .service_instance import ServiceInstance
@@ -77,10 +77,13 @@ def _complete_inventory(si: ServiceInstance) -> None:
     files and NIC networks of its VMs (stored once made, so this runs once)."""
     for dc in [o for o in si.entities.values() if isinstance(o, Datacenter)]:
         si.ensure_storage_and_network(dc)
+    placements: dict[str, Placement] = {}  # by folder: each look-up walks every entity
     for vm in si.vms():
         if vm.seed is not None and vm.config_unread:
             continue  # built by make_config when first read: complete by construction
-        if complete_config(vm.config, si.placement(vm.parent_obj), tools_installed=vm.tools_installed):
+        folder = vm.parent_obj
+        placement = placements.get(folder.moId) or placements.setdefault(folder.moId, si.placement(folder))
+        if complete_config(vm.config, placement, tools_installed=vm.tools_installed):
             si.save(vm)
     si.ensure_browsers()
 

@@ -23,6 +23,7 @@ from .base import now
 TOOLS_VERSION = "12352"  # open-vm-tools 12.3.x, as vCenter reports it
 HARDWARE_VERSION = "vmx-21"
 DISK_CAPACITY_KB = 16 * 1024 * 1024  # 16 GiB, thin: what the guest tree may grow to
+SEED_MEMORY_MB = 2048  # every new VM's memory (and so every seed's)
 PCI, IDE0, IDE1, PS2, SIO, SCSI = 100, 200, 201, 300, 400, 1000
 VIDEO, KEYBOARD, POINTING, VMCI, DISK, CDROM, NIC0 = 500, 600, 700, 12000, 2000, 3000, 4000
 
@@ -307,7 +308,7 @@ def make_config(
             numCPU=2,
             numCoresPerSocket=1,
             autoCoresPerSocket=True,
-            memoryMB=2048,
+            memoryMB=SEED_MEMORY_MB,
             device=[nic(NIC0 + i, i, mac, placement) for i, mac in enumerate(macs)],
         ),
         extraConfig=extra or [],
