@@ -246,3 +246,24 @@ def test_whole_inventory_scans_see_the_idle_vms_as_their_config_says(si: vim.Ser
     on = [v for v in host.vm if v.runtime.powerState == "poweredOn"]
     assert host.summary.quickStats.overallMemoryUsage == sum(v.config.hardware.memoryMB for v in on)
     assert index.FindByIp(None, "192.0.2.77", True) is None
+
+
+def test_callers_that_meet_a_guest_being_made_wait_for_the_same_one(server: GoscServer) -> None:
+    """Four clients ask a pending guest at once: one tree is made, every call is answered."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    conns = [connect(server) for _ in range(4)]
+    try:
+        vms = [find_vm(c, "DC0_C0_H0_VM2") for c in conns]
+
+        def listing(i: int) -> list[str]:
+            fm = conns[i].content.guestOperationsManager.fileManager
+            return [f.path for f in fm.ListFilesInGuest(vms[i], ROOT, "/etc", matchPattern="hostname").files]
+
+        with ThreadPoolExecutor(4) as pool:
+            assert list(pool.map(listing, range(4))) == [["hostname"]] * 4
+        assert (tree(server, vms[0]) / "etc" / "hostname").exists()
+        assert vms[0].guest.toolsRunningStatus == "guestToolsRunning"
+    finally:
+        for c in conns:
+            Disconnect(c)

@@ -61,7 +61,12 @@ class VmPower(VmBase):
     async def _make_guest(self) -> None:
         backend = self.si.backend(self.backend)
         try:
-            await asyncio.to_thread(backend.create_from_skeleton, self.as_vm(), self.family)
+            try:
+                await asyncio.to_thread(backend.create_from_skeleton, self.as_vm(), self.family)
+            except BaseException:
+                # A tree half made (a full disk) would block the next try: it starts afresh.
+                await asyncio.to_thread(backend.destroy_tree, self.as_vm())
+                raise
             self.guest_pending = False
             if self.power_state == ON:
                 await backend.power_on(self.as_vm(), self.tools)
