@@ -93,6 +93,7 @@ def gosc_at(vms: int, workdir: Path, *, listing: bool = True) -> dict[str, float
             assert server.proc is not None
             seconds, si = _first_answer(server.url, ADMIN, ADMIN_PASSWORD, launched)
             out[f"first answer s ({phase})"] = seconds
+            out[f"  server CPU s to it ({phase})"] = cpu_seconds(server.proc.pid)  # a noisy machine: both
             out[f"RSS MiB ({phase})"] = rss_mib(server.proc.pid)
             if phase == "restarted" and listing:
                 out.update(_listing(si, server.proc.pid))
@@ -107,7 +108,11 @@ def vcsim_at(per_pool: int, workdir: Path, cert: Path, key: Path) -> dict[str, f
     vcsim = Vcsim(cert, key, workdir / "vcsim-scale.log", "-vm", str(per_pool))
     try:
         seconds, si = _first_answer(vcsim.url, vcsim.user, vcsim.password, launched)
-        out = {"first answer s (made)": seconds, "RSS MiB (made)": rss_mib(vcsim.proc.pid)}
+        out = {
+            "first answer s (made)": seconds,
+            "  server CPU s to it (made)": cpu_seconds(vcsim.proc.pid),
+            "RSS MiB (made)": rss_mib(vcsim.proc.pid),
+        }
         out.update(_listing(si, vcsim.proc.pid))
         return out
     finally:
