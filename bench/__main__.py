@@ -23,7 +23,16 @@ def main() -> None:
     p = argparse.ArgumentParser(prog="python -m bench")
     p.add_argument("--seconds", type=float, default=5.0, help="duration of each timed phase")
     p.add_argument(
-        "--only", choices=["vcsim", "vijson", "engine", "soap", "netns", "guestops", "ui", "pc"], action="append"
+        "--only",
+        choices=["vcsim", "vijson", "engine", "soap", "netns", "guestops", "ui", "pc", "scale"],
+        action="append",
+        help="run only these (repeatable); scale (100,000 VMs) and pc (100 sessions on 10,000 VMs) take minutes and run only when named",
+    )
+    p.add_argument(
+        "--scale-vms",
+        type=int,
+        action="append",
+        help="with --only scale: inventory sizes (default 10000 and 100000)",
     )
     p.add_argument("--json", help="also write the figures to this file")
     args = p.parse_args()
@@ -121,6 +130,13 @@ def main() -> None:
             "web console: server time per page with 1,008 VMs, beside the API read of the same data",
             _flat(results["ui"]),
         )  # type: ignore[arg-type]
+
+    if "scale" in only:
+        from . import scale_bench
+
+        sizes = tuple(args.scale_vms or (10_000, 100_000))
+        results["scale"] = scale_bench.run(sizes)
+        show("big inventories: gosc --demo-vms N beside vcsim -vm (2 pools), same run", _flat(results["scale"]))
 
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2))

@@ -21,7 +21,20 @@ def _listen(value: str) -> tuple[str, int]:
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")
 
 
+def _demo_problem(args: argparse.Namespace) -> str | None:
+    if args.demo_vms and not args.demo:
+        return "--demo-vms adds to the demo inventory: give --demo too"
+    if args.demo_vms and not (args.demo_hosts or args.demo_clusters):
+        return "--demo-vms needs a host to run on: --demo-hosts or --demo-clusters above 0"
+    return None
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
+    problem = _demo_problem(args)
+    if problem:
+        print(f"gosc serve: {problem}", file=sys.stderr)
+        return 2
+
     from .server.app import ServerConfig, create_app
     from .server.limits import RequestLimits, server_tls_context
     from .server.listen import gosc_server
@@ -51,6 +64,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         netns_networks=networks,
         limits=limits,
         guest_reboot_seconds=args.guest_reboot_seconds,
+        demo_vms=args.demo_vms,
+        demo_hosts=args.demo_hosts,
+        demo_clusters=args.demo_clusters,
     )
     app = create_app(config)
     tls = None
@@ -136,6 +152,28 @@ def build_parser() -> argparse.ArgumentParser:
     )
     s.add_argument("--http", action="store_true", help="plain HTTP instead of HTTPS")
     s.add_argument("--demo", action="store_true", help="create the demo inventory when the store is empty")
+    s.add_argument(
+        "--demo-vms",
+        type=_positive(int, zero=True),
+        default=0,
+        metavar="N",
+        help="with --demo: also N powered-on Linux VMs named as vcsim names them (DC0_H0_VM0, DC0_C0_H0_VM0 ...), "
+        "made once; each guest's tree is made when first needed",
+    )
+    s.add_argument(
+        "--demo-hosts",
+        type=_positive(int, zero=True),
+        default=1,
+        metavar="H",
+        help="with --demo-vms: standalone hosts the VMs are spread over (DC0_H0 ...; default 1)",
+    )
+    s.add_argument(
+        "--demo-clusters",
+        type=_positive(int, zero=True),
+        default=0,
+        metavar="C",
+        help="with --demo-vms: clusters of three hosts the VMs are also spread over (DC0_C0 ...; default 0)",
+    )
     s.add_argument("--users", help="users and roles (TOML); default DATA_DIR/users.toml")
     s.add_argument(
         "--log-level",

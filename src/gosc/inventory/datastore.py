@@ -54,9 +54,7 @@ class Datastore(ManagedEntity):
     def vms(self) -> list[VirtualMachine]:
         prefix = f"[{self.name}]"
         dc = self.datacenter()
-        return [
-            v for v in self.si.vms() if (v.config.files.vmPathName or "").startswith(prefix) and v.datacenter() is dc
-        ]
+        return [v for v in self.si.vms() if v.vmx_path.startswith(prefix) and v.datacenter() is dc]
 
     def browser(self) -> HostDatastoreBrowser:
         return HostDatastoreBrowser.of(self.si, f"datastoreBrowser-{self.moId}", lambda: [self])

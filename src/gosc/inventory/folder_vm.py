@@ -259,7 +259,7 @@ class FolderVms(ManagedEntity):
         if not asTemplate and pool is None:
             raise invalid_argument("pool", "name the resource pool the VM takes its share from")
         self._datastore_of(path, "path")
-        if any(v.config.files.vmPathName == path for v in self.si.vms()):
+        if any(v.vmx_path == path for v in self.si.vms()):
             raise fault(vim.fault.AlreadyExists, f"A virtual machine is registered from {path} already.", name=path)
         found = self._unregistered(path)
         if found is None:

@@ -128,13 +128,14 @@ class GuestAccess:
 
     # ------------------------------------------------------------ getting in
 
-    def machine(self, ctx: CallContext, ref: vim.VirtualMachine, privilege: str) -> tuple[VirtualMachine, Place]:
+    async def machine(self, ctx: CallContext, ref: vim.VirtualMachine, privilege: str) -> tuple[VirtualMachine, Place]:
         vm = self.si.objects.get(ref._moId)
         if not isinstance(vm, VirtualMachine):
             raise not_found(ref)
         ctx.check(vm, privilege)
         if vm.power_state != "poweredOn":
             raise invalid_power_state(vm, "poweredOn")
+        await vm.ensure_guest()
         backend: object = self.si.backends.get(vm.backend)
         place = backend.guest_place(vm) if isinstance(backend, PlacedBackend) and vm.tools_running else None
         if place is None:
@@ -147,7 +148,7 @@ class GuestAccess:
     async def login(
         self, ctx: CallContext, ref: vim.VirtualMachine, auth: vim.vm.guest.GuestAuthentication, privilege: str
     ) -> GuestLogin:
-        vm, place = self.machine(ctx, ref, privilege)
+        vm, place = await self.machine(ctx, ref, privilege)
         name, uid = await self._authenticate(vm, auth)
         try:
             account = await asyncio.to_thread(guest_account.lookup, place.view, name, uid)

@@ -173,6 +173,7 @@ class GuestCustomizationManager(ManagedObject):
     ) -> None:
         task.cancel_hook = lambda: self._cancel(vm)
         pkg = self.prepare(vm, spec, params)
+        await vm.ensure_guest()  # a VM made in bulk gets its guest now (vm_power)
         await self._login(vm, auth)
         if task.info.cancelled:
             raise _canceled()
@@ -347,6 +348,7 @@ class GuestCustomizationManager(ManagedObject):
         login = self._check_auth(auth)
 
         async def work(task: Task) -> None:
+            await machine.ensure_guest()
             await self._login(machine, login)
             try:
                 await machine.tools.call("network.start", timeout=60)
@@ -369,6 +371,7 @@ class GuestCustomizationManager(ManagedObject):
             raise fault(vim.fault.InvalidState, f"No customization is running in {machine.name}.")
 
         async def work(task: Task) -> None:
+            await machine.ensure_guest()
             await self._login(machine, login)
             try:
                 await machine.tools.call("deployPkg.abort")

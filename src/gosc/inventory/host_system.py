@@ -205,7 +205,7 @@ class HostSystem(ManagedEntity):
             ),
             quickStats=vim.host.Summary.QuickStats(
                 overallCpuUsage=0,
-                overallMemoryUsage=sum(v.config.hardware.memoryMB for v in self.vms() if v.power_state == "poweredOn"),
+                overallMemoryUsage=sum(v.memory_mb for v in self.vms() if v.power_state == "poweredOn"),
                 uptime=int((now() - self.boot_time).total_seconds()),
             ),
         )

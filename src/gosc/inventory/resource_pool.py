@@ -70,7 +70,7 @@ class ResourcePool(ManagedEntity):
             name=self.name,
             config=self.prop_config(ctx),
             runtime=self.prop_runtime(ctx),
-            configuredMemoryMB=sum(v.config.hardware.memoryMB for v in self.si.vms() if v.pool is self),
+            configuredMemoryMB=sum(v.memory_mb for v in self.si.vms() if v.pool is self),
         )
 
     def to_doc(self) -> dict[str, Any]:

@@ -92,7 +92,7 @@ class SearchIndex(ManagedObject):
             [
                 v.ref
                 for v in self._vms(datacenter)
-                if ((v.config.instanceUuid if instanceUuid else v.config.uuid) or "").lower() == want
+                if ((v.instance_uuid if instanceUuid else v.bios_uuid) or "").lower() == want
             ],
         )
 
@@ -138,7 +138,9 @@ class SearchIndex(ManagedObject):
             [
                 v.ref
                 for v in self._vms(datacenter)
-                if v.tools_running and any(ip in n.ipAddress for n in v.guest_nics())
+                # guest_report first: a VM whose guest reported no NIC has no address (and its
+                # NICs need not be read)
+                if v.tools_running and v.guest_report.get("nics") and any(ip in n.ipAddress for n in v.guest_nics())
             ],
         )
 

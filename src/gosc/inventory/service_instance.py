@@ -17,12 +17,10 @@ from pyVmomi import vim
 
 from ..store import Store
 from ..testhooks import Clock, TestHooks
-from ..vim import json_codec
-from . import datastore, network
+from . import datastore, network, restore
 from .alarm_manager import AlarmManager
 from .authorization_manager import AuthorizationManager
 from .base import CallContext, ManagedEntity, ManagedObject, now
-from .cluster_compute_resource import ClusterComputeResource
 from .compute_resource import ComputeResource
 from .custom_fields_manager import CustomFieldsManager
 from .customization_spec_manager import CustomizationSpecManager
@@ -49,7 +47,7 @@ from .session_manager import SessionManager
 from .task_manager import TaskManager
 from .view_manager import ViewManager
 from .virtual_machine import VirtualMachine
-from .vm_config import Placement, complete_config, make_config
+from .vm_config import Placement, make_config
 
 ABOUT = {
     "name": "VMware vCenter Server",
@@ -70,8 +68,6 @@ ABOUT = {
 if TYPE_CHECKING:
     from ..guest.vmx import ToolsConnection
 
-# Entity kinds in the store, in the order they must be recreated (parents first).
-_ENTITY_KINDS = ("folder", "datacenter", "datastore", "network", "compute", "pool", "host", "vm")
 _M = TypeVar("_M", bound=ManagedObject)
 
 
@@ -259,14 +255,19 @@ class ServiceInstance(ManagedObject):
         self.ensure_browsers()
         return host
 
-    def new_mac(self) -> str:
-        """A vCenter-assigned MAC (00:50:56:80:00:00 - 00:50:56:bf:ff:ff), unique here."""
+    def new_macs(self, count: int) -> list[str]:
+        """``count`` vCenter-assigned MACs (00:50:56:80:00:00 - 00:50:56:bf:ff:ff), unique here."""
         used = {m for vm in self.vms() for m in vm.macs()}
-        while True:
-            n = self.store.next_id("mac") + (int(self.instance_uuid[:4], 16) << 8)
-            mac = f"00:50:56:{0x80 | ((n >> 16) & 0x3F):02x}:{(n >> 8) & 0xFF:02x}:{n & 0xFF:02x}"
-            if mac not in used:
-                return mac
+        out: list[str] = []
+        offset = int(self.instance_uuid[:4], 16) << 8
+        while len(out) < count:
+            for i in self.store.next_ids("mac", count - len(out)):
+                n = i + offset
+                mac = f"00:50:56:{0x80 | ((n >> 16) & 0x3F):02x}:{(n >> 8) & 0xFF:02x}:{n & 0xFF:02x}"
+                if mac not in used:
+                    used.add(mac)
+                    out.append(mac)
+        return out
 
     def create_vm(
         self,
@@ -284,7 +285,7 @@ class ServiceInstance(ManagedObject):
         bios_uuid: str | None = None,
         extra: list[vim.option.OptionValue] | None = None,
     ) -> VirtualMachine:
-        macs = [self.new_mac() for _ in range(nic_count)]
+        macs = self.new_macs(nic_count)
         config = make_config(
             name,
             guest_id,
@@ -314,50 +315,8 @@ class ServiceInstance(ManagedObject):
     # ------------------------------------------------------------ restart
 
     async def load(self) -> None:
-        """Recreate the inventory from the store and power on what was on."""
-        self.authorization_manager.load()
-        self.event_manager.load()
-        self.customization_spec_manager.load()
-        self.guest_customization_manager.records.load()
-        self.option_manager.load()
-        self.custom_fields_manager.load()
-        self.extension_manager.load()
-        parents: dict[str, str | None] = {}
-        for kind in _ENTITY_KINDS:
-            for moid, doc in self.store.load(kind):
-                if moid != self.root_folder.moId:
-                    self.register(self._entity_from_doc(kind, moid, doc))
-                    parents[moid] = doc.get("parent")
-        # Parents link after everything exists: a datacenter's folders are stored before it.
-        for moid, parent in parents.items():
-            self.entities[moid].parent_obj = self.entity_of(parent, ManagedEntity) if parent else None
-        for moid, doc in self.store.load("datacenter"):
-            dc = self.entity_of(moid, Datacenter)
-            dc.folders = {k: self.entity_of(v, Folder) for k, v in doc["folders"].items()}
-        self.task_manager.load()
-        self._complete_inventory()
-        self.scheduled_task_manager.load()
-        if self.scheduled_task_manager.tasks:
-            self.scheduled_task_manager.ensure_running()
-        for vm in self.vms():
-            status = vm.customization_info.customizationStatus if vm.customization_info else None
-            # A staged customization (CustomizeVM_Task) stays pending: the next boot applies it.
-            if status in ("TOOLSDEPLOYPKG_PENDING", "TOOLSDEPLOYPKG_RUNNING") and vm.staged_customization is None:
-                vm.set_customization_status(
-                    "TOOLSDEPLOYPKG_FAILED", "interrupted: the server restarted during customization"
-                )
-            if vm.power_state == "poweredOn":
-                await vm.power_on()
-
-    def _complete_inventory(self) -> None:
-        """What an older gosc did not store: datastores, networks, and the devices,
-        files and NIC networks of its VMs (stored once made, so this runs once)."""
-        for dc in [o for o in self.entities.values() if isinstance(o, Datacenter)]:
-            self.ensure_storage_and_network(dc)
-        for vm in self.vms():
-            if complete_config(vm.config, self.placement(vm.parent_obj), tools_installed=vm.tools_installed):
-                self.save(vm)
-        self.ensure_browsers()
+        """Recreate the inventory from the store and power on what was on (restore.py)."""
+        await restore.load(self)
 
     def ensure_browsers(self) -> None:
         """Make the stateless browsers (environment, datastore) of every compute resource,
@@ -371,50 +330,9 @@ class ServiceInstance(ManagedObject):
             elif isinstance(o, Datastore):
                 o.browser()
 
-    def _entity_from_doc(self, kind: str, moid: str, doc: dict[str, Any]) -> ManagedEntity:
-        parent = None  # linked by load() once every entity exists
-        if kind == "folder":
-            return Folder(self, moid, doc["name"], parent, doc["childType"])
-        if kind == "datacenter":
-            return Datacenter(self, moid, doc["name"], parent)  # its folders are linked by load()
-        if kind == "datastore":
-            return Datastore(self, moid, doc["name"], parent, doc["volumeUuid"])
-        if kind == "network":
-            return Network(self, moid, doc["name"], parent)
-        if kind == "compute":
-            if doc.get("cluster"):
-                return ClusterComputeResource.from_doc(self, moid, doc)
-            return ComputeResource(self, moid, doc["name"], parent)
-        if kind == "pool":
-            return ResourcePool(self, moid, doc["name"], parent)
-        if kind == "host":
-            return HostSystem(self, moid, doc["name"], parent)
-        vm = VirtualMachine(
-            self,
-            moid,
-            doc["name"],
-            self.entity_of(doc["parent"], Folder),  # folders are loaded before VMs
-            config=json_codec.from_store(doc["config"], vim.vm.ConfigInfo),
-            host=self.entity_of(doc["host"], HostSystem),
-            pool=self.entity_of(doc["pool"], ResourcePool) if doc["pool"] else None,
-            backend=doc["backend"],
-            tools_installed=doc["toolsInstalled"],
-            family=doc["family"],
-        )
-        vm.power_state = doc["powerState"]
-        vm.guest_report = doc.get("guestReport") or {"hostName": "", "nics": []}
-        vm.staged_customization = doc.get("stagedCustomization")
-        vm.load_snapshots(doc)
-        if doc.get("customizationInfo"):
-            vm.customization_info = json_codec.from_store(doc["customizationInfo"], vim.vm.GuestInfo.CustomizationInfo)
-        return vm
-
     def restore_vm(self, moid: str, doc: dict[str, Any]) -> VirtualMachine:
         """A VM back in the inventory from its stored document (RegisterVM_Task)."""
-        vm = self._entity_from_doc("vm", moid, doc)
-        assert isinstance(vm, VirtualMachine)
-        vm.parent_obj = self.entity_of(doc["parent"], Folder)
-        return self.register(vm)
+        return restore.restore_vm(self, moid, doc)
 
     async def shutdown(self) -> None:
         """Stop agents; leave power states as they are so that a restart resumes them."""
@@ -422,7 +340,7 @@ class ServiceInstance(ManagedObject):
         await self.scheduled_task_manager.stop()
         for vm in self.vms():
             vm.cancel_reboot()  # a restart boots every powered-on VM anyway
-            if vm.power_state == "poweredOn":
+            if vm.power_state == "poweredOn" and not vm.guest_pending:  # a pending guest never started
                 await self.backend(vm.backend).power_off(vm, vm.tools)
         for task in self.task_manager.running():
             if task.runner is not None:

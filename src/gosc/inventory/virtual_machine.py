@@ -19,7 +19,7 @@ from ..vim import json_codec
 from ..vim import types as T
 from . import vm_properties, vm_storage
 from .base import CallContext, now
-from .vm_config import TOOLS_VERSION
+from .vm_config import SEED_MEMORY_MB, TOOLS_VERSION, ConfigSeed, config_from_seed
 from .vm_customization import VmCustomization
 from .vm_inventory import VmInventory
 from .vm_power import VmPower
@@ -47,7 +47,7 @@ class VirtualMachine(VmPower, VmProvisioning, VmCustomization, VmReconfigure, Vm
         name: str,
         parent: Folder,
         *,
-        config: vim.vm.ConfigInfo,
+        config: vim.vm.ConfigInfo | ConfigSeed,
         host: HostSystem,
         pool: ResourcePool | None,
         backend: str,
@@ -55,7 +55,9 @@ class VirtualMachine(VmPower, VmProvisioning, VmCustomization, VmReconfigure, Vm
         family: str,
     ) -> None:
         super().__init__(si, moId, name, parent)
-        self.config = config
+        # A VM made in bulk has a seed until its ConfigInfo is first read (vm_config.ConfigSeed).
+        self.seed: ConfigSeed | None = config if isinstance(config, ConfigSeed) else None
+        self._config: vim.vm.ConfigInfo | None = None if isinstance(config, ConfigSeed) else config
         self.host = host
         self.pool = pool
         self.backend = backend
@@ -66,7 +68,9 @@ class VirtualMachine(VmPower, VmProvisioning, VmCustomization, VmReconfigure, Vm
         self.guest_report: dict[str, Any] = {"hostName": "", "nics": []}
         self.customization_info: vim.vm.GuestInfo.CustomizationInfo | None = None
         self.staged_customization: dict[str, Any] | None = None  # vm_customization
-        self.tools = ToolsConnection(self)
+        self._tools: ToolsConnection | None = None  # made when first needed: most VMs of a big inventory idle
+        # A VM made in bulk has no guest tree until something needs its guest (vm_power.ensure_guest).
+        self.guest_pending = False
         self.snapshots = {}  # vm_snapshot
         self.current_snapshot = None
         self.snapshot_serial = 0
@@ -77,14 +81,60 @@ class VirtualMachine(VmPower, VmProvisioning, VmCustomization, VmReconfigure, Vm
     # ------------------------------------------------------------ identity
 
     @property
+    def config(self) -> vim.vm.ConfigInfo:
+        if self._config is None:
+            assert self.seed is not None
+            self._config = config_from_seed(self.seed, tools_installed=self.tools_installed)
+        return self._config
+
+    @config.setter
+    def config(self, value: vim.vm.ConfigInfo) -> None:
+        self._config = value
+
+    @property
+    def config_unread(self) -> bool:
+        """Whether this VM's ConfigInfo is still its seed (never read since made or loaded)."""
+        return self._config is None
+
+    @property
+    def tools(self) -> ToolsConnection:
+        if self._tools is None:
+            self._tools = ToolsConnection(self)
+        return self._tools
+
+    @property
     def instance_uuid(self) -> str:
+        if self._config is None and self.seed is not None:
+            return self.seed.instance_uuid
         assert self.config.instanceUuid, "make_config gives every VM an instance UUID"
         return self.config.instanceUuid
+
+    # What whole-inventory scans (search index, datastores, hosts' and pools' sums) read of
+    # every VM: answered from the seed while the ConfigInfo is unread, so that one scan does
+    # not build 100,000 ConfigInfos.
+
+    @property
+    def bios_uuid(self) -> str | None:
+        return self.seed.uuid if self._config is None and self.seed is not None else self.config.uuid
+
+    @property
+    def vmx_path(self) -> str:
+        if self._config is None and self.seed is not None:
+            return self.seed.placement.path(self.seed.name, f"{self.seed.name}.vmx")
+        return self.config.files.vmPathName or ""
+
+    @property
+    def memory_mb(self) -> int:
+        if self._config is None and self.seed is not None:
+            return SEED_MEMORY_MB
+        return self.config.hardware.memoryMB or 0
 
     def nics(self) -> list[vim.vm.device.VirtualEthernetCard]:
         return [d for d in self.config.hardware.device if isinstance(d, vim.vm.device.VirtualEthernetCard)]
 
     def macs(self) -> list[str]:
+        if self._config is None and self.seed is not None:
+            return list(self.seed.macs)
         return [d.macAddress for d in self.nics() if d.macAddress]  # make_config gives each NIC one
 
     def extra_config(self, key: str) -> str | None:
@@ -99,7 +149,13 @@ class VirtualMachine(VmPower, VmProvisioning, VmCustomization, VmReconfigure, Vm
 
     @property
     def tools_running(self) -> bool:
-        return self.power_state == "poweredOn" and self.tools.running
+        # A powered-on VM whose guest is still pending runs its tools as far as anyone can
+        # tell: the first call that needs them brings the guest up (vm_power.ensure_guest).
+        if self.power_state != "poweredOn":
+            return False
+        if self.guest_pending:
+            return self.tools_installed
+        return self._tools is not None and self._tools.running
 
     # ------------------------------------------------------------ persistence
 
@@ -108,7 +164,12 @@ class VirtualMachine(VmPower, VmProvisioning, VmCustomization, VmReconfigure, Vm
             "name": self.name,
             "host": self.host.moId,
             "pool": self.pool.moId if self.pool else None,
-            "config": json_codec.to_store(self.config),
+            **(
+                {"configSeed": self.seed.to_doc()}
+                if self._config is None and self.seed is not None
+                else {"config": json_codec.to_store(self.config)}
+            ),
+            "guestPending": self.guest_pending,
             "powerState": self.power_state,
             "backend": self.backend,
             "toolsInstalled": self.tools_installed,

@@ -55,7 +55,6 @@ class VmBase(ManagedEntity):
     """The VM's state as the mixins see it (set by VirtualMachine.__init__)."""
 
     parent_obj: Folder
-    config: vim.vm.ConfigInfo
     host: HostSystem
     pool: ResourcePool | None
     backend: str
@@ -65,7 +64,9 @@ class VmBase(ManagedEntity):
     boot_time: datetime.datetime | None
     guest_report: dict[str, Any]
     customization_info: vim.vm.GuestInfo.CustomizationInfo | None
-    tools: ToolsConnection
+    guest_pending: bool  # a VM made in bulk whose guest tree is not made yet (vm_power.ensure_guest)
+    # The making of a pending guest under way (vm_power.ensure_guest): callers that come meanwhile wait for it.
+    waking: asyncio.Task[None] | None = None
     # A CustomizeVM_Task's spec waiting for the next power-on (its passwords sealed with the
     # server's key, as the spec store keeps them) and who asked: {"spec": doc, "user": name}.
     staged_customization: dict[str, Any] | None
@@ -75,6 +76,17 @@ class VmBase(ManagedEntity):
     snapshots: dict[str, VirtualMachineSnapshot]  # vm_snapshot: by moId, in the order taken
 
     if TYPE_CHECKING:
+
+        @property
+        def config(self) -> vim.vm.ConfigInfo: ...
+
+        @config.setter
+        def config(self, value: vim.vm.ConfigInfo) -> None: ...
+
+        @property
+        def tools(self) -> ToolsConnection: ...
+
+        async def ensure_guest(self) -> None: ...
 
         def as_vm(self) -> VirtualMachine:
             """This VM as the class the rest of the inventory takes (backends, events)."""

@@ -9,8 +9,12 @@ an older gosc lacks, so old data directories load into the same shape.
 
 from __future__ import annotations
 
+import datetime
+import functools
+import sys
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 from pyVmomi import vim
 
@@ -19,6 +23,7 @@ from .base import now
 TOOLS_VERSION = "12352"  # open-vm-tools 12.3.x, as vCenter reports it
 HARDWARE_VERSION = "vmx-21"
 DISK_CAPACITY_KB = 16 * 1024 * 1024  # 16 GiB, thin: what the guest tree may grow to
+SEED_MEMORY_MB = 2048  # every new VM's memory (and so every seed's)
 PCI, IDE0, IDE1, PS2, SIO, SCSI = 100, 200, 201, 300, 400, 1000
 VIDEO, KEYBOARD, POINTING, VMCI, DISK, CDROM, NIC0 = 500, 600, 700, 12000, 2000, 3000, 4000
 
@@ -303,11 +308,105 @@ def make_config(
             numCPU=2,
             numCoresPerSocket=1,
             autoCoresPerSocket=True,
-            memoryMB=2048,
+            memoryMB=SEED_MEMORY_MB,
             device=[nic(NIC0 + i, i, mac, placement) for i, mac in enumerate(macs)],
         ),
         extraConfig=extra or [],
         files=vim.vm.FileInfo(vmPathName=placement.path(name, f"{name}.vmx")),
     )
     complete_config(config, placement, tools_installed=tools_installed)
+    return config
+
+
+# ------------------------------------------------------------ VMs made in bulk (gosc serve --demo-vms)
+
+
+@dataclass(frozen=True, slots=True)
+class ConfigSeed:
+    """What a VM made in bulk needs of its ConfigInfo until someone reads it: the values
+    ``make_config`` draws at random, so that the ConfigInfo built from the seed (on first
+    read) is the same before and after a restart.  A ConfigInfo costs kilobytes and
+    milliseconds; a seed, a few hundred bytes and nothing to make."""
+
+    name: str
+    guest_id: str
+    guest_full_name: str
+    macs: tuple[str, ...]
+    uuid: str
+    instance_uuid: str
+    created: datetime.datetime
+    placement: Placement
+
+    def to_doc(self) -> dict[str, Any]:
+        p = self.placement
+        return {
+            "name": self.name,
+            "guestId": self.guest_id,
+            "guestFullName": self.guest_full_name,
+            "macs": list(self.macs),
+            "uuid": self.uuid,
+            "instanceUuid": self.instance_uuid,
+            "created": _iso(self.created),
+            "datastore": [p.datastore._moId if p.datastore else None, p.datastore_name],
+            "network": [p.network._moId if p.network else None, p.network_name],
+        }
+
+    @classmethod
+    def from_doc(cls, doc: dict[str, Any]) -> ConfigSeed:
+        return cls(
+            doc["name"],
+            sys.intern(doc["guestId"]),
+            sys.intern(doc["guestFullName"]),
+            tuple(doc["macs"]),
+            doc["uuid"],
+            doc["instanceUuid"],
+            _created(doc["created"]),
+            _placement(*doc["datastore"], *doc["network"]),
+        )
+
+
+@functools.lru_cache(maxsize=64)
+def _iso(instant: datetime.datetime) -> str:
+    return instant.isoformat()
+
+
+@functools.lru_cache(maxsize=64)
+def _created(text: str) -> datetime.datetime:
+    return datetime.datetime.fromisoformat(text)  # VMs made together share the instant (and the object)
+
+
+@functools.lru_cache(maxsize=64)
+def _placement(ds_moid: str | None, ds_name: str, net_moid: str | None, net_name: str) -> Placement:
+    """One Placement object for all the VMs that share it (immutable)."""
+    return Placement(
+        datastore_name=ds_name,
+        datastore=vim.Datastore(ds_moid) if ds_moid else None,
+        network_name=net_name,
+        network=vim.Network(net_moid) if net_moid else None,
+    )
+
+
+def config_from_seed(seed: ConfigSeed, *, tools_installed: bool) -> vim.vm.ConfigInfo:
+    """The ConfigInfo of a VM made in bulk, as ``make_config`` makes one; what it would
+    draw at random is derived from the seed's instance UUID, so every build is the same."""
+    config = make_config(
+        seed.name,
+        seed.guest_id,
+        seed.guest_full_name,
+        list(seed.macs),
+        seed.placement,
+        tools_installed=tools_installed,
+        bios_uuid=seed.uuid,
+    )
+    config.instanceUuid = seed.instance_uuid
+    config.createDate = config.modified = seed.created
+    config.changeVersion = seed.created.isoformat()
+    base = uuid.UUID(seed.instance_uuid)
+    config.locationId = str(uuid.uuid5(base, "locationId"))
+    for d in config.hardware.device:
+        if isinstance(d, vim.vm.device.VirtualDisk) and isinstance(
+            d.backing, vim.vm.device.VirtualDisk.FlatVer2BackingInfo
+        ):
+            d.backing.uuid = f"6000C29{uuid.uuid5(base, 'disk').hex[7:]}"
+            d.backing.contentId = uuid.uuid5(base, "contentId").hex
     return config

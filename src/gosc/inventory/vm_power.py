@@ -33,14 +33,46 @@ class VmPower(VmBase):
         """Start the guest (power on, resume, reset, reboot): its tools connect, and a
         customization CustomizeVM_Task staged is applied by them, as VMware Tools does
         at boot (vm_customization)."""
-        await self.si.backend(self.backend).power_on(self.as_vm(), self.tools)
+        if self.guest_pending:
+            await self.ensure_guest()  # the first boot of a VM made in bulk: its tree first (and booted there)
+        else:
+            await self.si.backend(self.backend).power_on(self.as_vm(), self.tools)
         if self.staged_customization is not None:
             self.apply_staged_customization()
 
     async def halt(self) -> None:
         """Stop the guest: its tools go away (and a reboot under way will not finish)."""
         self.cancel_reboot()
-        await self.si.backend(self.backend).power_off(self.as_vm(), self.tools)
+        if not self.guest_pending:  # a pending guest never started
+            await self.si.backend(self.backend).power_off(self.as_vm(), self.tools)
+
+    async def ensure_guest(self) -> None:
+        """The guest of a VM made in bulk (gosc serve --demo-vms), made the first time
+        anything needs it (a power cycle, a customization, a guest operation, a snapshot,
+        a clone): its tree copied from its family's skeleton and, if the VM is on, booted.
+        Every place that reaches a VM's tree comes through here; callers that arrive while
+        it is being made wait for the same making."""
+        if not self.guest_pending:
+            return
+        if self.waking is None:
+            self.waking = asyncio.get_running_loop().create_task(self._make_guest())
+        await asyncio.shield(self.waking)
+
+    async def _make_guest(self) -> None:
+        backend = self.si.backend(self.backend)
+        try:
+            try:
+                await asyncio.to_thread(backend.create_from_skeleton, self.as_vm(), self.family)
+            except BaseException:
+                # A tree half made (a full disk) would block the next try: it starts afresh.
+                await asyncio.to_thread(backend.destroy_tree, self.as_vm())
+                raise
+            self.guest_pending = False
+            if self.power_state == ON:
+                await backend.power_on(self.as_vm(), self.tools)
+            self.save()
+        finally:
+            self.waking = None
 
     def cancel_reboot(self) -> None:
         if self.rebooting is not None:

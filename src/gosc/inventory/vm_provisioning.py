@@ -117,6 +117,7 @@ class VmProvisioning(VmBase):
         """The child's tree: a copy of this VM's, or of ``snapshot``'s, shared copy-on-write."""
         backend = self.si.backend(self.backend)
         try:
+            await self.ensure_guest()  # the tree to copy (a snapshot's exists: taking it made the tree)
             if snapshot is None:
                 await asyncio.to_thread(backend.clone_tree, self.as_vm(), child)
             else:

@@ -132,6 +132,7 @@ class VmSnapshot(VmBase):
                 raise tools_unavailable(self)
             # Memory makes a running VM's snapshot revert to running; without it, to powered off.
             state = (ON if memory else OFF) if running else self.power_state
+            await self.ensure_guest()  # a snapshot captures the tree: a pending one is made first
             moid = self.si.new_moid("snapshot")
             await asyncio.to_thread(
                 self.si.backend(self.backend).capture_snapshot, self.as_vm(), moid, parent.moId if parent else None

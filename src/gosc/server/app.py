@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import sys
@@ -40,6 +41,13 @@ class ServerConfig:
     netns_networks: dict[str, str | None] | None = None  # port group -> bridge address (CIDR); None: default
     limits: RequestLimits = field(default_factory=RequestLimits)
     guest_reboot_seconds: float = 5.0  # how long a guest is down after RebootGuest
+    # With demo: a big inventory beside the demo VMs (gosc.demo.add_scale_inventory), made once.
+    demo_vms: int = 0
+    demo_hosts: int = 1
+    demo_clusters: int = 0
+
+
+FREEZE_OBJECTS = 10_000  # managed objects from which the inventory is kept out of the collector's scans
 
 
 class StartupError(Exception):
@@ -75,11 +83,24 @@ async def start(si: ServiceInstance, config: ServerConfig) -> None:
                 await backend.start(si)
             except RuntimeError as e:  # not root, a tool missing: what the operator must change
                 raise StartupError(str(e)) from None
-    await si.load()
-    if config.demo:
-        from ..demo import ensure_demo_inventory
+    # A big inventory is hundreds of thousands of long-lived objects: collecting garbage
+    # while they are made would scan them again and again (seconds at 100,000 VMs), so the
+    # collector waits until they stand; then a big one is left out of its scans (gc.freeze).
+    gc.disable()
+    try:
+        await si.load()
+        if config.demo:
+            from ..demo import ensure_demo_inventory, ensure_scale_inventory
 
-        await ensure_demo_inventory(si, config.guest_backend)
+            await ensure_demo_inventory(si, config.guest_backend)
+            if config.demo_vms:
+                ensure_scale_inventory(
+                    si, config.demo_vms, config.demo_hosts, config.demo_clusters, config.guest_backend
+                )
+    finally:
+        gc.enable()
+    if len(si.objects) >= FREEZE_OBJECTS:
+        gc.freeze()
     users = config.users_file or (config.data_dir / "users.toml")
     if users.exists():
         try:
@@ -97,7 +118,8 @@ def _check_guest_backends(si: ServiceInstance, config: ServerConfig) -> None:
     """A data directory keeps the backend its Linux guests were made with: started with
     another one, its VMs would have no guests (netns guests without the backend) or the
     backend would silently do nothing (a rootfs inventory under --guest-backend netns)."""
-    used = {doc.get("backend", "rootfs") for _, doc in si.store.load("vm") if doc.get("family") != "windows"}
+    pairs = si.store.distinct("vm", ("backend", "family"))  # not every VM's document: there may be 100,000
+    used = {backend or "rootfs" for backend, family in pairs if family != "windows"}
     if not used or used == {config.guest_backend}:
         return
     made = " and ".join(sorted(used))

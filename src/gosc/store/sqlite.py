@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +54,24 @@ class SqliteStore:
                 (kind, key, body, self._seq),
             )
 
+    def put_many(self, kind: str, docs: Iterable[tuple[str, dict[str, Any]]]) -> None:
+        # One transaction for the lot: a commit per document is what makes bulk writes slow.
+        bodies = [(key, json.dumps(doc, separators=(",", ":"))) for key, doc in docs]
+        with self._lock:
+            first = self._seq + 1
+            self._seq += len(bodies)
+            self._db.execute("BEGIN")
+            try:
+                self._db.executemany(
+                    "INSERT INTO doc(kind, key, body, seq) VALUES (?, ?, ?, ?) "
+                    "ON CONFLICT(kind, key) DO UPDATE SET body = excluded.body",
+                    ((kind, key, body, first + i) for i, (key, body) in enumerate(bodies)),
+                )
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
     def delete(self, kind: str, key: str) -> None:
         with self._lock:
             self._db.execute("DELETE FROM doc WHERE kind = ? AND key = ?", (kind, key))
@@ -64,6 +82,15 @@ class SqliteStore:
         for key, body in rows:
             yield key, json.loads(body)
 
+    def distinct(self, kind: str, fields: tuple[str, ...]) -> set[tuple[Any, ...]]:
+        # json_extract's paths are built from the field names: keep them to plain names.
+        if not all(f.isidentifier() for f in fields):
+            raise ValueError(f"not field names: {fields!r}")
+        columns = ", ".join(f"json_extract(body, '$.{f}')" for f in fields)
+        with self._lock:
+            rows = self._db.execute(f"SELECT DISTINCT {columns} FROM doc WHERE kind = ?", (kind,)).fetchall()
+        return {tuple(row) for row in rows}
+
     def next_id(self, counter: str) -> int:
         with self._lock:
             row = self._db.execute(
@@ -72,6 +99,16 @@ class SqliteStore:
                 (counter,),
             ).fetchone()
         return int(row[0])
+
+    def next_ids(self, counter: str, count: int) -> range:
+        with self._lock:
+            row = self._db.execute(
+                "INSERT INTO counter(name, value) VALUES (?, ?) "
+                "ON CONFLICT(name) DO UPDATE SET value = value + excluded.value RETURNING value",
+                (counter, count),
+            ).fetchone()
+        last = int(row[0])
+        return range(last - count + 1, last + 1)
 
     def close(self) -> None:
         with self._lock:

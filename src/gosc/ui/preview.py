@@ -109,6 +109,7 @@ async def dry_run(ctx: CallContext, vm: VirtualMachine, spec: vim.vm.customizati
     root_of = getattr(ctx.si.backend(vm.backend), "root_of", None)
     if root_of is None:
         return DryRun(False, f"the {vm.backend} backend has no guest tree to preview against", [], "")
+    await vm.ensure_guest()  # the tree to preview against (a VM made in bulk has none until needed)
     root: Path = root_of(vm)
 
     def run() -> Any:
