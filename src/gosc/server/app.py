@@ -47,9 +47,6 @@ class ServerConfig:
     demo_clusters: int = 0
 
 
-FREEZE_OBJECTS = 10_000  # managed objects from which the inventory is kept out of the collector's scans
-
-
 class StartupError(Exception):
     """Something the operator must fix before the server can start (a bad users.toml, a
     data directory made for another guest backend): shown as one line, not a traceback."""
@@ -85,7 +82,9 @@ async def start(si: ServiceInstance, config: ServerConfig) -> None:
                 raise StartupError(str(e)) from None
     # A big inventory is hundreds of thousands of long-lived objects: collecting garbage
     # while they are made would scan them again and again (seconds at 100,000 VMs), so the
-    # collector waits until they stand; then a big one is left out of its scans (gc.freeze).
+    # collector waits until they stand; then they are left out of its scans (gc.freeze): a
+    # full collection would otherwise walk every VM's pyVmomi objects, a page of the console
+    # with 1,000 VMs then taking 150 ms instead of 20 (bench --only ui).
     gc.disable()
     try:
         await si.load()
@@ -99,8 +98,7 @@ async def start(si: ServiceInstance, config: ServerConfig) -> None:
                 )
     finally:
         gc.enable()
-    if len(si.objects) >= FREEZE_OBJECTS:
-        gc.freeze()
+    gc.freeze()
     users = config.users_file or (config.data_dir / "users.toml")
     if users.exists():
         try:
