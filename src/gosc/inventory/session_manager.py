@@ -102,32 +102,7 @@ class SessionManager(ManagedObject):
                 f"User {user.name} already holds {self.policy.max_per_user} sessions, the most one user "
                 "may hold; log out of unused sessions first."
             )
-        s = Session(
-            token=secrets.token_hex(20),
-            key=str(uuid.uuid4()),
-            userName=user.name,
-            fullName=user.full_name,
-            loginTime=now(),
-            locale=locale or "en",
-            ipAddress=ctx.client_ip,
-            userAgent=ctx.user_agent,
-            last_active=self.si.clock.monotonic(),
-            lastActiveTime=now(),
-        )
-        self.sessions[s.token] = s
-        self.si.notify(self, "sessionList")  # the property collector reports what it does not recompute
-        ctx.session = s  # the codec reads it to send the session id back
-        self.si.event_manager.post(
-            vim.event.UserLoginSessionEvent(
-                userName=user.name,
-                ipAddress=ctx.client_ip,
-                userAgent=ctx.user_agent,
-                locale=s.locale,
-                sessionId=s.key,
-                fullFormattedMessage=f"User {user.name}@{ctx.client_ip} logged in as {ctx.user_agent}",
-            )
-        )
-        return s.to_vim()
+        return self._open(ctx, user.name, user.full_name, locale or "en", f"as {ctx.user_agent}").to_vim()
 
     def Logout(self, ctx: CallContext) -> None:
         if ctx.session is not None:
@@ -198,32 +173,37 @@ class SessionManager(ManagedObject):
         source = self.sessions.get(held[0]) if held is not None and held[1] > self.si.clock.monotonic() else None
         if source is None:
             raise invalid_login("The clone ticket is not valid: it was used, it expired, or its session ended.")
+        return self._open(ctx, source.userName, source.fullName, source.locale, "with a clone ticket").to_vim()
+
+    def _open(self, ctx: CallContext, user_name: str, full_name: str, locale: str, how: str) -> Session:
+        """A new session of ``user_name`` for this caller (Login, CloneSession): listed, the
+        caller's from now on, and its UserLoginSessionEvent posted."""
         s = Session(
             token=secrets.token_hex(20),
             key=str(uuid.uuid4()),
-            userName=source.userName,
-            fullName=source.fullName,
+            userName=user_name,
+            fullName=full_name,
             loginTime=now(),
-            locale=source.locale,
+            locale=locale,
             ipAddress=ctx.client_ip,
             userAgent=ctx.user_agent,
             last_active=self.si.clock.monotonic(),
             lastActiveTime=now(),
         )
         self.sessions[s.token] = s
-        self.si.notify(self, "sessionList")
-        ctx.session = s  # the codec sends the new session id back
+        self.si.notify(self, "sessionList")  # the property collector reports what it does not recompute
+        ctx.session = s  # the codec reads it to send the session id back
         self.si.event_manager.post(
             vim.event.UserLoginSessionEvent(
-                userName=s.userName,
+                userName=user_name,
                 ipAddress=ctx.client_ip,
                 userAgent=ctx.user_agent,
-                locale=s.locale,
+                locale=locale,
                 sessionId=s.key,
-                fullFormattedMessage=f"User {s.userName}@{ctx.client_ip} logged in with a clone ticket",
+                fullFormattedMessage=f"User {user_name}@{ctx.client_ip} logged in {how}",
             )
         )
-        return s.to_vim()
+        return s
 
     def SessionIsActive(self, ctx: CallContext, sessionID: str, userName: str) -> bool:
         self._expire()
