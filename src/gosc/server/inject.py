@@ -16,9 +16,6 @@ A refusal is a VI/JSON fault body: 401 ``NotAuthenticated``, 403 ``NoPermission`
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 from pyVmomi import vmodl
 from starlette.requests import Request
 from starlette.responses import Response
@@ -27,8 +24,8 @@ from starlette.routing import BaseRoute, Route
 from ..inventory.authorization_manager import ALL
 from ..inventory.service_instance import ServiceInstance
 from ..vim import types as T
-from ..vim.faults import invalid_argument, invalid_request
-from .extension_auth import require_root_privilege
+from ..vim.faults import invalid_request
+from .extension import json_object, require_root_privilege
 from .vijson import fault_response, json_response
 
 PATH = "/gosc/inject"
@@ -61,7 +58,7 @@ class InjectControl:
         if item is None and request.method == "GET":
             return json_response([i.to_json() for i in injector.list()])
         if item is None and request.method == "POST":
-            spec = _json_object(await request.body())
+            spec = json_object(await request.body(), "one injection, a JSON object")
             return json_response(injector.add(spec).to_json(), 201)
         if item is None and request.method == "DELETE":
             return json_response({"removed": injector.remove()})
@@ -70,16 +67,6 @@ class InjectControl:
         if item is not None and request.method == "DELETE" and not release and injector.remove(item):
             return Response(status_code=204)
         raise invalid_request(f"no injection {item} (GET {PATH} lists them)")
-
-
-def _json_object(body: bytes) -> dict[str, Any]:
-    try:
-        value = json.loads(body or b"null")
-    except (ValueError, UnicodeDecodeError) as e:
-        raise invalid_argument("body", f"the body is not valid JSON: {e}") from None
-    if not isinstance(value, dict):
-        raise invalid_argument("body", "the body must be one injection, a JSON object")
-    return value
 
 
 def inject_routes(si: ServiceInstance) -> list[BaseRoute]:

@@ -21,7 +21,6 @@ for a body or spec with a problem (the fault validation gives, with its property
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from pyVmomi import vim, vmodl
@@ -35,7 +34,7 @@ from ..inventory.service_instance import ServiceInstance
 from ..vim import json_codec
 from ..vim import types as T
 from ..vim.faults import invalid_argument
-from .extension_auth import require_root_privilege
+from .extension import json_object, require_root_privilege
 from .vijson import fault_response, json_response
 
 PATH = "/gosc/nocloud"
@@ -54,7 +53,7 @@ class NoCloudConversion:
     async def handle(self, request: Request) -> Response:
         try:
             self._require(request)
-            body = _json_object(await request.body())
+            body = json_object(await request.body())
             return json_response(self._convert(body))
         except vmodl.MethodFault as f:
             return fault_response(f, T.NEWEST_VERSION, _STATUS.get(T.wsdl_name(type(f)), 400))
@@ -100,16 +99,6 @@ class NoCloudConversion:
             "notConverted": [{"path": g.path, "reason": g.reason} for g in seed.gaps],
             "notes": seed.notes,
         }
-
-
-def _json_object(body: bytes) -> dict[str, Any]:
-    try:
-        value = json.loads(body or b"null")
-    except (ValueError, UnicodeDecodeError) as e:
-        raise invalid_argument("body", f"the body is not valid JSON: {e}") from None
-    if not isinstance(value, dict):
-        raise invalid_argument("body", "the body must be a JSON object")
-    return value
 
 
 def nocloud_routes(si: ServiceInstance) -> list[BaseRoute]:
