@@ -20,12 +20,13 @@ from ..inventory.service_instance import GuestBackend, ServiceInstance
 from ..store import SqliteStore
 from ..store.private import private_dir
 from ..ui.routes import ui_routes
+from .front import Front
 from .guestfile import PATH as GUEST_FILE_PATH
 from .guestfile import guest_file_routes
 from .inject import inject_routes
 from .limits import BodyLimit, RequestLimits
 from .nocloud import nocloud_routes
-from .soap import ANY_METHOD, soap_fallback_routes, soap_routes
+from .soap import Soap, soap_fallback_routes, soap_routes
 from .vijson import ViJson, hello
 
 log = logging.getLogger(__name__)
@@ -158,7 +159,6 @@ class _Lifespan:
 
 def create_app(config: ServerConfig, si: ServiceInstance | None = None) -> ASGIApp:
     si = si or build_service_instance(config)
-    vi_json = ViJson(si)
 
     async def stop() -> None:
         await si.shutdown()
@@ -167,12 +167,8 @@ def create_app(config: ServerConfig, si: ServiceInstance | None = None) -> ASGIA
                 await backend.close()
         si.store.close()
 
-    routes: list[BaseRoute] = [
-        # Every method and path under /sdk/vim25: ViJson.handle answers bad ones with a fault.
-        Route("/sdk/vim25", vi_json.handle, methods=ANY_METHOD),
-        Route("/sdk/vim25/{rest:path}", vi_json.handle, methods=ANY_METHOD),
-        Route("/api/vcenter/system", hello, methods=["POST"]),
-    ]
+    # POST /sdk and everything under /sdk/vim25 are answered by the Front, before these.
+    routes: list[BaseRoute] = [Route("/api/vcenter/system", hello, methods=["POST"])]
     routes.extend(soap_routes(si))
     routes.extend(soap_fallback_routes(si))
     routes.extend(inject_routes(si))  # gosc's own: fault and delay injection (not vSphere)
@@ -181,5 +177,6 @@ def create_app(config: ServerConfig, si: ServiceInstance | None = None) -> ASGIA
     routes.extend(ui_routes(si))  # the web console at /ui/ (docs/ui.md)
     streamed = frozenset({GUEST_FILE_PATH})
     middleware = [Middleware(BodyLimit, max_body=config.limits.max_body, streamed=streamed)]
-    app = Starlette(routes=routes, middleware=middleware)
-    return _Lifespan(app, lambda: start(si, config), stop)
+    other = Starlette(routes=routes, middleware=middleware)
+    front = Front(Soap(si), ViJson(si), other, config.limits.max_body)
+    return _Lifespan(front, lambda: start(si, config), stop)

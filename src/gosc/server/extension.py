@@ -19,7 +19,9 @@ from .vijson import SESSION_HEADER
 def require_root_privilege(si: ServiceInstance, request: Request, privilege: str, named: str | None = None) -> None:
     """NotAuthenticated without a live session; NoPermission (naming ``named`` if given,
     else the privilege) unless its user holds ``privilege`` on the root folder."""
-    session = si.session_manager.session(request.headers.get(SESSION_HEADER) or session_token(request))
+    session = si.session_manager.session(
+        request.headers.get(SESSION_HEADER) or session_token(request.headers.get("cookie", ""))
+    )
     root = si.root_folder
     if session is None:
         raise not_authenticated(root.ref)

@@ -38,15 +38,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from pyVmomi import vmodl
-from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
 from ..vim import soap_codec
 from ..vim import types as T
 from ..vim.faults import invalid_request
-from .soap import soap_response
-from .vijson import fault_response
+from .request import Answer, send_answer
+from .soap import soap_answer
+from .vijson import fault_answer as vijson_fault
 
 log = logging.getLogger(__name__)
 
@@ -70,21 +70,50 @@ def _is_soap(scope: Scope) -> bool:
     return scope.get("path", "") in ("/sdk", "/sdk/")
 
 
-def fault_answer(scope: Scope, f: vmodl.MethodFault, status: int, headers: dict[str, str]) -> Response:
+def fault_answer(scope: Scope, f: vmodl.MethodFault, status: int, headers: dict[str, str]) -> Answer:
     """``f`` in the protocol of the request's path: a SOAP fault for ``/sdk``, a VI/JSON
     fault body everywhere else."""
     if _is_soap(scope):
-        response = soap_response(soap_codec.fault_response(f, T.NEWEST_VERSION), status)
+        answer = soap_answer(soap_codec.fault_response(f, T.NEWEST_VERSION), status)
     else:
-        response = fault_response(f, T.NEWEST_VERSION, status)
-    response.headers.update(headers)
-    return response
+        answer = vijson_fault(f, T.NEWEST_VERSION, status)
+    return answer._replace(headers=[(k.encode(), v.encode()) for k, v in headers.items()])
+
+
+async def read_body(scope: Scope, receive: Receive, send: Send, max_body: int) -> bytes | None:
+    """The request's body, counted as it arrives; None when it was over ``max_body`` (then
+    answered 413 without reading the rest) or the client went away before its end."""
+    declared = next((v for k, v in scope["headers"] if k == b"content-length"), None)
+    if declared is not None and int(declared) > max_body:  # httptools has checked it is digits
+        await _refuse(scope, receive, send, max_body, f"{int(declared)} bytes")
+        return None
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            return None  # the client went away: nobody to answer
+        chunk: bytes = message.get("body", b"")
+        size += len(chunk)
+        if size > max_body:
+            await _refuse(scope, receive, send, max_body, f"more than {max_body} bytes")
+            return None
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+async def _refuse(scope: Scope, receive: Receive, send: Send, max_body: int, size: str) -> None:
+    log.info("refused a %s request body of %s on %s", scope["method"], size, scope["path"])
+    f = invalid_request(f"The request body is too large ({size}); this server accepts at most {max_body} bytes")
+    # Closing the connection is the only way to be rid of a body nobody will read.
+    await send_answer(send, fault_answer(scope, f, 413, {"connection": "close"}))
 
 
 class BodyLimit:
-    """Reads each request body (counting, at most ``max_body`` bytes) before the route
-    runs, and hands the route the chunks as they came; a body over the limit is answered
-    413 without reading the rest."""
+    """Reads each request body (``read_body``) before the route runs, and hands the route
+    the whole body; a body over the limit is answered 413 without reading the rest.  (The
+    API's own endpoints read theirs in server/front.py, in front of this.)"""
 
     def __init__(self, app: ASGIApp, max_body: int, streamed: frozenset[str] = frozenset()) -> None:
         self.app = app
@@ -97,44 +126,22 @@ class BodyLimit:
         if scope["type"] != "http" or scope.get("path") in self.streamed:
             await self.app(scope, receive, send)
             return
-        declared = next((v for k, v in scope["headers"] if k == b"content-length"), None)
-        if declared is not None and int(declared) > self.max_body:  # httptools has checked it is digits
-            await self._refuse(scope, receive, send, f"{int(declared)} bytes")
+        body = await read_body(scope, receive, send, self.max_body)
+        if body is None:
             return
-        messages: list[Message] = []
-        size = 0
-        while True:
-            message = await receive()
-            messages.append(message)
-            if message["type"] != "http.request":
-                break  # the client went away: the route sees that as it would have
-            size += len(message.get("body", b""))
-            if size > self.max_body:
-                await self._refuse(scope, receive, send, f"more than {self.max_body} bytes")
-                return
-            if not message.get("more_body", False):
-                break
+        first: list[Message] = [{"type": "http.request", "body": body, "more_body": False}]
 
         async def replay() -> Message:
-            # The body as it arrived, then the live channel (long polls watch it for the
-            # client's disconnect).
-            return messages.pop(0) if messages else await receive()
+            # The body, then the live channel (a route may watch it for the client's disconnect).
+            return first.pop() if first else await receive()
 
         await self.app(scope, replay, send)
-
-    async def _refuse(self, scope: Scope, receive: Receive, send: Send, size: str) -> None:
-        log.info("refused a %s request body of %s on %s", scope["method"], size, scope["path"])
-        f = invalid_request(
-            f"The request body is too large ({size}); this server accepts at most {self.max_body} bytes"
-        )
-        # Closing the connection is the only way to be rid of a body nobody will read.
-        await fault_answer(scope, f, 413, {"connection": "close"})(scope, receive, send)
 
 
 async def _busy(scope: Scope, receive: Receive, send: Send) -> None:
     """The answer to the first request of a connection past the bound."""
     f = invalid_request("The server has too many open connections; retry later")
-    await fault_answer(scope, f, 503, {"connection": "close", "retry-after": "1"})(scope, receive, send)
+    await send_answer(send, fault_answer(scope, f, 503, {"connection": "close", "retry-after": "1"}))
 
 
 class LimitedHttpToolsProtocol(HttpToolsProtocol):

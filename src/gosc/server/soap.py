@@ -32,25 +32,28 @@ from ..inventory.service_instance import ServiceInstance
 from ..vim import soap_codec
 from ..vim import types as T
 from ..vim.faults import invalid_argument, invalid_request, system_error
+from .request import Answer, ApiRequest
 
 log = logging.getLogger(__name__)
 
 COOKIE = "vmware_soap_session"
 _COOKIE_RE = re.compile(r"(?:^|[;,]\s*)" + COOKIE + r'\s*=\s*"?([^";,\s]*)"?')
 _XML = "text/xml; charset=utf-8"
-# Routes that answer every method themselves (Starlette's default is GET only).
+_XML_BYTES = _XML.encode()
+# The fallback routes answer every method (Starlette's default is GET only).
 ANY_METHOD = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 # Methods that may block for a long time: they end early if the client goes away.
 _LONG_POLLS = frozenset({"WaitForUpdates", "WaitForUpdatesEx"})
 
 
-def session_token(request: Request) -> str | None:
-    m = _COOKIE_RE.search(request.headers.get("cookie", ""))
+def session_token(cookie: str) -> str | None:
+    """The SOAP session's token in a ``Cookie`` header's value."""
+    m = _COOKIE_RE.search(cookie)
     return m.group(1) if m and m.group(1) else None
 
 
-def soap_response(body: bytes, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    return Response(body, status_code=status, media_type=_XML, headers=headers)
+def soap_answer(body: bytes, status: int = 200, headers: list[tuple[bytes, bytes]] | None = None) -> Answer:
+    return Answer(status, body, _XML_BYTES, headers)
 
 
 def versions_xml() -> str:
@@ -96,21 +99,21 @@ class Soap:
             f, status = invalid_request(f"{request.method} is not a SOAP request: POST a SOAP envelope to /sdk"), 405
         else:
             f, status = invalid_request(f"No such SOAP endpoint '{request.url.path}'; vim25 is served at /sdk"), 404
-        return soap_response(soap_codec.fault_response(f, T.NEWEST_VERSION), status)
+        return Response(soap_codec.fault_response(f, T.NEWEST_VERSION), status, media_type=_XML)
 
-    async def handle(self, request: Request) -> Response:
+    async def handle(self, request: ApiRequest) -> Answer:
+        """``POST /sdk`` (server/front.py has read the body, under the request limits)."""
         version = T.NEWEST_VERSION
         try:
-            body = await request.body()  # limits.BodyLimit has bounded it
-            req = soap_codec.parse_request(body)
-            version = soap_codec.version_of(request.headers.get("soapaction"), req.version_id)
+            req = soap_codec.parse_request(request.body)
+            version = soap_codec.version_of(request.header(b"soapaction") or None, req.version_id)
             ctx = CallContext(
                 self.si,
                 version,
-                self.si.session_manager.session(session_token(request)),
-                request.client.host if request.client else "",
-                request.headers.get("user-agent", ""),
-                request.headers.get("host", ""),
+                self.si.session_manager.session(session_token(request.header(b"cookie"))),
+                request.client,
+                request.header(b"user-agent"),
+                request.header(b"host"),
             )
             log.debug("SOAP %s %s:%s by %s", req.method, req.this_type, req.this_id, ctx.user or "(no session)")
             token_before = ctx.session.token if ctx.session else None
@@ -127,13 +130,13 @@ class Soap:
             headers = None
             token_after = ctx.session.token if ctx.session else None
             if token_after and token_after != token_before:
-                headers = {"set-cookie": f'{COOKIE}="{token_after}"; Path=/; HttpOnly; Secure'}
-            return soap_response(out, headers=headers)
+                headers = [(b"set-cookie", f'{COOKIE}="{token_after}"; Path=/; HttpOnly; Secure'.encode())]
+            return soap_answer(out, headers=headers)
         except vmodl.MethodFault as f:
-            return soap_response(soap_codec.fault_response(f, version), 500)
+            return soap_answer(soap_codec.fault_response(f, version), 500)
         except Exception:  # a bug answers as vCenter does, with a fault; the trace goes to the log
-            log.exception("SOAP %s failed", request.url.path)
-            return soap_response(
+            log.exception("SOAP %s failed", request.path)
+            return soap_answer(
                 soap_codec.fault_response(system_error("internal error; see the server log"), version), 500
             )
 
@@ -190,7 +193,7 @@ def decode_params(req: soap_codec.SoapRequest, info: T.MethodInfo, version: str)
 _R = TypeVar("_R")
 
 
-async def _until_disconnected(request: Request, work: Awaitable[_R]) -> _R:
+async def _until_disconnected(request: ApiRequest, work: Awaitable[_R]) -> _R:
     """Run a long poll, abandoning it when the client hangs up (the ASGI server then has
     nothing to wait for at shutdown)."""
     job = asyncio.ensure_future(work)
@@ -217,10 +220,9 @@ async def _until_disconnected(request: Request, work: Awaitable[_R]) -> _R:
 
 
 def soap_routes(si: ServiceInstance) -> list[Route]:
+    """The GET endpoints under /sdk (POST /sdk is server/front.py's)."""
     soap = Soap(si)
     return [
-        Route("/sdk", soap.handle, methods=["POST"]),
-        Route("/sdk/", soap.handle, methods=["POST"]),
         Route("/sdk/vimServiceVersions.xml", soap.versions, methods=["GET"]),
         Route("/sdk/vimService.wsdl", soap.wsdl, methods=["GET"]),
         Route("/sdk/vimService", soap.wsdl, methods=["GET"]),

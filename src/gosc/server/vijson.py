@@ -23,13 +23,17 @@ from ..inventory.service_instance import ServiceInstance
 from ..vim import json_codec
 from ..vim import types as T
 from ..vim.faults import fault, invalid_request, invalid_type, system_error
+from .request import Answer, ApiRequest
 
 log = logging.getLogger(__name__)
 
 SESSION_HEADER = "vmware-api-session-id"
+SESSION_HEADER_BYTES = SESSION_HEADER.encode()
 PREFIX = "/sdk/vim25"
 _PATH_FORM = PREFIX + "/{release}/{type}/{moId}/{method or property}"
 _JSON = "application/json"
+_JSON_BYTES = _JSON.encode()
+_NO_CONTENT = Answer(204, b"", None)
 
 
 def _float(value: object) -> float:
@@ -51,21 +55,30 @@ def json_body(value: Any) -> bytes:
 
 
 def json_response(value: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    """A JSON answer of a Starlette route (``hello``, the console's API)."""
     return Response(json_body(value), status_code=status, media_type=_JSON, headers=headers)
 
 
+def json_answer(value: Any, status: int = 200, headers: list[tuple[bytes, bytes]] | None = None) -> Answer:
+    return Answer(status, json_body(value), _JSON_BYTES, headers)
+
+
+def fault_answer(f: vmodl.MethodFault, version: str, status: int = 500) -> Answer:
+    return json_answer(json_codec.encode(f, version), status)
+
+
 def fault_response(f: vmodl.MethodFault, version: str, status: int = 500) -> Response:
+    """A fault answer of a Starlette route (gosc's own endpoints)."""
     return json_response(json_codec.encode(f, version), status)
 
 
-def path_segments(request: Request) -> dict[str, str]:
+def path_segments(raw_path: bytes) -> dict[str, str]:
     """``release``, ``type``, ``moid``, ``name`` of a VI/JSON path (only those present when
     there are fewer than four segments, only ``release`` when there are more).
 
     Segments are split on the raw path, then percent-decoded: a moId with ``%2F`` stays
     one segment (an object that does not exist) instead of changing the path's shape."""
-    raw = request.scope.get("raw_path") or request.url.path.encode()
-    rest = raw.decode("latin-1").removeprefix(PREFIX).removeprefix("/")
+    rest = raw_path.decode("latin-1").removeprefix(PREFIX).removeprefix("/")
     parts = [unquote(s) for s in rest.split("/")] if rest else []
     if len(parts) == 4:
         return dict(zip(("release", "type", "moid", "name"), parts, strict=True))
@@ -112,27 +125,27 @@ class ViJson:
     def __init__(self, si: ServiceInstance) -> None:
         self.si = si
 
-    def context(self, request: Request, version: str) -> CallContext:
-        session = self.si.session_manager.session(request.headers.get(SESSION_HEADER))
-        client = request.client.host if request.client else ""
+    def context(self, request: ApiRequest, version: str) -> CallContext:
+        session = self.si.session_manager.session(request.header(SESSION_HEADER_BYTES) or None)
         return CallContext(
-            self.si, version, session, client, request.headers.get("user-agent", ""), request.headers.get("host", "")
+            self.si, version, session, request.client, request.header(b"user-agent"), request.header(b"host")
         )
 
-    async def handle(self, request: Request) -> Response:
-        """Every request under /sdk/vim25: whatever is wrong with its path is a fault too."""
-        p = path_segments(request)
+    async def handle(self, request: ApiRequest) -> Answer:
+        """Every request under /sdk/vim25 (server/front.py): whatever is wrong with its path
+        is a fault too."""
+        p = path_segments(request.raw_path)
         try:
             version = T.version_of_release(p["release"])
         except T.UnknownRelease:
             f = invalid_request(f"Unknown release '{p['release']}'; this server speaks {', '.join(T.RELEASES)}")
-            return fault_response(f, T.NEWEST_VERSION, 404)
+            return fault_answer(f, T.NEWEST_VERSION, 404)
         if "name" not in p:
-            f = invalid_request(f"No such VI/JSON path '{request.url.path}'; expected {_PATH_FORM}")
-            return fault_response(f, version, 404)
+            f = invalid_request(f"No such VI/JSON path '{request.path}'; expected {_PATH_FORM}")
+            return fault_answer(f, version, 404)
         if request.method not in ("GET", "POST"):
             f = invalid_request(f"{request.method} is not a VI/JSON method: GET reads a property, POST calls a method")
-            return fault_response(f, version, 405)
+            return fault_answer(f, version, 405)
         try:
             ctx = self.context(request, version)
             log.debug(
@@ -146,28 +159,29 @@ class ViJson:
             )
             if request.method == "GET":
                 return self._read(ctx, p["type"], p["moid"], p["name"])
-            body = await request.body()  # limits.BodyLimit has bounded it
-            return await self._call(ctx, p["type"], p["moid"], p["name"], body)
+            return await self._call(ctx, p["type"], p["moid"], p["name"], request.body)
         except vmodl.MethodFault as f:
-            return fault_response(f, version)
+            return fault_answer(f, version)
         except Exception:  # a bug answers as vCenter does, with a fault; the trace goes to the log
-            log.exception("%s %s failed", request.method, request.url.path)
-            return fault_response(system_error("internal error; see the server log"), version)
+            log.exception("%s %s failed", request.method, request.path)
+            return fault_answer(system_error("internal error; see the server log"), version)
 
-    def _read(self, ctx: CallContext, type_name: str, moid: str, name: str) -> Response:
+    def _read(self, ctx: CallContext, type_name: str, moid: str, name: str) -> Answer:
         value, declared = dispatch.read_property(ctx, type_name, moid, name)
         if value is None:
-            return Response(status_code=204)
-        return json_response(json_codec.encode(value, ctx.version, declared))
+            return _NO_CONTENT
+        return json_answer(json_codec.encode(value, ctx.version, declared))
 
-    async def _call(self, ctx: CallContext, type_name: str, moid: str, method: str, body: bytes) -> Response:
+    async def _call(self, ctx: CallContext, type_name: str, moid: str, method: str, body: bytes) -> Answer:
         obj, info = dispatch.prepare(ctx, type_name, moid, method)
         args = decode_arguments(body, info, ctx.version)
         result = await dispatch.invoke(ctx, obj, info, args)
-        headers = {SESSION_HEADER: ctx.session.token} if method in ("Login", "CloneSession") and ctx.session else None
+        headers = None
+        if method in ("Login", "CloneSession") and ctx.session:
+            headers = [(SESSION_HEADER_BYTES, ctx.session.token.encode())]
         if info.result is None or result is None:
-            return Response(status_code=204, headers=headers)
-        return json_response(json_codec.encode(result, ctx.version, info.result), headers=headers)
+            return Answer(204, b"", None, headers)
+        return json_answer(json_codec.encode(result, ctx.version, info.result), headers=headers)
 
 
 async def hello(request: Request) -> Response:

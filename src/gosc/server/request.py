@@ -1,0 +1,42 @@
+"""What an API handler (server/soap.py, server/vijson.py) is given and gives back: the
+request as far as a handler reads it, and the answer that server/front.py sends."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import NamedTuple
+
+from starlette.types import Receive, Send
+
+
+@dataclass(slots=True)
+class ApiRequest:
+    """One request to the API, as much of it as a handler reads."""
+
+    method: str
+    path: str
+    raw_path: bytes
+    headers: dict[bytes, bytes]  # lower-case names; the first of a repeated header, as Starlette's get()
+    client: str
+    body: bytes
+    receive: Receive  # the live channel: a long poll ends early when the client goes away
+
+    def header(self, name: bytes) -> str:
+        value = self.headers.get(name)
+        return value.decode("latin-1") if value is not None else ""
+
+
+class Answer(NamedTuple):
+    status: int
+    body: bytes
+    content_type: bytes | None  # None: no body (204)
+    headers: list[tuple[bytes, bytes]] | None = None
+
+
+async def send_answer(send: Send, answer: Answer) -> None:
+    headers = [] if answer.headers is None else list(answer.headers)
+    if answer.content_type is not None:
+        headers.append((b"content-type", answer.content_type))
+        headers.append((b"content-length", str(len(answer.body)).encode()))
+    await send({"type": "http.response.start", "status": answer.status, "headers": headers})
+    await send({"type": "http.response.body", "body": answer.body})
