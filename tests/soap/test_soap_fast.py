@@ -24,6 +24,7 @@ VERSIONS = sorted({T.version_of_release(r) for r in T.RELEASES})
 PC = vmodl.query.PropertyCollector
 TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=12)
 MAX_DEPTH = 3
+METHODS = [VmomiSupport.GetWsdlMethod("urn:vim25", m) for m in ("PowerOnVM_Task", "CustomizeGuest_Task", "Login")]
 
 
 @cache
@@ -50,16 +51,20 @@ def values(typ: Any, depth: int = 0) -> st.SearchStrategy[Any]:
         return st.binary(max_size=8).map(typ)
     if issubclass(typ, VmomiSupport.ManagedObject):
         return st.text("abcdefgh-0123456789", min_size=1, max_size=8).map(typ)
+    if typ is VmomiSupport.ManagedMethod:  # TaskInfo.name
+        return st.sampled_from(METHODS)
+    if typ is type:  # a type name (PropertyFilterSpec's propSet type travels as a string)
+        return st.sampled_from([vim.VirtualMachine, vim.AboutInfo, vim.TaskInfo.State])
     if issubclass(typ, VmomiSupport.DataObject):
         if depth >= MAX_DEPTH:
             return st.none()
         props = {
             p.name: values(p.type, depth + 1)
             for p in typ._GetPropertyList()
-            if p.name not in ("dynamicType", "dynamicProperty") and not issubclass(p.type, (type,))
+            if p.name not in ("dynamicType", "dynamicProperty")
         }
         return st.fixed_dictionaries({}, optional=props).map(lambda kw: _build(typ, kw))
-    return st.none()  # type names and method names: not values a response holds here
+    return st.none()
 
 
 def _build(typ: Any, kw: dict[str, Any]) -> Any:
@@ -86,6 +91,7 @@ def _anytype(depth: int) -> st.SearchStrategy[Any]:
         values(vim.ManagedObject.Array, depth + 1),
         values(vim.VirtualMachine.Array, depth + 1),
         values(VmomiSupport.GetVmodlType("long[]"), depth + 1),
+        values(VmomiSupport.ManagedMethod, depth + 1),
     ]
     if depth < MAX_DEPTH:
         simple += [values(vim.AboutInfo, depth + 1), values(vim.vm.GuestInfo.Array, depth + 1)]
@@ -152,3 +158,22 @@ def test_a_fault_is_left_to_pyvmomi() -> None:
     assert soap_codec.serialize_value(f, object, T.NEWEST_VERSION) == soap_codec.pyvmomi_serialize(
         f, object, T.NEWEST_VERSION
     )
+
+
+@given(data=st.data())
+@settings(max_examples=int(os.environ.get("GOSC_FUZZ_EXAMPLES", "300")), derandomize=not EXPLORE, deadline=None)
+def test_trusted_makes_what_the_constructor_makes(data: st.DataObject) -> None:
+    """T.trusted (no per-value checks, for pages of ObjectContent) leaves an object equal,
+    property by property, to what pyVmomi's constructor makes of the same values."""
+    page = [
+        "vmodl.query.PropertyCollector.ObjectContent",
+        "vmodl.DynamicProperty",
+        "vmodl.query.PropertyCollector.MissingProperty",
+    ]
+    typ = VmomiSupport.GetVmodlType(data.draw(st.one_of(st.sampled_from(page), st.sampled_from(DATA_TYPES))))
+    made = data.draw(values(typ))
+    if made is None:
+        return
+    given_values = {p.name: getattr(made, p.name) for p in typ._GetPropertyList() if p.name in made.__dict__}
+    given_values = {k: v for k, v in given_values.items() if v is not None and not (isinstance(v, list) and not v)}
+    assert T.trusted(typ, **given_values).__dict__ == typ(**given_values).__dict__

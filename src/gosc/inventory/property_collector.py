@@ -34,7 +34,7 @@ from ..vim import types as T
 from ..vim.faults import fault, invalid_argument, not_found
 from .base import CallContext, ManagedEntity, ManagedObject
 from .containment import containers_of
-from .property_retrieval import PC, collect, object_content, validate_spec
+from .property_retrieval import PC, Selected, object_content, paths_for, select_objects, snapshot, validate_spec
 from .property_updates import MAX_PENDING, Cache, Change, PropertyFilter, SessionState, coalesce, take
 from .task import Task
 
@@ -114,35 +114,48 @@ class PropertyCollector(ManagedObject):
 
     # ------------------------------------------------------------ retrieving
 
-    def _retrieve(self, ctx: CallContext, specSet: list[PC.FilterSpec]) -> list[PC.ObjectContent]:
+    def _select(self, ctx: CallContext, specSet: list[PC.FilterSpec]) -> list[Selected]:
+        """What the specs select, in order: each object with the paths asked of it; no
+        property is read yet."""
         if ctx.session is not None:
             self._state(ctx)
-        out: list[PC.ObjectContent] = []
+        out: list[Selected] = []
         for spec in specSet:
             validate_spec(spec, ctx.version)
-            out.extend(object_content(s) for s in collect(ctx, spec, strict=True))
+            for obj, _ in select_objects(ctx, spec, strict=True):
+                paths = paths_for(obj, spec, ctx.version)
+                if paths is not None:
+                    out.append((obj, paths))
         return out
 
+    def _read(self, ctx: CallContext, selected: list[Selected]) -> list[PC.ObjectContent]:
+        # An object destroyed since it was selected (between pages) is left out.
+        objects = self.si.objects
+        return [object_content(snapshot(ctx, obj, paths)) for obj, paths in selected if objects.get(obj.moId) is obj]
+
     def RetrieveProperties(self, ctx: CallContext, specSet: list[PC.FilterSpec]) -> list[PC.ObjectContent]:
-        return T.array(PC.ObjectContent, self._retrieve(ctx, specSet))
+        return T.array(PC.ObjectContent, self._read(ctx, self._select(ctx, specSet)))
 
     def RetrievePropertiesEx(
         self, ctx: CallContext, specSet: list[PC.FilterSpec], options: PC.RetrieveOptions | None
     ) -> PC.RetrieveResult | None:
-        objects = self._retrieve(ctx, specSet)
-        if not objects:
+        selected = self._select(ctx, specSet)
+        if not selected:
             return None
         limit = options.maxObjects if options is not None and options.maxObjects else None
-        if limit is None or len(objects) <= limit or ctx.session is None:  # no session: nothing to page in
-            return PC.RetrieveResult(objects=objects)
-        return self._page(self._state(ctx), limit, objects)
+        if limit is None or len(selected) <= limit or ctx.session is None:  # no session: nothing to page in
+            return PC.RetrieveResult(objects=self._read(ctx, selected))
+        return self._page(ctx, self._state(ctx), limit, selected)
 
-    def _page(self, state: SessionState, limit: int, objects: list[PC.ObjectContent]) -> PC.RetrieveResult:
-        if len(objects) <= limit:
+    def _page(self, ctx: CallContext, state: SessionState, limit: int, selected: list[Selected]) -> PC.RetrieveResult:
+        """The next page, read now (a page's properties are as of the call that returns
+        it: a first call on 100,000 VMs answers in the time of one page, not of all)."""
+        objects = self._read(ctx, selected[:limit])
+        if len(selected) <= limit:
             return PC.RetrieveResult(objects=objects)
         token = uuid.uuid4().hex
-        state.tokens[token] = (limit, objects[limit:])
-        return PC.RetrieveResult(token=token, objects=objects[:limit])
+        state.tokens[token] = (limit, selected[limit:])
+        return PC.RetrieveResult(token=token, objects=objects)
 
     def ContinueRetrievePropertiesEx(self, ctx: CallContext, token: str) -> PC.RetrieveResult:
         state = self._state(ctx)
@@ -150,7 +163,7 @@ class PropertyCollector(ManagedObject):
         if held is None:
             raise invalid_argument("token", f"'{token}' is not a current RetrievePropertiesEx token")
         limit, rest = held  # later pages are as long as the first
-        return self._page(state, limit, rest)
+        return self._page(ctx, state, limit, rest)
 
     def CancelRetrievePropertiesEx(self, ctx: CallContext, token: str) -> None:
         state = self._state(ctx)

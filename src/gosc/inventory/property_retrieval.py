@@ -237,6 +237,9 @@ def paths_for(obj: ManagedObject, spec: PC.FilterSpec, version: str) -> list[str
     return paths if matched else None
 
 
+Selected = tuple[ManagedObject, list[str]]  # an object a spec selects, and the paths it asks of it
+
+
 @dataclass
 class Snapshot:
     ref: T.ManagedObject
@@ -262,20 +265,13 @@ def snapshot(ctx: CallContext, obj: ManagedObject, paths: list[str]) -> Snapshot
     return snap
 
 
-def collect(ctx: CallContext, spec: PC.FilterSpec, *, strict: bool) -> list[Snapshot]:
-    out = []
-    for obj, _ in select_objects(ctx, spec, strict=strict):
-        paths = paths_for(obj, spec, ctx.version)
-        if paths is not None:
-            out.append(snapshot(ctx, obj, paths))
-    return out
-
-
 def object_content(snap: Snapshot) -> PC.ObjectContent:
-    return PC.ObjectContent(
+    # trusted: the values were read from the inventory's own objects (T.trusted).
+    return T.trusted(
+        PC.ObjectContent,
         obj=snap.ref,
-        propSet=[vmodl.DynamicProperty(name=p, val=v) for p, (v, _) in snap.values.items()],
-        missingSet=[PC.MissingProperty(path=p, fault=f) for p, f in snap.missing.items()],
+        propSet=[T.trusted(vmodl.DynamicProperty, name=p, val=v) for p, (v, _) in snap.values.items()],
+        missingSet=[T.trusted(PC.MissingProperty, path=p, fault=f) for p, f in snap.missing.items()],
     )
 
 

@@ -33,7 +33,7 @@ from ..vim import types as T
 from ..vim.faults import not_found
 from .base import CallContext, ManagedObject
 from .containment import Move
-from .property_retrieval import PC, Snapshot, fingerprint, paths_for, select_objects, snapshot
+from .property_retrieval import PC, Selected, Snapshot, fingerprint, paths_for, select_objects, snapshot
 from .view_manager import ContainerView, ListView
 
 if TYPE_CHECKING:
@@ -273,7 +273,7 @@ class SessionState:
     changed: asyncio.Event | None = None
     cancelled: bool = False
     ctx: CallContext | None = None  # the session's latest call: its version and rights read for updates
-    tokens: dict[str, tuple[int, list[PC.ObjectContent]]] = field(default_factory=dict)  # paging: token -> (page, rest)
+    tokens: dict[str, tuple[int, list[Selected]]] = field(default_factory=dict)  # paging: token -> (page, rest)
     # Whether an answer was taken since the filters last started from nothing: until one
     # is, ``pending`` already holds every object's entering (pyVmomi's WaitForTask makes a
     # filter, then waits from version ""), and starting again would only read it all twice.

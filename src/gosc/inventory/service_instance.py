@@ -17,6 +17,7 @@ from pyVmomi import vim
 
 from ..store import Store
 from ..testhooks import Clock, TestHooks
+from ..vim import soap_fast
 from . import datastore, network, restore
 from .alarm_manager import AlarmManager
 from .authorization_manager import AuthorizationManager
@@ -355,8 +356,11 @@ class ServiceInstance(ManagedObject):
 
     def content(self) -> vim.ServiceInstanceContent:
         # Invariant (fixed references, UUID): built once; the serializers trim it per release.
-        content: vim.ServiceInstanceContent = self.__dict__.get("_content") or self._build_content()
-        self.__dict__["_content"] = content
+        content: vim.ServiceInstanceContent | None = self.__dict__.get("_content")
+        if content is None:
+            content = self.__dict__["_content"] = self._build_content()
+            soap_fast.freeze(content)
+            soap_fast.freeze(content.about)
         return content
 
     def _build_content(self) -> vim.ServiceInstanceContent:

@@ -1,5 +1,5 @@
-"""Task: a TaskInfo state machine (queued -> running -> success | error), persisted at
-every transition so that a restart can end what was running."""
+"""Task: a TaskInfo state machine (queued -> running -> success | error), persisted when
+made and when ended, so that a restart can end what was running."""
 
 from __future__ import annotations
 
@@ -40,10 +40,12 @@ class Task(ManagedObject):
         self.si.notify(self, "info")
 
     def start(self) -> None:
+        # Not persisted: after a restart a task stored as queued ends as one stored running
+        # would (TaskManager.load), and a write fewer per task is a tenth of a power task.
         self.info.state = vim.TaskInfo.State.running
         self.info.startTime = now()
         self.info.progress = 0
-        self.save()
+        self.si.notify(self, "info")
 
     def set_progress(self, percent: int) -> None:
         if self.info.state == "running" and percent != self.info.progress:

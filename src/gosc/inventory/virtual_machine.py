@@ -58,6 +58,9 @@ class VirtualMachine(VmPower, VmProvisioning, VmCustomization, VmReconfigure, Vm
         # A VM made in bulk has a seed until its ConfigInfo is first read (vm_config.ConfigSeed).
         self.seed: ConfigSeed | None = config if isinstance(config, ConfigSeed) else None
         self._config: vim.vm.ConfigInfo | None = None if isinstance(config, ConfigSeed) else config
+        # The stored form of the ConfigInfo as of the last save, while nobody has touched it
+        # since: see ``config``.
+        self._config_doc: dict[str, Any] | None = None
         self.host = host
         self.pool = pool
         self.backend = backend
@@ -82,6 +85,12 @@ class VirtualMachine(VmPower, VmProvisioning, VmCustomization, VmReconfigure, Vm
 
     @property
     def config(self) -> vim.vm.ConfigInfo:
+        """The ConfigInfo.  Whoever reads it may change it, so a read drops the stored form
+        kept from the last save: a save encodes a ConfigInfo (half a millisecond) only when
+        it may have changed, not at every power cycle or guest report.  Hence the rule for
+        the code that changes one: through ``vm.config`` (or a reference taken from it and
+        used before the next save), never through a reference kept across a save."""
+        self._config_doc = None
         if self._config is None:
             assert self.seed is not None
             self._config = config_from_seed(self.seed, tools_installed=self.tools_installed)
@@ -89,7 +98,21 @@ class VirtualMachine(VmPower, VmProvisioning, VmCustomization, VmReconfigure, Vm
 
     @config.setter
     def config(self, value: vim.vm.ConfigInfo) -> None:
+        self._config_doc = None
         self._config = value
+
+    @property
+    def config_read(self) -> vim.vm.ConfigInfo:
+        """The ConfigInfo for a read that changes nothing of it (the power path reads the
+        instance UUID, the MACs, whether it is a template): keeps the stored form."""
+        if self._config is None:
+            return self.config
+        return self._config
+
+    def _stored_config(self) -> dict[str, Any]:
+        if self._config_doc is None:
+            self._config_doc = json_codec.to_store(self.config)
+        return self._config_doc
 
     @property
     def config_unread(self) -> bool:
@@ -106,8 +129,9 @@ class VirtualMachine(VmPower, VmProvisioning, VmCustomization, VmReconfigure, Vm
     def instance_uuid(self) -> str:
         if self._config is None and self.seed is not None:
             return self.seed.instance_uuid
-        assert self.config.instanceUuid, "make_config gives every VM an instance UUID"
-        return self.config.instanceUuid
+        uuid: str | None = self.config_read.instanceUuid
+        assert uuid, "make_config gives every VM an instance UUID"
+        return uuid
 
     # What whole-inventory scans (search index, datastores, hosts' and pools' sums) read of
     # every VM: answered from the seed while the ConfigInfo is unread, so that one scan does
@@ -130,15 +154,15 @@ class VirtualMachine(VmPower, VmProvisioning, VmCustomization, VmReconfigure, Vm
         return self.config.hardware.memoryMB or 0
 
     def nics(self) -> list[vim.vm.device.VirtualEthernetCard]:
-        return [d for d in self.config.hardware.device if isinstance(d, vim.vm.device.VirtualEthernetCard)]
+        return _nics(self.config)
 
     def macs(self) -> list[str]:
         if self._config is None and self.seed is not None:
             return list(self.seed.macs)
-        return [d.macAddress for d in self.nics() if d.macAddress]  # make_config gives each NIC one
+        return [d.macAddress for d in _nics(self.config_read) if d.macAddress]  # make_config gives each NIC one
 
     def extra_config(self, key: str) -> str | None:
-        return next((str(o.value) for o in self.config.extraConfig if o.key == key), None)
+        return next((str(o.value) for o in self.config_read.extraConfig if o.key == key), None)
 
     def set_extra_config(self, key: str, value: str) -> None:
         for o in self.config.extraConfig:
@@ -167,7 +191,7 @@ class VirtualMachine(VmPower, VmProvisioning, VmCustomization, VmReconfigure, Vm
             **(
                 {"configSeed": self.seed.to_doc()}
                 if self._config is None and self.seed is not None
-                else {"config": json_codec.to_store(self.config)}
+                else {"config": self._stored_config()}
             ),
             "guestPending": self.guest_pending,
             "powerState": self.power_state,
@@ -233,7 +257,7 @@ class VirtualMachine(VmPower, VmProvisioning, VmCustomization, VmReconfigure, Vm
     def guest_nics(self) -> list[vim.vm.GuestInfo.NicInfo]:
         reported = {n["mac"]: n for n in self.guest_report.get("nics", [])}
         out = []
-        for dev in self.nics():
+        for dev in _nics(self.config_read):
             rep = reported.get(dev.macAddress, {})
             cidrs = [a for a in rep.get("ipAddress", []) if a]
             ips = [c.split("/")[0] for c in cidrs]
@@ -382,3 +406,7 @@ class VirtualMachine(VmPower, VmProvisioning, VmCustomization, VmReconfigure, Vm
         self.si.notify(self, "guest")
         if self.staged_customization is not None:  # tools that came up late pick up a staged package now
             self.apply_staged_customization()
+
+
+def _nics(config: vim.vm.ConfigInfo) -> list[vim.vm.device.VirtualEthernetCard]:
+    return [d for d in config.hardware.device if isinstance(d, vim.vm.device.VirtualEthernetCard)]

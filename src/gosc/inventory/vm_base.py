@@ -84,6 +84,9 @@ class VmBase(ManagedEntity):
         def config(self, value: vim.vm.ConfigInfo) -> None: ...
 
         @property
+        def config_read(self) -> vim.vm.ConfigInfo: ...
+
+        @property
         def tools(self) -> ToolsConnection: ...
 
         async def ensure_guest(self) -> None: ...
@@ -127,7 +130,7 @@ class VmBase(ManagedEntity):
 
     @property
     def is_template(self) -> bool:
-        return bool(self.config.template)
+        return bool(self.config_read.template)
 
     def resolve(self, ref: T.ManagedObject, cls: type[_M], path: str) -> _M:
         """The object a reference argument names, which must be a ``cls``: InvalidArgument at ``path`` if not."""

@@ -105,7 +105,7 @@ class Soap:
         """``POST /sdk`` (server/front.py has read the body, under the request limits)."""
         version = T.NEWEST_VERSION
         try:
-            req = soap_codec.parse_request(request.body)
+            req = parse_request(request.body)
             version = soap_codec.version_of(request.header(b"soapaction") or None, req.version_id)
             ctx = CallContext(
                 self.si,
@@ -142,7 +142,7 @@ class Soap:
 
     def fetch(self, ctx: CallContext, req: soap_codec.SoapRequest) -> tuple[Any, type]:
         """``Fetch(_this, prop)``: one property (a path is allowed) of one object."""
-        if req.params != ["prop"]:
+        if req.params != ("prop",):
             raise invalid_argument("prop", "Fetch takes exactly one parameter, prop")
         prop = soap_codec.decode_params(req, _FETCH_INFO, ctx.version)["prop"]
         first = prop.split(".", 1)[0]
@@ -164,6 +164,27 @@ _FETCH_INFO = T.MethodInfo(
     version="vmodl.version.version0",
     faults=(),
 )
+
+
+# Clients repeat the same envelopes byte for byte (pyVmomi's property reads and
+# WaitForTask's polls, govc's and Ansible's waits, CurrentTime as a keep-alive), and
+# parsing an envelope was a third of such a call: small ones are parsed once.  The parse
+# is of the bytes alone (a fault is raised, never kept), the result is immutable.
+_PARSED_MAX = 256
+_PARSED_BODY_MAX = 4096
+_parsed: dict[bytes, soap_codec.SoapRequest] = {}
+
+
+def parse_request(body: bytes) -> soap_codec.SoapRequest:
+    if len(body) > _PARSED_BODY_MAX:
+        return soap_codec.parse_request(body)
+    req = _parsed.get(body)
+    if req is None:
+        req = soap_codec.parse_request(body)
+        if len(_parsed) >= _PARSED_MAX:
+            del _parsed[next(iter(_parsed))]  # the oldest: a bound, not a policy
+        _parsed[body] = req
+    return req
 
 
 # Methods that only read their arguments (never change or keep them): the same request

@@ -9,7 +9,24 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from .private import private_file, tighten_if_present
+
+# Numbers are reserved from a counter this many at a time and handed out from memory: a
+# write per moId, task or event key was a transaction of its own on every task.  A restart
+# skips what was reserved and not handed out (numbers are never reused, gaps are allowed).
+_ID_BLOCK = 64
+
+
+def _dumps(doc: dict[str, Any]) -> str:
+    """``doc`` as compact JSON: orjson (a VM's document is 8 KiB, written at every change),
+    the standard library for what orjson refuses (an integer beyond 64 bits)."""
+    try:
+        return orjson.dumps(doc).decode()
+    except orjson.JSONEncodeError:
+        return json.dumps(doc, separators=(",", ":"))
+
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS doc (
@@ -43,9 +60,10 @@ class SqliteStore:
         self._db.executescript(_SCHEMA)
         self._lock = threading.Lock()
         self._seq = self._db.execute("SELECT COALESCE(MAX(seq), 0) FROM doc").fetchone()[0]
+        self._reserved: dict[str, range] = {}  # per counter: numbers reserved, not yet handed out
 
     def put(self, kind: str, key: str, doc: dict[str, Any]) -> None:
-        body = json.dumps(doc, separators=(",", ":"))
+        body = _dumps(doc)
         with self._lock:
             self._seq += 1
             self._db.execute(
@@ -56,7 +74,7 @@ class SqliteStore:
 
     def put_many(self, kind: str, docs: Iterable[tuple[str, dict[str, Any]]]) -> None:
         # One transaction for the lot: a commit per document is what makes bulk writes slow.
-        bodies = [(key, json.dumps(doc, separators=(",", ":"))) for key, doc in docs]
+        bodies = [(key, _dumps(doc)) for key, doc in docs]
         with self._lock:
             first = self._seq + 1
             self._seq += len(bodies)
@@ -80,7 +98,10 @@ class SqliteStore:
         with self._lock:
             rows = self._db.execute("SELECT key, body FROM doc WHERE kind = ? ORDER BY seq", (kind,)).fetchall()
         for key, body in rows:
-            yield key, json.loads(body)
+            try:
+                yield key, orjson.loads(body)
+            except orjson.JSONDecodeError:  # what _dumps left to the standard library
+                yield key, json.loads(body)
 
     def distinct(self, kind: str, fields: tuple[str, ...]) -> set[tuple[Any, ...]]:
         # json_extract's paths are built from the field names: keep them to plain names.
@@ -92,13 +113,11 @@ class SqliteStore:
         return {tuple(row) for row in rows}
 
     def next_id(self, counter: str) -> int:
-        with self._lock:
-            row = self._db.execute(
-                "INSERT INTO counter(name, value) VALUES (?, 1) "
-                "ON CONFLICT(name) DO UPDATE SET value = value + 1 RETURNING value",
-                (counter,),
-            ).fetchone()
-        return int(row[0])
+        reserved = self._reserved.get(counter)
+        if not reserved:
+            reserved = self.next_ids(counter, _ID_BLOCK)
+        self._reserved[counter] = reserved[1:]
+        return reserved[0]
 
     def next_ids(self, counter: str, count: int) -> range:
         with self._lock:

@@ -24,7 +24,7 @@ from __future__ import annotations
 import copy
 import io
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, NoReturn
 from xml.parsers import expat
 
@@ -63,14 +63,14 @@ def _local(tag: str) -> str:
     return tag.rsplit(_SEP, 1)[-1]
 
 
-@dataclass
+@dataclass(frozen=True)
 class SoapRequest:
     body: bytes
     method: str
     this_type: str
     this_id: str
     version_id: str | None  # the versionId attribute of _this, if any
-    params: list[str] = field(default_factory=list)  # parameter element names, in order
+    params: tuple[str, ...] = ()  # parameter element names, in order
 
 
 # ---------------------------------------------------------------- pass 1: the envelope
@@ -165,7 +165,7 @@ def parse_request(body: bytes) -> SoapRequest:
     this_id = "".join(state["this_text"]).strip()
     if not this_type or not this_id:
         raise invalid_request("Malformed SOAP request: _this needs a type attribute and a value")
-    return SoapRequest(body, state["method"], this_type, this_id, this.get("versionId"), state["params"])
+    return SoapRequest(body, state["method"], this_type, this_id, this.get("versionId"), tuple(state["params"]))
 
 
 # ---------------------------------------------------------------- version negotiation

@@ -44,6 +44,23 @@ class Unsupported(Exception):
     """A value this writer leaves to pyVmomi's serializer."""
 
 
+# Data objects that never change once made (the ServiceContent and its AboutInfo, fetched
+# by every client at connect and by pyVim's WaitForTask at every task): their XML is
+# written once per element name, slot type and release.  Keyed by id(), the object kept
+# beside its writings so that the id is never reused.
+_frozen: dict[int, tuple[Any, dict[tuple[str, Any, str], str]]] = {}
+
+
+def freeze(value: Any) -> None:
+    """Declare the data object ``value`` (and what it holds) never to change again."""
+    _frozen[id(value)] = (value, {})
+
+
+@cache
+def _mo_type(typ: Any) -> str:
+    return str(VmomiSupport.GetQualifiedWsdlName(typ)[1])
+
+
 @cache
 def _qname(typ: Any) -> str:
     """The ``xsi:type`` value of ``typ`` (soap_codec's rule: a reference is a
@@ -90,20 +107,22 @@ def _write(out: list[str], val: Any, name: str, declared: Any, version: str) -> 
         return
     anytype = declared is object
     if isinstance(val, _DataObject):
-        if isinstance(val, _MethodFault):
-            raise Unsupported("a fault")
-        wire, props = _plan(val.__class__, version)
-        out.append(f"<{name}>" if wire is declared else f'<{name} xsi:type="{_qname(wire)}">')
-        for pname, ptype, _ in props:
-            pval = getattr(val, pname)
-            if pval is not None:
-                _write(out, pval, pname, ptype, version)
-        out.append(f"</{name}>")
+        frozen = _frozen.get(id(val))
+        if frozen is not None:
+            key = (name, declared, version)
+            xml = frozen[1].get(key)
+            if xml is None:
+                part: list[str] = []
+                _write_data(part, val, name, declared, version)
+                xml = frozen[1][key] = "".join(part)
+            out.append(xml)
+        else:
+            _write_data(out, val, name, declared, version)
     elif isinstance(val, _ManagedObject):
         attr = ' xsi:type="ManagedObjectReference"' if anytype else ""
         if val._serverGuid is not None:
             attr += f' serverGuid="{val._serverGuid}"'
-        out.append(f'<{name}{attr} type="{VmomiSupport.GetQualifiedWsdlName(_type_of(val))[1]}">{val._moId}</{name}>')
+        out.append(f'<{name}{attr} type="{_mo_type(val.__class__)}">{val._moId}</{name}>')
     elif isinstance(val, list):
         if not anytype:
             if val:
@@ -124,8 +143,13 @@ def _write(out: list[str], val: Any, name: str, declared: Any, version: str) -> 
         for it in val:
             _write(out, it, tag, item, version)
         out.append(f"</{name}>")
-    elif isinstance(val, (type, VmomiSupport.ManagedMethod, bytes, bytearray)):
-        raise Unsupported("a type, method or binary value")
+    elif isinstance(val, (type, VmomiSupport.ManagedMethod)):
+        # A method (TaskInfo.name) or a type is written as its WSDL name, a string.
+        text = VmomiSupport.GetWsdlName(val) if isinstance(val, type) else val.info.wsdlName
+        attr = ' xsi:type="xsd:string"' if anytype else ""
+        out.append(f"<{name}{attr}>{text}</{name}>")
+    elif isinstance(val, (bytes, bytearray)):
+        raise Unsupported("a binary value")
     else:
         if isinstance(val, datetime.datetime):
             text = _iso(val)
@@ -144,3 +168,15 @@ def _write(out: list[str], val: Any, name: str, declared: Any, version: str) -> 
         else:
             xsi = "xsd:string" if isinstance(val, _PropertyPath) else _qname(_type_of(val))
             out.append(f'<{name} xsi:type="{xsi}">{text}</{name}>')
+
+
+def _write_data(out: list[str], val: Any, name: str, declared: Any, version: str) -> None:
+    if isinstance(val, _MethodFault):
+        raise Unsupported("a fault")
+    wire, props = _plan(val.__class__, version)
+    out.append(f"<{name}>" if wire is declared else f'<{name} xsi:type="{_qname(wire)}">')
+    for pname, ptype, _ in props:
+        pval = getattr(val, pname)
+        if pval is not None:
+            _write(out, pval, pname, ptype, version)
+    out.append(f"</{name}>")
