@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
-import hmac
 from enum import Enum
 from functools import cache
 
@@ -106,8 +105,3 @@ def gensalt(method: Method, rounds: int = 0) -> str:
     if not result or result.startswith(b"*"):
         raise CryptUnavailable(f"libxcrypt cannot make a {method.name} setting")
     return result.decode("ascii")
-
-
-def verify(phrase: str, hashed: str) -> bool:
-    computed = crypt(phrase, hashed)
-    return computed is not None and hmac.compare_digest(computed.encode(), hashed.encode())

@@ -12,6 +12,7 @@ change set.
 
 from __future__ import annotations
 
+import hmac
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -79,10 +80,11 @@ def check(password: str, hashed: str) -> tuple[bool, str]:
         return False, "account is locked or has no usable password"
     if not hashed.startswith("$") or hashed.count("$") < 3:
         return False, "not a modular crypt hash ($id$salt$hash)"
-    if libxcrypt.crypt(password, hashed) is None:
+    computed = libxcrypt.crypt(password, hashed)  # once: a hash costs milliseconds by design
+    if computed is None:
         scheme = hashed.split("$")[1]
         return False, f"hash scheme ${scheme}$ is not supported by this machine's libxcrypt"
-    if libxcrypt.verify(password, hashed):
+    if hmac.compare_digest(computed.encode(), hashed.encode()):
         return True, "match"
     return False, "password does not match"
 

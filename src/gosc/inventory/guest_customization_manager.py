@@ -120,7 +120,7 @@ class GuestCustomizationManager(ManagedObject):
         return validation.Target(
             macs=tuple(m.lower() for m in vm.macs()),
             guest_family="windows" if vm.family == "windows" else "linux",
-            guest_id=vm.config.guestId,
+            guest_id=vm.config_read.guestId,
             vm_name=vm.name,
         )
 

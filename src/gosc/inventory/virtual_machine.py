@@ -110,9 +110,19 @@ class VirtualMachine(VmPower, VmProvisioning, VmCustomization, VmReconfigure, Vm
         return self._config
 
     def _stored_config(self) -> dict[str, Any]:
+        # extraConfig is encoded apart, at every save: the guest's tools change it (guestinfo
+        # variables, several per customization) without touching the rest.
+        config = self.config_read
         if self._config_doc is None:
-            self._config_doc = json_codec.to_store(self.config)
-        return self._config_doc
+            extra = config.extraConfig
+            config.extraConfig = []
+            try:
+                self._config_doc = json_codec.to_store(config)
+            finally:
+                config.extraConfig = extra
+        if not config.extraConfig:
+            return self._config_doc
+        return {**self._config_doc, "extraConfig": json_codec.encode(config.extraConfig, T.NEWEST_VERSION, _EXTRA)}
 
     @property
     def config_unread(self) -> bool:
@@ -145,13 +155,13 @@ class VirtualMachine(VmPower, VmProvisioning, VmCustomization, VmReconfigure, Vm
     def vmx_path(self) -> str:
         if self._config is None and self.seed is not None:
             return self.seed.placement.path(self.seed.name, f"{self.seed.name}.vmx")
-        return self.config.files.vmPathName or ""
+        return self.config_read.files.vmPathName or ""
 
     @property
     def memory_mb(self) -> int:
         if self._config is None and self.seed is not None:
             return SEED_MEMORY_MB
-        return self.config.hardware.memoryMB or 0
+        return self.config_read.hardware.memoryMB or 0
 
     def nics(self) -> list[vim.vm.device.VirtualEthernetCard]:
         return _nics(self.config)
@@ -165,11 +175,12 @@ class VirtualMachine(VmPower, VmProvisioning, VmCustomization, VmReconfigure, Vm
         return next((str(o.value) for o in self.config_read.extraConfig if o.key == key), None)
 
     def set_extra_config(self, key: str, value: str) -> None:
-        for o in self.config.extraConfig:
+        extra = self.config_read.extraConfig  # stored apart from the rest (_stored_config)
+        for o in extra:
             if o.key == key:
                 o.value = value
                 return
-        self.config.extraConfig.append(vim.option.OptionValue(key=key, value=value))
+        extra.append(vim.option.OptionValue(key=key, value=value))
 
     @property
     def tools_running(self) -> bool:
@@ -302,9 +313,9 @@ class VirtualMachine(VmPower, VmProvisioning, VmCustomization, VmReconfigure, Vm
             toolsVersionStatus2="guestToolsCurrent" if self.tools_installed else "guestToolsNotInstalled",
             toolsVersion=TOOLS_VERSION if self.tools_installed else "0",
             toolsInstallType="guestToolsTypeOpenVMTools" if self.tools_installed else None,
-            guestId=self.config.guestId,
+            guestId=self.config_read.guestId,
             guestFamily=GUEST_FAMILY.get(self.family, "linuxGuest"),
-            guestFullName=self.config.guestFullName,
+            guestFullName=self.config_read.guestFullName,
             hostName=self.guest_report.get("hostName") or None if running else None,
             ipAddress=self.primary_ip(nics),
             net=nics,
@@ -314,7 +325,7 @@ class VirtualMachine(VmPower, VmProvisioning, VmCustomization, VmReconfigure, Vm
             guestOperationsReady=running,
             interactiveGuestOperationsReady=False,
             guestStateChangeSupported=running,
-            hwVersion=self.config.version,
+            hwVersion=self.config_read.version,
             customizationInfo=self.customization_info,
         )
 
@@ -332,24 +343,24 @@ class VirtualMachine(VmPower, VmProvisioning, VmCustomization, VmReconfigure, Vm
                 toolsRunningStatus=guest.toolsRunningStatus,
                 hostName=guest.hostName,
                 ipAddress=guest.ipAddress,
-                hwVersion=self.config.version,
+                hwVersion=self.config_read.version,
             ),
             config=vim.vm.Summary.ConfigSummary(
                 name=self.name,
-                template=bool(self.config.template),
-                vmPathName=self.config.files.vmPathName,
-                memorySizeMB=self.config.hardware.memoryMB,
-                numCpu=self.config.hardware.numCPU,
+                template=bool(self.config_read.template),
+                vmPathName=self.config_read.files.vmPathName,
+                memorySizeMB=self.config_read.hardware.memoryMB,
+                numCpu=self.config_read.hardware.numCPU,
                 numEthernetCards=len(self.nics()),
-                numVirtualDisks=sum(isinstance(d, vim.vm.device.VirtualDisk) for d in self.config.hardware.device),
+                numVirtualDisks=sum(isinstance(d, vim.vm.device.VirtualDisk) for d in self.config_read.hardware.device),
                 installBootRequired=False,
                 cpuReservation=0,
                 memoryReservation=0,
-                uuid=self.config.uuid,
-                instanceUuid=self.config.instanceUuid,
-                guestId=self.config.guestId,
-                guestFullName=self.config.guestFullName,
-                hwVersion=self.config.version,
+                uuid=self.config_read.uuid,
+                instanceUuid=self.config_read.instanceUuid,
+                guestId=self.config_read.guestId,
+                guestFullName=self.config_read.guestFullName,
+                hwVersion=self.config_read.version,
             ),
             storage=vm_storage.storage_summary(self),
             quickStats=vim.vm.Summary.QuickStats(guestHeartbeatStatus=self.prop_guestHeartbeatStatus(ctx)),
@@ -410,3 +421,6 @@ class VirtualMachine(VmPower, VmProvisioning, VmCustomization, VmReconfigure, Vm
 
 def _nics(config: vim.vm.ConfigInfo) -> list[vim.vm.device.VirtualEthernetCard]:
     return [d for d in config.hardware.device if isinstance(d, vim.vm.device.VirtualEthernetCard)]
+
+
+_EXTRA: type = vim.option.OptionValue.Array  # type: ignore[attr-defined]  # ConfigInfo.extraConfig's type
