@@ -272,3 +272,46 @@ def test_callers_that_meet_a_guest_being_made_wait_for_the_same_one(server: Gosc
     finally:
         for c in conns:
             Disconnect(c)
+
+
+def test_pages_are_read_as_they_are_asked_and_leave_out_what_went_meanwhile(si: vim.ServiceInstance) -> None:
+    """RetrievePropertiesEx reads a page when it answers it (the next one while the client
+    reads the last): a VM destroyed after an earlier page was answered is not in a later
+    one, and every other VM is in exactly one page."""
+    pc_ = vmodl.query.PropertyCollector
+    dc_vm_folder = si.content.rootFolder.childEntity[0].vmFolder
+    folder = dc_vm_folder.CreateFolder("paging")
+    source = find_vm(si, "DC0_H0_VM7")
+    clones = []
+    for i in range(4):
+        task = source.CloneVM_Task(
+            folder=folder, name=f"paged-{i}", spec=vim.vm.CloneSpec(location=vim.vm.RelocateSpec(), powerOn=False)
+        )
+        WaitForTask(task)
+        clones.append(task.info.result)
+    view = si.content.viewManager.CreateContainerView(folder, [vim.VirtualMachine], False)
+    spec = pc_.FilterSpec(
+        objectSet=[
+            pc_.ObjectSpec(obj=view, skip=True, selectSet=[pc_.TraversalSpec(type=vim.view.ContainerView, path="view")])
+        ],
+        propSet=[pc_.PropertySpec(type=vim.VirtualMachine, pathSet=["name"])],
+    )
+    pc = si.content.propertyCollector
+    pages = [pc.RetrievePropertiesEx([spec], pc_.RetrieveOptions(maxObjects=1))]
+    pages.append(pc.ContinueRetrievePropertiesEx(pages[-1].token))
+    gone = clones[2]._moId  # the third page's VM, whose page is being read ahead now
+    WaitForTask(clones[2].Destroy_Task())
+    result = pc.ContinueRetrievePropertiesEx(pages[-1].token)
+    while True:
+        pages.append(result)
+        if not result.token:
+            break
+        result = pc.ContinueRetrievePropertiesEx(result.token)
+    listed = [o.obj._moId for page in pages for o in page.objects]
+    assert all(len(page.objects) <= 1 for page in pages)
+    assert listed == [c._moId for c in clones if c._moId != gone]
+    first = pc.RetrievePropertiesEx([spec], pc_.RetrieveOptions(maxObjects=1))
+    pc.CancelRetrievePropertiesEx(first.token)
+    with pytest.raises(vmodl.fault.InvalidArgument):
+        pc.ContinueRetrievePropertiesEx(first.token)
+    view.DestroyView()

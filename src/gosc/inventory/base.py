@@ -73,6 +73,12 @@ class ManagedObject:
         it is no entity itself (a snapshot's VM); None: the root folder's (the managers)."""
         return None
 
+    def traversed(self, ctx: CallContext, path: str) -> list[ManagedObject] | None:
+        """For a TraversalSpec along ``path``: the objects it leads to that the caller may
+        see, when this object holds them without a reference to each (a view's members);
+        None: the traversal reads the property (the usual way)."""
+        return None
+
     def get_property(self, ctx: CallContext, name: str) -> Any:
         """The value of a top-level property; subclasses provide attributes or override."""
         getter = getattr(self, f"prop_{name}", None)

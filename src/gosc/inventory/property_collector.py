@@ -23,6 +23,7 @@ it holds (filters, the update version, paging tokens) belongs to the calling ses
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import threading
 import uuid
@@ -34,7 +35,7 @@ from ..vim import types as T
 from ..vim.faults import fault, invalid_argument, not_found
 from .base import CallContext, ManagedEntity, ManagedObject
 from .containment import containers_of
-from .property_retrieval import PC, Selected, object_content, paths_for, select_objects, snapshot, validate_spec
+from .property_retrieval import PC, Selection, object_content, snapshot, validate_spec
 from .property_updates import MAX_PENDING, Cache, Change, PropertyFilter, SessionState, coalesce, take
 from .task import Task
 
@@ -114,24 +115,29 @@ class PropertyCollector(ManagedObject):
 
     # ------------------------------------------------------------ retrieving
 
-    def _select(self, ctx: CallContext, specSet: list[PC.FilterSpec]) -> list[Selected]:
-        """What the specs select, in order: each object with the paths asked of it; no
-        property is read yet."""
+    def _select(self, ctx: CallContext, specSet: list[PC.FilterSpec]) -> Selection:
+        """What the specs select, in order; no property is read yet."""
         if ctx.session is not None:
             self._state(ctx)
-        out: list[Selected] = []
+        selection = Selection()
         for spec in specSet:
             validate_spec(spec, ctx.version)
-            for obj, _ in select_objects(ctx, spec, strict=True):
-                paths = paths_for(obj, spec, ctx.version)
-                if paths is not None:
-                    out.append((obj, paths))
-        return out
+            selection.add(ctx, spec)
+        return selection
 
-    def _read(self, ctx: CallContext, selected: list[Selected]) -> list[PC.ObjectContent]:
-        # An object destroyed since it was selected (between pages) is left out.
-        objects = self.si.objects
-        return [object_content(snapshot(ctx, obj, paths)) for obj, paths in selected if objects.get(obj.moId) is obj]
+    def _read(self, ctx: CallContext, selection: Selection, count: int | None = None) -> list[PC.ObjectContent]:
+        """The next ``count`` (all) objects of the selection, read now; an object destroyed
+        since it was selected (between pages) is left out."""
+        start = selection.start
+        end = len(selection.objects) if count is None else min(start + count, len(selection.objects))
+        live = self.si.objects
+        page = [
+            object_content(snapshot(ctx, obj, paths))
+            for obj, paths in zip(selection.objects[start:end], selection.paths[start:end], strict=True)
+            if live.get(obj.moId) is obj
+        ]
+        selection.start = end  # only once read: a fault leaves the page to be read again
+        return page
 
     def RetrieveProperties(self, ctx: CallContext, specSet: list[PC.FilterSpec]) -> list[PC.ObjectContent]:
         return T.array(PC.ObjectContent, self._read(ctx, self._select(ctx, specSet)))
@@ -139,31 +145,50 @@ class PropertyCollector(ManagedObject):
     def RetrievePropertiesEx(
         self, ctx: CallContext, specSet: list[PC.FilterSpec], options: PC.RetrieveOptions | None
     ) -> PC.RetrieveResult | None:
-        selected = self._select(ctx, specSet)
-        if not selected:
+        selection = self._select(ctx, specSet)
+        if not selection:
             return None
         limit = options.maxObjects if options is not None and options.maxObjects else None
-        if limit is None or len(selected) <= limit or ctx.session is None:  # no session: nothing to page in
-            return PC.RetrieveResult(objects=self._read(ctx, selected))
-        return self._page(ctx, self._state(ctx), limit, selected)
+        if limit is None or len(selection) <= limit or ctx.session is None:  # no session: nothing to page in
+            return PC.RetrieveResult(objects=self._read(ctx, selection))
+        return self._page(ctx, self._state(ctx), limit, selection)
 
-    def _page(self, ctx: CallContext, state: SessionState, limit: int, selected: list[Selected]) -> PC.RetrieveResult:
-        """The next page, read now (a page's properties are as of the call that returns
-        it: a first call on 100,000 VMs answers in the time of one page, not of all)."""
-        objects = self._read(ctx, selected[:limit])
-        if len(selected) <= limit:
-            return PC.RetrieveResult(objects=objects)
+    def _page(self, ctx: CallContext, state: SessionState, limit: int, selection: Selection) -> PC.RetrieveResult:
+        """The next page: read now, or read ahead while the client took in the previous
+        one.  A page's properties are as of the call that returns it or just before: a
+        first call on 100,000 VMs answers in the time of one page, not of all."""
+        objects, selection.ready = selection.ready, None
+        if objects is None:
+            objects = self._read(ctx, selection, limit)
+        else:  # read ahead: what was destroyed since is left out
+            live = self.si.objects
+            objects = [o for o in objects if o.obj._moId in live]
+        while not objects and selection:  # the whole page went meanwhile: the next one
+            objects = self._read(ctx, selection, limit)
+        if not selection:
+            # The last page may be empty (all of it went): pyVmomi's constructor would
+            # refuse that; an empty returnval is what a client reads as "no objects".
+            return T.trusted(PC.RetrieveResult, objects=objects)
         token = uuid.uuid4().hex
-        state.tokens[token] = (limit, selected[limit:])
+        selection.limit = limit  # later pages are as long as the first
+        state.tokens[token] = selection
+        # The client parses this page before it asks for the next (pyVmomi takes as long
+        # as the server to read one): the next is read meanwhile, once this call is answered.
+        asyncio.get_running_loop().call_soon(self._read_ahead, ctx, state, token)
         return PC.RetrieveResult(token=token, objects=objects)
+
+    def _read_ahead(self, ctx: CallContext, state: SessionState, token: str) -> None:
+        selection = state.tokens.get(token)
+        if selection is not None and selection.ready is None:  # not continued, cancelled or read already
+            with contextlib.suppress(vmodl.MethodFault):  # the call then reads it, and answers the fault
+                selection.ready = self._read(ctx, selection, selection.limit)
 
     def ContinueRetrievePropertiesEx(self, ctx: CallContext, token: str) -> PC.RetrieveResult:
         state = self._state(ctx)
-        held = state.tokens.pop(token, None)
-        if held is None:
+        selection = state.tokens.pop(token, None)
+        if selection is None:
             raise invalid_argument("token", f"'{token}' is not a current RetrievePropertiesEx token")
-        limit, rest = held  # later pages are as long as the first
-        return self._page(ctx, state, limit, rest)
+        return self._page(ctx, state, selection.limit, selection)
 
     def CancelRetrievePropertiesEx(self, ctx: CallContext, token: str) -> None:
         state = self._state(ctx)

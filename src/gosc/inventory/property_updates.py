@@ -33,7 +33,7 @@ from ..vim import types as T
 from ..vim.faults import not_found
 from .base import CallContext, ManagedObject
 from .containment import Move
-from .property_retrieval import PC, Selected, Snapshot, fingerprint, paths_for, select_objects, snapshot
+from .property_retrieval import PC, Selection, Snapshot, fingerprint, paths_for, select_objects, snapshot
 from .view_manager import ContainerView, ListView
 
 if TYPE_CHECKING:
@@ -199,7 +199,7 @@ class PropertyFilter(ManagedObject):
         now: dict[str, Reported] = {}
         aggregates: set[str] = set()
         out: list[PC.ObjectUpdate] = []
-        for obj, _ in select_objects(ctx, self.spec, strict=False, sources=sources):
+        for obj in select_objects(ctx, self.spec, strict=False, sources=sources):
             paths = self.paths(obj, ctx.version)
             if paths is None:
                 continue
@@ -273,7 +273,7 @@ class SessionState:
     changed: asyncio.Event | None = None
     cancelled: bool = False
     ctx: CallContext | None = None  # the session's latest call: its version and rights read for updates
-    tokens: dict[str, tuple[int, list[Selected]]] = field(default_factory=dict)  # paging: token -> (page, rest)
+    tokens: dict[str, Selection] = field(default_factory=dict)  # paging: token -> what is left
     # Whether an answer was taken since the filters last started from nothing: until one
     # is, ``pending`` already holds every object's entering (pyVmomi's WaitForTask makes a
     # filter, then waits from version ""), and starting again would only read it all twice.
