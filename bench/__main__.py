@@ -34,6 +34,9 @@ def main() -> None:
         action="append",
         help="with --only scale: inventory sizes (default 10000 and 100000)",
     )
+    p.add_argument(
+        "--rounds", type=int, default=3, help="with vcsim: rounds of gosc beside its baselines (the median is shown)"
+    )
     p.add_argument("--json", help="also write the figures to this file")
     args = p.parse_args()
     only = set(args.only or ["vcsim", "vijson", "engine", "soap", "netns", "guestops", "ui"])
@@ -56,7 +59,13 @@ def main() -> None:
 
                     assert server.proc is not None
                     vs = vcsim_bench.run(
-                        server.url, server.proc.pid, server.data_dir, ADMIN, ADMIN_PASSWORD, int(args.seconds)
+                        server.url,
+                        server.proc.pid,
+                        server.data_dir,
+                        ADMIN,
+                        ADMIN_PASSWORD,
+                        int(args.seconds),
+                        args.rounds,
                     )
                     results["vcsim"] = vs
                     show(

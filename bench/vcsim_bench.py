@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import re
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -191,27 +192,41 @@ def power_ratio(gosc_url: str, data_dir: Path, admin: str, password: str, second
     }
 
 
-def run(gosc_url: str, gosc_pid: int, data_dir: Path, admin: str, password: str, seconds: int = 5) -> dict[str, Any]:
+def run(
+    gosc_url: str, gosc_pid: int, data_dir: Path, admin: str, password: str, seconds: int = 5, rounds: int = 3
+) -> dict[str, Any]:
+    """``rounds`` rounds, each measuring gosc then its baseline for every row: the machine
+    is shared, and its speed changes by half within a minute; a ratio is read from one
+    round (same minute) and the median round's is reported, with the spread."""
     cert, key = data_dir / "tls" / "server.crt", data_dir / "tls" / "server.key"
-    results: dict[str, Any] = {}
+    out: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="gosc-bench-vcsim-") as tmp:
         vcsim = Vcsim(cert, key, Path(tmp) / "vcsim.log")
+        raw: RawAsgi | None = None
         try:
+            raw = RawAsgi(cert, key, Path(tmp))
             gsi = _connect(gosc_url, admin, password)
             vsi = _connect(vcsim.url, vcsim.user, vcsim.password)
-            for name, si, url, pid in (("gosc", gsi, gosc_url, gosc_pid), ("vcsim", vsi, vcsim.url, vcsim.proc.pid)):
-                collector = si.content.propertyCollector._moId
-                results[name] = soap_rates(url, pid, _cookie(si), collector, seconds)
-            results["gosc"]["power"] = power_rate(gsi, "DC0/vm/demo-debian", seconds)
-            results["vcsim"]["power"] = power_rate(vsi, "DC0/vm/DC0_H0_VM0", seconds)
+            power_rate(gsi, "DC0/vm/demo-debian", 1)  # warm-up
+            power_rate(vsi, "DC0/vm/DC0_H0_VM0", 1)
+            for _ in range(rounds):
+                results: dict[str, Any] = {}
+                for name, si, url, pid in (
+                    ("gosc", gsi, gosc_url, gosc_pid),
+                    ("vcsim", vsi, vcsim.url, vcsim.proc.pid),
+                ):
+                    collector = si.content.propertyCollector._moId
+                    results[name] = soap_rates(url, pid, _cookie(si), collector, seconds)
+                results["gosc"]["power"] = power_rate(gsi, "DC0/vm/demo-debian", seconds)
+                results["vcsim"]["power"] = power_rate(vsi, "DC0/vm/DC0_H0_VM0", seconds)
+                results["trivial GET"] = trivial_get(gosc_url, gosc_pid, raw, admin, password, seconds)
+                out.append(results)
+            stock = stock_stack(raw, seconds)
         finally:
             vcsim.stop()
-        raw = RawAsgi(cert, key, Path(tmp))
-        try:
-            results["trivial GET"] = trivial_get(gosc_url, gosc_pid, raw, admin, password, seconds)
-        finally:
-            raw.stop()
-    return results
+            if raw is not None:
+                raw.stop()
+    return {"rounds": out, "stock": stock}
 
 
 def trivial_get(gosc_url: str, gosc_pid: int, raw: RawAsgi, admin: str, password: str, seconds: int) -> dict[str, Any]:
@@ -225,38 +240,57 @@ def trivial_get(gosc_url: str, gosc_pid: int, raw: RawAsgi, admin: str, password
     wrk_run(raw.url + "/", {}, seconds=1)
     g = measured(gosc_pid, lambda: wrk_run(url, headers, seconds=seconds))
     r = measured(raw.proc.pid, lambda: wrk_run(raw.url + "/", {}, seconds=seconds))
-    out = {"gosc GET serverClock": g, "raw ASGI": r}
+    return {"gosc GET serverClock": g, "raw ASGI": r}
+
+
+def stock_stack(raw: RawAsgi, seconds: int) -> dict[str, Any]:
+    """The raw ASGI app on uvicorn's stock stack beside ``raw`` (gosc's stack: limits, TLS)."""
     stock = RawAsgi(Path(raw.cert), Path(raw.key), raw.workdir, "uvicorn")
     try:
-        wrk_run(stock.url + "/", {}, seconds=1)
-        out["raw ASGI, uvicorn's stock stack"] = measured(
-            stock.proc.pid, lambda: wrk_run(stock.url + "/", {}, seconds=seconds)
-        )
+        out = {}
+        for name, app in (("gosc's stack", raw), ("uvicorn's stock stack", stock)):
+            wrk_run(app.url + "/", {}, seconds=1)
+            out[name] = measured(app.proc.pid, lambda app=app: wrk_run(app.url + "/", {}, seconds=seconds))
+        return out
     finally:
         stock.stop()
-    return out
+
+
+def _median(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+def _ratio(values: list[float]) -> str:
+    return f"ratio {_median(values):.2f} ({min(values):.2f}-{max(values):.2f} over {len(values)} rounds)"
 
 
 def table(results: dict[str, Any]) -> dict[str, str]:
     rows: dict[str, str] = {}
-    g, v = results["gosc"], results["vcsim"]
+    rounds = results["rounds"]
     for name in ("RetrievePropertiesEx(about)", "CurrentTime"):
-        a, b = g[name], v[name]
+        a = [r["gosc"][name] for r in rounds]
+        b = [r["vcsim"][name] for r in rounds]
+        ratios = [x["req/s"] / y["req/s"] for x, y in zip(a, b, strict=True)]
+        cpu = [x["server CPU us/req"] / y["server CPU us/req"] for x, y in zip(a, b, strict=True)]
         rows[f"SOAP {name}"] = (
-            f"gosc {a['req/s']:,.0f} req/s {a['server CPU us/req']:.0f} us | "
-            f"vcsim {b['req/s']:,.0f} req/s {b['server CPU us/req']:.0f} us | "
-            f"ratio {a['req/s'] / b['req/s']:.2f} (CPU x{a['server CPU us/req'] / b['server CPU us/req']:.1f})"
+            f"gosc {_median([x['req/s'] for x in a]):,.0f} req/s {_median([x['server CPU us/req'] for x in a]):.0f} us"
+            f" | vcsim {_median([y['req/s'] for y in b]):,.0f} req/s {_median([y['server CPU us/req'] for y in b]):.0f} us"
+            f" | {_ratio(ratios)}, CPU x{_median(cpu):.1f}"
         )
-    a, b = g["power"]["tasks/s"], v["power"]["tasks/s"]
-    rows["power task + WaitForTask, 1 client"] = f"gosc {a:.0f}/s | vcsim {b:.0f}/s | ratio {a / b:.2f}"
-    t = results["trivial GET"]
-    a, b = t["gosc GET serverClock"], t["raw ASGI"]
-    rows["VI/JSON trivial GET vs raw ASGI (8 conns)"] = (
-        f"gosc {a['req/s']:,.0f} req/s {a['server CPU us/req']:.0f} us | "
-        f"raw {b['req/s']:,.0f} req/s {b['server CPU us/req']:.0f} us | ratio {a['req/s'] / b['req/s']:.2f}"
+    a_p = [r["gosc"]["power"]["tasks/s"] for r in rounds]
+    b_p = [r["vcsim"]["power"]["tasks/s"] for r in rounds]
+    rows["power task + WaitForTask, 1 client"] = (
+        f"gosc {_median(a_p):.0f}/s | vcsim {_median(b_p):.0f}/s | {_ratio([x / y for x, y in zip(a_p, b_p, strict=True)])}"
     )
-    c = t["raw ASGI, uvicorn's stock stack"]
+    g = [r["trivial GET"]["gosc GET serverClock"] for r in rounds]
+    w = [r["trivial GET"]["raw ASGI"] for r in rounds]
+    rows["VI/JSON trivial GET vs raw ASGI (8 conns)"] = (
+        f"gosc {_median([x['req/s'] for x in g]):,.0f} req/s {_median([x['server CPU us/req'] for x in g]):.0f} us"
+        f" | raw {_median([y['req/s'] for y in w]):,.0f} req/s {_median([y['server CPU us/req'] for y in w]):.0f} us"
+        f" | {_ratio([x['req/s'] / y['req/s'] for x, y in zip(g, w, strict=True)])}"
+    )
+    ours, stock = results["stock"]["gosc's stack"], results["stock"]["uvicorn's stock stack"]
     rows["raw ASGI: uvicorn stock, no limits, vs gosc's"] = (
-        f"{c['req/s']:,.0f} req/s {c['server CPU us/req']:.0f} us | ratio {c['req/s'] / b['req/s']:.2f}"
+        f"{stock['req/s']:,.0f} req/s {stock['server CPU us/req']:.0f} us | ratio {stock['req/s'] / ours['req/s']:.2f}"
     )
     return rows

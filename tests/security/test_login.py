@@ -292,6 +292,22 @@ def test_sessions_per_user_are_bounded(hooked: Hooked) -> None:
         c.call("SessionManager", "SessionManager", "Logout")
 
 
+def test_a_client_cannot_name_another_address_with_x_forwarded_for(hooked: Hooked) -> None:
+    """The session (and the events) record the address the connection came from: gosc
+    is reached directly, so a proxy header from a client on 127.0.0.1 (an address
+    uvicorn would trust) changes nothing."""
+    vi = ViClient(hooked.server.url)
+    r = vi.raw(
+        "POST",
+        "SessionManager/SessionManager/Login",
+        headers={"x-forwarded-for": "10.9.8.7", "forwarded": "for=10.9.8.7"},
+        json={"userName": READER, "password": PASSWORD},
+    )
+    assert r.status_code == 200, r.text
+    vi.session = r.headers["vmware-api-session-id"]
+    assert vi.get("SessionManager", "SessionManager", "currentSession")["ipAddress"] == "127.0.0.1"
+
+
 def test_policies_in_users_toml_are_checked() -> None:
     assert policy_from_toml(LockoutPolicy, {}, "lockout") == LockoutPolicy(5, 180.0, 300.0)
     assert policy_from_toml(SessionPolicy, {}, "sessions") == SessionPolicy(1800.0, 100)

@@ -253,8 +253,11 @@ class ToolsAgent:
         return rpc.ok()
 
     def _write_private(self, path: str, data: bytes) -> None:
+        # A deploy package (in a directory deployPkg.begin made) lives as long as its
+        # deploy: not fsync'd.  Anything else the host puts is.
+        transient = any(path.startswith(f"/{rel}/") for rel in self._packages)
         with GuestRoot(self.root) as guest:
-            guest.write_atomic(path, data, 0o600)
+            guest.write_atomic(path, data, 0o600, durable=not transient)
 
     async def _deploy_cmd(self, args: bytes) -> bytes:
         if self._deploy is not None and not self._deploy.done():

@@ -29,7 +29,8 @@ def extract(data: bytes, dest_dir: Path | GuestRoot) -> deploypkg.DeployPackage:
             parent = name.rpartition("/")[0]
             if parent:
                 dest.mkdir(parent, 0o700, parents=True, exist_ok=True)
-            dest.write_atomic(name, content, 0o700 if name in deploypkg.EXECUTABLE else 0o600)
+            # Not fsync'd: the package is removed when its deploy ends, and a crash ends it.
+            dest.write_atomic(name, content, 0o700 if name in deploypkg.EXECUTABLE else 0o600, durable=False)
     return pkg
 
 

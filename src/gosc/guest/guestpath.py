@@ -372,9 +372,11 @@ class GuestRoot:
         except OSError as exc:
             raise GuestPathError.from_os(exc, path) from None
 
-    def stage(self, path: str, data: bytes, mode: int = 0o644, *, parents: bool = True) -> Staged:
+    def stage(self, path: str, data: bytes, mode: int = 0o644, *, parents: bool = True, durable: bool = True) -> Staged:
         """A complete, fsync'd temporary file beside ``path``; ``commit()`` renames it into
-        place (replacing a symlink there, never following it)."""
+        place (replacing a symlink there, never following it).  ``durable=False``: neither
+        the file nor the rename is fsync'd (a file that lives only as long as the call that
+        writes it, as a deploy package's: a crash loses it whatever was synced)."""
         with self._parent(path, create=parents) as (pfd, name):
             dfd = os.dup(pfd)  # the rename must happen in this very directory
         tmp = f".{name}.{os.urandom(6).hex()}.gosc-tmp"
@@ -384,7 +386,8 @@ class GuestRoot:
                 f.write(data)
                 f.flush()
                 os.fchmod(fd, mode)
-                os.fsync(fd)
+                if durable:
+                    os.fsync(fd)
         except BaseException as exc:
             with contextlib.suppress(OSError):
                 os.unlink(tmp, dir_fd=dfd)
@@ -392,7 +395,7 @@ class GuestRoot:
             if isinstance(exc, OSError):
                 raise GuestPathError.from_os(exc, path) from None
             raise
-        return Staged(path, dfd, tmp, name)
+        return Staged(path, dfd, tmp, name, durable)
 
     def stage_symlink(self, path: str, target: str, *, parents: bool = True) -> Staged:
         """Like ``stage``, for a symlink (``/etc/localtime``)."""
@@ -406,8 +409,10 @@ class GuestRoot:
             raise GuestPathError.from_os(exc, path) from None
         return Staged(path, dfd, tmp, name)
 
-    def write_atomic(self, path: str, data: bytes, mode: int = 0o644, *, parents: bool = True) -> None:
-        self.stage(path, data, mode, parents=parents).commit()
+    def write_atomic(
+        self, path: str, data: bytes, mode: int = 0o644, *, parents: bool = True, durable: bool = True
+    ) -> None:
+        self.stage(path, data, mode, parents=parents, durable=durable).commit()
 
     def unlink(self, path: str, *, missing_ok: bool = False) -> None:
         with _tolerating_missing(missing_ok), self._parent(path) as (pfd, name):
@@ -463,11 +468,13 @@ class Staged:
     dir_fd: int
     tmp: str
     name: str
+    durable: bool = True
 
     def commit(self) -> None:
         try:
             os.rename(self.tmp, self.name, src_dir_fd=self.dir_fd, dst_dir_fd=self.dir_fd)
-            os.fsync(self.dir_fd)  # the rename itself is durable
+            if self.durable:
+                os.fsync(self.dir_fd)  # the rename itself is durable
         except OSError as exc:
             self.discard()
             raise GuestPathError.from_os(exc, self.path) from None

@@ -150,7 +150,7 @@ class PropertyCollector(ManagedObject):
             return None
         limit = options.maxObjects if options is not None and options.maxObjects else None
         if limit is None or len(selection) <= limit or ctx.session is None:  # no session: nothing to page in
-            return PC.RetrieveResult(objects=self._read(ctx, selection))
+            return T.trusted(PC.RetrieveResult, objects=self._read(ctx, selection))
         return self._page(ctx, self._state(ctx), limit, selection)
 
     def _page(self, ctx: CallContext, state: SessionState, limit: int, selection: Selection) -> PC.RetrieveResult:
@@ -175,7 +175,7 @@ class PropertyCollector(ManagedObject):
         # The client parses this page before it asks for the next (pyVmomi takes as long
         # as the server to read one): the next is read meanwhile, once this call is answered.
         asyncio.get_running_loop().call_soon(self._read_ahead, ctx, state, token)
-        return PC.RetrieveResult(token=token, objects=objects)
+        return T.trusted(PC.RetrieveResult, token=token, objects=objects)
 
     def _read_ahead(self, ctx: CallContext, state: SessionState, token: str) -> None:
         selection = state.tokens.get(token)

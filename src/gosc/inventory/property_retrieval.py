@@ -11,6 +11,7 @@ import datetime
 import json
 from dataclasses import dataclass, field
 
+import orjson
 from pyVmomi import VmomiSupport, vmodl
 
 from ..vim import json_codec
@@ -315,4 +316,8 @@ def object_content(snap: Snapshot) -> PC.ObjectContent:
 def fingerprint(value: object, version: str) -> str:
     if isinstance(value, vmodl.MethodFault):
         return f"fault:{T.wsdl_name(type(value))}:{message_of(value)}"
-    return json.dumps(json_codec.encode(value, version, object), sort_keys=True, default=str)
+    encoded = json_codec.encode(value, version, object)
+    try:
+        return orjson.dumps(encoded, option=orjson.OPT_SORT_KEYS, default=str).decode()
+    except orjson.JSONEncodeError:  # an integer beyond 64 bits
+        return json.dumps(encoded, sort_keys=True, default=str)

@@ -84,11 +84,12 @@ class SessionManager(ManagedObject):
         s = self.sessions.get(token)
         if s is None:
             return None
-        if self._idle(s):
+        clock = self.si.clock.monotonic()
+        if clock - s.last_active > self.policy.idle_timeout:
             del self.sessions[token]
             return None
         s.callCount += 1
-        s.last_active = self.si.clock.monotonic()
+        s.last_active = clock
         s.lastActiveTime = now()
         return s
 

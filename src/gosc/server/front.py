@@ -45,12 +45,15 @@ class Front:
         await self.other(scope, receive, send)
 
     async def _serve(self, handler: Handler, scope: Scope, receive: Receive, send: Send) -> None:
-        body = await read_body(scope, receive, send, self.max_body)
-        if body is None:
-            return  # refused (413 sent) or the client went away before its body was complete
         headers: dict[bytes, bytes] = {}
         for name, value in scope["headers"]:
             headers.setdefault(name, value)
+        body = b""  # a GET without a body (HTTP's rules): nothing to wait for
+        if scope["method"] != "GET" or b"content-length" in headers or b"transfer-encoding" in headers:
+            read = await read_body(scope, receive, send, self.max_body)
+            if read is None:
+                return  # refused (413 sent) or the client went away before its body was complete
+            body = read
         client = scope.get("client")
         request = ApiRequest(
             scope["method"],

@@ -32,6 +32,7 @@ request was read far enough to have a protocol:
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import ssl
 from dataclasses import dataclass
@@ -144,6 +145,9 @@ async def _busy(scope: Scope, receive: Receive, send: Send) -> None:
     await send_answer(send, fault_answer(scope, f, 503, {"connection": "close", "retry-after": "1"}))
 
 
+_RESPONSES = itertools.count(1)  # responses ended, in order (LimitedHttpToolsProtocol._idle_since)
+
+
 class LimitedHttpToolsProtocol(HttpToolsProtocol):
     """uvicorn's httptools protocol with a deadline on each request head, a bound on its
     size, and a connection bound."""
@@ -152,7 +156,7 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         super().__init__(*args, **kwargs)
         self.limits = limits
         self._head_deadline: asyncio.TimerHandle | None = None
-        self._idle_since = 0.0  # loop time of the last response, when kept alive between requests
+        self._idle_since = 0  # when its last response ended (_RESPONSES), kept alive between requests
         self._reading_head = False  # the parser is in a request head
         self._progressed = False  # the parser reported progress in the read being parsed
         self._unparsed = 0  # bytes read since the parser last reported progress
@@ -167,7 +171,9 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
 
     def on_response_complete(self) -> None:
         super().on_response_complete()
-        self._idle_since = self.loop.time()
+        # An order, not a time: uvloop's clock counts milliseconds, and many answers end
+        # within one (which connection is idle longest must not be a coin toss).
+        self._idle_since = next(_RESPONSES)
 
     def shutdown(self) -> None:
         # The server stops: an idle kept-alive connection goes at once.  uvicorn would close

@@ -113,6 +113,9 @@ def gosc_server(
         loop="uvloop",
         http="httptools",
         ws="none",  # no route of gosc's is a WebSocket: an Upgrade is a plain request
+        # Reached directly, never through a proxy: a client on 127.0.0.1 (which uvicorn
+        # trusts by default) must not name another address with X-Forwarded-For.
+        proxy_headers=False,
         log_level=log_level,
         access_log=False,
         lifespan="on",

@@ -115,7 +115,8 @@ class Soap:
                 request.header(b"user-agent"),
                 request.header(b"host"),
             )
-            log.debug("SOAP %s %s:%s by %s", req.method, req.this_type, req.this_id, ctx.user or "(no session)")
+            if log.isEnabledFor(logging.DEBUG):  # its arguments cost more than the check
+                log.debug("SOAP %s %s:%s by %s", req.method, req.this_type, req.this_id, ctx.user or "(no session)")
             token_before = ctx.session.token if ctx.session else None
             if req.method == "Fetch":
                 out = soap_codec.response("Fetch", *self.fetch(ctx, req), version)
@@ -144,7 +145,7 @@ class Soap:
         """``Fetch(_this, prop)``: one property (a path is allowed) of one object."""
         if req.params != ("prop",):
             raise invalid_argument("prop", "Fetch takes exactly one parameter, prop")
-        prop = soap_codec.decode_params(req, _FETCH_INFO, ctx.version)["prop"]
+        prop = decode_params(req, _FETCH_INFO, ctx.version)["prop"]
         first = prop.split(".", 1)[0]
         value, declared = dispatch.read_property(ctx, req.this_type, req.this_id, first)
         if first != prop:
@@ -191,7 +192,7 @@ def parse_request(body: bytes) -> soap_codec.SoapRequest:
 # bytes decode to the same values, so their decoded arguments are shared between calls.
 # Clients repeat these exact envelopes (pyVmomi's property reads, govc's polls), and
 # decoding is most of what such a call costs (bench/soap_profile.py).
-_READ_ONLY = frozenset({"RetrieveProperties", "RetrievePropertiesEx", "ContinueRetrievePropertiesEx"})
+_READ_ONLY = frozenset({"Fetch", "RetrieveProperties", "RetrievePropertiesEx", "ContinueRetrievePropertiesEx"})
 _DECODED_MAX = 256
 _decoded: dict[tuple[str, str, bytes], dict[str, Any]] = {}
 

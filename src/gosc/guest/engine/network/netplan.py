@@ -16,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from ....formats import yamlc
 from ...guestpath import GuestRoot
 from ..files import ChangeSet
 from ..log import EngineLog
@@ -69,7 +70,7 @@ def ethernet(iface: Iface, net: NetworkConfig) -> dict[str, Any]:
 def render(net: NetworkConfig, cs: ChangeSet, log: EngineLog) -> None:
     ethernets = {i.name: ethernet(i, net) for i in net.ifaces if i.ipv4 != "as_is" or i.ipv6}
     doc = {"network": {"version": 2, "renderer": "networkd", "ethernets": ethernets}}
-    body = yaml.safe_dump(doc, sort_keys=False, default_flow_style=False)
+    body = yamlc.safe_dump(doc, sort_keys=False, default_flow_style=False)
     cs.write(PATH, f"# {HEADER}\n{body}", 0o600)
     for name in cs.guest.listdir("/etc/netplan"):
         guest = f"/etc/netplan/{name}"
