@@ -4,7 +4,7 @@ transfers, gosc's own endpoints, the WSDL).
 
 Why not a Starlette route: a trivial VI/JSON read spent three quarters of its in-process
 time in the router, the middleware layers and the Request and Response objects around a
-call that needs five header values and a body (bench/inproc: 45 µs, now 12 µs).  Clients
+call that needs five header values and a body (in process: 47 µs, now about 20 µs).  Clients
 repeat such reads (pyVmomi's property reads, govc's polls, Ansible's waits), so the API's
 request path is this one module: headers read once, the body read under the same bound
 as every route's (limits.read_body), the answer sent as two ASGI messages.
