@@ -374,9 +374,8 @@ class GuestRoot:
 
     def stage(self, path: str, data: bytes, mode: int = 0o644, *, parents: bool = True, durable: bool = True) -> Staged:
         """A complete, fsync'd temporary file beside ``path``; ``commit()`` renames it into
-        place (replacing a symlink there, never following it).  ``durable=False``: neither
-        the file nor the rename is fsync'd (a file that lives only as long as the call that
-        writes it, as a deploy package's: a crash loses it whatever was synced)."""
+        place (replacing a symlink there, never following it).  ``durable=False``: nothing
+        fsync'd (a file as short-lived as a deploy package's: a crash loses it anyway)."""
         with self._parent(path, create=parents) as (pfd, name):
             dfd = os.dup(pfd)  # the rename must happen in this very directory
         tmp = f".{name}.{os.urandom(6).hex()}.gosc-tmp"
