@@ -13,6 +13,7 @@ from pyVmomi import vim
 
 from tests.managers.conftest import connect, find_vm
 from tests.support.server import GoscServer
+from tests.support.transfers import client_url
 from tests.support.wait import wait_for
 
 ROOT = vim.vm.guest.NamePasswordAuthentication(username="root", password="VMware1!")
@@ -62,7 +63,7 @@ def wait_exit(
 
 
 def _url(url: str, server: GoscServer) -> str:
-    return url.replace("*", "127.0.0.1", 1)
+    return client_url(url, server.url)
 
 
 def _tls() -> ssl.SSLContext:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
 import pytest
 from pyVmomi import vim, vmodl
 
@@ -257,6 +261,44 @@ def test_transfer_urls_survive_ansibles_rewrite(gom: GOM, vm: vim.VirtualMachine
     assert http("PUT", rewritten, server, b"ok")[0] == 200
     info = gom.fileManager.InitiateFileTransferFromGuest(vm, ROOT, "/tmp/ansible")
     assert http("GET", info.url.replace("*", "127.0.0.1").replace("443", str(server.port)), server) == (200, b"ok")
+
+
+def _free_ports_holding_443() -> Iterator[int]:
+    """Loopback ports whose number holds "443" (10443, 24430, ...) free now; the test
+    takes the first it can listen on (another process may take one meanwhile)."""
+    for port in range(1024, 65536):
+        if "443" not in str(port):
+            continue
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        yield port
+
+
+def test_a_transfer_url_reaches_a_server_whose_port_holds_443(tmp_path: Path) -> None:
+    """On a port holding "443" the server writes ESXi's 443 in transfer URLs (for Ansible's
+    rewrite); a client that reads "*" as the server it called, port included (govmomi's
+    ParseURL, tests/support/transfers.py), still reaches it."""
+    for port in _free_ports_holding_443():
+        server = GoscServer(tmp_path / f"data-{port}")
+        server.port = port
+        try:
+            server.start()
+        except RuntimeError:
+            continue  # taken between the check and the start
+        break
+    try:
+        si = connect(server)
+        gom = si.content.guestOperationsManager
+        vm = find_vm(si, "demo-ubuntu")
+        url = gom.fileManager.InitiateFileTransferToGuest(vm, ROOT, "/tmp/port443", FM.FileAttributes(), 2, True)
+        assert url.startswith("https://*:443/"), url
+        assert http("PUT", url, server, b"ok")[0] == 200
+        assert download(gom, vm, ROOT, "/tmp/port443", server) == b"ok"
+    finally:
+        server.stop()
 
 
 def test_running_programs_per_guest_are_bounded(gom: GOM, vm: vim.VirtualMachine) -> None:

@@ -10,6 +10,7 @@ from pyVim.connect import Disconnect, SmartConnect
 from pyVmomi import vim
 
 from tests.clients.targets import Target
+from tests.support.transfers import client_url
 
 GUEST_AUTH = vim.vm.guest.NamePasswordAuthentication(username="root", password="VMware1!")
 
@@ -24,7 +25,8 @@ def read_guest_file(target: Target, path: str) -> str:
         info = content.guestOperationsManager.fileManager.InitiateFileTransferFromGuest(vm, GUEST_AUTH, path)
         tls = ssl.create_default_context()
         tls.check_hostname, tls.verify_mode = False, ssl.CERT_NONE  # the server's certificate is self-signed
-        with urllib.request.urlopen(info.url.replace("*", target.host, 1), context=tls, timeout=60) as r:
+        url = client_url(info.url, f"https://{target.host}:{target.port}")
+        with urllib.request.urlopen(url, context=tls, timeout=60) as r:
             return str(r.read().decode())
     finally:
         Disconnect(si)
