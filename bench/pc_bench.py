@@ -35,9 +35,9 @@ from gosc.inventory.folder import Folder
 from gosc.inventory.host_system import HostSystem
 from gosc.inventory.resource_pool import ResourcePool
 from gosc.server.app import ServerConfig, build_service_instance, create_app, start
-from tests.support.server import ADMIN, ADMIN_PASSWORD
+from tests.support.server import ADMIN_PASSWORD
 
-from .ui_bench import _ignore, _lifespan_shutdown
+from .ui_bench import _ignore, _lifespan_shutdown, login_and_vm_view
 
 API = "/sdk/vim25/9.1.0.0"
 HOST = "https://bench.gosc"
@@ -91,19 +91,7 @@ class Session:
 
 async def _session(app: Any, si: Any, paths: list[str]) -> Session:
     client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=HOST + API, timeout=600)
-    login = await client.post(
-        "/SessionManager/SessionManager/Login", json={"userName": ADMIN, "password": ADMIN_PASSWORD}
-    )
-    login.raise_for_status()
-    token = login.headers["vmware-api-session-id"]
-    client.headers["vmware-api-session-id"] = token
-    root = {"_typeName": "ManagedObjectReference", "type": "Folder", "value": "group-d1"}
-    view = (
-        await client.post(
-            "/ViewManager/ViewManager/CreateContainerView",
-            json={"container": root, "type": ["VirtualMachine"], "recursive": True},
-        )
-    ).json()
+    token, view = await login_and_vm_view(client)
     r = await client.post(
         "/PropertyCollector/propertyCollector/CreateFilter",
         json={"spec": filter_spec(view, paths), "partialUpdates": False},

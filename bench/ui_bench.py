@@ -92,6 +92,21 @@ def _retrieve_body(view: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+async def login_and_vm_view(api: httpx.AsyncClient) -> tuple[str, dict[str, Any]]:
+    """Log ``api`` (VI/JSON) in as the administrator; its session token, and a recursive
+    ContainerView of every VM from the root folder."""
+    login = await api.post("/SessionManager/SessionManager/Login", json={"userName": ADMIN, "password": ADMIN_PASSWORD})
+    login.raise_for_status()
+    token = login.headers["vmware-api-session-id"]
+    api.headers["vmware-api-session-id"] = token
+    root = {"_typeName": "ManagedObjectReference", "type": "Folder", "value": "group-d1"}
+    view = await api.post(
+        "/ViewManager/ViewManager/CreateContainerView",
+        json={"container": root, "type": ["VirtualMachine"], "recursive": True},
+    )
+    return token, view.json()
+
+
 async def _timed(client: httpx.AsyncClient, method: str, url: str, rounds: int, **kw: Any) -> list[float]:
     times = []
     for _ in range(rounds):
@@ -132,17 +147,7 @@ async def _run(rounds: int) -> dict[str, Any]:
                     await _timed(ui, "GET", url, 2)  # warm (template compilation)
                     out[f"page {name}"] = summary_ms(await _timed(ui, "GET", url, rounds))
             async with httpx.AsyncClient(transport=transport, base_url=HOST + API, timeout=120) as api:
-                login = await api.post(
-                    "/SessionManager/SessionManager/Login", json={"userName": ADMIN, "password": ADMIN_PASSWORD}
-                )
-                api.headers["vmware-api-session-id"] = login.headers["vmware-api-session-id"]
-                root = {"_typeName": "ManagedObjectReference", "type": "Folder", "value": "group-d1"}
-                view = (
-                    await api.post(
-                        "/ViewManager/ViewManager/CreateContainerView",
-                        json={"container": root, "type": ["VirtualMachine"], "recursive": True},
-                    )
-                ).json()
+                _, view = await login_and_vm_view(api)
                 body = _retrieve_body(view)
                 url = "/PropertyCollector/propertyCollector/RetrievePropertiesEx"
                 await _timed(api, "POST", url, 2, json=body)
