@@ -70,11 +70,13 @@ class SessionManager(ManagedObject):
         self.clone_tickets: dict[str, tuple[str, float]] = {}  # ticket -> (token of its session, expiry)
         self.message = next((str(d.get("message", "")) for _, d in si.store.load("servicemessage")), "")
 
-    def _idle(self, s: Session) -> bool:
-        return self.si.clock.monotonic() - s.last_active > self.policy.idle_timeout
+    def _idle(self, s: Session, clock: float) -> bool:
+        """Whether ``s`` was unused past the idle timeout at ``clock`` (the clock's monotonic time)."""
+        return clock - s.last_active > self.policy.idle_timeout
 
     def _expire(self) -> None:
-        for s in [s for s in self.sessions.values() if self._idle(s)]:
+        clock = self.si.clock.monotonic()
+        for s in [s for s in self.sessions.values() if self._idle(s, clock)]:
             del self.sessions[s.token]
 
     def session(self, token: str | None) -> Session | None:
@@ -85,7 +87,7 @@ class SessionManager(ManagedObject):
         if s is None:
             return None
         clock = self.si.clock.monotonic()
-        if clock - s.last_active > self.policy.idle_timeout:
+        if self._idle(s, clock):
             del self.sessions[token]
             return None
         s.callCount += 1
