@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 from pyVim.task import WaitForTask
@@ -61,3 +62,14 @@ def inventory_traversal() -> list[Any]:
         TS(name="dc-net", type=vim.Datacenter, path="networkFolder", skip=False, selectSet=[folders]),
         TS(name="dc-host", type=vim.Datacenter, path="hostFolder", skip=False, selectSet=[folders]),
     ]
+
+
+def power_off_once(name: str, description: str, when: datetime.datetime) -> vim.scheduler.ScheduledTaskSpec:
+    """A scheduled task's spec: power its VM off once, at ``when``."""
+    return vim.scheduler.ScheduledTaskSpec(
+        name=name,
+        description=description,
+        enabled=True,
+        scheduler=vim.scheduler.OnceTaskScheduler(runAt=when),
+        action=vim.action.MethodAction(name=vim.VirtualMachine.PowerOff),
+    )

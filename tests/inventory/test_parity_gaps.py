@@ -10,7 +10,7 @@ import pytest
 from pyVmomi import vim
 
 from gosc.testing import Gosc
-from tests.inventory.support import find
+from tests.inventory.support import find, power_off_once
 
 
 @pytest.fixture(scope="module")
@@ -51,13 +51,7 @@ def test_scheduled_task_info_over_soap(si: Any) -> None:
     content = si.RetrieveContent()
     vm = find(si, "DC0/vm/demo-ubuntu")
     when = datetime.datetime.now(datetime.UTC) + datetime.timedelta(days=30)
-    spec = vim.scheduler.ScheduledTaskSpec(
-        name="soap power-off",
-        description="read back over SOAP",
-        enabled=True,
-        scheduler=vim.scheduler.OnceTaskScheduler(runAt=when),
-        action=vim.action.MethodAction(name=vim.VirtualMachine.PowerOff),
-    )
+    spec = power_off_once("soap power-off", "read back over SOAP", when)
     task = content.scheduledTaskManager.CreateScheduledTask(vm, spec)
     try:
         info = task.info

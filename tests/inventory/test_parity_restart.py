@@ -11,7 +11,7 @@ from typing import Any
 from pyVmomi import vim
 
 from tests.conftest import write_users
-from tests.inventory.support import find, task_result
+from tests.inventory.support import find, power_off_once, task_result
 from tests.inventory.test_inventory_restart import connect_to
 from tests.support.server import GoscServer
 
@@ -39,13 +39,7 @@ def test_clusters_scheduled_tasks_and_unregistered_vms_survive_a_restart(tmp_pat
 
         vm = find(si, "DC0/vm/demo-debian")
         when = (datetime.datetime.now(datetime.UTC) + datetime.timedelta(days=7)).replace(microsecond=0)
-        spec = vim.scheduler.ScheduledTaskSpec(
-            name="weekly off",
-            description="kept over a restart",
-            enabled=True,
-            scheduler=vim.scheduler.OnceTaskScheduler(runAt=when),
-            action=vim.action.MethodAction(name=vim.VirtualMachine.PowerOff),
-        )
+        spec = power_off_once("weekly off", "kept over a restart", when)
         scheduled = content.scheduledTaskManager.CreateScheduledTask(vm, spec)
 
         host = find(si, HOST)
