@@ -181,10 +181,7 @@ def parse_request(body: bytes) -> soap_codec.SoapRequest:
         return soap_codec.parse_request(body)
     req = _parsed.get(body)
     if req is None:
-        req = soap_codec.parse_request(body)
-        if len(_parsed) >= _PARSED_MAX:
-            del _parsed[next(iter(_parsed))]  # the oldest: a bound, not a policy
-        _parsed[body] = req
+        req = _keep(_parsed, _PARSED_MAX, body, soap_codec.parse_request(body))
     return req
 
 
@@ -205,11 +202,21 @@ def decode_params(req: soap_codec.SoapRequest, info: T.MethodInfo, version: str)
     key = (info.wsdl_name, version, req.body)
     args = _decoded.get(key)
     if args is None:
-        args = soap_codec.decode_params(req, info, version)  # a fault is raised, never kept
-        if len(_decoded) >= _DECODED_MAX:
-            del _decoded[next(iter(_decoded))]  # the oldest: a bound, not a policy
-        _decoded[key] = args
+        args = _keep(_decoded, _DECODED_MAX, key, soap_codec.decode_params(req, info, version))  # a fault is never kept
     return dict(args)
+
+
+_K = TypeVar("_K")
+_V = TypeVar("_V")
+
+
+def _keep(cache: dict[_K, _V], bound: int, key: _K, value: _V) -> _V:
+    """``value``, kept in ``cache`` under ``key``; past ``bound`` entries the oldest goes
+    (a bound, not a policy)."""
+    if len(cache) >= bound:
+        del cache[next(iter(cache))]
+    cache[key] = value
+    return value
 
 
 _R = TypeVar("_R")
