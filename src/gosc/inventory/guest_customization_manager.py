@@ -265,9 +265,10 @@ class GuestCustomizationManager(ManagedObject):
     def _finish(self, user: str, chain: int, task: Task | None, vm: VirtualMachine, report: DeployReport) -> None:
         log_location = report.log_path
         if report.code == DeployError.SUCCESS:
-            for dev in vm.nics():
-                if dev.connectable is not None and dev.connectable.startConnected:
-                    dev.connectable.connected = True
+            if any(_to_connect(dev) for dev in vm.nics()):  # else the stored config stays as it is
+                for dev in vm.nics_to_change():
+                    if dev.connectable is not None and _to_connect(dev):
+                        dev.connectable.connected = True
             vm.set_customization_status("TOOLSDEPLOYPKG_SUCCEEDED")
             self.si.event_manager.post(
                 vim.event.CustomizationSucceeded(
@@ -384,3 +385,8 @@ class GuestCustomizationManager(ManagedObject):
 
         # The customization task holds the VM: the abort must not wait for that lock.
         return self.si.task_manager.submit(ctx, machine, "AbortCustomization_Task", work, lock=False, owner=self)
+
+
+def _to_connect(dev: vim.vm.device.VirtualEthernetCard) -> bool:
+    """A NIC that a successful customization connects (an instant clone's start disconnected)."""
+    return dev.connectable is not None and bool(dev.connectable.startConnected) and not dev.connectable.connected

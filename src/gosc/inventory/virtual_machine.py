@@ -164,6 +164,10 @@ class VirtualMachine(VmPower, VmProvisioning, VmCustomization, VmReconfigure, Vm
         return self.config_read.hardware.memoryMB or 0
 
     def nics(self) -> list[vim.vm.device.VirtualEthernetCard]:
+        """The NICs, to read (``config_read``): a read keeps the stored form of the config."""
+        return _nics(self.config_read)
+
+    def nics_to_change(self) -> list[vim.vm.device.VirtualEthernetCard]:
         return _nics(self.config)
 
     def macs(self) -> list[str]:

@@ -227,7 +227,7 @@ class VmProvisioning(VmBase):
                 child.set_extra_config(ov.key, "" if ov.value is None else str(ov.value))
             # An instant clone starts with its NICs disconnected: it shares the parent's
             # identity until customized (vSphere does this to avoid address conflicts).
-            for dev in child.nics():
+            for dev in child.nics_to_change():
                 if dev.connectable:
                     dev.connectable.connected = False
             await self._copy_guest(child)

@@ -45,6 +45,7 @@ from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 from ..vim import soap_codec
 from ..vim import types as T
 from ..vim.faults import invalid_request
+from .coalesce import HeadWithBody
 from .request import Answer, send_answer
 from .soap import soap_answer
 from .vijson import fault_answer as vijson_fault
@@ -228,7 +229,10 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         if len(self.url) + sum(len(name) + len(value) + 4 for name, value in self.headers) > self.limits.max_head:
             self._head_too_large()
             return  # no request: what the parser reports next of it is dropped (self._refused)
+        last = self.cycle
         super().on_headers_complete()
+        if self.cycle is not last:  # its task is created, not yet run
+            self.cycle.transport = HeadWithBody(self.transport, self.cycle)
 
     def on_body(self, body: bytes) -> None:
         self._progressed = True

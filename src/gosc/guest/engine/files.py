@@ -1,8 +1,8 @@
 """Staged, atomic changes to a guest tree.
 
 Every engine step stages its edits here instead of touching the disk.  ``commit``
-then writes every new file to a temporary file in the target's directory (fsync'd,
-mode set), and only when all of them are ready renames them into place, so a failing
+then writes every new file to a temporary file in the target's directory (mode set,
+made durable together), and only when all of them are ready renames them into place, so a failing
 step or a full disk leaves no half-written file behind.  ``diff`` shows what a commit
 would do; a dry run never commits.
 
@@ -14,12 +14,14 @@ gosc.guest.guestpath (a guest's absolute symlinks mean the guest's own files); a
 from __future__ import annotations
 
 import difflib
+import os
 import stat
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..guestpath import GuestPathError, GuestRoot, Staged
 from ..states import FailureKind
+from ..syncfs import syncfs
 
 
 class CommitError(Exception):
@@ -60,6 +62,10 @@ class ChangeSet:
         self.root = self.guest.path
         self._changes: dict[str, Change] = {}
         self.section = FailureKind.UNKNOWN  # set by the engine before each step
+        # What the tree holds now, read once for the diff, the paths, the snapshots and the
+        # commit that follow one another; staging anything reads it again.
+        self._pending: list[Change] | None = None
+        self._current: dict[str, tuple[list[str], str]] = {}
 
     # -- reading (staged content wins) ----------------------------------------------
     def exists(self, guest_path: str) -> bool:
@@ -91,14 +97,18 @@ class ChangeSet:
         if mode is None:
             current = self._lmode(guest_path)
             mode = stat.S_IMODE(current) if current is not None and stat.S_ISREG(current) else 0o644
-        self._changes[guest_path] = Change(guest_path, "write", data, mode, secret=secret, section=self.section)
+        self._staged(Change(guest_path, "write", data, mode, secret=secret, section=self.section))
 
     def symlink(self, guest_path: str, target: str) -> None:
-        self._changes[guest_path] = Change(guest_path, "symlink", target=target, section=self.section)
+        self._staged(Change(guest_path, "symlink", target=target, section=self.section))
 
     def remove(self, guest_path: str) -> None:
         if self.exists(guest_path):
-            self._changes[guest_path] = Change(guest_path, "remove", section=self.section)
+            self._staged(Change(guest_path, "remove", section=self.section))
+
+    def _staged(self, change: Change) -> None:
+        self._changes[change.path] = change
+        self._pending, self._current = None, {}
 
     # -- results ------------------------------------------------------------------------
     def _is_noop(self, change: Change) -> bool:
@@ -115,12 +125,19 @@ class ChangeSet:
 
     def pending(self) -> list[Change]:
         """Changes that would alter the tree, in staging order."""
-        return [c for c in self._changes.values() if not self._is_noop(c)]
+        if self._pending is None:
+            self._pending = [c for c in self._changes.values() if not self._is_noop(c)]
+        return self._pending
 
     def paths(self) -> list[str]:
         return [c.path for c in self.pending()]
 
     def _describe_current(self, guest_path: str) -> tuple[list[str], str]:
+        if guest_path not in self._current:
+            self._current[guest_path] = self._read_current(guest_path)
+        return self._current[guest_path]
+
+    def _read_current(self, guest_path: str) -> tuple[list[str], str]:
         current = self._lmode(guest_path)
         if current is not None and stat.S_ISLNK(current):
             return [f"symlink -> {self.guest.readlink(guest_path)}\n"], "symlink"
@@ -176,7 +193,9 @@ class ChangeSet:
         return "".join(out)
 
     def commit(self) -> list[str]:
-        """Write everything: all temp files first, then the renames.  Returns the paths."""
+        """Write everything: all temp files first, then the renames.  Returns the paths.
+        Durable as fsync'ing each file and each rename would make it, with one ``syncfs``
+        after the temp files (before any rename can expose one) and one after the renames."""
         pending = self.pending()
         prepared: list[tuple[Change, Staged | None]] = []
         change: Change | None = None
@@ -189,7 +208,7 @@ class ChangeSet:
                 staged: Staged | None = None
                 if change.kind == "write":
                     assert change.content is not None
-                    staged = self.guest.stage(change.path, change.content, change.mode or 0o644)
+                    staged = self.guest.stage(change.path, change.content, change.mode or 0o644, durable=False)
                 elif change.kind == "symlink":
                     assert change.target is not None
                     staged = self.guest.stage_symlink(change.path, change.target)
@@ -201,9 +220,27 @@ class ChangeSet:
             if isinstance(exc, OSError) and change is not None:
                 raise CommitError(change.section, f"cannot write {change.path}: {exc.strerror or exc}") from exc
             raise
-        for change, staged in prepared:
-            if staged is None:
-                self.guest.unlink(change.path, missing_ok=True)
-            else:
-                staged.commit()
+        # One fd per file system the staged files are on (the guest's, unless it mounts others).
+        devices = {os.fstat(staged.dir_fd).st_dev: staged.dir_fd for _, staged in prepared if staged is not None}
+        sync_fds = [os.dup(fd) for fd in devices.values()]
+        try:
+            try:
+                for fd in sync_fds:
+                    syncfs(fd)
+            except OSError as exc:
+                for _, staged in prepared:
+                    if staged is not None:
+                        staged.discard()
+                raise CommitError(pending[0].section, f"cannot make the files durable: {exc.strerror}") from exc
+            for change, staged in prepared:
+                if staged is None:
+                    self.guest.unlink(change.path, missing_ok=True)
+                else:
+                    staged.commit()
+            for fd in sync_fds:
+                syncfs(fd)  # the renames
+        finally:
+            for fd in sync_fds:
+                os.close(fd)
+            self._pending, self._current = None, {}
         return [c.path for c, _ in prepared]
