@@ -82,6 +82,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         tls=tls,
         port_file=Path(args.port_file) if args.port_file else None,
         log_level=args.log_level,
+        routes=app.routes,
     )
     server.run()
     if not server.started:

@@ -137,29 +137,3 @@ def test_set_and_expire(tmp_path):
     assert vm and shadow.verify("VMware1!", vm.hash or "")  # other lines untouched
     with pytest.raises(KeyError):
         shadow.update_shadow("root:x:1::::::\n", "ghost", last_change=0)
-
-
-def test_a_matched_password_is_remembered_and_a_wrong_one_always_hashed(monkeypatch):
-    """Customizations and guest operations authenticate per call: the same credentials
-    again skip the hash, a wrong password pays it every time, and a new hash (the
-    password changed in the guest) is hashed again."""
-    hashed = shadow.hash_password("VMware1!", "rememberme")
-    other = shadow.hash_password("VMware1!", "anothersalt")
-    real = shadow.libxcrypt.crypt
-    calls: list[str] = []
-
-    def counted(password: str, setting: str) -> str | None:
-        calls.append(setting)
-        return real(password, setting)
-
-    monkeypatch.setattr(shadow.libxcrypt, "crypt", counted)
-    assert shadow.check("VMware1!", hashed) == (True, "match")
-    assert shadow.check("VMware1!", hashed) == (True, "match")
-    assert calls == [hashed]
-    for _ in range(2):
-        assert shadow.check("VMware1?", hashed) == (False, "password does not match")
-    assert calls == [hashed] * 3
-    assert shadow.verify("VMware1!", other)
-    assert calls == [hashed] * 3 + [other]
-    # What is kept is a keyed digest, never the password.
-    assert all("VMware1!".encode() not in digest for _, digest in shadow._matched)

@@ -13,8 +13,6 @@ change set.
 from __future__ import annotations
 
 import hmac
-import os
-import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -82,31 +80,13 @@ def check(password: str, hashed: str) -> tuple[bool, str]:
         return False, "account is locked or has no usable password"
     if not hashed.startswith("$") or hashed.count("$") < 3:
         return False, "not a modular crypt hash ($id$salt$hash)"
-    seen = (hashed, hmac.digest(_MATCH_KEY, password.encode(), "sha256"))
-    if seen in _matched:
-        return True, "match"
     computed = libxcrypt.crypt(password, hashed)  # once: a hash costs milliseconds by design
     if computed is None:
         scheme = hashed.split("$")[1]
         return False, f"hash scheme ${scheme}$ is not supported by this machine's libxcrypt"
     if hmac.compare_digest(computed.encode(), hashed.encode()):
-        with _matched_lock:  # checks run in worker threads
-            if len(_matched) >= _MATCHES_KEPT:
-                _matched.pop(next(iter(_matched)))  # the oldest
-            _matched[seen] = None
         return True, "match"
     return False, "password does not match"
-
-
-# The password/hash pairs that matched, so that the same credentials again (a guest
-# operation or customization per call, each authenticated) skip a hash that costs
-# milliseconds by design.  A wrong password always pays the whole hash: guessing stays
-# as slow as the guest's scheme makes it.  Only a keyed digest of the password is kept,
-# with a key of this process's (docs/security.md); a changed hash never matches an entry.
-_MATCH_KEY = os.urandom(32)
-_MATCHES_KEPT = 1024
-_matched: dict[tuple[str, bytes], None] = {}
-_matched_lock = threading.Lock()
 
 
 def verify(password: str, hashed: str) -> bool:

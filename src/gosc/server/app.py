@@ -13,7 +13,7 @@ from pathlib import Path
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import BaseRoute, Route
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 
 from ..backends.rootfs import RootfsBackend
 from ..inventory.service_instance import GuestBackend, ServiceInstance
@@ -128,15 +128,17 @@ def _check_guest_backends(si: ServiceInstance, config: ServerConfig) -> None:
     )
 
 
-class _Lifespan:
-    """Runs gosc's start and stop around the ASGI app.  A StartupError is reported to the
-    server (uvicorn) as the failed start's one-line message; anything else is a bug and
-    keeps its traceback."""
+class GoscApp:
+    """The ASGI app, with gosc's start and stop around it.  A StartupError is reported to
+    the server (uvicorn) as the failed start's one-line message; anything else is a bug and
+    keeps its traceback.  ``routes``: the API's handlers, which gosc's own server answers
+    without ASGI (server/direct.py)."""
 
     def __init__(
-        self, app: ASGIApp, startup: Callable[[], Awaitable[None]], shutdown: Callable[[], Awaitable[None]]
+        self, app: Front, startup: Callable[[], Awaitable[None]], shutdown: Callable[[], Awaitable[None]]
     ) -> None:
         self.app, self.startup, self.shutdown = app, startup, shutdown
+        self.routes = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "lifespan":
@@ -157,7 +159,7 @@ class _Lifespan:
                 return
 
 
-def create_app(config: ServerConfig, si: ServiceInstance | None = None) -> ASGIApp:
+def create_app(config: ServerConfig, si: ServiceInstance | None = None) -> GoscApp:
     si = si or build_service_instance(config)
 
     async def stop() -> None:
@@ -179,4 +181,4 @@ def create_app(config: ServerConfig, si: ServiceInstance | None = None) -> ASGIA
     middleware = [Middleware(BodyLimit, max_body=config.limits.max_body, streamed=streamed)]
     other = Starlette(routes=routes, middleware=middleware)
     front = Front(Soap(si), ViJson(si), other, config.limits.max_body)
-    return _Lifespan(front, lambda: start(si, config), stop)
+    return GoscApp(front, lambda: start(si, config), stop)

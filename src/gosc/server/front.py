@@ -33,16 +33,20 @@ class Front:
     def __init__(self, soap: Handler, vijson: Handler, other: ASGIApp, max_body: int) -> None:
         self.soap, self.vijson, self.other, self.max_body = soap, vijson, other, max_body
 
+    def route(self, method: str, path: str) -> Handler | None:
+        """The API handler of a request, or None: the ``other`` app's."""
+        if path in SOAP_PATHS and method == "POST":
+            return self.soap
+        if path == VIJSON_PREFIX or path.startswith(VIJSON_PREFIX + "/"):
+            return self.vijson
+        return None
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            path: str = scope["path"]
-            if path in SOAP_PATHS and scope["method"] == "POST":
-                await self._serve(self.soap, scope, receive, send)
-                return
-            if path == VIJSON_PREFIX or path.startswith(VIJSON_PREFIX + "/"):
-                await self._serve(self.vijson, scope, receive, send)
-                return
-        await self.other(scope, receive, send)
+        handler = self.route(scope["method"], scope["path"]) if scope["type"] == "http" else None
+        if handler is None:
+            await self.other(scope, receive, send)
+            return
+        await self._serve(handler, scope, receive, send)
 
     async def _serve(self, handler: Handler, scope: Scope, receive: Receive, send: Send) -> None:
         headers: dict[bytes, bytes] = {}

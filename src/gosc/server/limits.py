@@ -162,11 +162,14 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         self._progressed = False  # the parser reported progress in the read being parsed
         self._unparsed = 0  # bytes read since the parser last reported progress
         self._refused = False  # a head was too large: the connection is closing
+        self._ended = 0  # requests read to their end on this connection
+        self.over_bound = False  # opened past the connection bound: answered 503 (by the ASGI path)
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]  # uvicorn's own narrowing
         super().connection_made(transport)
         if len(self.connections) > self.limits.max_connections and not self._evict_an_idle_connection():
             self.app = _busy  # this connection only: its request is answered 503, then it closes
+            self.over_bound = True
             log.warning("more than %d open connections: answering a new one 503", self.limits.max_connections)
         self._await_head()
 
@@ -229,23 +232,36 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         if len(self.url) + sum(len(name) + len(value) + 4 for name, value in self.headers) > self.limits.max_head:
             self._head_too_large()
             return  # no request: what the parser reports next of it is dropped (self._refused)
+        self.request_head()
+
+    def request_head(self) -> None:
+        """A request head within the limits is complete: answer it through uvicorn's cycle
+        (server/direct.py answers the API's requests without one)."""
         last = self.cycle
         super().on_headers_complete()
         if self.cycle is not last:  # its task is created, not yet run
             self.cycle.transport = HeadWithBody(self.transport, self.cycle)
 
+    def request_body(self, body: bytes) -> None:
+        super().on_body(body)
+
+    def request_complete(self) -> None:
+        super().on_message_complete()
+
     def on_body(self, body: bytes) -> None:
         self._progressed = True
         if not self._refused:
-            super().on_body(body)
+            self.request_body(body)
 
     def on_message_complete(self) -> None:
         self._progressed = True
+        self._ended += 1
         if not self._refused:
-            super().on_message_complete()
+            self.request_complete()
 
     def data_received(self, data: bytes) -> None:
         self._progressed = False
+        ended = self._ended
         super().data_received(data)
         if self._refused:
             return
@@ -256,9 +272,11 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
             if self._unparsed > self.limits.max_head and not self.transport.is_closing():
                 self._head_too_large()
                 return
-        if self._awaiting_head():
+        if self._reading_head or (self._awaiting_head() and ended == self._ended):
             self._await_head()  # a head has begun (or not even that) but is not complete
         else:
+            # A request is being answered, or all that was read was answered at once
+            # (server/direct.py): from now the keep-alive timeout governs.
             self._head_complete()
 
     def connection_lost(self, exc: Exception | None) -> None:

@@ -2,9 +2,10 @@
 port actually bound is what the ``serving`` line (and ``--port-file``) report, once the
 socket listens, so a caller never has to guess a free port and race for it.
 
-The stack is uvicorn on uvloop with httptools (with gosc's limits: server/limits.py) and
-uvloop's own TLS: about twice the requests per CPU second of uvicorn's h11 protocol on
-asyncio's TLS (docs/decisions.md, "HTTP stack")."""
+The stack is uvicorn on uvloop with httptools (with gosc's limits: server/limits.py; the
+API's requests answered by the protocol itself: server/direct.py) and uvloop's own TLS:
+about twice the requests per CPU second of uvicorn's h11 protocol on asyncio's TLS
+(docs/decisions.md, "HTTP stack")."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from starlette.types import ASGIApp
 from uvicorn.config import STARTUP_FAILURE
 from uvicorn.server import logger as uvicorn_logger
 
+from .direct import ApiProtocol, Routes
 from .limits import LimitedHttpToolsProtocol, RequestLimits
 
 
@@ -41,10 +43,16 @@ class ReportingServer(uvicorn.Server):
     line is answered at once)."""
 
     def __init__(
-        self, config: uvicorn.Config, limits: RequestLimits, tls: ssl.SSLContext | None, port_file: Path | None
+        self,
+        config: uvicorn.Config,
+        limits: RequestLimits,
+        tls: ssl.SSLContext | None,
+        port_file: Path | None,
+        routes: Routes | None,
     ) -> None:
         super().__init__(config)
         self.limits = limits
+        self.routes = routes
         self.tls = tls
         self.scheme = "http" if tls is None else "https"
         self.port_file = port_file
@@ -52,8 +60,16 @@ class ReportingServer(uvicorn.Server):
 
     def connection(self) -> asyncio.Protocol:
         """The protocol of one accepted connection."""
-        return LimitedHttpToolsProtocol(
-            config=self.config, server_state=self.server_state, app_state=self.lifespan.state, limits=self.limits
+        if self.routes is None:
+            return LimitedHttpToolsProtocol(
+                config=self.config, server_state=self.server_state, app_state=self.lifespan.state, limits=self.limits
+            )
+        return ApiProtocol(
+            config=self.config,
+            server_state=self.server_state,
+            app_state=self.lifespan.state,
+            limits=self.limits,
+            routes=self.routes,
         )
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
@@ -104,8 +120,10 @@ def gosc_server(
     tls: ssl.SSLContext | None,
     port_file: Path | None = None,
     log_level: str = "warning",
+    routes: Routes | None = None,
 ) -> ReportingServer:
-    """The server of ``gosc serve`` (and of the bench's raw ASGI app, bench/raw_asgi.py)."""
+    """The server of ``gosc serve`` (and of the bench's raw ASGI app, bench/raw_asgi.py);
+    with ``routes``, the API's requests are answered without ASGI (server/direct.py)."""
     config = uvicorn.Config(
         app,
         host=host,
@@ -122,4 +140,4 @@ def gosc_server(
         timeout_graceful_shutdown=5,
         timeout_keep_alive=limits.keep_alive_timeout,
     )
-    return ReportingServer(config, limits, tls, port_file)
+    return ReportingServer(config, limits, tls, port_file, routes)
