@@ -35,7 +35,7 @@ from ..vim import types as T
 from ..vim.faults import fault, invalid_argument, not_found
 from .base import CallContext, ManagedEntity, ManagedObject
 from .containment import containers_of
-from .property_retrieval import PC, Selection, object_content, snapshot, validate_spec
+from .property_retrieval import PC, ContentAnswers, Selection, object_content, snapshot, validate_spec
 from .property_updates import MAX_PENDING, Cache, Change, PropertyFilter, SessionState, coalesce, take
 from .task import Task
 
@@ -55,6 +55,7 @@ class PropertyCollector(ManagedObject):
         self._loop: asyncio.AbstractEventLoop | None = None
         self._loop_thread: int | None = None
         self._seq: int | None = None  # how far this collector has read the inventory's moves (containment.py)
+        self.content_answers = ContentAnswers()
         si.subscribe(self._on_change)
 
     # ------------------------------------------------------------ plumbing
@@ -145,12 +146,20 @@ class PropertyCollector(ManagedObject):
     def RetrievePropertiesEx(
         self, ctx: CallContext, specSet: list[PC.FilterSpec], options: PC.RetrieveOptions | None
     ) -> PC.RetrieveResult | None:
+        # The ServiceInstance's own collector keeps answers about its content (session
+        # collectors come and go: what they froze would outlive them).
+        key = self.content_answers.key(ctx.version, specSet) if self.owner is None else None
+        if key is not None and (kept := self.content_answers.get(key)) is not None:
+            return kept
         selection = self._select(ctx, specSet)
         if not selection:
             return None
         limit = options.maxObjects if options is not None and options.maxObjects else None
         if limit is None or len(selection) <= limit or ctx.session is None:  # no session: nothing to page in
-            return T.trusted(PC.RetrieveResult, objects=self._read(ctx, selection))
+            answer = T.trusted(PC.RetrieveResult, objects=self._read(ctx, selection))
+            if key is not None:
+                self.content_answers.keep(key, answer)
+            return answer
         return self._page(ctx, self._state(ctx), limit, selection)
 
     def _page(self, ctx: CallContext, state: SessionState, limit: int, selection: Selection) -> PC.RetrieveResult:

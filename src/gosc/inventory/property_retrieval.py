@@ -12,9 +12,9 @@ import json
 from dataclasses import dataclass, field
 
 import orjson
-from pyVmomi import VmomiSupport, vmodl
+from pyVmomi import VmomiSupport, vim, vmodl
 
-from ..vim import json_codec
+from ..vim import json_codec, soap_fast
 from ..vim import types as T
 from ..vim.faults import fault, invalid_argument, message_of, not_found
 from . import access
@@ -321,3 +321,46 @@ def fingerprint(value: object, version: str) -> str:
         return orjson.dumps(encoded, option=orjson.OPT_SORT_KEYS, default=str).decode()
     except orjson.JSONEncodeError:  # an integer beyond 64 bits
         return json.dumps(encoded, sort_keys=True, default=str)
+
+
+class ContentAnswers:
+    """``RetrievePropertiesEx`` answers that are the same for every caller of a release:
+    properties of the ServiceInstance's ``content`` alone.  ``content`` is readable
+    without a session and never changes (``ServiceInstance.content``), so its answer is
+    kept, and written once per release (``soap_fast.freeze``), as pyVmomi asks for
+    ``content.about`` at every connect.  At most ``KEPT`` answers, the oldest dropped first:
+    pathSets are the client's to vary."""
+
+    KEPT = 32
+
+    def __init__(self) -> None:
+        self._answers: dict[tuple[object, ...], PC.RetrieveResult] = {}
+
+    @staticmethod
+    def key(version: str, specs: list[PC.FilterSpec]) -> tuple[object, ...] | None:
+        key: list[object] = [version]
+        for spec in specs:
+            objects = spec.objectSet or []
+            for o in objects:
+                if not isinstance(o.obj, vim.ServiceInstance) or o.obj._moId != "ServiceInstance":
+                    return None
+                if o.skip or o.selectSet:
+                    return None
+            paths: list[tuple[str, ...]] = []
+            for p in spec.propSet or []:
+                if p.type is not vim.ServiceInstance or p.all or not p.pathSet:
+                    return None
+                if any(path != "content" and not path.startswith("content.") for path in p.pathSet):
+                    return None
+                paths.append(tuple(p.pathSet))
+            key.append((len(objects), tuple(paths), bool(spec.reportMissingObjectsInResults)))
+        return tuple(key)
+
+    def get(self, key: tuple[object, ...]) -> PC.RetrieveResult | None:
+        return self._answers.get(key)
+
+    def keep(self, key: tuple[object, ...], answer: PC.RetrieveResult) -> None:
+        if len(self._answers) >= self.KEPT:
+            soap_fast.thaw(self._answers.pop(next(iter(self._answers))))
+        self._answers[key] = answer
+        soap_fast.freeze(answer)

@@ -36,7 +36,20 @@ _Localized = SoapAdapter.LocalizedMethodFault
 _PropertyPath = VmomiSupport.PropertyPath
 _F_LINK = VmomiSupport.F_LINK
 _escape = SoapAdapter.XmlEscape
-_iso: Any = Iso8601.ISO8601Format
+_iso8601: Any = Iso8601.ISO8601Format
+
+
+def _iso(dt: datetime.datetime) -> str:
+    """pyVmomi's ISO8601Format, without its two strftime calls for the server's own
+    datetimes (UTC, years 1000 on: what strftime pads to four digits); the rest is its."""
+    if dt.tzinfo is not datetime.UTC or dt.year < 1000:
+        return str(_iso8601(dt))
+    text = f"{dt.year:04d}-{dt.month:02d}-{dt.day:02d}T{dt.hour:02d}:{dt.minute:02d}:{dt.second:02d}"
+    if dt.microsecond:
+        text += f".{dt.microsecond:06d}".rstrip("0")
+    return text + "Z"
+
+
 _type_of = VmomiSupport.Type
 
 
@@ -54,6 +67,11 @@ _frozen: dict[int, tuple[Any, dict[tuple[str, Any, str], str]]] = {}
 def freeze(value: Any) -> None:
     """Declare the data object ``value`` (and what it holds) never to change again."""
     _frozen[id(value)] = (value, {})
+
+
+def thaw(value: Any) -> None:
+    """Forget ``value``'s written forms (whoever froze it no longer holds it)."""
+    _frozen.pop(id(value), None)
 
 
 @cache
