@@ -6,6 +6,7 @@ same bytes."""
 from __future__ import annotations
 
 import datetime
+import gc
 import os
 from functools import cache
 from typing import Any
@@ -15,6 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pyVmomi import VmomiSupport, vim, vmodl
 
+from gosc.inventory.property_retrieval import prerender
 from gosc.inventory.service_instance import ABOUT
 from gosc.vim import soap_codec, soap_fast
 from gosc.vim import types as T
@@ -177,3 +179,27 @@ def test_trusted_makes_what_the_constructor_makes(data: st.DataObject) -> None:
     given_values = {p.name: getattr(made, p.name) for p in typ._GetPropertyList() if p.name in made.__dict__}
     given_values = {k: v for k, v in given_values.items() if v is not None and not (isinstance(v, list) and not v)}
     assert T.trusted(typ, **given_values).__dict__ == typ(**given_values).__dict__
+
+
+def test_a_page_frozen_while_alive_is_written_once_and_forgotten_when_it_goes() -> None:
+    """A page read ahead (property_retrieval.prerender) is written as its answer will be,
+    and its written form goes with it: a client that never asks for it leaks nothing."""
+    pc = vmodl.query.PropertyCollector
+    version = "vim.version.v9_1_0_0"
+    page = [
+        pc.ObjectContent(obj=vim.VirtualMachine(f"vm-{i}"), propSet=[vmodl.DynamicProperty(name="name", val=f"n{i}")])
+        for i in range(3)
+    ]
+    before = len(soap_fast._frozen)
+    prerender(page, version)
+    assert len(soap_fast._frozen) == before + 3
+    answer = pc.RetrieveResult(objects=page, token="t")
+    written = soap_fast.serialize(answer, pc.RetrieveResult, version, "returnval")
+    # the same text as the objects written afresh:
+    fresh = [pc.ObjectContent(obj=c.obj, propSet=c.propSet) for c in page]
+    assert written == soap_fast.serialize(
+        pc.RetrieveResult(objects=fresh, token="t"), pc.RetrieveResult, version, "returnval"
+    )
+    del page, answer
+    gc.collect()
+    assert len(soap_fast._frozen) == before

@@ -38,6 +38,7 @@ class CallContext:
     client_ip: str = ""
     user_agent: str = ""
     host: str = ""  # the request's Host header: where the client reached this server (transfer URLs)
+    soap: bool = False  # the request came over SOAP: its answer is written as XML
 
     @property
     def user(self) -> str:

@@ -35,7 +35,7 @@ from ..vim import types as T
 from ..vim.faults import fault, invalid_argument, not_found
 from .base import CallContext, ManagedEntity, ManagedObject
 from .containment import containers_of
-from .property_retrieval import PC, ContentAnswers, Selection, object_content, snapshot, validate_spec
+from .property_retrieval import PC, ContentAnswers, Selection, object_content, prerender, snapshot, validate_spec
 from .property_updates import MAX_PENDING, Cache, Change, PropertyFilter, SessionState, coalesce, take
 from .task import Task
 
@@ -183,7 +183,10 @@ class PropertyCollector(ManagedObject):
         state.tokens[token] = selection
         # The client parses this page before it asks for the next (pyVmomi takes as long
         # as the server to read one): the next is read meanwhile, once this call is answered.
-        asyncio.get_running_loop().call_soon(self._read_ahead, ctx, state, token)
+        # Two hops: the answer is sent from a callback queued after this one returns
+        # (server/direct.py), and the read must come after it, not before.
+        loop = asyncio.get_running_loop()
+        loop.call_soon(loop.call_soon, self._read_ahead, ctx, state, token)
         return T.trusted(PC.RetrieveResult, token=token, objects=objects)
 
     def _read_ahead(self, ctx: CallContext, state: SessionState, token: str) -> None:
@@ -191,6 +194,8 @@ class PropertyCollector(ManagedObject):
         if selection is not None and selection.ready is None:  # not continued, cancelled or read already
             with contextlib.suppress(vmodl.MethodFault):  # the call then reads it, and answers the fault
                 selection.ready = self._read(ctx, selection, selection.limit)
+                if ctx.soap:
+                    prerender(selection.ready, ctx.version)
 
     def ContinueRetrievePropertiesEx(self, ctx: CallContext, token: str) -> PC.RetrieveResult:
         state = self._state(ctx)

@@ -7,6 +7,7 @@ and by the SOAP front end (a ``_this`` property read).
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import json
 from dataclasses import dataclass, field
@@ -321,6 +322,16 @@ def fingerprint(value: object, version: str) -> str:
         return orjson.dumps(encoded, option=orjson.OPT_SORT_KEYS, default=str).decode()
     except orjson.JSONEncodeError:  # an integer beyond 64 bits
         return json.dumps(encoded, sort_keys=True, default=str)
+
+
+def prerender(page: list[PC.ObjectContent], version: str) -> None:
+    """Write a page read ahead as its SOAP answer will (``soap_fast``, kept with each
+    object while it lives): the client's parse of the last page then covers the writing
+    of this one too, not only its reading."""
+    for content in page:
+        soap_fast.freeze(content, while_alive=True)
+    with contextlib.suppress(soap_fast.Unsupported):  # pyVmomi's serializer writes it at the call
+        soap_fast.serialize(T.trusted(PC.RetrieveResult, objects=page), PC.RetrieveResult, version, "returnval")
 
 
 class ContentAnswers:

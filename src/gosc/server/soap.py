@@ -114,6 +114,7 @@ class Soap:
                 request.client,
                 request.header(b"user-agent"),
                 request.header(b"host"),
+                soap=True,
             )
             if log.isEnabledFor(logging.DEBUG):  # its arguments cost more than the check
                 log.debug("SOAP %s %s:%s by %s", req.method, req.this_type, req.this_id, ctx.user or "(no session)")

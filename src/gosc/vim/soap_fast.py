@@ -14,6 +14,7 @@ and the caller writes that value with pyVmomi's serializer instead.
 from __future__ import annotations
 
 import datetime
+import weakref
 from functools import cache
 from typing import Any
 
@@ -64,9 +65,15 @@ class Unsupported(Exception):
 _frozen: dict[int, tuple[Any, dict[tuple[str, Any, str], str]]] = {}
 
 
-def freeze(value: Any) -> None:
-    """Declare the data object ``value`` (and what it holds) never to change again."""
-    _frozen[id(value)] = (value, {})
+def freeze(value: Any, *, while_alive: bool = False) -> None:
+    """Declare the data object ``value`` (and what it holds) never to change again.
+    ``while_alive``: its written forms go when it does (a page read ahead, whose client
+    may never ask for it), instead of being held, and it, for good."""
+    key = id(value)
+    if while_alive:
+        _frozen[key] = (weakref.ref(value, lambda _, key=key: _frozen.pop(key, None)), {})  # type: ignore[misc]
+    else:
+        _frozen[key] = (value, {})
 
 
 def thaw(value: Any) -> None:
