@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from tests.support.recorded import exchange
+from tests.support.recorded import Recorded, exchange
 
 
 async def _plain(scope: Any, receive: Any, send: Any) -> None:
@@ -25,14 +25,15 @@ async def _plain(scope: Any, receive: Any, send: Any) -> None:
     await send({"type": "http.response.body", "body": answer})
 
 
+def _plain_exchange(*requests: bytes, until: int) -> Recorded:
+    return asyncio.run(exchange(_plain, *requests, until=until))
+
+
 def test_head_and_body_leave_in_one_write() -> None:
-    t = asyncio.run(
-        exchange(
-            _plain,
-            b"POST /sdk HTTP/1.1\r\nhost: x\r\ncontent-length: 3\r\n\r\nabc",
-            b"GET /two HTTP/1.1\r\nhost: x\r\n\r\n",
-            until=2,
-        )
+    t = _plain_exchange(
+        b"POST /sdk HTTP/1.1\r\nhost: x\r\ncontent-length: 3\r\n\r\nabc",
+        b"GET /two HTTP/1.1\r\nhost: x\r\n\r\n",
+        until=2,
     )
     assert len(t.writes) == 2, t.writes  # one per response
     assert t.writes[0].startswith(b"HTTP/1.1 200 OK\r\n") and t.writes[0].endswith(b"\r\n\r\ngot abc")
@@ -40,17 +41,12 @@ def test_head_and_body_leave_in_one_write() -> None:
 
 
 def test_100_continue_and_the_head_of_head_are_not_held() -> None:
-    t = asyncio.run(
-        exchange(
-            _plain,
-            b"POST /sdk HTTP/1.1\r\nhost: x\r\ncontent-length: 2\r\nexpect: 100-continue\r\n\r\n",
-            b"hi",
-            until=1,
-        )
+    t = _plain_exchange(
+        b"POST /sdk HTTP/1.1\r\nhost: x\r\ncontent-length: 2\r\nexpect: 100-continue\r\n\r\n", b"hi", until=1
     )
     assert t.writes[0] == b"HTTP/1.1 100 Continue\r\n\r\n"
     assert t.writes[1].startswith(b"HTTP/1.1 200 OK") and t.writes[1].endswith(b"got hi") and len(t.writes) == 2
-    head = asyncio.run(exchange(_plain, b"HEAD / HTTP/1.1\r\nhost: x\r\n\r\n", until=1))
+    head = _plain_exchange(b"HEAD / HTTP/1.1\r\nhost: x\r\n\r\n", until=1)
     assert len(head.writes) == 1 and head.writes[0].endswith(b"\r\n\r\n")  # no body write follows a HEAD's head
 
 
