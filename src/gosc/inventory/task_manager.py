@@ -153,6 +153,10 @@ class TaskManager(ManagedObject):
     async def _run(self, task: Task, entity: ManagedEntity, work: Work, lock: bool) -> None:
         task.start()
         try:
+            # The call that made this task is answered first (server/direct.py sends an
+            # answer from a callback queued after this task's first step): its client reads
+            # the task's reference while the work runs, instead of after it.
+            await asyncio.sleep(0)
             await inject.at_task_start()  # an injected hold, delay or fault of the call that made this task
             result = await work(task)
         except vmodl.MethodFault as f:
