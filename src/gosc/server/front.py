@@ -17,7 +17,7 @@ from typing import Protocol
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .limits import read_body
-from .request import Answer, ApiRequest, send_answer
+from .request import Answer, ApiRequest, first_headers, send_answer
 
 SOAP_PATHS = frozenset({"/sdk", "/sdk/"})
 VIJSON_PREFIX = "/sdk/vim25"
@@ -49,9 +49,7 @@ class Front:
         await self._serve(handler, scope, receive, send)
 
     async def _serve(self, handler: Handler, scope: Scope, receive: Receive, send: Send) -> None:
-        headers: dict[bytes, bytes] = {}
-        for name, value in scope["headers"]:
-            headers.setdefault(name, value)
+        headers = first_headers(scope["headers"])
         body = b""  # a GET without a body (HTTP's rules): nothing to wait for
         if scope["method"] != "GET" or b"content-length" in headers or b"transfer-encoding" in headers:
             read = await read_body(scope, receive, send, self.max_body)

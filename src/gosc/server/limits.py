@@ -106,10 +106,15 @@ async def read_body(scope: Scope, receive: Receive, send: Send, max_body: int) -
 
 
 async def _refuse(scope: Scope, receive: Receive, send: Send, max_body: int, size: str) -> None:
-    log.info("refused a %s request body of %s on %s", scope["method"], size, scope["path"])
-    f = invalid_request(f"The request body is too large ({size}); this server accepts at most {max_body} bytes")
     # Closing the connection is the only way to be rid of a body nobody will read.
-    await send_answer(send, fault_answer(scope, f, 413, {"connection": "close"}))
+    await send_answer(send, body_too_large(scope["method"], scope["path"], max_body, size, {"connection": "close"}))
+
+
+def body_too_large(method: str, path: str, max_body: int, size: str, headers: dict[str, str]) -> Answer:
+    """The 413 answer (and its log line) to a body over ``max_body``; ``size``: what was seen of it."""
+    log.info("refused a %s request body of %s on %s", method, size, path)
+    f = invalid_request(f"The request body is too large ({size}); this server accepts at most {max_body} bytes")
+    return fault_answer({"path": path}, f, 413, headers)
 
 
 class BodyLimit:

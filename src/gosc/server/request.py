@@ -3,6 +3,7 @@ request as far as a handler reads it, and the answer that server/front.py sends.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -33,10 +34,23 @@ class Answer(NamedTuple):
     headers: list[tuple[bytes, bytes]] | None = None
 
 
-async def send_answer(send: Send, answer: Answer) -> None:
-    headers = [] if answer.headers is None else list(answer.headers)
+def first_headers(pairs: Iterable[tuple[bytes, bytes]]) -> dict[bytes, bytes]:
+    """A request's headers by (lower-case) name, the first of a repeated one (``ApiRequest.headers``)."""
+    headers: dict[bytes, bytes] = {}
+    for name, value in pairs:
+        headers.setdefault(name, value)
+    return headers
+
+
+def answer_fields(answer: Answer) -> list[tuple[bytes, bytes]]:
+    """The header fields of ``answer``: its own, then its body's type and length."""
+    fields = [] if answer.headers is None else list(answer.headers)
     if answer.content_type is not None:
-        headers.append((b"content-type", answer.content_type))
-        headers.append((b"content-length", str(len(answer.body)).encode()))
-    await send({"type": "http.response.start", "status": answer.status, "headers": headers})
+        fields.append((b"content-type", answer.content_type))
+        fields.append((b"content-length", b"%d" % len(answer.body)))
+    return fields
+
+
+async def send_answer(send: Send, answer: Answer) -> None:
+    await send({"type": "http.response.start", "status": answer.status, "headers": answer_fields(answer)})
     await send({"type": "http.response.body", "body": answer.body})
