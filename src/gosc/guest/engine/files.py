@@ -214,9 +214,7 @@ class ChangeSet:
                     staged = self.guest.stage_symlink(change.path, change.target)
                 prepared.append((change, staged))
         except BaseException as exc:
-            for _, staged in prepared:
-                if staged is not None:
-                    staged.discard()
+            _discard(prepared)
             if isinstance(exc, OSError) and change is not None:
                 raise CommitError(change.section, f"cannot write {change.path}: {exc.strerror or exc}") from exc
             raise
@@ -228,9 +226,7 @@ class ChangeSet:
                 for fd in sync_fds:
                     syncfs(fd)
             except OSError as exc:
-                for _, staged in prepared:
-                    if staged is not None:
-                        staged.discard()
+                _discard(prepared)
                 raise CommitError(pending[0].section, f"cannot make the files durable: {exc.strerror}") from exc
             for change, staged in prepared:
                 if staged is None:
@@ -244,3 +240,10 @@ class ChangeSet:
                 os.close(fd)
             self._pending, self._current = None, {}
         return [c.path for c, _ in prepared]
+
+
+def _discard(prepared: list[tuple[Change, Staged | None]]) -> None:
+    """The temp files of a commit that stops before its renames."""
+    for _, staged in prepared:
+        if staged is not None:
+            staged.discard()
