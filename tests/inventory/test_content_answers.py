@@ -1,9 +1,10 @@
 """``RetrievePropertiesEx`` of the ServiceInstance's ``content`` is kept per release
 (inventory/property_retrieval.py ContentAnswers): what is kept is only what every caller
-would be answered, faults are never kept, and a dropped answer is thawed."""
+would be answered, faults are never kept, and a dropped answer's written form goes with it."""
 
 from __future__ import annotations
 
+import gc
 from typing import Any
 
 import pytest
@@ -43,13 +44,17 @@ def test_only_the_content_of_the_service_instance_is_kept() -> None:
 def test_a_dropped_answer_is_no_longer_frozen() -> None:
     answers = ContentAnswers()
     content = PC.ObjectContent(obj=SI)
-    kept = [PC.RetrieveResult(objects=[content]) for _ in range(ContentAnswers.KEPT + 1)]
-    for i, answer in enumerate(kept):
-        answers.keep(("v", i), answer)
-    assert id(kept[0]) not in soap_fast._frozen and answers.get(("v", 0)) is None
-    assert all(id(a) in soap_fast._frozen for a in kept[1:])
-    for answer in kept[1:]:
-        soap_fast.thaw(answer)
+    before = len(soap_fast._frozen)
+    for i in range(ContentAnswers.KEPT + 1):
+        answers.keep(("v", i), PC.RetrieveResult(objects=[content]))
+    gc.collect()
+    assert answers.get(("v", 0)) is None
+    kept = [answers.get(("v", i)) for i in range(1, ContentAnswers.KEPT + 1)]
+    assert all(a is not None and id(a) in soap_fast._frozen for a in kept)
+    assert len(soap_fast._frozen) == before + ContentAnswers.KEPT  # the dropped one's went with it
+    del answers, kept
+    gc.collect()
+    assert len(soap_fast._frozen) == before
 
 
 def _about(vi: ViClient, path: str = "content.about") -> Any:

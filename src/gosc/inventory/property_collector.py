@@ -146,9 +146,7 @@ class PropertyCollector(ManagedObject):
     def RetrievePropertiesEx(
         self, ctx: CallContext, specSet: list[PC.FilterSpec], options: PC.RetrieveOptions | None
     ) -> PC.RetrieveResult | None:
-        # The ServiceInstance's own collector keeps answers about its content (session
-        # collectors come and go: what they froze would outlive them).
-        key = self.content_answers.key(ctx.version, specSet) if self.owner is None else None
+        key = self.content_answers.key(ctx.version, specSet)
         if key is not None and (kept := self.content_answers.get(key)) is not None:
             return kept
         selection = self._select(ctx, specSet)

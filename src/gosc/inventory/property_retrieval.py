@@ -338,7 +338,7 @@ class ContentAnswers:
     """``RetrievePropertiesEx`` answers that are the same for every caller of a release:
     properties of the ServiceInstance's ``content`` alone.  ``content`` is readable
     without a session and never changes (``ServiceInstance.content``), so its answer is
-    kept, and written once per release (``soap_fast.freeze``), as pyVmomi asks for
+    kept, and written once per release (``soap_fast.freeze``, while kept), as pyVmomi asks for
     ``content.about`` at every connect.  At most ``KEPT`` answers, the oldest dropped first:
     pathSets are the client's to vary."""
 
@@ -372,6 +372,6 @@ class ContentAnswers:
 
     def keep(self, key: tuple[object, ...], answer: PC.RetrieveResult) -> None:
         if len(self._answers) >= self.KEPT:
-            soap_fast.thaw(self._answers.pop(next(iter(self._answers))))
+            del self._answers[next(iter(self._answers))]  # the oldest: its written form goes with it
         self._answers[key] = answer
-        soap_fast.freeze(answer)
+        soap_fast.freeze(answer, while_alive=True)

@@ -68,17 +68,13 @@ _frozen: dict[int, tuple[Any, dict[tuple[str, Any, str], str]]] = {}
 def freeze(value: Any, *, while_alive: bool = False) -> None:
     """Declare the data object ``value`` (and what it holds) never to change again.
     ``while_alive``: its written forms go when it does (a page read ahead, whose client
-    may never ask for it), instead of being held, and it, for good."""
+    may never ask for it; an answer dropped from a bounded cache), instead of being held,
+    and it, for good."""
     key = id(value)
     if while_alive:
         _frozen[key] = (weakref.ref(value, lambda _, key=key: _frozen.pop(key, None)), {})  # type: ignore[misc]
     else:
         _frozen[key] = (value, {})
-
-
-def thaw(value: Any) -> None:
-    """Forget ``value``'s written forms (whoever froze it no longer holds it)."""
-    _frozen.pop(id(value), None)
 
 
 @cache
