@@ -56,6 +56,14 @@ def visible(ctx: CallContext, obj: ManagedObject) -> bool:
     return ctx.session is not None and _denial(ctx, obj, READ) is None
 
 
+def visible_entities(ctx: CallContext, entities: list[ManagedEntity]) -> list[ManagedEntity]:
+    """The ``entities`` a collection may show the caller: ``visible`` of each, decided in
+    one pass (a view's 100,000 members)."""
+    if ctx.session is None:
+        return []
+    return ctx.si.authorization_manager.holding(ctx.user, entities, READ)
+
+
 def event_visible(ctx: CallContext, event: vim.event.Event) -> bool:
     """An event shows when the caller may read the entity it is about (its VM, else its
     host, compute resource or datacenter); an event about no entity that still exists

@@ -155,21 +155,44 @@ class AuthorizationManager(ManagedObject):
 
     def _governing(self, user_name: str, entity: ManagedEntity) -> Permission | None:
         """The permission that decides ``user_name``'s rights on ``entity``: the one on the
-        nearest entity, as on vCenter."""
+        nearest entity, as on vCenter (a permission that does not propagate decides only
+        on its own entity)."""
         perms = self._effective.get(user_name)
         if not perms:
             return None
-        # Walked in place (no list of ancestors): this runs for every object a property
-        # collector returns, 100,000 times to list a big inventory.
-        node: ManagedEntity | None = entity
-        own = True
-        while node is not None:
-            moid = node.moId
-            for perm in perms:
-                if perm.entity == moid and (own or perm.propagate):
-                    return perm
-            node, own = node.parent_obj, False
-        return None
+        for perm in perms:
+            if perm.entity == entity.moId:
+                return perm
+        return _inherited(perms, entity.parent_obj)
+
+    def holding(self, user_name: str, entities: list[ManagedEntity], privilege: str) -> list[ManagedEntity]:
+        """The ``entities`` on which ``user_name`` holds ``privilege``, decided as
+        ``has_privilege`` decides, with what each parent passes down found once: the
+        100,000 VMs of a view sit in a few folders and hosts, so a few walks up, not
+        100,000."""
+        perms = self._effective.get(user_name)
+        if user_name not in self.users or not perms:
+            return []
+        own: dict[str, Permission] = {}
+        for defined in perms:
+            own.setdefault(defined.entity, defined)  # the first, as _governing takes it
+        passed_down: dict[str, Permission | None] = {}
+        held: dict[str, bool] = {}  # per role
+        out = []
+        for entity in entities:
+            perm = own.get(entity.moId)
+            if perm is None and (parent := entity.parent_obj) is not None:
+                if parent.moId not in passed_down:
+                    passed_down[parent.moId] = _inherited(perms, parent)
+                perm = passed_down[parent.moId]
+            if perm is None:
+                continue
+            if perm.role not in held:
+                privs = self.roles.privileges(perm.role)
+                held[perm.role] = ALL in privs or privilege in privs
+            if held[perm.role]:
+                out.append(entity)
+        return out
 
     def effective_roles(self, user_name: str, entity: ManagedEntity) -> list[int]:
         """ManagedEntity.effectiveRole: the id of the role the caller holds there."""
@@ -448,6 +471,19 @@ class AuthorizationManager(ManagedObject):
             if not well_formed(p):
                 raise invalid_argument(f"privIds[{i}]", f"'{p}' is not a privilege id")
         return frozenset(priv_ids or [])
+
+
+def _inherited(perms: list[Permission], node: ManagedEntity | None) -> Permission | None:
+    """The permission ``node`` and its ancestors pass down: the first that propagates on
+    the nearest of them.  Walked in place (no list of ancestors): this runs for objects
+    a property collector returns, up to 100,000 times to list a big inventory."""
+    while node is not None:
+        moid = node.moId
+        for perm in perms:
+            if perm.entity == moid and perm.propagate:
+                return perm
+        node = node.parent_obj
+    return None
 
 
 def _entity_id(p: AM.Permission) -> str:

@@ -17,6 +17,7 @@ than the log keeps is told so and recomputes everything.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
@@ -137,7 +138,27 @@ class Containment:
         """What ``container`` holds directly, in the order it came in."""
         if not self._built or len(self.si.entities) != len(self._where):
             self._rebuild()
-        return [e for e in list(self._children.get(container.moId, {}).values()) if e.moId in self.si.objects]
+        objects = self.si.objects
+        return [e for e in self._children.get(container.moId, {}).values() if e.moId in objects]
+
+    def below(self, container: ManagedEntity, recursive: bool) -> list[ManagedEntity]:
+        """What ``container`` holds directly, or with ``recursive`` at any depth, each
+        entity once (a VM is in its folder, its host and its pool), breadth first."""
+        if not self._built or len(self.si.entities) != len(self._where):
+            self._rebuild()
+        objects, children = self.si.objects, self._children
+        out: list[ManagedEntity] = []
+        seen: set[str] = set()
+        todo = deque([container.moId])
+        while todo:
+            for moid, entity in children.get(todo.popleft(), {}).items():
+                if moid in seen or moid not in objects:
+                    continue
+                seen.add(moid)
+                out.append(entity)
+                if recursive and moid in children:  # a container (not each of 100,000 VMs)
+                    todo.append(moid)
+        return out
 
     def above(self, moids: Iterable[str]) -> set[str]:
         """``moids`` and every container that holds them, directly or not."""

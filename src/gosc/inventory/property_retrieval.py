@@ -216,7 +216,8 @@ def select_objects(
             for target in targets:
                 if not ts.skip:
                     found.setdefault(target.moId, target)
-                follow(target, ts.selectSet)
+                if ts.selectSet:
+                    follow(target, ts.selectSet)
 
     for os_ in spec.objectSet or []:
         if sources is not None and os_.obj is not None:

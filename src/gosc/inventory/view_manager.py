@@ -10,7 +10,6 @@ view costs what it holds, not the size of the inventory.
 from __future__ import annotations
 
 import uuid
-from collections import deque
 from typing import TYPE_CHECKING
 
 from pyVmomi import vim, vmodl
@@ -23,12 +22,6 @@ from .containment import Containment
 
 if TYPE_CHECKING:
     from .service_instance import ServiceInstance
-
-
-def contents(si: ServiceInstance, container: ManagedEntity) -> list[ManagedEntity]:
-    """The entities directly inside ``container``: its inventory children, and for a
-    host or resource pool the VMs that run in it (from the containment index)."""
-    return si.view_manager.containment.children(container)
 
 
 class View(ManagedObject):
@@ -47,6 +40,7 @@ class View(ManagedObject):
 
     def DestroyView(self, ctx: CallContext) -> None:
         self._own(ctx)
+        self.si.view_manager.views.pop(self.moId, None)
         self.si.objects.pop(self.moId, None)
         self.si.notify(self, None)
 
@@ -63,23 +57,20 @@ class ContainerView(View):
         self.recursive = recursive
 
     def members(self) -> list[ManagedEntity]:
+        wanted: dict[type, bool] = {}  # per managed type: whether the view shows it
         out: list[ManagedEntity] = []
-        seen: set[str] = set()
-        todo = deque([self.container_obj])
-        while todo:
-            node = todo.popleft()
-            for child in contents(self.si, node):
-                if child.moId in seen:
-                    continue
-                seen.add(child.moId)
-                if not self.types or any(issubclass(child.vim_type, t) for t in self.types):
-                    out.append(child)
-                if self.recursive:
-                    todo.append(child)
+        for entity in self.si.view_manager.containment.below(self.container_obj, self.recursive):
+            shown = wanted.get(entity.vim_type)
+            if shown is None:
+                shown = wanted[entity.vim_type] = not self.types or any(
+                    issubclass(entity.vim_type, t) for t in self.types
+                )
+            if shown:
+                out.append(entity)
         return out
 
     def visible_members(self, ctx: CallContext) -> list[ManagedEntity]:
-        return [m for m in self.members() if access.visible(ctx, m)]
+        return access.visible_entities(ctx, self.members())
 
     def prop_view(self, ctx: CallContext) -> list[T.ManagedObject]:
         return T.array(T.ManagedObject, [m.ref for m in self.visible_members(ctx)])
@@ -157,6 +148,9 @@ class ViewManager(ManagedObject):
         super().__init__(si, "ViewManager")
         self.containment = Containment(si)
         si.subscribe(self.containment.observe)
+        # The views that live, apart from the inventory's objects: a sweep at each new
+        # view reads these, not each of 100,000 VMs.
+        self.views: dict[str, View] = {}
 
     def _new_id(self, ctx: CallContext) -> tuple[str, str]:
         """A new view's moId and owner (the caller's session: dispatch let only a logged-in
@@ -168,14 +162,18 @@ class ViewManager(ManagedObject):
     def _sweep(self) -> None:
         """Views die with their session."""
         live = {s.key for s in self.si.session_manager.sessions.values()}
-        for moid in [m for m, o in self.si.objects.items() if isinstance(o, View) and o.owner not in live]:
-            del self.si.objects[moid]
+        for moid in [m for m, v in self.views.items() if v.owner not in live]:
+            del self.views[moid]
+            self.si.objects.pop(moid, None)
+
+    def _register(self, view: View) -> T.ManagedObject:
+        self.views[view.moId] = view
+        self.si.register(view)
+        return view.ref
 
     def prop_viewList(self, ctx: CallContext) -> list[T.ManagedObject]:
         key = ctx.session.key if ctx.session else None
-        return T.array(
-            vim.view.View, [o.ref for o in list(self.si.objects.values()) if isinstance(o, View) and o.owner == key]
-        )
+        return T.array(vim.view.View, [v.ref for v in self.views.values() if v.owner == key])
 
     def CreateContainerView(
         self, ctx: CallContext, container: vim.ManagedEntity, recursive: bool, type: list[type] | None = None
@@ -190,22 +188,16 @@ class ViewManager(ManagedObject):
             if not isinstance(t, builtins_type) or not T.is_managed(t):
                 raise fault(vmodl.fault.InvalidType, f"type[{i}] is not a managed object type", argument=f"type[{i}]")
             types.append(t)
-        view = ContainerView(self.si, *self._new_id(ctx), target, types, bool(recursive))
-        self.si.register(view)
-        return view.ref
+        return self._register(ContainerView(self.si, *self._new_id(ctx), target, types, bool(recursive)))
 
     def CreateListView(self, ctx: CallContext, obj: list[T.ManagedObject] | None = None) -> T.ManagedObject:
-        view = ListView(self.si, *self._new_id(ctx), obj or [])
-        self.si.register(view)
-        return view.ref
+        return self._register(ListView(self.si, *self._new_id(ctx), obj or []))
 
     def CreateListViewFromView(self, ctx: CallContext, view: vim.view.View) -> T.ManagedObject:
         source = self.si.objects.get(view._moId)
         if not isinstance(source, View):
             raise not_found(view)
-        new = ListView(self.si, *self._new_id(ctx), list(source.prop_view(ctx)))
-        self.si.register(new)
-        return new.ref
+        return self._register(ListView(self.si, *self._new_id(ctx), list(source.prop_view(ctx))))
 
 
 builtins_type = type
