@@ -93,7 +93,9 @@ def test_a_view_shows_exactly_the_vms_a_direct_read_may_read(server: GoscServer)
         spec = PC.FilterSpec(
             objectSet=[
                 PC.ObjectSpec(
-                    obj=view, skip=True, selectSet=[PC.TraversalSpec(name="v", type=vim.view.ContainerView, path="view")]
+                    obj=view,
+                    skip=True,
+                    selectSet=[PC.TraversalSpec(name="v", type=vim.view.ContainerView, path="view")],
                 )
             ],
             propSet=[PC.PropertySpec(type=vim.VirtualMachine, pathSet=["name"])],
