@@ -28,7 +28,7 @@ def now() -> datetime.datetime:
     return datetime.datetime.now(datetime.UTC)
 
 
-@dataclass
+@dataclass(slots=True)
 class CallContext:
     """Who calls, with which release, against which vCenter."""
 

@@ -126,9 +126,32 @@ def decode_arguments(body: bytes, info: T.MethodInfo, version: str) -> dict[str,
     return args
 
 
+class _Paths:
+    """``path_segments`` of the paths clients send, kept: a client reads the same few
+    paths again and again (a task's ``info`` while it waits).  Bounded in number and
+    length (at most 1 MiB in all); once full it starts afresh, so a client walking
+    endless paths costs only the parse it would have cost."""
+
+    BOUND, LONGEST = 4096, 256
+
+    def __init__(self) -> None:
+        self._kept: dict[bytes, dict[str, str]] = {}
+
+    def segments(self, raw_path: bytes) -> dict[str, str]:
+        kept = self._kept.get(raw_path)
+        if kept is None:
+            if len(raw_path) > self.LONGEST:
+                return path_segments(raw_path)
+            if len(self._kept) >= self.BOUND:
+                self._kept.clear()
+            kept = self._kept[raw_path] = path_segments(raw_path)
+        return kept
+
+
 class ViJson:
     def __init__(self, si: ServiceInstance) -> None:
         self.si = si
+        self._paths = _Paths()
 
     def context(self, request: ApiRequest, version: str) -> CallContext:
         session = self.si.session_manager.session(request.header(SESSION_HEADER_BYTES) or None)
@@ -139,7 +162,7 @@ class ViJson:
     async def handle(self, request: ApiRequest) -> Answer:
         """Every request under /sdk/vim25 (server/front.py): whatever is wrong with its path
         is a fault too."""
-        p = path_segments(request.raw_path)
+        p = self._paths.segments(request.raw_path)  # shared: read, never changed
         try:
             version = T.version_of_release(p["release"])
         except T.UnknownRelease:
