@@ -134,16 +134,10 @@ class Containment:
 
     # ------------------------------------------------------------ reading
 
-    def children(self, container: ManagedEntity) -> list[ManagedEntity]:
-        """What ``container`` holds directly, in the order it came in."""
-        if not self._built or len(self.si.entities) != len(self._where):
-            self._rebuild()
-        objects = self.si.objects
-        return [e for e in self._children.get(container.moId, {}).values() if e.moId in objects]
-
     def below(self, container: ManagedEntity, recursive: bool) -> list[ManagedEntity]:
-        """What ``container`` holds directly, or with ``recursive`` at any depth, each
-        entity once (a VM is in its folder, its host and its pool), breadth first."""
+        """What ``container`` holds directly (in the order it came in), or with
+        ``recursive`` at any depth, each entity once (a VM is in its folder, its host and
+        its pool), breadth first."""
         if not self._built or len(self.si.entities) != len(self._where):
             self._rebuild()
         objects, children = self.si.objects, self._children
