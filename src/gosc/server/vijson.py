@@ -128,9 +128,9 @@ def decode_arguments(body: bytes, info: T.MethodInfo, version: str) -> dict[str,
 
 class _Paths:
     """``path_segments`` of the paths clients send, kept: a client reads the same few
-    paths again and again (a task's ``info`` while it waits).  Bounded in number and
-    length (at most 1 MiB in all); once full it starts afresh, so a client walking
-    endless paths costs only the parse it would have cost."""
+    paths again and again (a task's ``info`` while it waits).  Bounded: at most 4,096
+    paths of at most 256 bytes (a few MiB with their parses); once full it starts
+    afresh, so a client walking endless paths costs only the parse it would have cost."""
 
     BOUND, LONGEST = 4096, 256
 
