@@ -188,8 +188,7 @@ class AuthorizationManager(ManagedObject):
             if perm is None:
                 continue
             if perm.role not in held:
-                privs = self.roles.privileges(perm.role)
-                held[perm.role] = ALL in privs or privilege in privs
+                held[perm.role] = self._grants(perm.role, privilege)
             if held[perm.role]:
                 out.append(entity)
         return out
@@ -212,7 +211,11 @@ class AuthorizationManager(ManagedObject):
         user = self.users.get(user_name)
         if user is None:
             return False
-        privs = self.privileges_on(user, entity)
+        perm = self._governing(user.name, entity)
+        return perm is not None and self._grants(perm.role, privilege)
+
+    def _grants(self, role: str, privilege: str) -> bool:
+        privs = self.roles.privileges(role)
         return ALL in privs or privilege in privs
 
     def check(self, ctx: CallContext, entity: ManagedObject, privilege: str) -> None:

@@ -14,7 +14,7 @@ from .base import CallContext, ManagedObject, now
 from .event_descriptions import event_description
 from .event_filter import EventFilter
 from .event_history_collector import EventHistoryCollector
-from .history_collector import HistoryCollector, check_room, new_collector_id, page_size, sweep
+from .history_collector import HistoryCollector, check_room, new_collector_id, page_size
 
 if TYPE_CHECKING:
     from .service_instance import ServiceInstance
@@ -102,7 +102,7 @@ class EventManager(ManagedObject):
         self.post(eventToPost)
 
     def CreateCollectorForEvents(self, ctx: CallContext, filter: vim.event.EventFilterSpec) -> T.ManagedObject:
-        sweep(self.si, self.collectors)
+        self.si.session_manager.sweep(self.collectors)
         check_room(ctx, self.collectors, "event")
         match = EventFilter(ctx, filter)
         size = page_size(filter.maxCount, "filter.maxCount")

@@ -47,14 +47,6 @@ def new_collector_id(ctx: CallContext, kind: str) -> tuple[str, str]:
     return f"session[{ctx.session.key}]{kind}-{uuid.uuid4().hex[:12]}", ctx.session.key
 
 
-def sweep(si: ServiceInstance, collectors: dict[str, HistoryCollector]) -> None:
-    """Collectors die with their session."""
-    live = {s.key for s in si.session_manager.sessions.values()}
-    for moid in [m for m, c in collectors.items() if c.owner not in live]:
-        collectors.pop(moid)
-        si.objects.pop(moid, None)
-
-
 def check_room(ctx: CallContext, collectors: dict[str, HistoryCollector], what: str) -> None:
     mine = sum(1 for c in collectors.values() if ctx.session is not None and c.owner == ctx.session.key)
     if mine >= MAX_COLLECTORS:

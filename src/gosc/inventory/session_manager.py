@@ -14,7 +14,7 @@ import datetime
 import secrets
 import uuid
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from pyVmomi import vim
 
@@ -58,6 +58,9 @@ class Session:
         )
 
 
+_Owned = TypeVar("_Owned", bound=ManagedObject)
+
+
 class SessionManager(ManagedObject):
     vim_type = vim.SessionManager
     # Readable without a session (then unset), as on vCenter: pyVmomi's re-login asks it first.
@@ -73,6 +76,14 @@ class SessionManager(ManagedObject):
     def _idle(self, s: Session, clock: float) -> bool:
         """Whether ``s`` was unused past the idle timeout at ``clock`` (the clock's monotonic time)."""
         return clock - s.last_active > self.policy.idle_timeout
+
+    def sweep(self, owned: dict[str, _Owned]) -> None:
+        """Forget the objects of ``owned`` (by moId) whose session has ended: a session's
+        views and history collectors die with it."""
+        live = {s.key for s in self.sessions.values()}
+        for moid in [m for m, o in owned.items() if o.owner not in live]:
+            del owned[moid]
+            self.si.objects.pop(moid, None)
 
     def _expire(self) -> None:
         clock = self.si.clock.monotonic()

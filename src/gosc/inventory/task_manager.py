@@ -21,7 +21,7 @@ from ..vim import types as T
 from ..vim.faults import fault, system_error
 from . import access, inject
 from .base import CallContext, ManagedEntity, ManagedObject, now
-from .history_collector import HistoryCollector, check_room, new_collector_id, sweep
+from .history_collector import HistoryCollector, check_room, new_collector_id
 from .task import Task
 from .task_history_collector import TaskFilter, TaskHistoryCollector
 
@@ -193,7 +193,7 @@ class TaskManager(ManagedObject):
         return 32
 
     def CreateCollectorForTasks(self, ctx: CallContext, filter: vim.TaskFilterSpec) -> T.ManagedObject:
-        sweep(self.si, self.collectors)
+        self.si.session_manager.sweep(self.collectors)
         check_room(ctx, self.collectors, "task")
         match = TaskFilter(ctx, filter)
         moid, owner = new_collector_id(ctx, "taskcollector")

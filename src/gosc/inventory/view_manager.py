@@ -156,15 +156,8 @@ class ViewManager(ManagedObject):
         """A new view's moId and owner (the caller's session: dispatch let only a logged-in
         caller this far, as the methods need System.View)."""
         assert ctx.session is not None
-        self._sweep()
+        self.si.session_manager.sweep(self.views)  # views die with their session
         return f"session[{ctx.session.key}]{uuid.uuid4().hex[:12]}", ctx.session.key
-
-    def _sweep(self) -> None:
-        """Views die with their session."""
-        live = {s.key for s in self.si.session_manager.sessions.values()}
-        for moid in [m for m, v in self.views.items() if v.owner not in live]:
-            del self.views[moid]
-            self.si.objects.pop(moid, None)
 
     def _register(self, view: View) -> T.ManagedObject:
         self.views[view.moId] = view
