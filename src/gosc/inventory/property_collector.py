@@ -223,8 +223,18 @@ class PropertyCollector(ManagedObject):
             self._loop_thread = threading.get_ident()
         if self._seq is None:
             self._seq = self.si.view_manager.containment.end
-        self._add(state, [(f.ref, u) for u in f.reselect(state.ctx, None, Cache())])
+        # Read once the answer is sent (its client parses it meanwhile), or when the session
+        # first asks for updates, whichever is first: until then no change concerns it.  The
+        # answer leaves from a callback queued as this call returns (server/direct.py); one
+        # queued from the next callback runs after it.
+        self._loop.call_soon(self._loop.call_soon, self._first_read, state, f)
         return f.ref
+
+    def _first_read(self, state: SessionState, f: PropertyFilter) -> None:
+        if not f.unread or state.filters.get(f.moId) is not f or state.ctx is None:
+            return
+        f.unread = False
+        self._add(state, [(f.ref, u) for u in f.reselect(state.ctx, None, Cache())])
 
     # ------------------------------------------------------------ updates
     #
@@ -288,15 +298,17 @@ class PropertyCollector(ManagedObject):
                 log.exception("property collector %s: updating session %s failed", self.moId, key[:8])
 
     def _check_version(self, state: SessionState, version: str | None) -> None:
+        for f in list(state.filters.values()):
+            self._first_read(state, f)
         if not version:  # from the start: everything enters again
-            if not state.answered:  # it is all pending already (property_updates.SessionState.answered)
-                # As entered now: one update per object, none for what left before it was told.
-                state.pending = [(f, u) for f, u in coalesce(state.pending) if u.kind != "leave"]
-                return
-            state.pending.clear()
-            state.answered = False
+            # A filter no answer told anything yet has it all pending (pyVmomi's WaitForTask
+            # makes a filter, then waits from version ""): as entered now, one update per
+            # object, none for what left before it was told.  The others start afresh.
+            told = [f for f in state.filters.values() if f.told]
+            untold = {m for m, f in state.filters.items() if not f.told}
+            state.pending = [(r, u) for r, u in coalesce(state.pending) if r._moId in untold and u.kind != "leave"]
             if state.ctx is not None:
-                for f in list(state.filters.values()):
+                for f in told:
                     f.reset()
                     self._add(state, [(f.ref, u) for u in f.reselect(state.ctx, None, Cache())])
             return

@@ -159,6 +159,12 @@ class PropertyFilter(ManagedObject):
         self.spec = spec
         self.partialUpdates = partial
         self.reported: dict[str, Reported] = {}  # moId -> what the session was last told
+        # Not read yet (PropertyCollector.CreateFilter reads it after its answer is sent):
+        # a change means nothing to it, its first read sees the present.
+        self.unread = True
+        # Whether an answer held this filter's updates since it was made or last started
+        # from nothing: until one did, what is pending for it is every object entering.
+        self.told = False
         self.sources: dict[str, set[str]] = {}  # what the selection depends on (select_objects)
         self.aggregates: set[str] = set()  # selected objects that follow their VMs (AGGREGATES)
         self._paths: dict[tuple[type, str], tuple[str, ...] | None] = {}
@@ -191,6 +197,7 @@ class PropertyFilter(ManagedObject):
     def reset(self) -> None:
         """Forget what the session was told: everything enters again."""
         self.reported, self.sources, self.aggregates = {}, {}, set()
+        self.told = False
 
     def reselect(self, ctx: CallContext, touched: set[str] | None, cache: Cache) -> list[PC.ObjectUpdate]:
         """Recompute the selection; read again the objects that are new to it or that
@@ -243,6 +250,8 @@ class PropertyFilter(ManagedObject):
 
     def update(self, ctx: CallContext, change: Change, cache: Cache) -> list[PC.ObjectUpdate]:
         """The object updates ``change`` brings to this filter."""
+        if self.unread:
+            return []
         if change.full:
             return self.reselect(ctx, None, cache)
         moid = change.obj.moId
@@ -274,10 +283,6 @@ class SessionState:
     cancelled: bool = False
     ctx: CallContext | None = None  # the session's latest call: its version and rights read for updates
     tokens: dict[str, Selection] = field(default_factory=dict)  # paging: token -> what is left
-    # Whether an answer was taken since the filters last started from nothing: until one
-    # is, ``pending`` already holds every object's entering (pyVmomi's WaitForTask makes a
-    # filter, then waits from version ""), and starting again would only read it all twice.
-    answered: bool = False
 
 
 MAX_PENDING = 256  # object updates kept one by one; beyond, they are merged per object
@@ -315,7 +320,8 @@ def take(state: SessionState) -> PC.UpdateSet | None:
     if not by_filter:
         return None
     state.version += 1
-    state.answered = True
+    for f in state.filters.values():
+        f.told = True
     return PC.UpdateSet(
         version=str(state.version),
         truncated=False,

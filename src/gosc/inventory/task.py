@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING
 
 from pyVmomi import vim, vmodl
 
-from ..vim import json_codec
+from ..vim import json_codec, soap_fast
+from ..vim import types as T
 from ..vim.faults import fault
 from .base import CallContext, ManagedObject, now
 
@@ -65,6 +66,11 @@ class Task(ManagedObject):
         self.info.cancelable = False
         self.info.progress = None
         self.info.completeTime = now()
+        if result is None or isinstance(result, T.ManagedObject):
+            # An ended task's info never changes again (nor does a reference it returned):
+            # pyVim's WaitForTask reads it four times once it has ended (WaitForUpdates,
+            # Fetch info, info.progress, info again), each written once per release.
+            soap_fast.freeze(self.info, while_alive=True)
         self.save()
 
     @property

@@ -128,7 +128,10 @@ class TaskManager(ManagedObject):
         if lock:
             self.check_free(entity)
         moid = self.si.new_moid("task")
-        info = vim.TaskInfo(
+        # trusted: every value is the server's own, of its property's type (pyVmomi's check
+        # of each was a tenth of a power task's call).
+        info = T.trusted(
+            vim.TaskInfo,
             key=moid,
             task=vim.Task(moid),
             descriptionId=description_id(owner or entity, method),
@@ -138,25 +141,26 @@ class TaskManager(ManagedObject):
             state="queued",
             cancelled=False,
             cancelable=cancelable,
-            reason=vim.TaskReasonUser(userName=ctx.user),
+            reason=T.trusted(vim.TaskReasonUser, userName=ctx.user),
             queueTime=now(),
             eventChainId=self.si.event_manager.new_chain_id(),
         )
         task = Task(self.si, moid, info)
         self._retain(task)
-        task.save()
         if lock:
             self.locks[entity.moId] = task
         task.runner = asyncio.get_running_loop().create_task(self._run(task, entity, work, lock))
         return task.ref
 
     async def _run(self, task: Task, entity: ManagedEntity, work: Work, lock: bool) -> None:
-        task.start()
         try:
             # The call that made this task is answered first (server/direct.py sends an
             # answer from a callback queued after this task's first step): its client reads
-            # the task's reference while the work runs, instead of after it.
+            # the task's reference while the task is stored and its work runs, instead of
+            # after (docs/decisions.md, "A task is stored as its call is answered").
             await asyncio.sleep(0)
+            task.save()
+            task.start()
             await inject.at_task_start()  # an injected hold, delay or fault of the call that made this task
             result = await work(task)
         except vmodl.MethodFault as f:

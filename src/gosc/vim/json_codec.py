@@ -176,7 +176,7 @@ def _decode_data(
     cls = declared
     type_name = data.get("_typeName")
     if type_name is not None:
-        cls = _resolve_subtype(type_name, declared, version, path)
+        cls = resolve_subtype(type_name, declared, version, path)
     values: dict[str, Any] = {}
     known = {p.name: p for p in T.properties(cls)}
     for key, raw in data.items():
@@ -196,13 +196,12 @@ def _decode_data(
     for p in T.properties(cls) if strict else ():
         if not p.flags & T.F_OPTIONAL and p.name not in values and T.defined_in(version, p.version):
             raise invalid_argument(f"{path}.{p.name}", f"required property '{p.name}' is missing")
-    try:
-        return cls(**values)
-    except (TypeError, ValueError) as e:  # pyVmomi's own type checks
-        raise invalid_argument(path, str(e)) from None
+    # Each value was decoded for its property's declared type above: pyVmomi's check of
+    # every value again (its constructor's) was a third of what decoding a spec cost.
+    return T.trusted(cls, **values)
 
 
-def _resolve_subtype(type_name: object, declared: type[_D], version: str, path: str) -> type[_D]:
+def resolve_subtype(type_name: object, declared: type[_D], version: str, path: str) -> type[_D]:
     cls = T.lookup_type(type_name) if isinstance(type_name, str) else None
     if cls is None or not T.type_defined_in(version, cls):
         raise invalid_type(path, f"unknown type '{type_name}' at {path}")

@@ -7,12 +7,11 @@ Reading a request takes two passes over the same bytes:
    method element, its ``_this`` and the names of its parameters.  Anything malformed
    is an ``InvalidRequest`` fault.
 2. ``decode_params``: once the caller has resolved ``_this`` and the method (and with
-   it the parameter types), a second expat pass hands each parameter element to
-   pyVmomi's own ``SoapDeserializer`` for its declared type, exactly as pyVmomi reads a
-   response.  Each decoded value is then checked with the VI/JSON codec's rules for the
-   negotiated version (required properties, types and properties newer than the
-   release, subtype checks), so both protocols reject the same requests with the same
-   faults and property paths.
+   it the parameter types), a second expat pass reads each parameter element as the
+   VI/JSON value it stands for (soap_params), and the VI/JSON codec decodes it by its
+   rules for the negotiated version (required properties, types and properties newer
+   than the release, subtype checks), so both protocols reject the same requests with
+   the same faults and property paths.
 
 Responses are written with pyVmomi's ``SoapSerializer`` for the negotiated version,
 which leaves out every property newer than it and writes the nearest known ancestor
@@ -23,18 +22,15 @@ from __future__ import annotations
 
 import copy
 import io
-import logging
 from dataclasses import dataclass
 from typing import Any, NoReturn
 from xml.parsers import expat
 
 from pyVmomi import SoapAdapter, VmomiSupport, vmodl
 
-from . import json_codec, soap_fast
+from . import json_codec, soap_fast, soap_params
 from . import types as T
-from .faults import fault, invalid_argument, invalid_request, invalid_type, message_of
-
-log = logging.getLogger(__name__)
+from .faults import fault, invalid_argument, invalid_request, message_of
 
 SOAPENV_NS = "http://schemas.xmlsoap.org/soap/envelope/"
 XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
@@ -204,146 +200,6 @@ def _four_part(ns: str) -> str:
 # ---------------------------------------------------------------- pass 2: parameters
 
 
-class _BadParam(Exception):
-    def __init__(self, f: vmodl.MethodFault) -> None:
-        super().__init__(str(f))
-        self.fault = f
-
-
-class _CheckedDeserializer(SoapAdapter.SoapDeserializer):
-    """pyVmomi's deserializer, plus what a server must check and a client need not:
-    an ``xsi:type`` must name a known type of the release that fits its slot, a property
-    must exist in the release, a required property must be present.  Faults name the
-    property path as VI/JSON does (``spec.nicSettingMap[0].adapter.ip``)."""
-
-    def __init__(self, root: str, version: str) -> None:
-        super().__init__()
-        self.root = root
-        self.check_version = version
-        self.paths: list[str] = []
-        self.seen: list[dict[str, int]] = []
-        self.current = root
-
-    def StartElementHandler(self, tag: str, attr: dict[str, str]) -> None:
-        name = _local(tag)
-        version = self.check_version
-        static: Any = None
-        if not self.stack:
-            path, static = self.root, self.resultType
-        else:
-            parent = self.stack[-1]
-            if isinstance(parent, list):
-                path, static = f"{self.paths[-1]}[{len(parent)}]", T.item_type(type(parent))
-            elif isinstance(parent, T.DataObject):
-                prop = T.property_info(type(parent), name)
-                if prop is None or not T.defined_in(version, prop.version):
-                    where = f"{self.paths[-1]}.{name}"
-                    raise _BadParam(
-                        invalid_argument(
-                            where,
-                            f"{T.wsdl_name(type(parent))} has no property '{name}' "
-                            f"in release {T.release_of_version(version)}",
-                        )
-                    )
-                n = self.seen[-1].get(name, 0)
-                self.seen[-1][name] = n + 1
-                static = prop.type
-                path = f"{self.paths[-1]}.{name}" + (f"[{n}]" if T.is_array(static) else "")
-                if n and not T.is_array(static):
-                    raise _BadParam(invalid_argument(path, f"property '{name}' is given more than once"))
-            else:
-                raise _BadParam(invalid_argument(self.paths[-1], "unexpected element inside a simple value"))
-        self.current = path
-        xsi = attr.get(SoapAdapter.XSI_TYPE)
-        if xsi and not SoapAdapter.isDynamicType(static):
-            ns, type_name = self.GetNSAndWsdlname(xsi)
-            try:
-                dyn = self.LookupWsdlType(ns, type_name, allowManagedObjectReference=True)
-            except KeyError:
-                raise _BadParam(invalid_type(path, f"unknown type '{type_name}' at {path}")) from None
-            if not T.type_defined_in(version, dyn) and not T.is_array(dyn):
-                raise _BadParam(
-                    invalid_type(
-                        path, f"unknown type '{type_name}' at {path} in release {T.release_of_version(version)}"
-                    )
-                )
-            fits = (
-                static is object
-                or dyn is T.ManagedObject
-                or (T.is_array(static) and T.is_array(dyn))
-                or (isinstance(dyn, type) and isinstance(static, type) and issubclass(dyn, static))
-                or (T.is_array(static) and isinstance(dyn, type) and issubclass(dyn, static.Item))
-            )
-            if not fits:
-                raise _BadParam(invalid_type(path, f"type '{type_name}' at {path} is not a {T.wsdl_name(static)}"))
-        super().StartElementHandler(tag, attr)
-        self.paths.append(path)
-        self.seen.append({})
-
-    def EndElementHandler(self, tag: str) -> None:
-        if self.stack:
-            obj = self.stack[-1]
-            path = self.paths.pop()
-            seen = self.seen.pop()
-            self.current = path
-            if isinstance(obj, T.DataObject) and not isinstance(obj, SoapAdapter.LocalizedMethodFault):
-                for p in T.properties(type(obj)):
-                    if (
-                        not p.flags & T.F_OPTIONAL
-                        and p.name not in seen
-                        and p.name not in _IMPLICIT
-                        and T.defined_in(self.check_version, p.version)
-                    ):
-                        raise _BadParam(
-                            invalid_argument(f"{path}.{p.name}", f"required property '{p.name}' is missing")
-                        )
-        super().EndElementHandler(tag)
-
-
-_IMPLICIT = frozenset({"dynamicType", "dynamicProperty"})
-
-
-class _ParamReader(SoapAdapter.ExpatDeserializerNSHandlers):
-    """Walks the envelope again and hands every parameter element to pyVmomi's
-    deserializer, typed by the method's parameter."""
-
-    def __init__(self, params: dict[str, type], version: str) -> None:
-        super().__init__()
-        self.params = params
-        self.version = version
-        self.depth = 0
-        self.in_body = False
-        self.counts: dict[str, int] = {}
-        self.readers: list[tuple[str, _CheckedDeserializer]] = []
-        self.parser: expat.XMLParserType | None = None
-
-    def StartElementHandler(self, tag: str, attrs: dict[str, str]) -> None:
-        if self.depth == 1:
-            self.in_body = tag == _BODY
-        if self.depth == 3 and self.in_body:
-            name = _local(tag)
-            if name != "_this":
-                declared = self.params[name]
-                n = self.counts.get(name, 0)
-                self.counts[name] = n + 1
-                if T.is_array(declared):
-                    item, root = T.item_type(declared), f"{name}[{n}]"
-                else:
-                    item, root = declared, name
-                ds = _CheckedDeserializer(root, self.version)
-                ds.Deserialize(self.parser, item, False, self.nsMap)
-                self.readers.append((name, ds))
-                ds.StartElementHandler(tag, attrs)  # the deserializer now owns this element
-                return
-        self.depth += 1
-
-    def EndElementHandler(self, tag: str) -> None:
-        self.depth -= 1
-
-    def CharacterDataHandler(self, data: str) -> None:
-        pass
-
-
 def decode_params(req: SoapRequest, info: T.MethodInfo, version: str) -> dict[str, Any]:
     params = {p.name: p for p in info.params}
     counts: dict[str, int] = {}
@@ -356,51 +212,19 @@ def decode_params(req: SoapRequest, info: T.MethodInfo, version: str) -> dict[st
         counts[name] = counts.get(name, 0) + 1
         if counts[name] > 1 and not T.is_array(p.type):
             raise invalid_argument(name, f"parameter '{name}' of {info.wsdl_name} is given more than once")
-    reader = _ParamReader({p.name: p.type for p in info.params}, version)
+    reader = soap_params.ParamReader({p.name: p.type for p in info.params}, version)
     parser = _new_parser()
-    reader.parser = parser
     SoapAdapter.SetHandlers(parser, SoapAdapter.GetHandlers(reader))
     try:
         parser.Parse(req.body, True)
     except vmodl.MethodFault:
         raise
-    except _BadParam as e:
-        raise e.fault from None
     except _Reject as e:
         raise invalid_request(f"Malformed SOAP request: {e}") from None
-    except Exception as e:  # pyVmomi's deserializer speaks in Python errors
-        log.debug("SOAP parameter decoding failed", exc_info=True)
-        raise _decoding_fault(e, reader) from None
-    raw: dict[str, Any] = {}
-    for name, ds in reader.readers:
-        value = ds.GetResult()
-        if T.is_array(params[name].type):
-            raw.setdefault(name, params[name].type()).append(value)
-        else:
-            raw[name] = value
-    args: dict[str, Any] = {}
-    for name, value in raw.items():
-        p = params[name]
-        # The VI/JSON rules decide what a release may send (one set of rules, one set of faults).
-        as_json = json_codec.encode(value, T.NEWEST_VERSION, p.type)
-        args[name] = json_codec.decode(as_json, p.type, version, name)
-    return args
-
-
-def _decoding_fault(e: Exception, reader: _ParamReader) -> vmodl.MethodFault:
-    where = reader.readers[-1][1].current if reader.readers else "body"
-    detail = str(e).strip("'\"") or type(e).__name__
-    if isinstance(e, KeyError):
-        if detail == "type" or (e.args and e.args[0] == ""):  # no type attribute, or type=""
-            return invalid_argument(where, "a managed object reference needs a type attribute")
-        return invalid_type(where, f"unknown type '{detail}' in parameter '{where}'")
-    if isinstance(e, TypeError) and "expected type" in detail:
-        return invalid_type(where, f"wrong xsi:type in parameter '{where}': {detail}")
-    if isinstance(e, AttributeError):
-        return invalid_argument(where, f"unknown property '{detail}' in parameter '{where}'")
-    if isinstance(e, expat.ExpatError):
-        return invalid_request(f"Malformed SOAP request: {e}")
-    return invalid_argument(where, f"cannot read parameter '{where}': {detail}")
+    except expat.ExpatError as e:
+        raise invalid_request(f"Malformed SOAP request: {e}") from None
+    # The VI/JSON rules decide what a release may send (one set of rules, one set of faults).
+    return {name: json_codec.decode(value, params[name].type, version, name) for name, value in reader.values.items()}
 
 
 # ---------------------------------------------------------------- responses
