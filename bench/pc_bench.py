@@ -99,6 +99,7 @@ async def _session(app: Any, si: Any, paths: list[str]) -> Session:
     r.raise_for_status()
     key = si.session_manager.sessions[token].key
     state = si.property_collector.states[key]
+    si.property_collector.read_new_filters(state)
     state.pending.clear()  # the first answer (every VM entering), taken in-process
     state.version = 1
     return Session(client, key)

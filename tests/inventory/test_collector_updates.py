@@ -221,3 +221,38 @@ def test_first_answer_enters_each_object_once_as_it_is_now(si: Any) -> None:
     assert w.told(f, vm)[1:] == [("enter", {"name": vm.name})]
     task_result(vm.Destroy_Task())
     w.pc.DestroyPropertyCollector()
+
+
+def test_filters_made_after_answers_enter_once_as_they_are_now(si: Any) -> None:
+    """pyVim's WaitForTask, task after task on one session: a filter is made after earlier
+    answers, then the session waits from "".  The new filter's objects enter once, as they
+    are now (a change between CreateFilter and the wait included); a filter told before
+    starts again (its objects enter again); a filter destroyed before it was ever read
+    leaves nothing behind."""
+    content = si.RetrieveContent()
+    vm, other = _create_vm(si, find(si, "DC0/vm")), _create_vm(si, find(si, "DC0/vm"))
+    w = Watcher(content.propertyCollector.CreatePropertyCollector())
+
+    def name_filter(obj: Any) -> Any:
+        spec = PC.FilterSpec(
+            objectSet=[PC.ObjectSpec(obj=obj, skip=False)],
+            propSet=[PC.PropertySpec(type=vim.VirtualMachine, pathSet=["name"])],
+        )
+        return w.pc.CreateFilter(spec, partialUpdates=False)
+
+    old = name_filter(other)
+    assert w.take()
+    assert w.told(old, other) == [("enter", {"name": other.name})]
+    gone = name_filter(other)
+    gone.DestroyPropertyFilter()  # before anything read it
+    new = name_filter(vm)
+    task_result(vm.Rename(vm.name + "-now"))
+    w.version = ""
+    assert w.take()
+    assert w.told(new, vm) == [("enter", {"name": vm.name})]  # once, renamed
+    assert w.told(old, other)[1:] == [("enter", {"name": other.name})]  # told before: enters again
+    assert gone._moId not in w.seen
+    assert not w.take()  # nothing else was pending
+    task_result(vm.Destroy_Task())
+    task_result(other.Destroy_Task())
+    w.pc.DestroyPropertyCollector()

@@ -58,14 +58,14 @@ class EventManager(ManagedObject):
         event.key = self.si.store.next_id("event")
         event.chainId = chain_id if chain_id is not None else event.key
         event.createdTime = now()
-        if vm is not None:
-            event.vm = vim.event.VmEventArgument(name=vm.name, vm=vm.ref)
+        if vm is not None:  # trusted: the inventory's own names and references
+            event.vm = T.trusted(vim.event.VmEventArgument, name=vm.name, vm=vm.ref)
             host = vm.host
             if host is not None:
-                event.host = vim.event.HostEventArgument(name=host.name, host=host.ref)
+                event.host = T.trusted(vim.event.HostEventArgument, name=host.name, host=host.ref)
             dc = vm.datacenter()
             if dc is not None:
-                event.datacenter = vim.event.DatacenterEventArgument(name=dc.name, datacenter=dc.ref)
+                event.datacenter = T.trusted(vim.event.DatacenterEventArgument, name=dc.name, datacenter=dc.ref)
         self.events.append(event)
         self.si.store.put("event", str(event.key), json_codec.to_store(event))
         if len(self.events) > MAX_EVENTS:

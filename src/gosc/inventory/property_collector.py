@@ -236,6 +236,11 @@ class PropertyCollector(ManagedObject):
         f.unread = False
         self._add(state, [(f.ref, u) for u in f.reselect(state.ctx, None, Cache())])
 
+    def read_new_filters(self, state: SessionState) -> None:
+        """Read now the filters of ``state`` made and not read yet (their first updates)."""
+        for f in list(state.filters.values()):
+            self._first_read(state, f)
+
     # ------------------------------------------------------------ updates
     #
     # Every change notification brings the filters it concerns up to date at once (so a
@@ -298,8 +303,7 @@ class PropertyCollector(ManagedObject):
                 log.exception("property collector %s: updating session %s failed", self.moId, key[:8])
 
     def _check_version(self, state: SessionState, version: str | None) -> None:
-        for f in list(state.filters.values()):
-            self._first_read(state, f)
+        self.read_new_filters(state)
         if not version:  # from the start: everything enters again
             # A filter no answer told anything yet has it all pending (pyVmomi's WaitForTask
             # makes a filter, then waits from version ""): as entered now, one update per

@@ -116,9 +116,9 @@ def compare(
     key, snap, rep = _read(ctx, obj, paths, cache)  # rep: shared by the filters that read the same
     fps = rep.fps
     if old is None:
-        changes = [PC.Change(name=p, op="assign", val=v) for p, (v, _) in snap.values.items()]
-        missing = [PC.MissingProperty(path=p, fault=e) for p, e in snap.missing.items()]
-        return rep, PC.ObjectUpdate(kind="enter", obj=obj.ref, changeSet=changes, missingSet=missing)
+        changes = [T.trusted(PC.Change, name=p, op="assign", val=v) for p, (v, _) in snap.values.items()]
+        missing = [T.trusted(PC.MissingProperty, path=p, fault=e) for p, e in snap.missing.items()]
+        return rep, T.trusted(PC.ObjectUpdate, kind="enter", obj=obj.ref, changeSet=changes, missingSet=missing)
     if old.fps == fps and old.paths == paths:
         return rep, None
     shared = (key, old.paths, old.fps)
@@ -137,16 +137,18 @@ def _modify(
         if fp == was:
             continue
         if fp is not None and fp[0] == "v":
-            changes.append(PC.Change(name=p, op="assign", val=snap.values[p][0]))
+            changes.append(T.trusted(PC.Change, name=p, op="assign", val=snap.values[p][0]))
             continue
         if was is not None and was[0] == "v":
-            changes.append(PC.Change(name=p, op="assign"))  # no longer set
+            changes.append(T.trusted(PC.Change, name=p, op="assign"))  # no longer set
         if fp is not None:
-            missing.append(PC.MissingProperty(path=p, fault=snap.missing[p]))
-    changes += [PC.Change(name=p, op="assign") for p, was in before.items() if was is not None and was[0] == "v"]
+            missing.append(T.trusted(PC.MissingProperty, path=p, fault=snap.missing[p]))
+    changes += [
+        T.trusted(PC.Change, name=p, op="assign") for p, was in before.items() if was is not None and was[0] == "v"
+    ]
     if not changes and not missing:
         return None
-    return PC.ObjectUpdate(kind="modify", obj=obj.ref, changeSet=changes, missingSet=missing)
+    return T.trusted(PC.ObjectUpdate, kind="modify", obj=obj.ref, changeSet=changes, missingSet=missing)
 
 
 class PropertyFilter(ManagedObject):
@@ -219,7 +221,11 @@ class PropertyFilter(ManagedObject):
                     out.append(update)
             if issubclass(obj.vim_type, AGGREGATES):
                 aggregates.add(obj.moId)
-        out += [PC.ObjectUpdate(kind="leave", obj=old.obj.ref) for m, old in self.reported.items() if m not in now]
+        out += [
+            T.trusted(PC.ObjectUpdate, kind="leave", obj=old.obj.ref)
+            for m, old in self.reported.items()
+            if m not in now
+        ]
         self.reported, self.sources, self.aggregates = now, sources, aggregates
         return out
 
@@ -297,7 +303,9 @@ def _merge(a: PC.ObjectUpdate, b: PC.ObjectUpdate) -> PC.ObjectUpdate:
     changes.update({c.name: c for c in b.changeSet or []})
     missing = {m.path: m for m in a.missingSet or []} if a.kind != "leave" else {}
     missing.update({m.path: m for m in b.missingSet or []})
-    return PC.ObjectUpdate(kind=kind, obj=b.obj, changeSet=list(changes.values()), missingSet=list(missing.values()))
+    return T.trusted(
+        PC.ObjectUpdate, kind=kind, obj=b.obj, changeSet=list(changes.values()), missingSet=list(missing.values())
+    )
 
 
 def coalesce(pending: list[Pending]) -> list[Pending]:
@@ -322,8 +330,9 @@ def take(state: SessionState) -> PC.UpdateSet | None:
     state.version += 1
     for f in state.filters.values():
         f.told = True
-    return PC.UpdateSet(
+    return T.trusted(
+        PC.UpdateSet,
         version=str(state.version),
         truncated=False,
-        filterSet=[PC.FilterUpdate(filter=fref, objectSet=objs) for fref, objs in by_filter.values()],
+        filterSet=[T.trusted(PC.FilterUpdate, filter=fref, objectSet=objs) for fref, objs in by_filter.values()],
     )
