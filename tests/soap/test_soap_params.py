@@ -6,17 +6,16 @@ value, or refuse it with the same fault at the same property path."""
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
-from pyVmomi import SoapAdapter, VmomiSupport, vim, vmodl
+from pyVmomi import SoapAdapter, vim, vmodl
 
 from gosc.vim import json_codec, soap_codec
 from gosc.vim import types as T
 from gosc.vim.faults import message_of
-from tests.soap.test_soap_fast import DATA_TYPES, EXPLORE, VERSIONS, values
+from tests.soap.test_soap_fast import EVERY_TYPE, draw_case
 
 PC = vmodl.query.PropertyCollector
 
@@ -62,19 +61,11 @@ def _pyvmomi_then_json(param_xml: str, declared: type, version: str) -> Any:
 
 
 @given(data=st.data())
-@settings(
-    max_examples=int(os.environ.get("GOSC_FUZZ_EXAMPLES", "400")),
-    derandomize=not EXPLORE,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
+@EVERY_TYPE
 def test_parameters_read_as_pyvmomi_and_the_json_rules_read_them(data: st.DataObject) -> None:
-    typ = VmomiSupport.GetVmodlType(data.draw(st.sampled_from(DATA_TYPES), label="type"))
-    version = data.draw(st.sampled_from(VERSIONS), label="version")
-    value = data.draw(values(typ), label="value")
+    typ, version, value, declared = draw_case(data)
     if value is None or isinstance(value, vmodl.MethodFault):  # faults are never parameters
         return
-    declared = data.draw(st.sampled_from([typ, typ.__mro__[1], object]), label="declared slot")
     if declared is object and not T.type_defined_in(version, typ):
         return  # a client of that release cannot name the type
     try:
