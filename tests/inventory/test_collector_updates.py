@@ -227,8 +227,8 @@ def test_filters_made_after_answers_enter_once_as_they_are_now(si: Any) -> None:
     """pyVim's WaitForTask, task after task on one session: a filter is made after earlier
     answers, then the session waits from "".  The new filter's objects enter once, as they
     are now (a change between CreateFilter and the wait included); a filter told before
-    starts again (its objects enter again); a filter destroyed before it was ever read
-    leaves nothing behind."""
+    starts again (its objects enter again); a filter destroyed before any answer told it
+    anything leaves nothing behind."""
     content = si.RetrieveContent()
     vm, other = _create_vm(si, find(si, "DC0/vm")), _create_vm(si, find(si, "DC0/vm"))
     w = Watcher(content.propertyCollector.CreatePropertyCollector())
@@ -244,7 +244,7 @@ def test_filters_made_after_answers_enter_once_as_they_are_now(si: Any) -> None:
     assert w.take()
     assert w.told(old, other) == [("enter", {"name": other.name})]
     gone = name_filter(other)
-    gone.DestroyPropertyFilter()  # before anything read it
+    gone.DestroyPropertyFilter()  # its updates still pending: never told
     new = name_filter(vm)
     task_result(vm.Rename(vm.name + "-now"))
     w.version = ""
