@@ -150,7 +150,8 @@ class ToolsAgent:
         t.add_done_callback(self._tasks.discard)
 
     async def stop(self) -> None:
-        if self._deploy is None or self._deploy.done():  # else its own cleanup runs
+        # A package begun and never deployed (else the deployment's own cleanup runs).
+        if self._packages and (self._deploy is None or self._deploy.done()):
             with contextlib.suppress(OSError), GuestRoot(self.root) as guest:
                 self._remove_packages(guest)
         if self._rpctool is not None:

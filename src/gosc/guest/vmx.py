@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from ..formats import custrecord
-from ..formats.rules import host_label_problem
+from ..formats.rules import HOST_LABEL_MAX, host_label_problem
 from . import rpc
 from .sandbox import Completed
 from .states import DeployReport
@@ -166,8 +166,8 @@ class ToolsConnection:
 
     async def _for_live_guest(self, host: GuestHost, command: str, text: str) -> bytes:
         if command == "guest.sethostname":
-            if host_label_problem(text) is not None:
-                return rpc.error("a host name is one DNS label: letters, digits and '-', at most {HOST_LABEL_MAX}")
+            if host_label_problem(text) is not None:  # not echoed: the guest's text stays out of logs
+                return rpc.error(f"a host name is one DNS label: letters, digits and '-', at most {HOST_LABEL_MAX}")
             await host.set_hostname(text)
             return rpc.ok()
         if command == "guest.script.cancel":
