@@ -131,3 +131,18 @@ def test_text_a_slot_cannot_hold_is_refused_with_its_path() -> None:
         assert (kind, name, where) == ("fault", "vmodl.fault.InvalidArgument", "arg.maxObjects"), text
     req = soap_codec.parse_request(_envelope("<arg><maxObjects> 1000 </maxObjects></arg>"))
     assert soap_codec.decode_params(req, _method(PC.RetrieveOptions), T.NEWEST_VERSION)["arg"].maxObjects == 1000
+
+
+def test_a_reference_reads_whatever_managed_xsi_type_it_carries() -> None:
+    """A reference's ``type`` attribute names its type; an ``xsi:type`` on it may say
+    ManagedObjectReference or a managed type (pyVmomi reads both), never a simple type."""
+    for xsi in ("ManagedObjectReference", "VirtualMachine"):
+        req = soap_codec.parse_request(_envelope(f'<arg xsi:type="{xsi}" type="VirtualMachine">vm-1</arg>'))
+        assert soap_codec.decode_params(req, _method(vim.VirtualMachine), T.NEWEST_VERSION)[
+            "arg"
+        ] == vim.VirtualMachine("vm-1")
+    req = soap_codec.parse_request(_envelope('<arg xsi:type="xsd:string" type="VirtualMachine">vm-1</arg>'))
+    kind, (name, where, _) = _outcome(
+        lambda: soap_codec.decode_params(req, _method(vim.VirtualMachine), T.NEWEST_VERSION)
+    )
+    assert (kind, name, where) == ("fault", "vmodl.fault.InvalidType", "arg")

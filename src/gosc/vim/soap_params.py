@@ -8,7 +8,7 @@ value boxed in an anyType slot).  ``json_codec.decode`` then makes the pyVmomi v
 the VI/JSON rules for the negotiated release, so both protocols refuse the same requests
 with the same faults and property paths: one set of rules, applied once.  (Reading with
 pyVmomi's own deserializer and re-checking through a JSON round trip did the work twice:
-half of a ``CreateFilter`` call's time, bench/vcsim_bench.py.)
+half of a ``CreateFilter`` call's time in the server.)
 """
 
 from __future__ import annotations
@@ -149,7 +149,7 @@ class ParamReader(SoapAdapter.ExpatDeserializerNSHandlers):  # type: ignore[misc
         if declared is object:  # anyType: the xsi:type says what it is (a string without one)
             slot = self._any(wire, xsi, path, into, key)
         elif T.is_managed(declared):
-            if wire is not None and wire is not T.ManagedObject:
+            if wire is not None and not T.is_managed(wire):  # its type attribute says which
                 raise invalid_type(path, f"type '{xsi}' at {path} is not a {T.wsdl_name(declared)}")
             slot = _Slot(REF, declared, path, into, key)
         elif T.is_data(declared) and issubclass(declared, vmodl.MethodFault) and not unwrapped:
