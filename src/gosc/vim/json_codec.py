@@ -19,7 +19,7 @@ import datetime
 from collections.abc import Callable
 from typing import Any, TypeAlias, TypeVar
 
-from pyVmomi import VmomiSupport
+from pyVmomi import VmomiSupport, vmodl
 
 from . import types as T
 from .faults import invalid_argument, invalid_type
@@ -28,8 +28,10 @@ from .names import xml_problem
 MOREF = "ManagedObjectReference"
 SECRET_MASK = "(secret)"
 
+_JSON_HIDDEN = frozenset({"dynamicType"})
 # MethodFault.msg is pyVmomi's SOAP faultstring; VI/JSON carries the text in faultMessage.
-_JSON_HIDDEN = frozenset({"dynamicType", "msg"})
+# (Other types' msg, a vSAN upgrade issue's, is theirs: it is written.)
+_FAULT_HIDDEN = frozenset({"dynamicType", "msg"})
 
 
 # ---------------------------------------------------------------- encoding
@@ -74,9 +76,10 @@ def encode(value: object, version: str, declared: type | None = None, *, secrets
 
 def _encode_data(obj: T.DataObject, version: str, secrets: SecretFilter | None) -> dict[str, Json]:
     out: dict[str, Json] = {"_typeName": T.wsdl_name(type(obj))}
+    hidden = _FAULT_HIDDEN if isinstance(obj, vmodl.MethodFault) else _JSON_HIDDEN
     for p in T.properties(type(obj)):
         name = p.name
-        if name in _JSON_HIDDEN or not T.defined_in(version, p.version):
+        if name in hidden or not T.defined_in(version, p.version):
             continue
         v = getattr(obj, name)
         if v is None or (isinstance(v, list) and not v):
