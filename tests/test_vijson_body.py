@@ -4,6 +4,7 @@ included), and what orjson refuses is still written."""
 
 from __future__ import annotations
 
+import datetime
 import json
 from typing import Any
 
@@ -67,3 +68,13 @@ def test_what_orjson_refuses_is_written_all_the_same() -> None:
     # A long beyond 64 bits (pyVmomi's SOAP decoder takes any): orjson refuses it.
     value = {"value": VmomiSupport.long(2**70), "name": "big"}
     assert json_body(value) == b'{"value":1180591620717411303424,"name":"big"}'
+
+
+@given(st.datetimes(timezones=st.just(datetime.UTC)))
+def test_a_utc_time_as_isoformat_writes_it(value: datetime.datetime) -> None:
+    """The codec writes the server's own (UTC) times through orjson: the text isoformat
+    gives, with Z for +00:00 (microseconds only when there are some, years below 1000
+    padded), as for every other time."""
+    assert json_codec.encode(value, T.NEWEST_VERSION) == value.isoformat().replace("+00:00", "Z")
+    naive = value.replace(tzinfo=None)  # the other path: a naive time counts as UTC
+    assert json_codec.encode(naive, T.NEWEST_VERSION) == json_codec.encode(value, T.NEWEST_VERSION)

@@ -8,6 +8,7 @@ in its worker thread and whose ``clock_offset`` moves the clock of lockout and e
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -216,6 +217,21 @@ def test_idle_sessions_end_and_used_ones_stay(hooked: Hooked) -> None:
     assert fault_of(soap_idle.post(current_time))[0] == "NotAuthenticated"
     used.call("SessionManager", "SessionManager", "Logout")
     soap_used.post(envelope("Logout", SM))
+
+
+def test_a_session_counts_its_calls_and_the_time_of_the_latest(hooked: Hooked) -> None:
+    vi = hooked.vi(READER, PASSWORD)
+    first = vi.get("SessionManager", "SessionManager", "currentSession")
+    vi.call("ServiceInstance", "ServiceInstance", "CurrentTime")
+    later = vi.get("SessionManager", "SessionManager", "currentSession")
+    assert later["callCount"] == first["callCount"] + 2  # the CurrentTime and this read
+    login, active, latest = (
+        datetime.datetime.fromisoformat(t)
+        for t in (first["loginTime"], first["lastActiveTime"], later["lastActiveTime"])
+    )
+    assert login <= active < latest  # each call moves it
+    assert later["lastActiveTime"].endswith("Z") and latest.tzinfo is not None
+    vi.call("SessionManager", "SessionManager", "Logout")
 
 
 def test_terminate_session_and_session_is_active(hooked: Hooked) -> None:

@@ -125,11 +125,29 @@ async def _call(ctx: CallContext, obj: ManagedObject, method: str, args: dict[st
 def read_property(ctx: CallContext, type_name: str, moid: str, name: str) -> tuple[Any, type]:
     """A top-level property's value and declared type (for the codec), once the caller
     may read it (``access``: the same rule as the PropertyCollector's)."""
+    obj = ctx.si.objects.get(moid)
+    declared = None if obj is None else _READABLE.get((type(obj), type_name, name, ctx.version))
+    if obj is None or declared is None:
+        obj, declared = _readable(ctx, type_name, moid, name)
+    access.check_read(ctx, obj, name)  # NotAuthenticated without a session, as require_session
+    return obj.get_property(ctx, name), declared
+
+
+# (class of the object, type named in the request, property, version) -> the property's
+# declared type: what ``_readable`` found to exist, so that a repeated read (a client
+# polling a task's info, a clock) skips the type system's lookups.  Bounded by the type
+# system: only names that exist are kept.
+_READABLE: dict[tuple[type[ManagedObject], str, str, str], type] = {}
+
+
+def _readable(ctx: CallContext, type_name: str, moid: str, name: str) -> tuple[ManagedObject, type]:
+    """The object and the property's declared type, or the fault that says which is missing
+    (in this order: the object, a session, the property)."""
     obj = lookup(ctx, type_name, moid)
     if name not in obj.anonymous_properties:
         require_session(ctx, obj, None)
     prop = T.property_info(obj.vim_type, name)
     if prop is None or not T.defined_in(ctx.version, prop.version):
         raise fault(vmodl.query.InvalidProperty, f"{obj.type_name} has no property '{name}'", name=name)
-    access.check_read(ctx, obj, name)
-    return obj.get_property(ctx, name), prop.type
+    _READABLE[(type(obj), type_name, name, ctx.version)] = prop.type
+    return obj, prop.type

