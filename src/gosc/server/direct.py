@@ -25,7 +25,7 @@ import asyncio
 import contextvars
 import logging
 import urllib.parse
-from collections.abc import Awaitable, Coroutine, Generator
+from collections.abc import Awaitable
 from typing import Any, Protocol
 
 import httptools
@@ -33,7 +33,7 @@ from uvicorn.protocols.http.httptools_impl import STATUS_LINE
 
 from .front import Handler
 from .limits import LimitedHttpToolsProtocol, body_too_large
-from .request import Answer, ApiRequest, first_headers
+from .request import Answer, ApiRequest, Resumed, first_headers
 
 log = logging.getLogger(__name__)
 
@@ -69,31 +69,6 @@ class _Request:
         self.size = 0
         self.refused = False
         self.cycle = _InFlight(keep_alive=True)
-
-
-class _Resumed:
-    """A coroutine that has already run to its first suspension, awaited from there on:
-    a task of it (``_continue``) waits for what it waits for and passes results and
-    cancellation through."""
-
-    def __init__(self, coro: Coroutine[Any, None, Answer], waiting: Any) -> None:
-        self.coro, self.waiting = coro, waiting
-
-    def __await__(self) -> Generator[Any, None, Answer]:
-        waiting = self.waiting
-        while True:
-            try:
-                yield waiting
-            except BaseException as exc:  # cancellation (or a throw) goes to the handler
-                try:
-                    waiting = self.coro.throw(exc)
-                except StopIteration as done:
-                    return done.value  # type: ignore[no-any-return]
-                continue
-            try:
-                waiting = self.coro.send(None)
-            except StopIteration as done:
-                return done.value  # type: ignore[no-any-return]
 
 
 class ApiProtocol(LimitedHttpToolsProtocol):
@@ -183,7 +158,7 @@ class ApiProtocol(LimitedHttpToolsProtocol):
         except Exception:
             self._failed(cycle)
             return
-        task = self.loop.create_task(self._continue(cycle, _Resumed(coro, waiting)), context=context)
+        task = self.loop.create_task(self._continue(cycle, Resumed(coro, waiting)), context=context)
         task.add_done_callback(self.tasks.discard)
         self.tasks.add(task)
 

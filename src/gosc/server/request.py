@@ -3,9 +3,9 @@ request as far as a handler reads it, and the answer that server/front.py sends.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Coroutine, Generator, Iterable
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, Generic, NamedTuple, TypeVar
 
 from starlette.types import Receive, Send
 
@@ -54,3 +54,33 @@ def answer_fields(answer: Answer) -> list[tuple[bytes, bytes]]:
 async def send_answer(send: Send, answer: Answer) -> None:
     await send({"type": "http.response.start", "status": answer.status, "headers": answer_fields(answer)})
     await send({"type": "http.response.body", "body": answer.body})
+
+
+_R = TypeVar("_R")
+
+
+class Resumed(Generic[_R]):
+    """A coroutine that has already run to its first suspension (``waiting``: what it
+    yielded), awaited from there on.  Handlers are stepped once where they are called,
+    as most of them finish without waiting (server/direct.py, a long poll whose answer is
+    ready); one that waits goes on in a task of this, which passes results and
+    cancellation through."""
+
+    def __init__(self, coro: Coroutine[Any, None, _R], waiting: Any) -> None:
+        self.coro, self.waiting = coro, waiting
+
+    def __await__(self) -> Generator[Any, None, _R]:
+        waiting = self.waiting
+        while True:
+            try:
+                yield waiting
+            except BaseException as exc:  # cancellation (or a throw) goes to the coroutine
+                try:
+                    waiting = self.coro.throw(exc)
+                except StopIteration as done:
+                    return done.value  # type: ignore[no-any-return]
+                continue
+            try:
+                waiting = self.coro.send(None)
+            except StopIteration as done:
+                return done.value  # type: ignore[no-any-return]

@@ -17,7 +17,7 @@ import asyncio
 import contextlib
 import logging
 import re
-from collections.abc import Awaitable
+from collections.abc import Coroutine
 from typing import Any, TypeVar
 
 from pyVmomi import vmodl
@@ -32,7 +32,7 @@ from ..inventory.service_instance import ServiceInstance
 from ..vim import soap_codec
 from ..vim import types as T
 from ..vim.faults import invalid_argument, invalid_request, system_error
-from .request import Answer, ApiRequest
+from .request import Answer, ApiRequest, Resumed
 
 log = logging.getLogger(__name__)
 
@@ -223,10 +223,16 @@ def _keep(cache: dict[_K, _V], bound: int, key: _K, value: _V) -> _V:
 _R = TypeVar("_R")
 
 
-async def _until_disconnected(request: ApiRequest, work: Awaitable[_R]) -> _R:
+async def _until_disconnected(request: ApiRequest, work: Coroutine[Any, None, _R]) -> _R:
     """Run a long poll, abandoning it when the client hangs up (the ASGI server then has
-    nothing to wait for at shutdown)."""
-    job = asyncio.ensure_future(work)
+    nothing to wait for at shutdown).  A poll whose answer is ready (pyVmomi's WaitForTask
+    finds its task done) is answered at once, without the two tasks that watch it: they
+    cost the call a turn of the event loop, in which other work may run first."""
+    try:
+        waiting = work.send(None)
+    except StopIteration as done:
+        return done.value  # type: ignore[no-any-return]
+    job = asyncio.ensure_future(Resumed(work, waiting))
 
     async def watch() -> None:
         while True:

@@ -57,6 +57,9 @@ def encode(value: object, version: str, declared: type | None = None, *, secrets
     if value is None:
         return None
     boxed = declared is object
+    kind = type(value)
+    if not boxed and (kind is str or kind is int or kind is bool or kind is float):
+        return value  # type: ignore[return-value]  # most of what data objects hold: as _encode_primitive would
     if isinstance(value, T.ManagedObject):
         return {"_typeName": MOREF, "type": T.wsdl_name(type(value)), "value": value._moId}
     if isinstance(value, T.DataObject):
@@ -76,20 +79,38 @@ def encode(value: object, version: str, declared: type | None = None, *, secrets
 
 
 def _encode_data(obj: T.DataObject, version: str, secrets: SecretFilter | None) -> dict[str, Json]:
-    out: dict[str, Json] = {"_typeName": T.wsdl_name(type(obj))}
-    hidden = _FAULT_HIDDEN if isinstance(obj, vmodl.MethodFault) else _JSON_HIDDEN
-    for p in T.properties(type(obj)):
-        name = p.name
-        if name in hidden or not T.defined_in(version, p.version):
-            continue
+    type_name, written = _written(type(obj), version)
+    out: dict[str, Json] = {"_typeName": type_name}
+    for name, declared, secret in written:
         v = getattr(obj, name)
         if v is None or (isinstance(v, list) and not v):
             continue
-        if secrets is not None and p.flags & T.F_SECRET:
+        if secret and secrets is not None:
             out[name] = secrets(v)
             continue
-        out[name] = encode(v, version, p.type, secrets=secrets)
+        out[name] = encode(v, version, declared, secrets=secrets)
     return out
+
+
+_Written = tuple[str, tuple[tuple[str, type, bool], ...]]
+_WRITTEN: dict[tuple[type, str], _Written] = {}  # bounded: the data types times the releases
+
+
+def _written(cls: type, version: str) -> _Written:
+    """A data type's wire name and the properties its JSON may carry in ``version`` (name,
+    declared type, secret), in order: decided once, not for each object (a task's info,
+    written at each of its changes, spent half its encoding time deciding it)."""
+    written = _WRITTEN.get((cls, version))
+    if written is None:
+        hidden = _FAULT_HIDDEN if issubclass(cls, vmodl.MethodFault) else _JSON_HIDDEN
+        props = T.properties(cls)
+        kept = tuple(
+            (p.name, p.type, bool(p.flags & T.F_SECRET))
+            for p in props
+            if p.name not in hidden and T.defined_in(version, p.version)
+        )
+        written = _WRITTEN[(cls, version)] = (T.wsdl_name(cls), kept)
+    return written
 
 
 def _encode_primitive(value: object) -> Json:
