@@ -11,6 +11,7 @@ The family decides the network renderer and the small per-distribution conventio
 
 from __future__ import annotations
 
+import re
 import shlex
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,13 +54,24 @@ class Distro:
         return self.family in ("sysconfig", "networkmanager")
 
 
+# A value as os-release files write nearly all of them: one word, or one quoted string
+# without a backslash.  Its shell word is its text (what shlex would make of it, in a
+# tenth of the time: the tools read os-release at each boot); anything else goes to shlex.
+_PLAIN_VALUE = re.compile(r'"([^"\\]*)"|\'([^\']*)\'|([^\s"\'\\]*)')
+
+
 def parse_os_release(text: str) -> dict[str, str]:
+    """os-release's ``KEY=value`` lines: each value's first shell word (man os-release)."""
     values: dict[str, str] = {}
     for line in text.splitlines():
         line = line.strip()
         if not line or line.startswith("#") or "=" not in line:
             continue
         key, raw = line.split("=", 1)
+        plain = _PLAIN_VALUE.fullmatch(raw)
+        if plain is not None:
+            values[key.strip()] = next(g for g in plain.groups() if g is not None)
+            continue
         try:
             parts = shlex.split(raw)
         except ValueError:
