@@ -106,7 +106,7 @@ class Soap:
         version = T.NEWEST_VERSION
         try:
             req = parse_request(request.body)
-            version = soap_codec.version_of(request.header(b"soapaction") or None, req.version_id)
+            version = version_of(request.header(b"soapaction") or None, req.version_id)
             ctx = CallContext(
                 self.si,
                 version,
@@ -184,6 +184,22 @@ def parse_request(body: bytes) -> soap_codec.SoapRequest:
     if req is None:
         req = _keep(_parsed, _PARSED_MAX, body, soap_codec.parse_request(body))
     return req
+
+
+# A client sends the same SOAPAction and versionId on every call: the version they name is
+# found once (a fault is raised, never kept).
+_VERSIONS_MAX = 64
+_versions: dict[tuple[str | None, str | None], str] = {}
+
+
+def version_of(soap_action: str | None, version_id: str | None) -> str:
+    key = (soap_action, version_id)
+    version = _versions.get(key)
+    if version is None:
+        version = soap_codec.version_of(soap_action, version_id)
+        if len(soap_action or "") + len(version_id or "") <= 256:  # what clients send: a few bytes
+            _keep(_versions, _VERSIONS_MAX, key, version)
+    return version
 
 
 # Methods that only read their arguments (never change or keep them): the same request

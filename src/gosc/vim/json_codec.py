@@ -208,27 +208,46 @@ def _decode_data(
     if type_name is not None:
         cls = resolve_subtype(type_name, declared, version, path)
     values: dict[str, Any] = {}
-    known = {p.name: p for p in T.properties(cls)}
+    readable, required = readable_properties(cls, version)
     for key, raw in data.items():
         if key == "_typeName":
             continue
-        p = known.get(key)
-        if p is None or key == "dynamicType" or not T.defined_in(version, p.version):
+        slot = readable.get(key)
+        if slot is None:
             raise invalid_argument(
                 f"{path}.{key}",
                 f"{T.wsdl_name(cls)} has no property '{key}' in release {T.release_of_version(version)}",
             )
         if raw is None:
             continue
-        if secrets is not None and p.flags & T.F_SECRET:
+        declared, secret = slot
+        if secret and secrets is not None:
             raw = secrets(raw)
-        values[key] = decode(raw, p.type, version, f"{path}.{key}", secrets=secrets, strict=strict)
-    for p in T.properties(cls) if strict else ():
-        if not p.flags & T.F_OPTIONAL and p.name not in values and T.defined_in(version, p.version):
-            raise invalid_argument(f"{path}.{p.name}", f"required property '{p.name}' is missing")
+        values[key] = decode(raw, declared, version, f"{path}.{key}", secrets=secrets, strict=strict)
+    for name in required if strict else ():
+        if name not in values:
+            raise invalid_argument(f"{path}.{name}", f"required property '{name}' is missing")
     # Each value was decoded for its property's declared type above: pyVmomi's check of
     # every value again (its constructor's) was a third of what decoding a spec cost.
     return T.trusted(cls, **values)
+
+
+_Readable = tuple[dict[str, tuple[type, bool]], tuple[str, ...]]
+_READABLE: dict[tuple[type, str], _Readable] = {}  # bounded: the data types times the releases
+
+
+def readable_properties(cls: type, version: str) -> _Readable:
+    """The properties a data type's JSON may carry in ``version`` (their declared type and
+    whether they are secret) and those it must: decided once per type and release, as
+    ``_written`` for encoding."""
+    readable = _READABLE.get((cls, version))
+    if readable is None:
+        props = [p for p in T.properties(cls) if p.name != "dynamicType" and T.defined_in(version, p.version)]
+        readable = _READABLE[(cls, version)] = (
+            {p.name: (p.type, bool(p.flags & T.F_SECRET)) for p in props},
+            tuple(p.name for p in props if not p.flags & T.F_OPTIONAL),
+        )
+    return readable
 
 
 def resolve_subtype(type_name: object, declared: type[_D], version: str, path: str) -> type[_D]:

@@ -92,23 +92,23 @@ class ParamReader(SoapAdapter.ExpatDeserializerNSHandlers):  # type: ignore[misc
         parent = slots[-1]
         if parent.kind == DATA:
             cls = parent.declared
-            prop = T.property_info(cls, name)
-            if prop is None or not T.defined_in(self.version, prop.version):
+            slot = _properties(cls, self.version).get(name)
+            if slot is None and name != "dynamicType":
                 raise invalid_argument(
                     f"{parent.path}.{name}",
                     f"{T.wsdl_name(cls)} has no property '{name}' in release {T.release_of_version(self.version)}",
                 )
             n = parent.counts.get(name, 0)
             parent.counts[name] = n + 1
-            if name == "dynamicType":  # pyVmomi's own, never part of a value (VI/JSON has none)
+            if slot is None:  # dynamicType: pyVmomi's own, never part of a value (VI/JSON has none)
                 slots.append(_Slot(SKIP, None, "", None, None))
-            elif T.is_array(prop.type):
+            elif slot[1] is not None:  # an array: its items are repeated elements
                 into = parent.value.setdefault(name, [])
-                self._open(T.item_type(prop.type), f"{parent.path}.{name}[{n}]", attrs, into, None)
+                self._open(slot[1], f"{parent.path}.{name}[{n}]", attrs, into, None)
             elif n:
                 raise invalid_argument(f"{parent.path}.{name}", f"property '{name}' is given more than once")
             else:
-                self._open(prop.type, f"{parent.path}.{name}", attrs, parent.value, name)
+                self._open(slot[0], f"{parent.path}.{name}", attrs, parent.value, name)
         elif parent.kind == ARRAY:
             self._open(parent.declared, f"{parent.path}[{len(parent.value)}]", attrs, parent.value, None)
         elif parent.kind == SKIP or (parent.kind == FAULT and (name != "fault" or parent.counts)):
@@ -216,6 +216,21 @@ class ParamReader(SoapAdapter.ExpatDeserializerNSHandlers):  # type: ignore[misc
             return {"_typeName": slot.box, **ref} if slot.box else ref
         value = _scalar(text, slot.declared, slot.path)
         return {"_typeName": slot.box, "_value": value} if slot.box else value
+
+
+_PROPERTIES: dict[tuple[type, str], dict[str, tuple[type, type | None]]] = {}  # bounded: types times releases
+
+
+def _properties(cls: type, version: str) -> dict[str, tuple[type, type | None]]:
+    """A data type's properties in ``version`` (but dynamicType): their declared type, and
+    their item type when they are arrays.  The same set as json_codec's (``readable_properties``)."""
+    found = _PROPERTIES.get((cls, version))
+    if found is None:
+        found = _PROPERTIES[(cls, version)] = {
+            name: (declared, T.item_type(declared) if T.is_array(declared) else None)
+            for name, (declared, _) in json_codec.readable_properties(cls, version)[0].items()
+        }
+    return found
 
 
 def _local(name: str) -> str:
