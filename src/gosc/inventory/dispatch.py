@@ -9,6 +9,7 @@ encode.  Nothing protocol-specific lives below this line.
 from __future__ import annotations
 
 import inspect
+from collections.abc import Callable
 from typing import Any
 
 from pyVmomi import vim, vmodl
@@ -126,22 +127,25 @@ def read_property(ctx: CallContext, type_name: str, moid: str, name: str) -> tup
     """A top-level property's value and declared type (for the codec), once the caller
     may read it (``access``: the same rule as the PropertyCollector's)."""
     obj = ctx.si.objects.get(moid)
-    declared = None if obj is None else _READABLE.get((type(obj), type_name, name, ctx.version))
-    if obj is None or declared is None:
-        obj, declared = _readable(ctx, type_name, moid, name)
+    readable = None if obj is None else _READABLE.get((type(obj), type_name, name, ctx.version))
+    if obj is None or readable is None:
+        obj, readable = _readable(ctx, type_name, moid, name)
     access.check_read(ctx, obj, name)  # NotAuthenticated without a session, as require_session
-    return obj.get_property(ctx, name), declared
+    declared, getter = readable
+    return (obj.get_property(ctx, name) if getter is None else getter(obj, ctx)), declared
 
 
 # (class of the object, type named in the request, property, version) -> the property's
-# declared type: what ``_readable`` found to exist, so that a repeated read (a client
-# polling a task's info, a clock) skips the type system's lookups.  Bounded by the type
-# system: only names that exist are kept.
-_READABLE: dict[tuple[type[ManagedObject], str, str, str], type] = {}
+# declared type and its getter (``prop_<name>``; None: ``get_property``): what
+# ``_readable`` found to exist, so that a repeated read (a client polling a task's info, a
+# clock) skips the type system's lookups.  Bounded by the type system: only names that
+# exist are kept.
+_Readable = tuple[type, Callable[[Any, CallContext], Any] | None]
+_READABLE: dict[tuple[type[ManagedObject], str, str, str], _Readable] = {}
 
 
-def _readable(ctx: CallContext, type_name: str, moid: str, name: str) -> tuple[ManagedObject, type]:
-    """The object and the property's declared type, or the fault that says which is missing
+def _readable(ctx: CallContext, type_name: str, moid: str, name: str) -> tuple[ManagedObject, _Readable]:
+    """The object and how its property is read, or the fault that says which is missing
     (in this order: the object, a session, the property)."""
     obj = lookup(ctx, type_name, moid)
     if name not in obj.anonymous_properties:
@@ -149,5 +153,8 @@ def _readable(ctx: CallContext, type_name: str, moid: str, name: str) -> tuple[M
     prop = T.property_info(obj.vim_type, name)
     if prop is None or not T.defined_in(ctx.version, prop.version):
         raise fault(vmodl.query.InvalidProperty, f"{obj.type_name} has no property '{name}'", name=name)
-    _READABLE[(type(obj), type_name, name, ctx.version)] = prop.type
-    return obj, prop.type
+    cls = type(obj)
+    # The getter get_property would pick (when it is the base class's, which picks so).
+    getter = getattr(cls, f"prop_{name}", None) if cls.get_property is ManagedObject.get_property else None
+    readable = _READABLE[(cls, type_name, name, ctx.version)] = (prop.type, getter)
+    return obj, readable
