@@ -539,3 +539,20 @@ def test_a_fenced_vm_config_is_unreadable_by_every_path(world: World) -> None:
     assert f.value.privilegeId == "System.Read" and f.value.object._moId == world.fenced_vm
     got = contents_py(c.content.propertyCollector.RetrieveProperties([vm_spec_py([world.fenced_vm])]))
     assert got == {world.fenced_vm: ({}, {"config.name": ("NoPermission", "System.Read")})}
+
+
+def test_a_read_answered_once_is_checked_again_for_each_caller(world: World) -> None:
+    """A repeated read skips the type system's lookups (dispatch._READABLE), never the check
+    of who reads: the administrator's reads come first, then the same reads by a caller
+    without the privilege and by one without a session."""
+    admin = world.callers[ADMIN].vi
+    for _ in range(2):
+        assert admin.get("VirtualMachine", world.fenced_vm, "config")["name"] == FENCED_VM
+    with pytest.raises(ViFault) as e:
+        world.callers[FENCED].vi.get("VirtualMachine", world.fenced_vm, "config")
+    assert (e.value.type_name, e.value.body["privilegeId"]) == ("NoPermission", "System.Read")
+    anonymous = ViClient(world.server.url)
+    with pytest.raises(ViFault) as e:
+        anonymous.get("VirtualMachine", world.fenced_vm, "config")
+    assert e.value.type_name == "NotAuthenticated"
+    assert anonymous.get("ServiceInstance", "ServiceInstance", "serverClock")  # readable by anyone, as before
