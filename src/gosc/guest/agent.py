@@ -39,7 +39,7 @@ import json
 import logging
 import secrets
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -95,18 +95,24 @@ class ToolsAgent:
         self._event_loop = asyncio.get_running_loop()
         self.endpoint = rpc.Endpoint(reader, writer, self.handle, name=f"agent:{self.root.name}")
         self.endpoint.start()
-        self._spawn(self._start(boot))
+        # A guest with no boot step reports the state its files give from the start: read
+        # now, in a worker thread, while the power-on that attached it goes on (its task's
+        # client asks for the result meanwhile), not when the tools announce themselves.
+        reading = None if boot is not None else self._event_loop.run_in_executor(None, self.guest_info)
+        if reading is not None:
+            reading.add_done_callback(_retrieved)  # a stop before the announce leaves it unread
+        self._spawn(self._start(boot, reading))
         if self.vm_id:
             self._spawn(self._serve_rpctool())
         return self.endpoint
 
-    async def _start(self, boot: Callable[[], Any] | None) -> None:
+    async def _start(self, boot: Callable[[], Any] | None, reading: Awaitable[dict[str, Any]] | None) -> None:
         if boot is not None:
             try:
                 await boot()
             except Exception as e:  # a guest whose network does not come up still runs its tools
                 log.warning("boot: %s", e)
-        self._spawn(self._announce())
+        self._spawn(self._announce(reading))
         self._spawn(self._heartbeat())
 
     def call_host_sync(self, command: str, args: str = "", timeout: float = 30.0) -> bytes:
@@ -170,9 +176,9 @@ class ToolsAgent:
                 await self.endpoint.call("tools.heartbeat", timeout=5)
             await asyncio.sleep(HEARTBEAT_SECONDS)
 
-    async def _announce(self) -> None:
+    async def _announce(self, reading: Awaitable[dict[str, Any]] | None) -> None:
         with contextlib.suppress(rpc.RpcError):
-            await self.report_guest_info()
+            await self.report_guest_info(reading)
 
     async def _serve_rpctool(self) -> None:
         assert self.vm_id is not None
@@ -196,9 +202,10 @@ class ToolsAgent:
         finally:
             writer.close()
 
-    async def report_guest_info(self) -> None:
+    async def report_guest_info(self, reading: Awaitable[dict[str, Any]] | None = None) -> None:
+        """guest.info to the host: ``reading`` (the guest's state read at boot), else read now."""
         assert self.endpoint is not None
-        info = await asyncio.to_thread(self.guest_info)
+        info = await (reading if reading is not None else asyncio.to_thread(self.guest_info))
         await self.endpoint.call("guest.info", json.dumps(info))
 
     def guest_info(self) -> dict[str, Any]:
@@ -408,3 +415,9 @@ _TCLO: dict[str, Callable[[ToolsAgent, bytes], Any]] = {
     "deployPkg.abort": ToolsAgent._abort,
     "network.start": ToolsAgent._network_start,
 }
+
+
+def _retrieved(future: asyncio.Future[Any]) -> None:
+    """Mark a future's failure as seen (what it raised is raised again where it is awaited)."""
+    if not future.cancelled():
+        future.exception()
