@@ -48,8 +48,17 @@ _LONG_POLLS = frozenset({"WaitForUpdates", "WaitForUpdatesEx"})
 
 def session_token(cookie: str) -> str | None:
     """The SOAP session's token in a ``Cookie`` header's value."""
-    m = _COOKIE_RE.search(cookie)
-    return m.group(1) if m and m.group(1) else None
+    token = _tokens.get(cookie)
+    if token is None:
+        m = _COOKIE_RE.search(cookie)
+        token = m.group(1) if m else ""
+        if len(cookie) <= 256:  # a client sends the same cookie on every call
+            _keep(_tokens, _TOKENS_MAX, cookie, token)
+    return token or None
+
+
+_TOKENS_MAX = 1024  # cookies (a few hundred bytes at most) and their tokens, as SessionManager holds them
+_tokens: dict[str, str] = {}
 
 
 def soap_answer(body: bytes, status: int = 200, headers: list[tuple[bytes, bytes]] | None = None) -> Answer:

@@ -60,9 +60,10 @@ class Unsupported(Exception):
 
 # Data objects that never change once made (the ServiceContent and its AboutInfo, fetched
 # by every client at connect and by pyVim's WaitForTask at every task): their XML is
-# written once per element name, slot type and release.  Keyed by id(), the object kept
-# beside its writings so that the id is never reused.
-_frozen: dict[int, tuple[Any, dict[tuple[str, Any, str], str]]] = {}
+# written once per slot type and release (the element's attributes and content: an ended
+# task's info is the same in WaitForUpdates' ``val`` and in Fetch's ``returnval``).  Keyed
+# by id(), the object kept beside its writings so that the id is never reused.
+_frozen: dict[int, tuple[Any, dict[tuple[Any, str], tuple[str, str]]]] = {}
 
 
 def freeze(value: Any, *, while_alive: bool = False) -> None:
@@ -130,13 +131,13 @@ def _write(out: list[str], val: Any, name: str, declared: Any, version: str) -> 
     if isinstance(val, _DataObject):
         frozen = _frozen.get(id(val))
         if frozen is not None:
-            key = (name, declared, version)
-            xml = frozen[1].get(key)
-            if xml is None:
+            key = (declared, version)
+            written = frozen[1].get(key)
+            if written is None:
                 part: list[str] = []
-                _write_data(part, val, name, declared, version)
-                xml = frozen[1][key] = "".join(part)
-            out.append(xml)
+                attr = _write_content(part, val, declared, version)
+                written = frozen[1][key] = (attr, "".join(part))
+            out.append(f"<{name}{written[0]}>{written[1]}</{name}>")
         else:
             _write_data(out, val, name, declared, version)
     elif isinstance(val, _ManagedObject):
@@ -192,12 +193,20 @@ def _write(out: list[str], val: Any, name: str, declared: Any, version: str) -> 
 
 
 def _write_data(out: list[str], val: Any, name: str, declared: Any, version: str) -> None:
+    at = len(out)
+    out.append("")  # the start tag, once its attributes are known
+    attr = _write_content(out, val, declared, version)
+    out[at] = f"<{name}{attr}>"
+    out.append(f"</{name}>")
+
+
+def _write_content(out: list[str], val: Any, declared: Any, version: str) -> str:
+    """A data object's properties into ``out``; its element's attributes returned."""
     if isinstance(val, _MethodFault):
         raise Unsupported("a fault")
     wire, props = _plan(val.__class__, version)
-    out.append(f"<{name}>" if wire is declared else f'<{name} xsi:type="{_qname(wire)}">')
     for pname, ptype, _ in props:
         pval = getattr(val, pname)
         if pval is not None:
             _write(out, pval, pname, ptype, version)
-    out.append(f"</{name}>")
+    return "" if wire is declared else f' xsi:type="{_qname(wire)}"'
