@@ -54,12 +54,6 @@ class Distro:
         return self.family in ("sysconfig", "networkmanager")
 
 
-# A value as os-release files write nearly all of them: one word, or one quoted string
-# without a backslash.  Its shell word is its text (what shlex would make of it, in a
-# tenth of the time: the tools read os-release at each boot); anything else goes to shlex.
-_PLAIN_VALUE = re.compile(r'"([^"\\]*)"|\'([^\']*)\'|([^\s"\'\\]*)')
-
-
 def parse_os_release(text: str) -> dict[str, str]:
     """os-release's ``KEY=value`` lines: each value's first shell word (man os-release)."""
     values: dict[str, str] = {}
@@ -68,16 +62,32 @@ def parse_os_release(text: str) -> dict[str, str]:
         if not line or line.startswith("#") or "=" not in line:
             continue
         key, raw = line.split("=", 1)
-        plain = _PLAIN_VALUE.fullmatch(raw)
-        if plain is not None:
-            values[key.strip()] = next(g for g in plain.groups() if g is not None)
-            continue
-        try:
-            parts = shlex.split(raw)
-        except ValueError:
-            parts = [raw.strip("\"'")]
-        values[key.strip()] = parts[0] if parts else ""
+        values[key.strip()] = first_word(raw)
     return values
+
+
+# A value as os-release files write nearly all of them: one word, or one quoted string
+# without a backslash.  Its shell word is its text (what shlex makes of it, in a tenth of
+# the time: the tools read os-release at each boot).
+_PLAIN_VALUE = re.compile(r'"([^"\\]*)"|\'([^\']*)\'|([^\s"\'\\]*)')
+
+
+def first_word(raw: str) -> str:
+    """The first shell word of ``raw``, as ``shlex_word`` finds it."""
+    plain = _PLAIN_VALUE.fullmatch(raw)
+    if plain is not None:
+        return next(g for g in plain.groups() if g is not None)
+    return shlex_word(raw)
+
+
+def shlex_word(raw: str) -> str:
+    """The first shell word of ``raw`` by shlex (what it cannot split, an unbalanced quote:
+    the text without its outer quotes)."""
+    try:
+        parts = shlex.split(raw)
+    except ValueError:
+        parts = [raw.strip("\"'")]
+    return parts[0] if parts else ""
 
 
 def detect(root: Path | GuestRoot) -> Distro:
