@@ -216,9 +216,7 @@ def decode_params(req: SoapRequest, info: T.MethodInfo, version: str) -> dict[st
     parser = _new_parser()
     SoapAdapter.SetHandlers(parser, SoapAdapter.GetHandlers(reader))
     try:
-        parser.Parse(req.body, True)
-    except vmodl.MethodFault:
-        raise
+        parser.Parse(req.body, True)  # a fault of the reader's (a property's path) goes as it is
     except _Reject as e:
         raise invalid_request(f"Malformed SOAP request: {e}") from None
     except expat.ExpatError as e:

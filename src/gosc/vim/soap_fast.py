@@ -134,8 +134,9 @@ def _write(out: list[str], val: Any, name: str, declared: Any, version: str) -> 
             key = (declared, version)
             written = frozen[1].get(key)
             if written is None:
+                attr, props = _head(val, declared, version)
                 part: list[str] = []
-                attr = _write_content(part, val, declared, version)
+                _write_properties(part, val, props, version)
                 written = frozen[1][key] = (attr, "".join(part))
             out.append(f"<{name}{written[0]}>{written[1]}</{name}>")
         else:
@@ -193,20 +194,22 @@ def _write(out: list[str], val: Any, name: str, declared: Any, version: str) -> 
 
 
 def _write_data(out: list[str], val: Any, name: str, declared: Any, version: str) -> None:
-    at = len(out)
-    out.append("")  # the start tag, once its attributes are known
-    attr = _write_content(out, val, declared, version)
-    out[at] = f"<{name}{attr}>"
+    attr, props = _head(val, declared, version)
+    out.append(f"<{name}{attr}>")
+    _write_properties(out, val, props, version)
     out.append(f"</{name}>")
 
 
-def _write_content(out: list[str], val: Any, declared: Any, version: str) -> str:
-    """A data object's properties into ``out``; its element's attributes returned."""
+def _head(val: Any, declared: Any, version: str) -> tuple[str, tuple[tuple[str, Any, int], ...]]:
+    """A data object's element attributes in a ``declared`` slot, and the properties to write."""
     if isinstance(val, _MethodFault):
         raise Unsupported("a fault")
     wire, props = _plan(val.__class__, version)
+    return ("" if wire is declared else f' xsi:type="{_qname(wire)}"'), props
+
+
+def _write_properties(out: list[str], val: Any, props: tuple[tuple[str, Any, int], ...], version: str) -> None:
     for pname, ptype, _ in props:
         pval = getattr(val, pname)
         if pval is not None:
             _write(out, pval, pname, ptype, version)
-    return "" if wire is declared else f' xsi:type="{_qname(wire)}"'
