@@ -217,7 +217,7 @@ def test_a_page_frozen_while_alive_is_written_once_and_forgotten_when_it_goes() 
 
 
 @given(data=st.data())
-@settings(max_examples=int(os.environ.get("GOSC_FUZZ_EXAMPLES", "200")), derandomize=not EXPLORE, deadline=None)
+@EVERY_TYPE
 def test_a_frozen_value_is_written_alike_in_every_element(data: st.DataObject) -> None:
     """A frozen value's writing is kept per slot type and release and shared between element
     names (an ended task's info in WaitForUpdates' ``val``, then in Fetch's ``returnval``):
