@@ -219,9 +219,9 @@ def test_a_page_frozen_while_alive_is_written_once_and_forgotten_when_it_goes() 
 @given(data=st.data())
 @EVERY_TYPE
 def test_a_frozen_value_is_written_alike_in_every_element(data: st.DataObject) -> None:
-    """A frozen value's writing is kept per slot type and release and shared between element
-    names (an ended task's info in WaitForUpdates' ``val``, then in Fetch's ``returnval``):
-    each is what pyVmomi writes, in whichever order they are asked for."""
+    """A frozen value's content is written once per release and shared between slots and
+    element names (an ended task's info in WaitForUpdates' ``val``, then in Fetch's
+    ``returnval``): each is what pyVmomi writes, in whichever order they are asked for."""
     _, version, value, declared = draw_case(data)
     try:
         soap_codec.pyvmomi_serialize(value, declared, version)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import re
 from collections.abc import Coroutine
@@ -29,7 +30,7 @@ from ..inventory import dispatch
 from ..inventory.base import CallContext
 from ..inventory.property_retrieval import read_path
 from ..inventory.service_instance import ServiceInstance
-from ..vim import soap_codec
+from ..vim import soap_codec, soap_params
 from ..vim import types as T
 from ..vim.faults import invalid_argument, invalid_request, system_error
 from .request import Answer, ApiRequest, Resumed
@@ -181,9 +182,13 @@ _FETCH_INFO = T.MethodInfo(
 # WaitForTask's polls, govc's and Ansible's waits, CurrentTime as a keep-alive), and
 # parsing an envelope was a third of such a call: small ones are parsed once.  The parse
 # is of the bytes alone (a fault is raised, never kept), the result is immutable.
+# The next envelope of a shape already read (soap_codec.shape: the same bytes but for
+# its words; pyVim's WaitForTask sends a new task's and filter's) is read from that one.
 _PARSED_MAX = 256
 _PARSED_BODY_MAX = 4096
 _parsed: dict[bytes, soap_codec.SoapRequest] = {}
+_SHAPES_MAX = 256
+_envelopes: dict[soap_codec.Chunks, tuple[soap_codec.SoapRequest, int]] = {}  # the request, the word that is _this
 
 
 def parse_request(body: bytes) -> soap_codec.SoapRequest:
@@ -191,7 +196,27 @@ def parse_request(body: bytes) -> soap_codec.SoapRequest:
         return soap_codec.parse_request(body)
     req = _parsed.get(body)
     if req is None:
-        req = _keep(_parsed, _PARSED_MAX, body, soap_codec.parse_request(body))
+        req = _keep(_parsed, _PARSED_MAX, body, _parse_by_shape(body))
+    return req
+
+
+def _parse_by_shape(body: bytes) -> soap_codec.SoapRequest:
+    shaped = soap_codec.shape(body)
+    if shaped is None:
+        return soap_codec.parse_request(body)
+    chunks, words = shaped
+    known = _envelopes.get(chunks)
+    if known is not None:  # the envelope reads as that one's, but for the value of _this
+        req, this = known
+        this_id = words[this].decode("ascii")
+        return soap_codec.SoapRequest(body, req.method, req.this_type, this_id, req.version_id, req.params, shaped)
+    req, this_end = soap_codec.read_envelope(body)
+    req = dataclasses.replace(req, shape=shaped)
+    # The envelope's only text is _this's: a shape is kept when that text is one word
+    # (and white space: ``<_this> a<x/>b</_this>`` is "ab", not the word "b").
+    word = soap_codec.word_ends(body).get(this_end)
+    if word is not None and words[word].decode("ascii") == req.this_id:
+        _keep(_envelopes, _SHAPES_MAX, chunks, (req, word))
     return req
 
 
@@ -220,16 +245,42 @@ _DECODED_MAX = 256
 _decoded: dict[tuple[str, str, bytes], dict[str, Any]] = {}
 
 
+# The parameters of a shape already read (a method, a release) are its template: the JSON
+# values with the words' places marked (soap_params.fill).  Keyed by the MethodInfo's
+# identity, which the entry holds (so its id is not reused while the entry lives).
+_params: dict[tuple[int, str, soap_codec.Chunks], tuple[T.MethodInfo, Any]] = {}
+
+
 def decode_params(req: soap_codec.SoapRequest, info: T.MethodInfo, version: str) -> dict[str, Any]:
     if not req.params:
         return {}  # nothing to decode (CurrentTime, RetrieveServiceContent, Logout, ...)
     if info.wsdl_name not in _READ_ONLY:
-        return soap_codec.decode_params(req, info, version)
+        return _decode_by_shape(req, info, version)
     key = (info.wsdl_name, version, req.body)
     args = _decoded.get(key)
     if args is None:
-        args = _keep(_decoded, _DECODED_MAX, key, soap_codec.decode_params(req, info, version))  # a fault is never kept
+        args = _keep(_decoded, _DECODED_MAX, key, _decode_by_shape(req, info, version))  # a fault is never kept
     return dict(args)
+
+
+def _decode_by_shape(req: soap_codec.SoapRequest, info: T.MethodInfo, version: str) -> dict[str, Any]:
+    shaped = req.shape
+    if shaped is None:
+        return soap_codec.decode_params(req, info, version)  # a body that has none, or a long one
+    chunks, words = shaped
+    key = (id(info), version, chunks)
+    known = _params.get(key)
+    if known is not None and known[0] is info:
+        try:
+            values = soap_params.fill(known[1], words)
+        except vmodl.MethodFault:
+            pass  # a word its slot cannot hold: reading the whole body finds the first such
+        else:
+            return soap_codec.decode_values(values, info, version)
+    reader = soap_codec.read_params(req, info, version, soap_codec.word_ends(req.body))
+    args = soap_codec.decode_values(reader.values, info, version)  # a fault is never kept
+    _keep(_params, _SHAPES_MAX, key, (info, reader.template()))
+    return args
 
 
 _K = TypeVar("_K")

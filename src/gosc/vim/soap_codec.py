@@ -13,6 +13,9 @@ Reading a request takes two passes over the same bytes:
    than the release, subtype checks), so both protocols reject the same requests with
    the same faults and property paths.
 
+Requests that differ only in their *words* (``shape``) are read alike: server/soap.py
+reads a shape once and fills in the words of the next request of that shape.
+
 Responses are written with pyVmomi's ``SoapSerializer`` for the negotiated version,
 which leaves out every property newer than it and writes the nearest known ancestor
 type for a subtype the client cannot know.
@@ -22,7 +25,8 @@ from __future__ import annotations
 
 import copy
 import io
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from typing import Any, NoReturn
 from xml.parsers import expat
 
@@ -59,6 +63,10 @@ def _local(tag: str) -> str:
     return tag.rsplit(_SEP, 1)[-1]
 
 
+Chunks = tuple[bytes, ...]  # a request's bytes around its words: its shape (see ``shape``)
+Words = tuple[bytes, ...]
+
+
 @dataclass(frozen=True)
 class SoapRequest:
     body: bytes
@@ -67,6 +75,7 @@ class SoapRequest:
     this_id: str
     version_id: str | None  # the versionId attribute of _this, if any
     params: tuple[str, ...] = ()  # parameter element names, in order
+    shape: tuple[Chunks, Words] | None = field(default=None, compare=False, repr=False)  # if known
 
 
 # ---------------------------------------------------------------- pass 1: the envelope
@@ -97,11 +106,24 @@ def _new_parser() -> expat.XMLParserType:
 def parse_request(body: bytes) -> SoapRequest:
     """The method, ``_this`` and parameter names of a SOAP request; ``InvalidRequest`` for
     anything that is not a well-formed, entity-free vim25 SOAP envelope."""
+    return read_envelope(body)[0]
+
+
+def read_envelope(body: bytes) -> tuple[SoapRequest, int]:
+    """``parse_request``'s request, and the byte offset where the text of ``_this`` ends
+    (its end tag), for ``shape``'s readers."""
     if not body.strip():
         raise invalid_request("The SOAP request is empty")
     stack: list[str] = []
     count = 0
-    state: dict[str, Any] = {"method": None, "this": None, "this_text": [], "params": [], "in_this": False}
+    state: dict[str, Any] = {
+        "method": None,
+        "this": None,
+        "this_text": [],
+        "params": [],
+        "in_this": False,
+        "this_end": -1,
+    }
 
     def start(tag: str, attrs: dict[str, str]) -> None:
         nonlocal count
@@ -133,8 +155,9 @@ def parse_request(body: bytes) -> SoapRequest:
 
     def end(tag: str) -> None:
         stack.pop()
-        if len(stack) == 3:
+        if len(stack) == 3 and state["in_this"]:
             state["in_this"] = False
+            state["this_end"] = parser.CurrentByteIndex
 
     def text(data: str) -> None:
         if state["in_this"] and len(stack) == 4:
@@ -161,7 +184,44 @@ def parse_request(body: bytes) -> SoapRequest:
     this_id = "".join(state["this_text"]).strip()
     if not this_type or not this_id:
         raise invalid_request("Malformed SOAP request: _this needs a type attribute and a value")
-    return SoapRequest(body, state["method"], this_type, this_id, this.get("versionId"), tuple(state["params"]))
+    request = SoapRequest(body, state["method"], this_type, this_id, this.get("versionId"), tuple(state["params"]))
+    return request, state["this_end"]
+
+
+# ---------------------------------------------------------------- shapes
+#
+# Clients send runs of requests that differ only in a reference's value (pyVim's
+# WaitForTask: CreateFilter, Fetch and DestroyPropertyFilter for each new task and
+# filter) or in a number.  A request's *words* are the texts between a tag's ``>`` and the
+# next ``<`` made only of the characters of references, names and numbers; the rest of its
+# bytes, in pieces, is its *shape*.
+#
+# Why requests of one shape parse alike but for their words' texts: in a body that has
+# no comment, CDATA section, processing instruction or DOCTYPE (only an XML declaration
+# at its very start) and that expat has read without error, every ``<`` starts a tag and
+# every ``>`` ends one or lies in an attribute value.  A word cannot begin in an
+# attribute value (the tag's own ``>``, not a word character, comes before any ``<``),
+# so it is all the character data between two tags; inside the root element, since text
+# outside it must be white space.  Another word in its place is character data too: no
+# markup, no entity, no line end to normalise, ASCII.  So every body of that shape is
+# well formed and gives the same parser events, but for those texts.
+
+_WORD = re.compile(rb">([A-Za-z0-9_.:\[\]-]+)<")
+
+
+def shape(body: bytes) -> tuple[Chunks, Words] | None:
+    """A request's shape (the bytes around its words) and its words; None for a body
+    whose markup could hide a word's meaning (see above).  Whether ``body`` is well formed
+    is the reader's to find out, for the first body of each shape."""
+    if body.find(b"<!") != -1 or body.find(b"<?", 1) != -1:
+        return None
+    parts = _WORD.split(body)
+    return tuple(parts[0::2]), tuple(parts[1::2])
+
+
+def word_ends(body: bytes) -> dict[int, int]:
+    """Each word of ``body`` by the byte offset where it ends (the ``<`` after it)."""
+    return {m.end(1): i for i, m in enumerate(_WORD.finditer(body))}
 
 
 # ---------------------------------------------------------------- version negotiation
@@ -201,6 +261,14 @@ def _four_part(ns: str) -> str:
 
 
 def decode_params(req: SoapRequest, info: T.MethodInfo, version: str) -> dict[str, Any]:
+    return decode_values(read_params(req, info, version).values, info, version)
+
+
+def read_params(
+    req: SoapRequest, info: T.MethodInfo, version: str, word_ends: dict[int, int] | None = None
+) -> soap_params.ParamReader:
+    """The parameters of ``req`` as VI/JSON values (the reader's ``values``); with
+    ``word_ends`` (of ``req.body``), the reader also marks which values are words."""
     params = {p.name: p for p in info.params}
     counts: dict[str, int] = {}
     for name in req.params:
@@ -212,8 +280,8 @@ def decode_params(req: SoapRequest, info: T.MethodInfo, version: str) -> dict[st
         counts[name] = counts.get(name, 0) + 1
         if counts[name] > 1 and not T.is_array(p.type):
             raise invalid_argument(name, f"parameter '{name}' of {info.wsdl_name} is given more than once")
-    reader = soap_params.ParamReader({p.name: p.type for p in info.params}, version)
     parser = _new_parser()
+    reader = soap_params.ParamReader({p.name: p.type for p in info.params}, version, parser, word_ends)
     SoapAdapter.SetHandlers(parser, SoapAdapter.GetHandlers(reader))
     try:
         parser.Parse(req.body, True)  # a fault of the reader's (a property's path) goes as it is
@@ -221,8 +289,14 @@ def decode_params(req: SoapRequest, info: T.MethodInfo, version: str) -> dict[st
         raise invalid_request(f"Malformed SOAP request: {e}") from None
     except expat.ExpatError as e:
         raise invalid_request(f"Malformed SOAP request: {e}") from None
-    # The VI/JSON rules decide what a release may send (one set of rules, one set of faults).
-    return {name: json_codec.decode(value, params[name].type, version, name) for name, value in reader.values.items()}
+    return reader
+
+
+def decode_values(values: dict[str, Any], info: T.MethodInfo, version: str) -> dict[str, Any]:
+    """The parameters' VI/JSON values as pyVmomi values: the VI/JSON rules decide what a
+    release may send (one set of rules, one set of faults)."""
+    types = {p.name: p.type for p in info.params}
+    return {name: json_codec.decode(value, types[name], version, name) for name, value in values.items()}
 
 
 # ---------------------------------------------------------------- responses

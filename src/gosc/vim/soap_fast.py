@@ -59,11 +59,12 @@ class Unsupported(Exception):
 
 
 # Data objects that never change once made (the ServiceContent and its AboutInfo, fetched
-# by every client at connect and by pyVim's WaitForTask at every task): their XML is
-# written once per slot type and release (the element's attributes and content: an ended
-# task's info is the same in WaitForUpdates' ``val`` and in Fetch's ``returnval``).  Keyed
-# by id(), the object kept beside its writings so that the id is never reused.
-_frozen: dict[int, tuple[Any, dict[tuple[Any, str], tuple[str, str]]]] = {}
+# by every client at connect and by pyVim's WaitForTask at every task): their element's
+# content is written once per release, its attributes (an xsi:type or not) depend on the
+# slot: an ended task's info is written once for WaitForUpdates' ``val`` (anyType) and
+# Fetch's ``returnval`` (TaskInfo).  Keyed by id(), the object kept beside its writings so
+# that the id is never reused.
+_frozen: dict[int, tuple[Any, dict[str, str]]] = {}
 
 
 def freeze(value: Any, *, while_alive: bool = False) -> None:
@@ -131,14 +132,13 @@ def _write(out: list[str], val: Any, name: str, declared: Any, version: str) -> 
     if isinstance(val, _DataObject):
         frozen = _frozen.get(id(val))
         if frozen is not None:
-            key = (declared, version)
-            written = frozen[1].get(key)
-            if written is None:
-                attr, props = _head(val, declared, version)
+            attr, props = _head(val, declared, version)
+            content = frozen[1].get(version)
+            if content is None:
                 part: list[str] = []
                 _write_properties(part, val, props, version)
-                written = frozen[1][key] = (attr, "".join(part))
-            out.append(f"<{name}{written[0]}>{written[1]}</{name}>")
+                content = frozen[1][version] = "".join(part)
+            out.append(f"<{name}{attr}>{content}</{name}>")
         else:
             _write_data(out, val, name, declared, version)
     elif isinstance(val, _ManagedObject):

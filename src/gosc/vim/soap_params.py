@@ -60,9 +60,15 @@ class _Slot:
 
 class ParamReader(SoapAdapter.ExpatDeserializerNSHandlers):  # type: ignore[misc]
     """The expat handlers of pass 2 (namespace prefixes tracked by pyVmomi's base class,
-    for ``xsi:type`` values).  ``values`` holds each parameter's JSON value when done."""
+    for ``xsi:type`` values).  ``values`` holds each parameter's JSON value when done.
 
-    def __init__(self, params: dict[str, type], version: str) -> None:
+    Given the offsets where the body's words end (soap_codec.shape), the reader also notes
+    which values are made from a word alone (``template``): a request of the same shape
+    is then read by putting its own words there (``fill``), without parsing it."""
+
+    def __init__(
+        self, params: dict[str, type], version: str, parser: Any = None, word_ends: dict[int, int] | None = None
+    ) -> None:
         super().__init__()
         self.params = params
         self.version = version
@@ -70,6 +76,9 @@ class ParamReader(SoapAdapter.ExpatDeserializerNSHandlers):  # type: ignore[misc
         self.depth = 0  # of the elements outside parameters
         self.in_body = False
         self.slots: list[_Slot] = []
+        self.parser = parser
+        self.word_ends = word_ends
+        self.words: list[tuple[Any, Any, Word]] = []  # (where a word's value went: container, key; the word)
 
     # ------------------------------------------------------------ expat
 
@@ -131,6 +140,12 @@ class ParamReader(SoapAdapter.ExpatDeserializerNSHandlers):  # type: ignore[misc
             slot.into.append(value)
         else:
             slot.into[slot.key] = value
+        if self.word_ends is not None and slot.kind in (TEXT, REF):
+            # The end tag starts where the element's text ends: was that text a word?
+            index = self.word_ends.get(self.parser.CurrentByteIndex)
+            if index is not None:
+                where = len(slot.into) - 1 if slot.key is None else slot.key
+                self.words.append((slot.into, where, Word(index, slot)))
 
     def CharacterDataHandler(self, data: str) -> None:
         if self.slots and self.slots[-1].kind in (TEXT, REF):
@@ -210,12 +225,69 @@ class ParamReader(SoapAdapter.ExpatDeserializerNSHandlers):  # type: ignore[misc
             return slot.value
         if slot.kind == ARRAY:
             return {"_typeName": slot.box, "_value": slot.value}
-        text = "".join(slot.text)
-        if slot.kind == REF:
-            ref = {"type": slot.ref_type, "value": text}
-            return {"_typeName": slot.box, **ref} if slot.box else ref
-        value = _scalar(text, slot.declared, slot.path)
-        return {"_typeName": slot.box, "_value": value} if slot.box else value
+        return _text_value(slot, "".join(slot.text))
+
+    def template(self) -> dict[str, Any]:
+        """``values`` with a ``Word`` where a value was made from a word alone, for
+        ``fill``; what holds no word is shared between the requests filled from it
+        (json_codec.decode only reads its input).  Takes ``values`` apart: call it last."""
+        for into, where, word in self.words:
+            into[where] = word
+        return _compile(self.values)  # type: ignore[no-any-return]
+
+
+def _text_value(slot: _Slot, text: str) -> Any:
+    """The JSON value of a reference's or a simple value's element with ``text``."""
+    if slot.kind == REF:
+        ref = {"type": slot.ref_type, "value": text}
+        return {"_typeName": slot.box, **ref} if slot.box else ref
+    value = _scalar(text, slot.declared, slot.path)
+    return {"_typeName": slot.box, "_value": value} if slot.box else value
+
+
+class Word:
+    """In a template: the value made from word ``index`` of a request, in ``slot``."""
+
+    __slots__ = ("index", "slot")
+
+    def __init__(self, index: int, slot: _Slot) -> None:
+        self.index = index
+        self.slot = slot
+
+
+class _Filled:
+    """In a template: a JSON object or array with words somewhere inside it."""
+
+    __slots__ = ("items",)
+
+    def __init__(self, items: dict[str, Any] | list[Any]) -> None:
+        self.items = items
+
+
+def _compile(value: Any) -> Any:
+    if isinstance(value, dict):
+        items: dict[str, Any] | list[Any] = {k: _compile(v) for k, v in value.items()}
+    elif isinstance(value, list):
+        items = [_compile(v) for v in value]
+    else:
+        return value
+    inside = items.values() if isinstance(items, dict) else items
+    return _Filled(items) if any(isinstance(v, (Word, _Filled)) for v in inside) else value
+
+
+def fill(template: Any, words: tuple[bytes, ...]) -> Any:
+    """The JSON values the reader would make of a body of the template's shape with these
+    ``words``; the fault of the first word its slot cannot hold (the reader, reading the
+    whole body, may find another first: the caller reads it so)."""
+    kind = type(template)
+    if kind is _Filled:
+        items = template.items
+        if isinstance(items, dict):
+            return {k: fill(v, words) for k, v in items.items()}
+        return [fill(v, words) for v in items]
+    if kind is Word:
+        return _text_value(template.slot, words[template.index].decode("ascii"))
+    return template
 
 
 _PROPERTIES: dict[tuple[type, str], dict[str, tuple[type, type | None]]] = {}  # bounded: types times releases
