@@ -265,10 +265,11 @@ def decode_params(req: SoapRequest, info: T.MethodInfo, version: str) -> dict[st
 
 
 def read_params(
-    req: SoapRequest, info: T.MethodInfo, version: str, word_ends: dict[int, int] | None = None
+    req: SoapRequest, info: T.MethodInfo, version: str, ends: dict[int, int] | None = None
 ) -> soap_params.ParamReader:
-    """The parameters of ``req`` as VI/JSON values (the reader's ``values``); with
-    ``word_ends`` (of ``req.body``), the reader also marks which values are words."""
+    """The parameters of ``req`` as VI/JSON values (the reader's ``values``); given where
+    the words of ``req.body`` end (``word_ends``), the reader also marks which values are
+    words, for its ``template``."""
     params = {p.name: p for p in info.params}
     counts: dict[str, int] = {}
     for name in req.params:
@@ -281,7 +282,7 @@ def read_params(
         if counts[name] > 1 and not T.is_array(p.type):
             raise invalid_argument(name, f"parameter '{name}' of {info.wsdl_name} is given more than once")
     parser = _new_parser()
-    reader = soap_params.ParamReader({p.name: p.type for p in info.params}, version, parser, word_ends)
+    reader = soap_params.ParamReader({p.name: p.type for p in info.params}, version, parser, ends)
     SoapAdapter.SetHandlers(parser, SoapAdapter.GetHandlers(reader))
     try:
         parser.Parse(req.body, True)  # a fault of the reader's (a property's path) goes as it is

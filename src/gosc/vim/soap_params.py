@@ -141,7 +141,8 @@ class ParamReader(SoapAdapter.ExpatDeserializerNSHandlers):  # type: ignore[misc
         else:
             slot.into[slot.key] = value
         if self.word_ends is not None and slot.kind in (TEXT, REF):
-            # The end tag starts where the element's text ends: was that text a word?
+            # The end tag starts where the element's text ends: was that text a word?  It
+            # is then the whole text (such an element holds no element, hence one text).
             index = self.word_ends.get(self.parser.CurrentByteIndex)
             if index is not None:
                 where = len(slot.into) - 1 if slot.key is None else slot.key
