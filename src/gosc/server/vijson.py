@@ -154,11 +154,10 @@ class ViJson:
         self._paths = _Paths()
 
     def context(self, request: ApiRequest, version: str) -> CallContext:
-        headers = request.headers
-        token = headers.get(SESSION_HEADER_BYTES)
-        session = self.si.session_manager.session(token.decode("latin-1")) if token else None
-        agent, host = headers.get(b"user-agent", b""), headers.get(b"host", b"")
-        return CallContext(self.si, version, session, request.client, agent.decode("latin-1"), host.decode("latin-1"))
+        session = self.si.session_manager.session(request.header(SESSION_HEADER_BYTES) or None)
+        return CallContext(
+            self.si, version, session, request.client, request.header(b"user-agent"), request.header(b"host")
+        )
 
     async def handle(self, request: ApiRequest) -> Answer:
         """Every request under /sdk/vim25 (server/front.py): whatever is wrong with its path
