@@ -19,7 +19,7 @@ from pyVmomi import vim
 from ..vim import types as T
 from ..vim.faults import fault, invalid_argument, not_found
 from . import schedules
-from .base import CallContext, ManagedEntity, ManagedObject, now
+from .base import CallContext, ManagedEntity, ManagedObject
 from .scheduled_task import ScheduledTask, method_of
 from .session_manager import Session
 
@@ -52,9 +52,9 @@ class ScheduledTaskManager(ManagedObject):
 
     def session_of(self, user: str) -> Session:
         """The session a scheduled action runs in: its scheduler's user, not logged in anywhere."""
-        return Session(
-            "", f"scheduled-{user}", user, user, now(), "en", "", "gosc scheduler", time.monotonic(), time.time()
-        )
+        wall = time.time()  # its login is its latest call
+        login = datetime.datetime.fromtimestamp(wall, datetime.UTC)
+        return Session("", f"scheduled-{user}", user, user, login, "en", "", "gosc scheduler", time.monotonic(), wall)
 
     # ------------------------------------------------------------ persistence and the loop
 
